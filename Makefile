@@ -1,0 +1,100 @@
+# natlb: one plain Makefile (pkg-config for libpcap, GLib, json-glib; libnet-config for libnet).
+# Targets a user wants: all, demo, test, bench, fuzz, pcaps, deps, clean.  SANITIZE=1 builds with ASan+UBSan.
+
+CC       ?= cc
+PKGS     := libpcap glib-2.0 json-glib-1.0
+BUILD    := build
+ifeq ($(SANITIZE),1)
+BUILD    := build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+# Debian packages the build, the tests and the benchmark need (make deps installs them).
+DEB_PKGS := build-essential pkg-config libpcap-dev libnet1-dev libglib2.0-dev \
+            libjson-glib-dev libhttp-parser-dev tshark tcpreplay clang libclang-rt-14-dev time
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LIBNET_LIBS    = $(shell libnet-config --libs 2>/dev/null)
+LIBNET_DEFINES = $(shell libnet-config --defines 2>/dev/null)
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -I. $(PKG_CFLAGS) $(SANFLAGS)
+LDFLAGS += $(SANFLAGS)
+LDLIBS  += $(PKG_LIBS) $(LIBNET_LIBS) -lhttp_parser -lm
+
+LIB_SRCS   := $(wildcard common/*.c nat/*.c lb/*.c)
+TOOL_SRCS  := $(wildcard tools/*.c)
+TEST_SRCS  := $(wildcard tests/test_*.c)
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+
+LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+TOOL_OBJS  := $(TOOL_SRCS:%.c=$(BUILD)/%.o)
+TEST_BINS  := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+LIBNATLB   := $(BUILD)/libnatlb.a
+NATLB      := $(BUILD)/natlb
+
+# Scenarios are embedded in the binary (natlb scenarios, the default lesson).
+SCENARIOS  := $(sort $(wildcard scenarios/*.ini))
+EMBED_C    := $(BUILD)/gen/scenarios_embedded.c
+
+.PHONY: all demo test check-e2e bench fuzz fuzz-smoke pcaps deps clean
+all: natlb $(TEST_BINS)
+
+natlb: $(NATLB)
+	@ln -sf $(NATLB) natlb
+
+$(BUILD)/%.o: %.c $(wildcard common/*.h nat/*.h lb/*.h tools/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(if $(filter tools/gen%,$<),$(LIBNET_DEFINES)) -c -o $@ $<
+
+$(LIBNATLB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(EMBED_C): $(SCENARIOS) tools/embed_scenarios.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed_scenarios.sh $(SCENARIOS) > $@
+
+$(BUILD)/gen/scenarios_embedded.o: $(EMBED_C)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(NATLB): $(TOOL_OBJS) $(BUILD)/gen/scenarios_embedded.o $(LIBNATLB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Each test links the library and the tool objects but main(), so verbs can be tested too.
+TOOL_LIB_OBJS = $(filter-out $(BUILD)/tools/natlb.o,$(TOOL_OBJS)) $(BUILD)/gen/scenarios_embedded.o
+$(BUILD)/tests/%: tests/%.c tests/testutil.h $(TOOL_LIB_OBJS) $(LIBNATLB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TOOL_LIB_OBJS) $(LIBNATLB) $(LDLIBS)
+
+deps:
+	@sh tools/deps.sh $(DEB_PKGS)
+
+demo: deps
+	@$(MAKE) --no-print-directory natlb
+	@sh tools/demo.sh
+
+# prove runs every GTest binary (they print TAP) and counts the results.
+test: deps
+	@$(MAKE) --no-print-directory all fuzz
+	@NATLB=$(abspath $(NATLB)) FUZZ_DIR=$(abspath build/fuzz) \
+	  prove -j2 --exec '' $(TEST_BINS)
+
+# libFuzzer harnesses (clang): one per parser of untrusted bytes.
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -I. $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS) $(LIBNET_LIBS) -lhttp_parser -lm
+fuzz: $(FUZZ_BINS)
+
+pcaps: natlb
+	@sh tools/make_pcaps.sh $(NATLB)
+
+bench: deps
+	@$(MAKE) --no-print-directory natlb
+	@sh tools/bench.sh $(abspath $(NATLB))
+
+clean:
+	rm -rf build natlb
