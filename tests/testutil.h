@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 /* Directory of the source tree; tests run from it (make test does). */
 static inline const char *test_natlb_binary(void)
