@@ -1,0 +1,76 @@
+/* common/addr.c: IPv4 address and prefix text, as scenario files write them (RFC 4632 notation). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/addr.h"
+#include "common/packet.h"
+#include "common/scenario.h"
+
+bool ip4_parse(const char *text, uint32_t *out)
+{
+	uint32_t addr = 0;
+	const char *p = text;
+
+	for (int i = 0; i < 4; i++) {
+		if (!g_ascii_isdigit(*p))
+			return false;
+		unsigned v = 0, digits = 0;
+		while (g_ascii_isdigit(*p) && digits < 4) {
+			v = v * 10 + (unsigned)(*p++ - '0');
+			digits++;
+		}
+		if (v > 255 || digits > 3)
+			return false;
+		addr = (addr << 8) | v;
+		if (i < 3 && *p++ != '.')
+			return false;
+	}
+	if (*p != '\0')
+		return false;
+	*out = addr;
+	return true;
+}
+
+bool ip4_prefix_parse(const char *text, struct ip4_prefix *out, GError **err)
+{
+	char buf[32];
+	const char *slash = strchr(text, '/');
+	size_t alen = slash ? (size_t)(slash - text) : strlen(text);
+	unsigned len = 32;
+
+	if (alen >= sizeof buf)
+		goto bad;
+	memcpy(buf, text, alen);
+	buf[alen] = '\0';
+	if (!ip4_parse(buf, &out->addr))
+		goto bad;
+	if (slash) {
+		char *end;
+		if (!g_ascii_isdigit(slash[1]))
+			goto bad;
+		len = (unsigned)strtoul(slash + 1, &end, 10);
+		if (*end != '\0' || len > 32)
+			goto bad;
+	}
+	out->len = (uint8_t)len;
+	if (out->addr & ~ip4_prefix_mask(out->len)) {
+		char a[16];
+		g_set_error(err, SCENARIO_ERROR, SCENARIO_ERROR_VALUE,
+		            "'%s' has host bits set; did you mean %s/%u?", text,
+		            ip4_to_str(out->addr & ip4_prefix_mask(out->len), a), len);
+		return false;
+	}
+	return true;
+bad:
+	g_set_error(err, SCENARIO_ERROR, SCENARIO_ERROR_VALUE,
+	            "'%s' is not an IPv4 address or prefix (like 10.0.0.0/24)", text);
+	return false;
+}
+
+const char *ip4_prefix_to_str(const struct ip4_prefix *pfx, char buf[19])
+{
+	char a[16];
+	snprintf(buf, 19, "%s/%u", ip4_to_str(pfx->addr, a), pfx->len);
+	return buf;
+}

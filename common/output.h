@@ -1,0 +1,61 @@
+/* common/output.h: where the replay loop writes its views: one pcapng, or one classic pcap per link.
+ *
+ * Follows DESIGN.md "How a packet travels", step 5.  pcapng goes through common/pcapng_writer.h
+ * (draft-ietf-opsawg-pcapng); classic pcap goes through libpcap's dumper (pcap-savefile(5)),
+ * with nanosecond timestamps.
+ *
+ * pcapng: one file; each link is an interface named after it (if_name, if_description), one
+ * IDB per (link, link type) created on first use, so a link that carries two link types has
+ * two IDBs with the same name.  Comments become opt_comment, the direction epb_flags.
+ * pcap: one file per link, named by output_pcap_link_path(); a pcap file has one link type,
+ * fixed by the link's first packet, and no place for comments or direction, so THOSE ARE
+ * DROPPED in this format.
+ *
+ * Invariant: nothing appears under the final names until output_close() succeeds.  Files are
+ * written as NAME.partial in the same directory (so the rename cannot cross file systems) and
+ * renamed by output_close(); output_abort(), or a failing output_close(), removes them.
+ */
+#ifndef NATLB_OUTPUT_H
+#define NATLB_OUTPUT_H
+
+#include "common/pcapng_writer.h"
+
+enum output_format { OUTPUT_PCAPNG, OUTPUT_PCAP };
+
+struct output; /* opaque */
+
+/* path: for pcapng the file; for pcap the base path of the per-link files.  shb_comment is
+   the pcapng section comment (e.g. the scenario's description); unused in pcap format.
+   pcapng: an unwritable path fails here; pcap: at the first write on a link. */
+struct output *output_open(enum output_format fmt, const char *path, const char *shb_comment,
+                           GError **err);
+
+/* Declare a link before writing to it; returns a link handle >= 0 (-1 for a name already
+   declared, a programming error).  description may be NULL. */
+int output_add_link(struct output *o, const char *name, const char *description);
+
+/* Write one view of a packet on a link (see pcapng_writer_packet() for the arguments).  In pcap
+   format a second link type on one link is an error (NATLB_OUTPUT_ERROR_LINKTYPE) that names
+   the link and both link types.  Allocates nothing once each (link, link type) has been seen. */
+gboolean output_write(struct output *o, int link, int linktype, int64_t ts_ns, const uint8_t *data,
+                      uint32_t caplen, uint32_t wirelen, enum pcapng_direction dir,
+                      const char *const *comments, unsigned n_comments, GError **err);
+
+/* Finish every file and rename it into place; on an error the files not yet renamed are
+   removed.  Frees o in every case. */
+gboolean output_close(struct output *o, GError **err);
+
+/* Remove the temporaries; frees o. */
+void output_abort(struct output *o);
+
+/* The final paths, for telling the user what to open: the pcapng file, or in pcap format the
+   file of every link written so far (a link that saw no packet gets no file).  NULL-terminated,
+   owned by o, valid until close/abort. */
+const char *const *output_paths(struct output *o);
+
+/* pcap format's file for a link: the link name goes before the extension ("out.pcap" and "lan"
+   give "out.lan.pcap"); without one, ".LINK.pcap" is appended.  A '/' in the link name becomes
+   '_'.  Free with g_free(). */
+char *output_pcap_link_path(const char *base, const char *link);
+
+#endif

@@ -1,0 +1,40 @@
+/* common/scenario-t.h: a parsed scenario: links, the chain of stages, the capture point (types only). */
+#ifndef NATLB_SCENARIO_T_H
+#define NATLB_SCENARIO_T_H
+
+#include "common/addr.h"
+#include "common/stage-t.h"
+
+#define SCENARIO_MAX_LINKS    16
+#define LINK_MAX_NETWORKS     32
+
+/* A network segment; one interface in the output. */
+struct link {
+	char *name;
+	char *description;
+	unsigned index;                          /* position in the chain, 0 = first */
+	struct ip4_prefix networks[LINK_MAX_NETWORKS];
+	unsigned n_networks;                     /* 0: a transit link such as the internet */
+};
+
+struct scenario {
+	char *source;        /* file path, or "built-in LESSON" */
+	char *description;
+	struct link links[SCENARIO_MAX_LINKS];
+	unsigned n_links;
+	struct stage *stages[SCENARIO_MAX_LINKS - 1]; /* stages[i] sits between links i and i+1 */
+	unsigned n_stages;
+	unsigned capture;        /* index of the link the input was captured on */
+	unsigned default_link;   /* where addresses no link claims live: the first link without networks */
+};
+
+/* What a stage's configure() reads its keys through: errors then name the file, line, group and key. */
+struct stage_config {
+	GKeyFile *kf;
+	const char *group;       /* "stage office" */
+	const char *source;      /* for messages */
+	const char *text;        /* the scenario text, to find line numbers */
+	const struct scenario *scenario;
+};
+
+#endif

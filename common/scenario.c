@@ -1,0 +1,569 @@
+/* common/scenario.c: reading a scenario key file into links and a chain of stages (DESIGN.md, "The scenario format").
+ *
+ * Every error names the file, the line, the group and the key, and suggests the nearest valid
+ * name when one is close: a teacher editing a lesson five minutes before class should not have
+ * to guess.
+ */
+#include <stdarg.h>
+#include <string.h>
+
+#include "common/scenario.h"
+#include "common/stage.h"
+
+G_DEFINE_QUARK(natlb-scenario-error-quark, scenario_error)
+
+static const char *const scenario_keys[] = { "description", "chain", "capture" };
+static const char *const link_keys[] = { "description", "networks" };
+static const char *const group_kinds[] = { "scenario", "link NAME", "stage NAME" };
+
+/* The line of [group] (key NULL) or of "key =" inside it, for messages; 0 when not found. */
+static unsigned text_line_of(const char *text, const char *group, const char *key)
+{
+	unsigned line = 0, found_group = 0;
+	gboolean in_group = FALSE;
+	const char *p = text;
+
+	while (p && *p) {
+		const char *eol = strchr(p, '\n');
+		size_t n = eol ? (size_t)(eol - p) : strlen(p);
+		char *l = g_strstrip(g_strndup(p, n));
+		line++;
+		if (l[0] == '[') {
+			char *end = strrchr(l, ']');
+			if (end)
+				*end = '\0';
+			in_group = g_strcmp0(g_strstrip(l + 1), group) == 0;
+			if (in_group && !found_group)
+				found_group = line;
+		} else if (in_group && key) {
+			char *eq = strchr(l, '=');
+			if (eq) {
+				*eq = '\0';
+				if (g_strcmp0(g_strstrip(l), key) == 0) {
+					g_free(l);
+					return line;
+				}
+			}
+		}
+		g_free(l);
+		p = eol ? eol + 1 : NULL;
+	}
+	return found_group;
+}
+
+static void set_error_at(GError **err, int code, const char *source, const char *text,
+                         const char *group, const char *key, const char *fmt, va_list ap)
+{
+	char *msg = g_strdup_vprintf(fmt, ap);
+	unsigned line = group ? text_line_of(text, group, key) : 0;
+	GString *where = g_string_new(source);
+
+	if (line)
+		g_string_append_printf(where, ":%u", line);
+	g_string_append(where, ": ");
+	if (group)
+		g_string_append_printf(where, "[%s] ", group);
+	if (key)
+		g_string_append_printf(where, "%s: ", key);
+	g_set_error(err, SCENARIO_ERROR, code, "%s%s", where->str, msg);
+	g_string_free(where, TRUE);
+	g_free(msg);
+}
+
+static void scenario_error(GError **err, int code, const char *source, const char *text,
+                           const char *group, const char *key, const char *fmt, ...) G_GNUC_PRINTF(7, 8);
+static void scenario_error(GError **err, int code, const char *source, const char *text,
+                           const char *group, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	set_error_at(err, code, source, text, group, key, fmt, ap);
+	va_end(ap);
+}
+
+void stage_config_error(const struct stage_config *cfg, const char *key, GError **err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	set_error_at(err, SCENARIO_ERROR_VALUE, cfg->source, cfg->text, cfg->group, key, fmt, ap);
+	va_end(ap);
+}
+
+static unsigned edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned row[64];
+
+	if (lb >= G_N_ELEMENTS(row))
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (unsigned)j;
+	for (size_t i = 1; i <= la; i++) {
+		unsigned diag = row[0];
+		row[0] = (unsigned)i;
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned up = row[j];
+			unsigned cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			row[j] = MIN(MIN(row[j] + 1, row[j - 1] + 1), diag + cost);
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+const char *nearest_name(const char *word, const char *const *candidates, unsigned n)
+{
+	const char *best = NULL;
+	unsigned best_d = 3;
+
+	for (unsigned i = 0; i < n; i++) {
+		unsigned d = edit_distance(word, candidates[i]);
+		if (d < best_d || (!best && strlen(word) >= 3 && g_str_has_prefix(candidates[i], word))) {
+			best = candidates[i];
+			best_d = MIN(d, best_d);
+		}
+	}
+	return best;
+}
+
+/* " (did you mean 'x'?)" or "", into a static-free caller buffer. */
+static const char *hint(char *buf, size_t size, const char *word, const char *const *cands, unsigned n)
+{
+	const char *near = nearest_name(word, cands, n);
+	if (near)
+		g_snprintf(buf, size, " (did you mean '%s'?)", near);
+	else
+		buf[0] = '\0';
+	return buf;
+}
+
+static char **split_list(const char *value, const char *separators)
+{
+	char **parts = g_strsplit_set(value, separators, -1);
+	GPtrArray *out = g_ptr_array_new();
+
+	for (char **p = parts; *p; p++) {
+		char *item = g_strstrip(*p);
+		if (*item)
+			g_ptr_array_add(out, g_strdup(item));
+	}
+	g_strfreev(parts);
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
+gboolean stage_config_has(const struct stage_config *cfg, const char *key)
+{
+	return g_key_file_has_key(cfg->kf, cfg->group, key, NULL);
+}
+
+char *stage_config_string(const struct stage_config *cfg, const char *key, const char *def)
+{
+	char *v = g_key_file_get_string(cfg->kf, cfg->group, key, NULL);
+	if (!v)
+		return g_strdup(def);
+	return g_strstrip(v);
+}
+
+char **stage_config_list(const struct stage_config *cfg, const char *key)
+{
+	char *v = g_key_file_get_string(cfg->kf, cfg->group, key, NULL);
+	if (!v)
+		return NULL;
+	char **list = split_list(v, ";,");
+	g_free(v);
+	return list;
+}
+
+/* Check that every key of group is one of allowed[] (plus extra[], may be NULL). */
+static gboolean check_keys(GKeyFile *kf, const char *group, const char *const *allowed, unsigned n_allowed,
+                           const char *const *extra, const char *source, const char *text, GError **err)
+{
+	char **keys = g_key_file_get_keys(kf, group, NULL, NULL);
+	const char *all[64];
+	unsigned n = 0;
+	gboolean ok = TRUE;
+	char h[96];
+
+	for (unsigned i = 0; i < n_allowed && n < G_N_ELEMENTS(all); i++)
+		all[n++] = allowed[i];
+	for (unsigned i = 0; extra && extra[i] && n < G_N_ELEMENTS(all); i++)
+		all[n++] = extra[i];
+	for (char **k = keys; ok && k && *k; k++) {
+		gboolean known = FALSE;
+		for (unsigned i = 0; i < n; i++)
+			known = known || strcmp(*k, all[i]) == 0;
+		if (!known) {
+			scenario_error(err, SCENARIO_ERROR_KEY, source, text, group, *k,
+			               "unknown key%s", hint(h, sizeof h, *k, all, n));
+			ok = FALSE;
+		}
+	}
+	g_strfreev(keys);
+	return ok;
+}
+
+static struct link *link_find(struct scenario *sc, const char *name)
+{
+	for (unsigned i = 0; i < sc->n_links; i++)
+		if (strcmp(sc->links[i].name, name) == 0)
+			return &sc->links[i];
+	return NULL;
+}
+
+static gboolean parse_link(struct scenario *sc, struct link *l, GKeyFile *kf, const char *text, GError **err)
+{
+	char *group = g_strdup_printf("link %s", l->name);
+	gboolean ok = FALSE;
+	char *nets = NULL;
+	char **items = NULL;
+
+	if (!check_keys(kf, group, link_keys, G_N_ELEMENTS(link_keys), NULL, sc->source, text, err))
+		goto out;
+	l->description = g_key_file_get_string(kf, group, "description", NULL);
+	if (l->description)
+		g_strstrip(l->description);
+	nets = g_key_file_get_string(kf, group, "networks", NULL);
+	items = split_list(nets ? nets : "", ";, ");
+	for (char **p = items; *p; p++) {
+		GError *perr = NULL;
+		if (l->n_networks == LINK_MAX_NETWORKS) {
+			scenario_error(err, SCENARIO_ERROR_VALUE, sc->source, text, group, "networks",
+			               "more than %d networks", LINK_MAX_NETWORKS);
+			goto out;
+		}
+		if (!ip4_prefix_parse(*p, &l->networks[l->n_networks], &perr)) {
+			scenario_error(err, SCENARIO_ERROR_VALUE, sc->source, text, group, "networks", "%s", perr->message);
+			g_error_free(perr);
+			goto out;
+		}
+		l->n_networks++;
+	}
+	ok = TRUE;
+out:
+	g_strfreev(items);
+	g_free(nets);
+	g_free(group);
+	return ok;
+}
+
+static gboolean parse_stage(struct scenario *sc, unsigned idx, const char *name, GKeyFile *kf,
+                            const char *text, GError **err)
+{
+	char *group = g_strdup_printf("stage %s", name);
+	char *type = g_key_file_get_string(kf, group, "type", NULL);
+	struct stage *st = NULL;
+	gboolean ok = FALSE;
+	char h[96];
+
+	if (!type) {
+		unsigned n;
+		const struct stage_ops *const *types = stage_types(&n);
+		GString *names = g_string_new(NULL);
+		for (unsigned i = 0; i < n; i++)
+			g_string_append_printf(names, "%s%s", i ? ", " : "", types[i]->type);
+		scenario_error(err, SCENARIO_ERROR_KEY, sc->source, text, group, NULL,
+		               "missing key 'type' (one of: %s)", names->str);
+		g_string_free(names, TRUE);
+		goto out;
+	}
+	g_strstrip(type);
+	const struct stage_ops *ops = stage_type_find(type);
+	if (!ops) {
+		unsigned n;
+		const struct stage_ops *const *types = stage_types(&n);
+		const char *names[32];
+		for (unsigned i = 0; i < n && i < G_N_ELEMENTS(names); i++)
+			names[i] = types[i]->type;
+		scenario_error(err, SCENARIO_ERROR_VALUE, sc->source, text, group, "type",
+		               "unknown stage type '%s'%s", type, hint(h, sizeof h, type, names, MIN(n, 32u)));
+		goto out;
+	}
+	static const char *const common_keys[] = { "type", "description" };
+	if (!check_keys(kf, group, common_keys, G_N_ELEMENTS(common_keys), ops->keys, sc->source, text, err))
+		goto out;
+	st = g_new0(struct stage, 1);
+	st->ops = ops;
+	st->name = g_strdup(name);
+	st->index = idx;
+	st->left = &sc->links[idx];
+	st->right = &sc->links[idx + 1];
+	sc->stages[idx] = st;
+	sc->n_stages = MAX(sc->n_stages, idx + 1);
+	struct stage_config cfg = { kf, group, sc->source, text, sc };
+	ok = ops->configure(st, &cfg, err);
+out:
+	g_free(type);
+	g_free(group);
+	return ok;
+}
+
+/* "lan > office > internet": links at even positions, stages at odd ones. */
+static gboolean parse_chain(struct scenario *sc, GKeyFile *kf, const char *text, char ***stage_names, GError **err)
+{
+	char *chain = g_key_file_get_string(kf, "scenario", "chain", NULL);
+	char **items = NULL;
+	gboolean ok = FALSE;
+	unsigned n = 0;
+
+	if (!chain) {
+		scenario_error(err, SCENARIO_ERROR_KEY, sc->source, text, "scenario", NULL,
+		               "missing key 'chain' (like: chain = lan > home-router > internet)");
+		return FALSE;
+	}
+	items = split_list(chain, ">");
+	n = g_strv_length(items);
+	if (n == 0 || n % 2 == 0) {
+		scenario_error(err, SCENARIO_ERROR_VALUE, sc->source, text, "scenario", "chain",
+		               "a chain alternates links and stages and starts and ends with a link "
+		               "(like: lan > home-router > internet)");
+		goto out;
+	}
+	if (n / 2 + 1 > SCENARIO_MAX_LINKS) {
+		scenario_error(err, SCENARIO_ERROR_VALUE, sc->source, text, "scenario", "chain",
+		               "more than %d links", SCENARIO_MAX_LINKS);
+		goto out;
+	}
+	*stage_names = g_new0(char *, n / 2 + 1);
+	for (unsigned i = 0; i < n; i++) {
+		gboolean want_link = i % 2 == 0;
+		char *lg = g_strdup_printf("link %s", items[i]);
+		char *sg = g_strdup_printf("stage %s", items[i]);
+		gboolean is_link = g_key_file_has_group(kf, lg), is_stage = g_key_file_has_group(kf, sg);
+		g_free(lg);
+		g_free(sg);
+		if (want_link != is_link) {
+			const char *what = want_link ? "link" : "stage";
+			if (is_link || is_stage)
+				scenario_error(err, SCENARIO_ERROR_VALUE, sc->source, text, "scenario", "chain",
+				               "'%s' is a %s, but position %u of the chain needs a %s "
+				               "(links and stages alternate)", items[i], is_link ? "link" : "stage", i + 1, what);
+			else
+				scenario_error(err, SCENARIO_ERROR_GROUP, sc->source, text, "scenario", "chain",
+				               "names %s '%s', but there is no [%s %s] group", what, items[i], what, items[i]);
+			goto out;
+		}
+		if (want_link) {
+			if (link_find(sc, items[i])) {
+				scenario_error(err, SCENARIO_ERROR_VALUE, sc->source, text, "scenario", "chain",
+				               "link '%s' appears twice (the chain is a line, not a loop)", items[i]);
+				goto out;
+			}
+			struct link *l = &sc->links[sc->n_links];
+			l->name = g_strdup(items[i]);
+			l->index = sc->n_links++;
+		} else {
+			for (unsigned j = 0; j < i / 2; j++)
+				if (strcmp((*stage_names)[j], items[i]) == 0) {
+					scenario_error(err, SCENARIO_ERROR_VALUE, sc->source, text, "scenario", "chain",
+					               "stage '%s' appears twice", items[i]);
+					goto out;
+				}
+			(*stage_names)[i / 2] = g_strdup(items[i]);
+		}
+	}
+	ok = TRUE;
+out:
+	g_strfreev(items);
+	g_free(chain);
+	return ok;
+}
+
+/* Every group must be known and used by the chain. */
+static gboolean check_groups(struct scenario *sc, GKeyFile *kf, const char *text, char **stage_names, GError **err)
+{
+	char **groups = g_key_file_get_groups(kf, NULL);
+	gboolean ok = TRUE;
+	char h[96];
+
+	for (char **g = groups; ok && *g; g++) {
+		if (strcmp(*g, "scenario") == 0)
+			continue;
+		if (g_str_has_prefix(*g, "link ")) {
+			if (!link_find(sc, *g + 5)) {
+				scenario_error(err, SCENARIO_ERROR_GROUP, sc->source, text, *g, NULL,
+				               "link '%s' is not in the chain", *g + 5);
+				ok = FALSE;
+			}
+			continue;
+		}
+		if (g_str_has_prefix(*g, "stage ")) {
+			gboolean used = FALSE;
+			for (char **s = stage_names; *s; s++)
+				used = used || strcmp(*s, *g + 6) == 0;
+			if (!used) {
+				scenario_error(err, SCENARIO_ERROR_GROUP, sc->source, text, *g, NULL,
+				               "stage '%s' is not in the chain", *g + 6);
+				ok = FALSE;
+			}
+			continue;
+		}
+		char *first = g_strdup(*g);
+		char *space = strchr(first, ' ');
+		if (space)
+			*space = '\0';
+		static const char *const kinds[] = { "scenario", "link", "stage" };
+		scenario_error(err, SCENARIO_ERROR_GROUP, sc->source, text, *g, NULL,
+		               "unknown group; groups are [%s], [%s] and [%s]%s", group_kinds[0], group_kinds[1],
+		               group_kinds[2], hint(h, sizeof h, first, kinds, G_N_ELEMENTS(kinds)));
+		g_free(first);
+		ok = FALSE;
+	}
+	g_strfreev(groups);
+	return ok;
+}
+
+struct scenario *scenario_load_data(const char *source, const char *text, GError **err)
+{
+	GKeyFile *kf = g_key_file_new();
+	struct scenario *sc = g_new0(struct scenario, 1);
+	char **stage_names = NULL;
+	char *capture = NULL;
+	GError *kerr = NULL;
+	gboolean ok = FALSE;
+
+	sc->source = g_strdup(source);
+	if (!g_key_file_load_from_data(kf, text, (gsize)-1, G_KEY_FILE_NONE, &kerr)) {
+		g_set_error(err, SCENARIO_ERROR, SCENARIO_ERROR_SYNTAX, "%s: %s", source, kerr->message);
+		g_error_free(kerr);
+		goto out;
+	}
+	if (!g_key_file_has_group(kf, "scenario")) {
+		g_set_error(err, SCENARIO_ERROR, SCENARIO_ERROR_GROUP,
+		            "%s: no [scenario] group (it holds description, chain and capture)", source);
+		goto out;
+	}
+	if (!check_keys(kf, "scenario", scenario_keys, G_N_ELEMENTS(scenario_keys), NULL, source, text, err) ||
+	    !parse_chain(sc, kf, text, &stage_names, err) ||
+	    !check_groups(sc, kf, text, stage_names, err))
+		goto out;
+	sc->description = g_key_file_get_string(kf, "scenario", "description", NULL);
+	if (sc->description)
+		g_strstrip(sc->description);
+	for (unsigned i = 0; i < sc->n_links; i++)
+		if (!parse_link(sc, &sc->links[i], kf, text, err))
+			goto out;
+	sc->default_link = sc->n_links - 1;
+	for (unsigned i = 0; i < sc->n_links; i++)
+		if (sc->links[i].n_networks == 0) {
+			sc->default_link = i;
+			break;
+		}
+	capture = g_key_file_get_string(kf, "scenario", "capture", NULL);
+	if (capture) {
+		struct link *l = link_find(sc, g_strstrip(capture));
+		if (!l) {
+			const char *names[SCENARIO_MAX_LINKS];
+			char h[96];
+			for (unsigned i = 0; i < sc->n_links; i++)
+				names[i] = sc->links[i].name;
+			scenario_error(err, SCENARIO_ERROR_VALUE, source, text, "scenario", "capture",
+			               "'%s' is not a link of the chain%s", capture,
+			               hint(h, sizeof h, capture, names, sc->n_links));
+			goto out;
+		}
+		sc->capture = l->index;
+	}
+	for (unsigned i = 0; stage_names[i]; i++)
+		if (!parse_stage(sc, i, stage_names[i], kf, text, err))
+			goto out;
+	ok = TRUE;
+out:
+	g_free(capture);
+	g_strfreev(stage_names);
+	g_key_file_free(kf);
+	if (!ok) {
+		scenario_free(sc);
+		return NULL;
+	}
+	return sc;
+}
+
+struct scenario *scenario_load_file(const char *path, GError **err)
+{
+	char *text = NULL;
+	GError *ferr = NULL;
+
+	if (!g_file_get_contents(path, &text, NULL, &ferr)) {
+		g_set_error(err, SCENARIO_ERROR, SCENARIO_ERROR_READ, "%s", ferr->message);
+		g_error_free(ferr);
+		return NULL;
+	}
+	struct scenario *sc = scenario_load_data(path, text, err);
+	g_free(text);
+	return sc;
+}
+
+void scenario_free(struct scenario *sc)
+{
+	if (!sc)
+		return;
+	for (unsigned i = 0; i < G_N_ELEMENTS(sc->stages); i++) {
+		struct stage *st = sc->stages[i];
+		if (!st)
+			continue;
+		if (st->ops->destroy)
+			st->ops->destroy(st);
+		g_free(st->name);
+		g_free(st);
+	}
+	for (unsigned i = 0; i < sc->n_links; i++) {
+		g_free(sc->links[i].name);
+		g_free(sc->links[i].description);
+	}
+	g_free(sc->description);
+	g_free(sc->source);
+	g_free(sc);
+}
+
+unsigned scenario_link_of(const struct scenario *sc, uint32_t addr)
+{
+	unsigned best = sc->default_link;
+	int best_len = -1;
+
+	for (unsigned i = 0; i < sc->n_links; i++)
+		for (unsigned j = 0; j < sc->links[i].n_networks; j++) {
+			const struct ip4_prefix *pfx = &sc->links[i].networks[j];
+			if (pfx->len > best_len && ip4_prefix_contains(pfx, addr)) {
+				best = i;
+				best_len = pfx->len;
+			}
+		}
+	return best;
+}
+
+void scenario_describe(const struct scenario *sc, GString *out)
+{
+	char buf[19];
+
+	g_string_append_printf(out, "# %s, every default filled in\n[scenario]\n", sc->source);
+	if (sc->description)
+		g_string_append_printf(out, "description = %s\n", sc->description);
+	g_string_append(out, "chain = ");
+	for (unsigned i = 0; i < sc->n_links; i++) {
+		g_string_append(out, sc->links[i].name);
+		if (i < sc->n_stages)
+			g_string_append_printf(out, " > %s > ", sc->stages[i]->name);
+	}
+	g_string_append_printf(out, "\ncapture = %s\n", sc->links[sc->capture].name);
+	for (unsigned i = 0; i < sc->n_links; i++) {
+		const struct link *l = &sc->links[i];
+		g_string_append_printf(out, "\n[link %s]\n", l->name);
+		if (l->description)
+			g_string_append_printf(out, "description = %s\n", l->description);
+		if (l->n_networks == 0) {
+			g_string_append_printf(out, "# no networks: %s\n", i == sc->default_link ?
+			                       "addresses that no other link holds live here" : "a transit link");
+		} else {
+			g_string_append(out, "networks = ");
+			for (unsigned j = 0; j < l->n_networks; j++)
+				g_string_append_printf(out, "%s%s", j ? ", " : "", ip4_prefix_to_str(&l->networks[j], buf));
+			g_string_append_c(out, '\n');
+		}
+		if (i < sc->n_stages) {
+			const struct stage *st = sc->stages[i];
+			g_string_append_printf(out, "\n[stage %s]\n# %s\ntype = %s\n", st->name, st->ops->summary, st->ops->type);
+			st->ops->describe(st, out);
+		}
+	}
+}

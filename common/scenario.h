@@ -1,0 +1,41 @@
+/* common/scenario.h: loading scenario key files (DESIGN.md "The scenario format"). */
+#ifndef NATLB_SCENARIO_H
+#define NATLB_SCENARIO_H
+
+#include "common/scenario-t.h"
+
+#define SCENARIO_ERROR scenario_error_quark()
+enum scenario_error {
+	SCENARIO_ERROR_READ,   /* the file could not be read */
+	SCENARIO_ERROR_SYNTAX, /* not a key file */
+	SCENARIO_ERROR_GROUP,  /* unknown or missing group */
+	SCENARIO_ERROR_KEY,    /* unknown or missing key */
+	SCENARIO_ERROR_VALUE,  /* a value that does not parse or does not fit */
+};
+GQuark scenario_error_quark(void);
+
+/* Parse text (source names it in messages).  Errors read "SOURCE:LINE: [group] key: what is wrong". */
+struct scenario *scenario_load_data(const char *source, const char *text, GError **err);
+struct scenario *scenario_load_file(const char *path, GError **err);
+void scenario_free(struct scenario *sc);
+
+/* The scenario back as a key file with every default filled in (natlb check). */
+void scenario_describe(const struct scenario *sc, GString *out);
+
+/* Which link holds addr: the link whose networks match it longest, else the default link. */
+unsigned scenario_link_of(const struct scenario *sc, uint32_t addr);
+
+/* Key access for stage configure() functions.  A missing optional key returns def / FALSE
+ * without error.  Values are trimmed. */
+char *stage_config_string(const struct stage_config *cfg, const char *key, const char *def);
+/* A list split on ';' or ',' (empty items dropped); NULL when the key is absent. */
+char **stage_config_list(const struct stage_config *cfg, const char *key);
+gboolean stage_config_has(const struct stage_config *cfg, const char *key);
+/* Set err to "SOURCE:LINE: [group] key: MESSAGE" (SCENARIO_ERROR_VALUE). */
+void stage_config_error(const struct stage_config *cfg, const char *key, GError **err,
+                        const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+
+/* The closest of candidates to word (edit distance <= 2 or a shared prefix), or NULL. */
+const char *nearest_name(const char *word, const char *const *candidates, unsigned n);
+
+#endif

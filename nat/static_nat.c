@@ -1,0 +1,211 @@
+/* nat/static_nat.c: static NAT, the "Basic NAT" of RFC 2663 section 4.1, prefixes mapped like iptables NETMAP.
+ *
+ * Each rule pairs an inside prefix with an outside prefix of the same length; the host bits are
+ * kept, so 10.0.1.7 behind "10.0.1.0/24 192.0.2.0/24" is 192.0.2.7 outside.  Going left to right
+ * (in2out) the source is translated, going right to left (out2in) the destination.  An ICMP error
+ * has the packet it quotes translated the other way round, so the host that receives it can match
+ * it to its own connection (RFC 5508 REQ-4).  The most specific rule wins; a packet that matches no
+ * rule crosses unchanged, as with iptables.  No state: the table is the rules themselves.
+ */
+#include <string.h>
+
+#include "common/packet.h"
+#include "common/rewrite.h"
+#include "common/scenario.h"
+#include "nat/static_nat.h"
+
+#define STATIC_NAT_MAX_RULES 256
+
+struct static_nat_rule {
+	struct ip4_prefix inside, outside;
+	uint64_t hits[2]; /* per enum hop_dir */
+};
+
+struct static_nat {
+	struct static_nat_rule rules[STATIC_NAT_MAX_RULES];
+	unsigned n_rules;
+};
+
+static const char *const static_nat_keys[] = { "map", NULL };
+
+/* Most specific rule whose inside (or outside) prefix holds addr; -1 when none. */
+static int static_nat_rule_find(const struct static_nat *nat, uint32_t addr, bool outside)
+{
+	int best = -1;
+	for (unsigned i = 0; i < nat->n_rules; i++) {
+		const struct ip4_prefix *pfx = outside ? &nat->rules[i].outside : &nat->rules[i].inside;
+		if (ip4_prefix_contains(pfx, addr) && (best < 0 || pfx->len > (outside ?
+		    nat->rules[best].outside.len : nat->rules[best].inside.len)))
+			best = (int)i;
+	}
+	return best;
+}
+
+/* NETMAP: keep the host bits, replace the network bits. */
+static uint32_t netmap(uint32_t addr, const struct ip4_prefix *to)
+{
+	uint32_t mask = ip4_prefix_mask(to->len);
+	return (addr & ~mask) | to->addr;
+}
+
+static gboolean static_nat_configure(struct stage *st, const struct stage_config *cfg, GError **err)
+{
+	struct static_nat *nat = g_new0(struct static_nat, 1);
+	char **items = stage_config_list(cfg, "map");
+	gboolean ok = FALSE;
+
+	st->priv = nat;
+	if (!items || !items[0]) {
+		stage_config_error(cfg, "map", err, "a static-nat stage needs at least one rule "
+		                   "(map = 10.0.0.5 203.0.113.5; 10.0.1.0/24 192.0.2.0/24)");
+		goto out;
+	}
+	for (char **it = items; *it; it++) {
+		char **words = g_strsplit_set(*it, " \t", -1);
+		const char *pair[2] = { NULL, NULL };
+		unsigned n = 0; /* words other than an optional "->" between the two sides */
+		for (char **w = words; *w; w++) {
+			if (**w == '\0' || strcmp(*w, "->") == 0)
+				continue;
+			if (n < 2)
+				pair[n] = *w;
+			n++;
+		}
+		struct static_nat_rule *r = &nat->rules[nat->n_rules];
+		GError *perr = NULL;
+		if (n != 2) {
+			stage_config_error(cfg, "map", err, "'%s' should be two addresses or prefixes, inside first "
+			                   "(10.0.0.5 203.0.113.5)", *it);
+		} else if (nat->n_rules == STATIC_NAT_MAX_RULES) {
+			stage_config_error(cfg, "map", err, "more than %d rules", STATIC_NAT_MAX_RULES);
+		} else if (!ip4_prefix_parse(pair[0], &r->inside, &perr) ||
+		           !ip4_prefix_parse(pair[1], &r->outside, &perr)) {
+			stage_config_error(cfg, "map", err, "%s", perr->message);
+			g_error_free(perr);
+		} else if (r->inside.len != r->outside.len) {
+			stage_config_error(cfg, "map", err, "'%s': both sides need the same prefix length "
+			                   "(/%u and /%u), host bits map one to one", *it, r->inside.len, r->outside.len);
+		} else {
+			for (unsigned i = 0; i < nat->n_rules; i++)
+				if ((nat->rules[i].inside.addr == r->inside.addr && nat->rules[i].inside.len == r->inside.len) ||
+				    (nat->rules[i].outside.addr == r->outside.addr && nat->rules[i].outside.len == r->outside.len)) {
+					stage_config_error(cfg, "map", err, "rule %u ('%s') repeats a prefix of rule %u",
+					                   nat->n_rules + 1, *it, i + 1);
+					break;
+				}
+			if (!err || !*err)
+				nat->n_rules++;
+		}
+		g_strfreev(words);
+		if (err && *err)
+			goto out;
+	}
+	ok = TRUE;
+out:
+	g_strfreev(items);
+	return ok;
+}
+
+static void static_nat_describe(const struct stage *st, GString *out)
+{
+	const struct static_nat *nat = st->priv;
+	char a[19], b[19];
+
+	g_string_append(out, "map = ");
+	for (unsigned i = 0; i < nat->n_rules; i++)
+		g_string_append_printf(out, "%s%s %s", i ? "; " : "", ip4_prefix_to_str(&nat->rules[i].inside, a),
+		                       ip4_prefix_to_str(&nat->rules[i].outside, b));
+	g_string_append(out, "\n# the most specific rule wins; unmatched packets cross untranslated\n");
+}
+
+static bool static_nat_claims(const struct stage *st, uint32_t addr, enum side side)
+{
+	return side == SIDE_RIGHT && static_nat_rule_find(st->priv, addr, true) >= 0;
+}
+
+/* Translate one address of ip if a rule covers it; returns the rule index or -1. */
+static int translate(struct static_nat *nat, struct packet *p, struct ip4_view *ip, enum ip4_endpoint which,
+                     bool from_outside, uint32_t *before, uint32_t *after)
+{
+	uint32_t addr = which == ENDPOINT_SRC ? ip->src : ip->dst;
+	int r = static_nat_rule_find(nat, addr, from_outside);
+	*before = *after = addr;
+	if (r < 0)
+		return -1;
+	const struct static_nat_rule *rule = &nat->rules[r];
+	*after = netmap(addr, from_outside ? &rule->inside : &rule->outside);
+	rewrite_ip4_addr(p, ip, which, *after);
+	return r;
+}
+
+static enum verdict static_nat_process(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx)
+{
+	struct static_nat *nat = st->priv;
+	bool out = dir == DIR_LEFT_TO_RIGHT;
+	/* in2out: the source is an inside address; out2in: the destination is an outside one. */
+	enum ip4_endpoint outer_field = out ? ENDPOINT_SRC : ENDPOINT_DST;
+	uint32_t before, after, qb = 0, qa = 0;
+	char b1[16], b2[16];
+
+	int r = translate(nat, p, &p->ip, outer_field, !out, &before, &after);
+	/* The quoted packet travelled the other way: its other endpoint is the one to translate. */
+	int qr = -1;
+	if (p->has_inner)
+		qr = translate(nat, p, &p->inner, out ? ENDPOINT_DST : ENDPOINT_SRC, !out, &qb, &qa);
+	if (r < 0) {
+		g_string_append_printf(ctx->note, "static-nat %s: no rule for %s %s, crossed untranslated",
+		                       st->name, out ? "source" : "destination", ip4_to_str(before, b1));
+		return VERDICT_FORWARD;
+	}
+	nat->rules[r].hits[dir]++;
+	g_string_append_printf(ctx->note, "static-nat %s: %s %s -> %s (rule %d)", st->name, out ? "SNAT" : "DNAT",
+	                       ip4_to_str(before, b1), ip4_to_str(after, b2), r + 1);
+	if (qr >= 0)
+		g_string_append_printf(ctx->note, "; quoted packet's %s %s -> %s", out ? "destination" : "source",
+		                       ip4_to_str(qb, b1), ip4_to_str(qa, b2));
+	return VERDICT_FORWARD;
+}
+
+static bool static_nat_reverse(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx)
+{
+	struct static_nat *nat = st->priv;
+	bool out = dir == DIR_LEFT_TO_RIGHT;
+	uint32_t before, after;
+
+	(void)ctx;
+	/* After in2out the source is an outside address: map it back inside; and the converse. */
+	translate(nat, p, &p->ip, out ? ENDPOINT_SRC : ENDPOINT_DST, out, &before, &after);
+	if (p->has_inner)
+		translate(nat, p, &p->inner, out ? ENDPOINT_DST : ENDPOINT_SRC, out, &before, &after);
+	return true;
+}
+
+static void static_nat_stats_print(const struct stage *st, GString *out)
+{
+	const struct static_nat *nat = st->priv;
+	char a[19], b[19];
+
+	for (unsigned i = 0; i < nat->n_rules; i++)
+		g_string_append_printf(out, "    rule %u %s <-> %s: %" G_GUINT64_FORMAT " SNAT, %" G_GUINT64_FORMAT " DNAT\n",
+		                       i + 1, ip4_prefix_to_str(&nat->rules[i].inside, a),
+		                       ip4_prefix_to_str(&nat->rules[i].outside, b),
+		                       nat->rules[i].hits[DIR_LEFT_TO_RIGHT], nat->rules[i].hits[DIR_RIGHT_TO_LEFT]);
+}
+
+static void static_nat_destroy(struct stage *st)
+{
+	g_free(st->priv);
+}
+
+const struct stage_ops static_nat_ops = {
+	.type = "static-nat",
+	.summary = "one-to-one NAT of hosts or prefixes, like iptables NETMAP (RFC 2663 4.1)",
+	.keys = static_nat_keys,
+	.configure = static_nat_configure,
+	.describe = static_nat_describe,
+	.claims = static_nat_claims,
+	.process = static_nat_process,
+	.reverse = static_nat_reverse,
+	.stats_print = static_nat_stats_print,
+	.destroy = static_nat_destroy,
+};

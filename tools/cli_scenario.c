@@ -1,0 +1,86 @@
+/* tools/cli_scenario.c: finding a scenario by path or by lesson name; the verbs check and scenarios. */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/scenario.h"
+#include "tools/bundled.h"
+#include "tools/cli.h"
+
+struct scenario *cli_scenario_load(const char *name_or_path, GError **err)
+{
+	const char *name = name_or_path ? name_or_path : BUNDLED_DEFAULT;
+
+	if (name_or_path && g_file_test(name_or_path, G_FILE_TEST_EXISTS))
+		return scenario_load_file(name_or_path, err);
+	for (unsigned i = 0; i < n_bundled_scenarios; i++)
+		if (strcmp(bundled_scenarios[i].name, name) == 0) {
+			char *source = g_strdup_printf("built-in %s", bundled_scenarios[i].path);
+			struct scenario *sc = scenario_load_data(source, bundled_scenarios[i].text, err);
+			g_free(source);
+			return sc;
+		}
+	GString *names = g_string_new(NULL);
+	for (unsigned i = 0; i < n_bundled_scenarios; i++)
+		g_string_append_printf(names, "%s%s", i ? ", " : "", bundled_scenarios[i].name);
+	g_set_error(err, SCENARIO_ERROR, SCENARIO_ERROR_READ,
+	            "%s: no such file, and no bundled lesson of that name (lessons: %s)", name, names->str);
+	g_string_free(names, TRUE);
+	return NULL;
+}
+
+int check_main(int argc, char **argv)
+{
+	GOptionContext *ctx = g_option_context_new("SCENARIO");
+	GError *err = NULL;
+	int status = EXIT_USAGE;
+
+	g_option_context_set_summary(ctx, "Validate a scenario and print it back with every default filled in.\n"
+	                             "SCENARIO is a file, or the name of a bundled lesson (see: natlb scenarios).");
+	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+		fprintf(stderr, "natlb check: %s\n", err->message);
+		goto out;
+	}
+	if (argc != 2) {
+		fprintf(stderr, "natlb check: give one scenario (natlb check --help)\n");
+		goto out;
+	}
+	struct scenario *sc = cli_scenario_load(argv[1], &err);
+	if (!sc) {
+		fprintf(stderr, "natlb check: %s\n", err->message);
+		goto out;
+	}
+	GString *text = g_string_new(NULL);
+	scenario_describe(sc, text);
+	fputs(text->str, stdout);
+	g_string_free(text, TRUE);
+	scenario_free(sc);
+	status = EXIT_OK;
+out:
+	g_clear_error(&err);
+	g_option_context_free(ctx);
+	return status;
+}
+
+int scenarios_main(int argc, char **argv)
+{
+	GOptionContext *ctx = g_option_context_new(NULL);
+	GError *err = NULL;
+
+	g_option_context_set_summary(ctx, "List the lessons bundled with natlb: name, file, what it shows.");
+	if (!g_option_context_parse(ctx, &argc, &argv, &err) || argc != 1) {
+		fprintf(stderr, "natlb scenarios: %s\n", err ? err->message : "takes no arguments");
+		g_clear_error(&err);
+		g_option_context_free(ctx);
+		return EXIT_USAGE;
+	}
+	for (unsigned i = 0; i < n_bundled_scenarios; i++) {
+		struct scenario *sc = scenario_load_data(bundled_scenarios[i].path, bundled_scenarios[i].text, &err);
+		printf("%-20s %-32s %s%s\n", bundled_scenarios[i].name, bundled_scenarios[i].path,
+		       sc && sc->description ? sc->description : (err ? err->message : ""),
+		       strcmp(bundled_scenarios[i].name, BUNDLED_DEFAULT) == 0 ? " [default]" : "");
+		g_clear_error(&err);
+		scenario_free(sc);
+	}
+	g_option_context_free(ctx);
+	return EXIT_OK;
+}
