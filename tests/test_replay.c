@@ -1,0 +1,378 @@
+/* tests/test_replay.c: end to end: natlb gen, natlb replay, and tshark as the independent reader of the output. */
+#include <pcap/pcap.h>
+#include <stdio.h>
+
+#include "tests/testutil.h"
+
+#define LESSON_SCENARIO "scenarios/static-nat.ini"
+
+/* tshark prints this on stderr whenever it runs as root; it is not about our file. */
+static char *tshark_stderr_without_root_notice(const char *err)
+{
+	GString *out = g_string_new(NULL);
+	char **lines = g_strsplit(err ? err : "", "\n", -1);
+	for (char **l = lines; *l; l++)
+		if (**l && !g_str_has_prefix(*l, "Running as user \"root\""))
+			g_string_append_printf(out, "%s\n", *l);
+	g_strfreev(lines);
+	return g_string_free(out, FALSE);
+}
+
+static void gen_lesson(const char *dir, const char *lesson, char **path)
+{
+	*path = g_strdup_printf("%s/%s.pcap", dir, lesson);
+	const char *argv[] = { test_natlb_binary(), "gen", lesson, "-o", *path, NULL };
+	char *err = NULL;
+	int rc = test_run(argv, NULL, &err);
+	if (rc != 0)
+		g_printerr("natlb gen: %s", err);
+	g_assert_cmpint(rc, ==, 0);
+	g_free(err);
+}
+
+/* natlb replay with extra arguments; returns exit status, stderr in *err. */
+static int replay(const char *const *extra, const char *input, const char *output, char **out, char **err)
+{
+	GPtrArray *argv = g_ptr_array_new();
+	g_ptr_array_add(argv, (char *)test_natlb_binary());
+	g_ptr_array_add(argv, "replay");
+	for (const char *const *e = extra; e && *e; e++)
+		g_ptr_array_add(argv, (char *)*e);
+	g_ptr_array_add(argv, "-o");
+	g_ptr_array_add(argv, (char *)output);
+	g_ptr_array_add(argv, (char *)input);
+	g_ptr_array_add(argv, NULL);
+	int rc = test_run((const char *const *)argv->pdata, out, err);
+	g_ptr_array_free(argv, TRUE);
+	return rc;
+}
+
+static char *tshark_fields(const char *file, const char *const *fields, const char *const *prefs)
+{
+	GPtrArray *argv = g_ptr_array_new();
+	g_ptr_array_add(argv, "tshark");
+	g_ptr_array_add(argv, "-r");
+	g_ptr_array_add(argv, (char *)file);
+	for (const char *const *p = prefs; p && *p; p++) {
+		g_ptr_array_add(argv, "-o");
+		g_ptr_array_add(argv, (char *)*p);
+	}
+	g_ptr_array_add(argv, "-T");
+	g_ptr_array_add(argv, "fields");
+	g_ptr_array_add(argv, "-E");
+	g_ptr_array_add(argv, "separator=|");
+	for (const char *const *f = fields; *f; f++) {
+		g_ptr_array_add(argv, "-e");
+		g_ptr_array_add(argv, (char *)*f);
+	}
+	g_ptr_array_add(argv, NULL);
+	char *out = NULL, *err = NULL;
+	int rc = test_run((const char *const *)argv->pdata, &out, &err);
+	char *warn = tshark_stderr_without_root_notice(err);
+	g_assert_cmpstr(warn, ==, "");
+	g_assert_cmpint(rc, ==, 0);
+	g_free(warn);
+	g_free(err);
+	g_ptr_array_free(argv, TRUE);
+	return out;
+}
+
+struct fixture {
+	char *dir;
+	char *lesson;  /* the static-nat lesson capture */
+	char *out;     /* its replay */
+};
+
+static void fixture_setup(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	f->dir = test_tmpdir();
+	gen_lesson(f->dir, "static-nat", &f->lesson);
+	f->out = g_strdup_printf("%s/out.pcapng", f->dir);
+	const char *args[] = { "-q", "-s", LESSON_SCENARIO, NULL };
+	char *err = NULL;
+	int rc = replay(args, f->lesson, f->out, NULL, &err);
+	g_assert_cmpstr(err, ==, "");
+	g_assert_cmpint(rc, ==, 0);
+	g_free(err);
+}
+
+static void fixture_teardown(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	test_rmdir(f->dir);
+	g_free(f->lesson);
+	g_free(f->out);
+}
+
+static const char *const golden_fields[] = {
+	"frame.interface_name", "frame.packet_flags_direction", "ip.src", "ip.dst", "tcp.srcport", "tcp.dstport",
+	"udp.srcport", "udp.dstport", "icmp.ident", "frame.comment", NULL,
+};
+
+/* The whole lesson as tshark sees it, against a dump checked by hand once (tests/golden/). */
+static void test_golden(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	if (!test_have_tshark()) {
+		g_test_skip("tshark is not installed");
+		return;
+	}
+	char *got = tshark_fields(f->out, golden_fields, NULL);
+	char *want = NULL;
+	GError *err = NULL;
+	g_file_get_contents("tests/golden/static-nat.fields", &want, NULL, &err);
+	g_assert_no_error(err);
+	if (g_strcmp0(got, want) != 0) {
+		g_file_set_contents("build/static-nat.fields.actual", got, -1, NULL);
+		g_test_message("output differs from tests/golden/static-nat.fields; "
+		               "see build/static-nat.fields.actual (diff them, and understand the change before updating)");
+	}
+	g_assert_cmpstr(got, ==, want);
+	g_free(got);
+	g_free(want);
+}
+
+/* Every IPv4 header checksum verifies on every link; transport checksums verify except where
+ * the capture itself was wrong (it stays wrong on both links) or the UDP checksum is absent. */
+static void test_checksums(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	if (!test_have_tshark()) {
+		g_test_skip("tshark is not installed");
+		return;
+	}
+	static const char *const fields[] = { "frame.number", "frame.interface_name", "ip.checksum.status",
+	                                      "tcp.checksum.status", "udp.checksum.status", "icmp.checksum.status",
+	                                      "tcp.srcport", NULL };
+	static const char *const prefs[] = { "ip.check_checksum:TRUE", "tcp.check_checksum:TRUE",
+	                                     "udp.check_checksum:TRUE", NULL };
+	char *out = tshark_fields(f->out, fields, prefs);
+	char **lines = g_strsplit(out, "\n", -1);
+	unsigned ip_checked = 0, bad_tcp = 0;
+	for (char **l = lines; *l && **l; l++) {
+		char **c = g_strsplit(*l, "|", -1);
+		g_assert_cmpuint(g_strv_length(c), ==, 7);
+		if (*c[2]) { /* ip.checksum.status: 1 = good, one value per IPv4 header */
+			char **st = g_strsplit(c[2], ",", -1);
+			for (char **s = st; *s; s++)
+				g_assert_cmpstr(*s, ==, "1");
+			g_strfreev(st);
+			ip_checked++;
+		}
+		if (g_str_equal(c[3], "0")) { /* the lesson's deliberately wrong SYN, port 40002 */
+			g_assert_cmpstr(c[6], ==, "40002");
+			bad_tcp++;
+		} else if (g_str_equal(c[3], "2")) { /* unverifiable: the lesson's snaplen-cut segment */
+			g_assert_cmpstr(c[6], ==, "40003");
+		} else if (*c[3]) {
+			g_assert_cmpstr(c[3], ==, "1");
+		}
+		if (*c[4]) /* 1 good; 2 unverified (a quoted header); 3 absent (checksum 0) */
+			g_assert_true(g_str_equal(c[4], "1") || g_str_equal(c[4], "2") || g_str_equal(c[4], "3"));
+		if (*c[5])
+			g_assert_cmpstr(c[5], ==, "1");
+		g_strfreev(c);
+	}
+	g_assert_cmpuint(ip_checked, >, 40);
+	g_assert_cmpuint(bad_tcp, ==, 2); /* wrong on lan and exactly as wrong on internet */
+	g_strfreev(lines);
+	g_free(out);
+}
+
+static gboolean files_equal(const char *a, const char *b)
+{
+	char *da = NULL, *db = NULL;
+	gsize la = 0, lb = 0;
+	g_assert_true(g_file_get_contents(a, &da, &la, NULL));
+	g_assert_true(g_file_get_contents(b, &db, &lb, NULL));
+	gboolean eq = la == lb && memcmp(da, db, la) == 0;
+	g_free(da);
+	g_free(db);
+	return eq;
+}
+
+static void test_deterministic(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	char *again = g_strdup_printf("%s/again.pcapng", f->dir);
+	const char *args[] = { "-q", "-s", LESSON_SCENARIO, NULL };
+	g_assert_cmpint(replay(args, f->lesson, again, NULL, NULL), ==, 0);
+	g_assert_true(files_equal(f->out, again));
+	g_free(again);
+}
+
+/* --links keeps only the far link; -f keeps only what the BPF filter matches. */
+static void test_links_and_filter(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	if (!test_have_tshark()) {
+		g_test_skip("tshark is not installed");
+		return;
+	}
+	char *wan = g_strdup_printf("%s/wan.pcapng", f->dir);
+	const char *args[] = { "-q", "-s", LESSON_SCENARIO, "--links", "internet", "-f", "tcp port 80", NULL };
+	g_assert_cmpint(replay(args, f->lesson, wan, NULL, NULL), ==, 0);
+	static const char *const fields[] = { "frame.interface_name", "tcp.srcport", "tcp.dstport", NULL };
+	char *out = tshark_fields(wan, fields, NULL);
+	char **lines = g_strsplit(out, "\n", -1);
+	unsigned n = 0;
+	for (char **l = lines; *l && **l; l++, n++) {
+		char **c = g_strsplit(*l, "|", -1);
+		g_assert_cmpstr(c[0], ==, "internet");
+		g_assert_true(g_str_equal(c[1], "80") || g_str_equal(c[2], "80"));
+		g_strfreev(c);
+	}
+	g_assert_cmpuint(n, >, 5);
+	g_strfreev(lines);
+	g_free(out);
+	g_free(wan);
+}
+
+static unsigned pcap_count(const char *path, int *linktype)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline(path, errbuf);
+	g_assert_nonnull(p);
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	unsigned n = 0;
+	while (pcap_next_ex(p, &h, &d) == 1)
+		n++;
+	*linktype = pcap_datalink(p);
+	pcap_close(p);
+	return n;
+}
+
+/* --format pcap: one classic pcap per link, as many views as the pcapng holds for that link. */
+static void test_format_pcap(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	char *base = g_strdup_printf("%s/views.pcap", f->dir);
+	char *lan = g_strdup_printf("%s/views.lan.pcap", f->dir);
+	char *inet = g_strdup_printf("%s/views.internet.pcap", f->dir);
+	const char *args[] = { "-q", "-s", LESSON_SCENARIO, "--format", "pcap", NULL };
+	int lt = 0;
+	g_assert_cmpint(replay(args, f->lesson, base, NULL, NULL), ==, 0);
+	g_assert_false(g_file_test(base, G_FILE_TEST_EXISTS));
+	unsigned n_lan = pcap_count(lan, &lt);
+	g_assert_cmpint(lt, ==, DLT_EN10MB);
+	unsigned n_in = pcap_count(f->lesson, &lt);
+	g_assert_cmpuint(n_lan, ==, n_in); /* every captured packet has its lan view */
+	g_assert_cmpuint(pcap_count(inet, &lt), >, 0);
+	g_free(base);
+	g_free(lan);
+	g_free(inet);
+}
+
+/* --stats states the balance: input = delivered + dropped + consumed. */
+static void test_stats_balance(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	char *again = g_strdup_printf("%s/stats.pcapng", f->dir);
+	const char *args[] = { "-q", "--stats", "-s", LESSON_SCENARIO, NULL };
+	char *out = NULL;
+	g_assert_cmpint(replay(args, f->lesson, again, &out, NULL), ==, 0);
+	g_assert_nonnull(strstr(out, ": balanced\n"));
+	g_assert_null(strstr(out, "NOT BALANCED"));
+	g_assert_nonnull(strstr(out, "stage office (static-nat)"));
+	g_free(out);
+	g_free(again);
+}
+
+/* Bad input: one line on stderr naming the problem, the right exit status, and no output file. */
+struct bad_case {
+	const char *name;
+	const char *const args[8];   /* after "replay"; "@LESSON" and "@OUT" are substituted */
+	int want_status;
+	const char *want_stderr;     /* a substring */
+};
+
+static const struct bad_case bad_cases[] = {
+	{ .name = "missing-input", .args = { "-o", "@OUT", "/nonexistent/x.pcap" }, .want_status = 1,
+	  .want_stderr = "/nonexistent/x.pcap: No such file" },
+	{ .name = "not-a-capture", .args = { "-o", "@OUT", "scenarios/static-nat.ini" }, .want_status = 1,
+	  .want_stderr = "not a pcap or pcapng capture" },
+	{ .name = "unwritable-output", .args = { "-o", "/nonexistent/dir/out.pcapng", "@LESSON" }, .want_status = 1,
+	  .want_stderr = "/nonexistent/dir/out.pcapng" },
+	{ .name = "unknown-scenario", .args = { "-s", "no-such-lesson", "-o", "@OUT", "@LESSON" }, .want_status = 2,
+	  .want_stderr = "no-such-lesson: no such file, and no bundled lesson" },
+	{ .name = "bad-filter", .args = { "-f", "tcp port", "-o", "@OUT", "@LESSON" }, .want_status = 2,
+	  .want_stderr = "filter 'tcp port'" },
+	{ .name = "unknown-link", .args = { "--links", "internett", "-o", "@OUT", "@LESSON" }, .want_status = 2,
+	  .want_stderr = "did you mean 'internet'?" },
+	{ .name = "bad-format", .args = { "--format", "json", "-o", "@OUT", "@LESSON" }, .want_status = 2,
+	  .want_stderr = "--format 'json'" },
+	{ .name = "no-input", .args = { "-o", "@OUT" }, .want_status = 2, .want_stderr = "no capture given" },
+};
+
+static void test_bad_input(struct fixture *f, gconstpointer data)
+{
+	const struct bad_case *c = data;
+	char *outp = g_strdup_printf("%s/bad.pcapng", f->dir);
+	const char *argv[12] = { test_natlb_binary(), "replay" };
+	unsigned n = 2;
+	for (unsigned i = 0; c->args[i]; i++)
+		argv[n++] = g_str_equal(c->args[i], "@LESSON") ? f->lesson : g_str_equal(c->args[i], "@OUT") ? outp : c->args[i];
+	argv[n] = NULL;
+	char *err = NULL;
+	int rc = test_run(argv, NULL, &err);
+	g_assert_cmpint(rc, ==, c->want_status);
+	g_assert_nonnull(strstr(err, c->want_stderr));
+	unsigned newlines = 0;
+	for (const char *e = err; *e; e++)
+		newlines += *e == '\n';
+	g_assert_cmpuint(newlines, ==, 1); /* one line */
+	g_assert_false(g_file_test(outp, G_FILE_TEST_EXISTS));
+	g_assert_false(g_file_test("/nonexistent/dir/out.pcapng.partial", G_FILE_TEST_EXISTS));
+	g_free(err);
+	g_free(outp);
+}
+
+/* A capture cut in the middle of a record: the packets before it are replayed, with a warning. */
+static void test_truncated_capture(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	char *bytes = NULL;
+	gsize len = 0;
+	g_assert_true(g_file_get_contents(f->lesson, &bytes, &len, NULL));
+	char *cut = g_strdup_printf("%s/cut.pcap", f->dir);
+	g_assert_true(g_file_set_contents(cut, bytes, (gssize)(len - 30), NULL));
+	char *outp = g_strdup_printf("%s/cut.pcapng", f->dir);
+	const char *args[] = { "-s", LESSON_SCENARIO, NULL };
+	char *err = NULL;
+	g_assert_cmpint(replay(args, cut, outp, NULL, &err), ==, 0);
+	g_assert_nonnull(strstr(err, "warning"));
+	g_assert_nonnull(strstr(err, "truncated"));
+	int lt;
+	g_assert_cmpuint(pcap_count(outp, &lt), >, 20);
+	g_free(err);
+	g_free(outp);
+	g_free(cut);
+	g_free(bytes);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add("/replay/static-nat/matches-golden-tshark-dump", struct fixture, NULL, fixture_setup, test_golden,
+	           fixture_teardown);
+	g_test_add("/replay/static-nat/checksums-verify-or-stay-as-wrong", struct fixture, NULL, fixture_setup,
+	           test_checksums, fixture_teardown);
+	g_test_add("/replay/static-nat/two-runs-are-byte-identical", struct fixture, NULL, fixture_setup,
+	           test_deterministic, fixture_teardown);
+	g_test_add("/replay/options/links-and-bpf-filter", struct fixture, NULL, fixture_setup, test_links_and_filter,
+	           fixture_teardown);
+	g_test_add("/replay/options/format-pcap-writes-one-file-per-link", struct fixture, NULL, fixture_setup,
+	           test_format_pcap, fixture_teardown);
+	g_test_add("/replay/options/stats-show-the-balance", struct fixture, NULL, fixture_setup, test_stats_balance,
+	           fixture_teardown);
+	g_test_add("/replay/bad-input/truncated-capture-replays-what-was-read", struct fixture, NULL, fixture_setup,
+	           test_truncated_capture, fixture_teardown);
+	for (unsigned i = 0; i < G_N_ELEMENTS(bad_cases); i++) {
+		char *path = g_strdup_printf("/replay/bad-input/%s", bad_cases[i].name);
+		g_test_add(path, struct fixture, &bad_cases[i], fixture_setup, test_bad_input, fixture_teardown);
+		g_free(path);
+	}
+	return g_test_run();
+}

@@ -1,0 +1,9 @@
+#!/bin/sh
+# make pcaps: regenerate the lesson captures in pcaps/ with natlb gen (libnet); byte-identical each time.
+set -eu
+natlb=${1:-./natlb}
+for lesson in $("$natlb" gen --list); do
+	[ "$lesson" = bench ] && continue   # the benchmark capture is large; make bench builds it in /tmp
+	"$natlb" gen "$lesson" -o "pcaps/$lesson.pcap"
+	echo "pcaps/$lesson.pcap"
+done
