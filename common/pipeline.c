@@ -309,6 +309,9 @@ static gboolean travel(struct pipeline *pl, int cur, unsigned k, int64_t ts, con
 		else if (counted)
 			pl->totals.invalid++;
 	}
+	else if (p->caplen < p->wirelen)
+		g_string_printf(pl->problem_note, "snapshot: %u of %u bytes captured; the headers are complete",
+		                p->caplen, p->wirelen);
 	if (p->l3 != L3_IPV4 || p->ip.hdr_len < 20)
 		return stay_on_link(pl, p, k, ts, err);
 	if (!translatable && counted)
@@ -364,8 +367,11 @@ static gboolean travel(struct pipeline *pl, int cur, unsigned k, int64_t ts, con
 			if (translatable) {
 				ctx.now_ns = ts;
 				ctx.drop = DROP_N;
+				ctx.redecode = false;
 				v = st->ops->process(st, q, h.dir, &ctx);
 				reason = ctx.drop;
+				if (ctx.redecode) /* the stage changed lengths or layout: learn the offsets again */
+					decode_packet(q);
 			} else {
 				g_string_printf(pl->stage_note, "%s %s: not translated (invalid packet)", st->ops->type, st->name);
 				v = VERDICT_FORWARD;

@@ -41,6 +41,43 @@ struct stage;
 struct stage_config;
 struct emitter;
 struct link;
+struct table_recorder;
+
+/* Addresses and ports of one direction of a flow, host byte order (ports 0 where none). */
+struct flow_tuple {
+	uint32_t src, dst;
+	uint16_t sport, dport;
+};
+
+/* One row of a stage's table as `natlb tables` prints it, like `conntrack -L`. */
+struct table_row {
+	uint64_t id;                   /* the entry's number, stable for its life ("mapping #3") */
+	uint8_t proto;                 /* 6 TCP, 17 UDP, 1 ICMP, 0 for an entry of any protocol */
+	int64_t expires_ns;            /* capture time it expires at; INT64_MAX for never */
+	const char *state;             /* "ESTABLISHED", "SYN_SENT", or "" */
+	struct flow_tuple orig;        /* as the first packet travelled */
+	struct flow_tuple reply;       /* what a reply looks like when it arrives */
+	const char *flags;             /* short free text: "port-preserved EIM" */
+	uint64_t packets[2], bytes[2]; /* per enum hop_dir */
+};
+
+/* What happened to a table entry: the event log of --tables. */
+#define foreach_table_event                                   \
+	X(CREATED, "created")                                 \
+	X(REFRESHED, "refreshed")                             \
+	X(EXPIRED, "expired")                                 \
+	X(EVICTED, "evicted")                                 \
+	X(EXHAUSTED, "exhausted")                             \
+	X(ASSIGNED, "assigned")                               \
+	X(MOVED, "moved")                                     \
+	X(RULE_MATCHED, "rule matched")
+
+enum table_event {
+#define X(name, text) TABLE_EVENT_##name,
+	foreach_table_event
+#undef X
+	TABLE_EVENT_N
+};
 
 /* What the loop hands a stage with each packet. */
 struct stage_ctx {
@@ -49,6 +86,8 @@ struct stage_ctx {
 	enum drop_reason drop;   /* set it when returning VERDICT_DROP */
 	struct emitter *emitter; /* for stage_emit() */
 	uint64_t seed;           /* --seed, for stages that choose at random */
+	bool redecode;           /* set by a stage that changed the packet's length or headers' layout */
+	struct table_recorder *tables; /* --tables; NULL when off: call stage_table_event() regardless */
 };
 
 /* Counted by the loop for every stage, so that in = forwarded + dropped + consumed. */
@@ -77,6 +116,9 @@ struct stage_ops {
 	bool (*reverse)(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx);
 	/* Capture time moved to now: expire what timed out (optional). */
 	void (*advance)(struct stage *st, int64_t now_ns, struct stage_ctx *ctx);
+	/* Visit every entry of the stage's table (optional; for --tables and natlb tables). */
+	void (*table_foreach)(const struct stage *st, int64_t now_ns,
+	                      void (*visit)(const struct table_row *row, void *data), void *data);
 	/* Stage-specific lines for --stats (optional). */
 	void (*stats_print)(const struct stage *st, GString *out);
 	void (*destroy)(struct stage *st);

@@ -16,4 +16,13 @@ bool stage_emit(struct stage_ctx *ctx, struct stage *st, enum side side, int lin
 
 const char *hop_dir_name(enum hop_dir dir);
 
+/* Record that an entry of st's table changed (no-op unless --tables is on).  why is a short
+ * sentence ("port 51324 preserved"), may be NULL. */
+void stage_table_event(struct stage_ctx *ctx, const struct stage *st, enum table_event kind,
+                       const struct table_row *row, const char *why);
+const char *table_event_name(enum table_event ev);
+
+/* Add a stage type at run time (tests, or a type built outside the registry table). */
+void stage_type_register(const struct stage_ops *ops);
+
 #endif

@@ -8,17 +8,40 @@ static const struct stage_ops *const stage_type_table[] = {
 	&static_nat_ops,
 };
 
+#define STAGE_TYPES_MAX 32
+
+/* The table above, then the types registered at run time. */
+static const struct stage_ops *all_types[STAGE_TYPES_MAX];
+static unsigned n_all_types;
+
+static void stage_types_init(void)
+{
+	if (n_all_types)
+		return;
+	for (unsigned i = 0; i < G_N_ELEMENTS(stage_type_table); i++)
+		all_types[n_all_types++] = stage_type_table[i];
+}
+
+void stage_type_register(const struct stage_ops *ops)
+{
+	stage_types_init();
+	g_return_if_fail(n_all_types < STAGE_TYPES_MAX && !stage_type_find(ops->type));
+	all_types[n_all_types++] = ops;
+}
+
 const struct stage_ops *const *stage_types(unsigned *n)
 {
-	*n = G_N_ELEMENTS(stage_type_table);
-	return stage_type_table;
+	stage_types_init();
+	*n = n_all_types;
+	return all_types;
 }
 
 const struct stage_ops *stage_type_find(const char *type)
 {
-	for (unsigned i = 0; i < G_N_ELEMENTS(stage_type_table); i++)
-		if (strcmp(stage_type_table[i]->type, type) == 0)
-			return stage_type_table[i];
+	stage_types_init();
+	for (unsigned i = 0; i < n_all_types; i++)
+		if (strcmp(all_types[i]->type, type) == 0)
+			return all_types[i];
 	return NULL;
 }
 
