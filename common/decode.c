@@ -352,9 +352,21 @@ enum decode_status decode_packet(struct packet *p)
 	return p->status;
 }
 
+/* Without printf: annotations format addresses for every view of every packet. */
 const char *ip4_to_str(uint32_t a, char buf[16])
 {
-	snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+	char *p = buf;
+	for (int shift = 24; shift >= 0; shift -= 8) {
+		unsigned v = (a >> shift) & 0xff;
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+		if (shift)
+			*p++ = '.';
+	}
+	*p = '\0';
 	return buf;
 }
 

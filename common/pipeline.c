@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/note.h"
 #include "common/packet.h"
 #include "common/pipeline.h"
 #include "common/scenario.h"
@@ -201,11 +202,11 @@ static gboolean write_view(struct pipeline *pl, const struct packet *p, unsigned
 	pl->totals.views[link]++;
 	if (pl->opt.trace) {
 		g_string_truncate(pl->trace, 0);
-		g_string_append_printf(pl->trace, "%" G_GINT64_FORMAT ".%09" G_GINT64_FORMAT " %-10s ",
+		note_appendf(pl->trace, "%" G_GINT64_FORMAT ".%09" G_GINT64_FORMAT " %-10s ",
 		                       ts / 1000000000, ts % 1000000000, pl->sc->links[link].name);
 		packet_describe(p, pl->trace);
 		for (unsigned i = 0; i < n_notes; i++)
-			g_string_append_printf(pl->trace, " | %s", notes[i]);
+			note_appendf(pl->trace, " | %s", notes[i]);
 		fprintf(stderr, "%s\n", pl->trace->str);
 	}
 	if (pl->out_link[link] < 0)
@@ -242,16 +243,16 @@ static gboolean stay_on_link(struct pipeline *pl, struct packet *p, unsigned k, 
 	const char *notes[4];
 
 	if (pl->arrive_note->len == 0)
-		g_string_printf(pl->arrive_note, "captured on %s", name);
+		note_printf(pl->arrive_note, "captured on %s", name);
 	switch (p->l3) {
 	case L3_IPV6:
-		g_string_printf(pl->stage_note, "IPv6: passed through untranslated (NAT64 is out of scope); shown on %s only", name);
+		note_printf(pl->stage_note, "IPv6: passed through untranslated (NAT64 is out of scope); shown on %s only", name);
 		break;
 	case L3_OTHER:
-		g_string_printf(pl->stage_note, "not IP (ethertype 0x%04x): stays on %s", p->ethertype, name);
+		note_printf(pl->stage_note, "not IP (ethertype 0x%04x): stays on %s", p->ethertype, name);
 		break;
 	default:
-		g_string_printf(pl->stage_note, "unreadable: %s; shown on %s only", p->problem ? p->problem : "?", name);
+		note_printf(pl->stage_note, "unreadable: %s; shown on %s only", p->problem ? p->problem : "?", name);
 		break;
 	}
 	pl->totals.untranslated++;
@@ -276,7 +277,7 @@ static unsigned walk_back(struct pipeline *pl, struct packet *p, unsigned k, boo
 		enum hop_dir crossed = opposite(h.dir);
 		g_string_truncate(ctx->note, 0);
 		if (translatable && h.st->ops->reverse && !h.st->ops->reverse(h.st, p, crossed, ctx)) {
-			g_string_append_printf(pl->problem_note, "%s%s %s could not have passed this packet (%s)",
+			note_appendf(pl->problem_note, "%s%s %s could not have passed this packet (%s)",
 			                       pl->problem_note->len ? "; " : "", h.st->ops->type, h.st->name,
 			                       ctx->note->len ? ctx->note->str : "no translation matches it");
 			break;
@@ -302,7 +303,7 @@ static gboolean travel(struct pipeline *pl, int cur, unsigned k, int64_t ts, con
 
 	g_string_truncate(pl->problem_note, 0);
 	if (p->status != DECODE_OK && p->problem) {
-		g_string_printf(pl->problem_note, "%s: %s%s", p->status == DECODE_TRUNCATED ? "truncated" : "invalid",
+		note_printf(pl->problem_note, "%s: %s%s", p->status == DECODE_TRUNCATED ? "truncated" : "invalid",
 		                p->problem, translatable ? "" : "; crossed every stage untranslated");
 		if (counted && p->status == DECODE_TRUNCATED)
 			pl->totals.truncated++;
@@ -310,7 +311,7 @@ static gboolean travel(struct pipeline *pl, int cur, unsigned k, int64_t ts, con
 			pl->totals.invalid++;
 	}
 	else if (p->caplen < p->wirelen)
-		g_string_printf(pl->problem_note, "snapshot: %u of %u bytes captured; the headers are complete",
+		note_printf(pl->problem_note, "snapshot: %u of %u bytes captured; the headers are complete",
 		                p->caplen, p->wirelen);
 	if (p->l3 != L3_IPV4 || p->ip.hdr_len < 20)
 		return stay_on_link(pl, p, k, ts, err);
@@ -320,9 +321,9 @@ static gboolean travel(struct pipeline *pl, int cur, unsigned k, int64_t ts, con
 	if (captured) {
 		unsigned origin = walk_back(pl, p, k, translatable, &capture_hops, &ctx);
 		if (capture_hops == 0)
-			g_string_printf(pl->arrive_note, "captured on %s", sc->links[k].name);
+			note_printf(pl->arrive_note, "captured on %s", sc->links[k].name);
 		else
-			g_string_printf(pl->arrive_note, "sent on %s (derived: the capture on %s shows it after %u stage%s)",
+			note_printf(pl->arrive_note, "sent on %s (derived: the capture on %s shows it after %u stage%s)",
 			                sc->links[origin].name, sc->links[k].name, capture_hops, capture_hops == 1 ? "" : "s");
 		k = origin;
 		ts -= (int64_t)capture_hops * PIPELINE_HOP_NS;
@@ -356,7 +357,7 @@ static gboolean travel(struct pipeline *pl, int cur, unsigned k, int64_t ts, con
 		else if (hops > 2 * sc->n_stages)
 			reason = DROP_HOP_LIMIT;
 		if (reason != DROP_N) {
-			g_string_printf(pl->stage_note, "DROP: %s", drop_reason_text(reason));
+			note_printf(pl->stage_note, "DROP: %s", drop_reason_text(reason));
 			v = VERDICT_DROP;
 		} else {
 			st->counters.in[h.dir]++;
@@ -373,7 +374,7 @@ static gboolean travel(struct pipeline *pl, int cur, unsigned k, int64_t ts, con
 				if (ctx.redecode) /* the stage changed lengths or layout: learn the offsets again */
 					decode_packet(q);
 			} else {
-				g_string_printf(pl->stage_note, "%s %s: not translated (invalid packet)", st->ops->type, st->name);
+				note_printf(pl->stage_note, "%s %s: not translated (invalid packet)", st->ops->type, st->name);
 				v = VERDICT_FORWARD;
 			}
 		}
@@ -381,7 +382,7 @@ static gboolean travel(struct pipeline *pl, int cur, unsigned k, int64_t ts, con
 			if (reason >= DROP_N)
 				reason = DROP_N - 1; /* a stage forgot its reason: never lose the count */
 			if (pl->stage_note->len == 0)
-				g_string_printf(pl->stage_note, "%s %s: DROP (%s)", st->ops->type, st->name, drop_reason_text(reason));
+				note_printf(pl->stage_note, "%s %s: DROP (%s)", st->ops->type, st->name, drop_reason_text(reason));
 			st->counters.dropped++;
 			st->counters.drops[reason]++;
 			if (counted) {

@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "common/note.h"
 #include "common/packet.h"
 #include "common/rewrite.h"
 #include "common/scenario.h"
@@ -153,16 +154,16 @@ static enum verdict static_nat_process(struct stage *st, struct packet *p, enum 
 	if (p->has_inner)
 		qr = translate(nat, p, &p->inner, out ? ENDPOINT_DST : ENDPOINT_SRC, !out, &qb, &qa);
 	if (r < 0) {
-		g_string_append_printf(ctx->note, "static-nat %s: no rule for %s %s, crossed untranslated",
-		                       st->name, out ? "source" : "destination", ip4_to_str(before, b1));
+		note_appendf(ctx->note, "static-nat %s: no rule for %s %s, crossed untranslated",
+		             st->name, out ? "source" : "destination", ip4_to_str(before, b1));
 		return VERDICT_FORWARD;
 	}
 	nat->rules[r].hits[dir]++;
-	g_string_append_printf(ctx->note, "static-nat %s: %s %s -> %s (rule %d)", st->name, out ? "SNAT" : "DNAT",
-	                       ip4_to_str(before, b1), ip4_to_str(after, b2), r + 1);
+	note_appendf(ctx->note, "static-nat %s: %s %s -> %s (rule %d)", st->name, out ? "SNAT" : "DNAT",
+	             ip4_to_str(before, b1), ip4_to_str(after, b2), r + 1);
 	if (qr >= 0)
-		g_string_append_printf(ctx->note, "; quoted packet's %s %s -> %s", out ? "destination" : "source",
-		                       ip4_to_str(qb, b1), ip4_to_str(qa, b2));
+		note_appendf(ctx->note, "; quoted packet's %s %s -> %s", out ? "destination" : "source",
+		             ip4_to_str(qb, b1), ip4_to_str(qa, b2));
 	return VERDICT_FORWARD;
 }
 

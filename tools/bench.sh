@@ -1,0 +1,60 @@
+#!/bin/sh
+# make bench: natlb against peers run in the same process tree, on one generated capture.
+# Each command runs BENCH_RUNS times (default 3) and the fastest run counts: page-cache and
+# writeback noise only ever adds time.  Files live in /dev/shm when it has room, so the disk is
+# not what is measured.  It prints packets per second and ratios; it is not a test and never
+# fails because a machine is slow.
+set -eu
+natlb=$1
+packets=${BENCH_PACKETS:-2000000}
+flows=${BENCH_FLOWS:-100000}
+runs=${BENCH_RUNS:-3}
+base=${TMPDIR:-/tmp}
+if [ -d /dev/shm ] && [ "$(df -Pk /dev/shm | awk 'NR==2 {print $4}')" -gt 6000000 ]; then
+	base=/dev/shm
+fi
+dir=$(mktemp -d "$base/natlb-bench-XXXXXX")
+trap 'rm -rf "$dir"' EXIT INT TERM
+
+echo "natlb bench: $packets packets over $flows flows, best of $runs runs, files in $base"
+"$natlb" gen bench -o "$dir/in.pcap" --packets "$packets" --flows "$flows"
+size=$(stat -c %s "$dir/in.pcap")
+
+# run NAME CMD...: sets NAME_secs (fastest wall time), NAME_cpu (its user+sys) and NAME_rss (peak KiB).
+run() {
+	name=$1; shift
+	best=""; cpu=""; rss=0
+	i=0
+	while [ "$i" -lt "$runs" ]; do
+		rm -f "$dir/out"*
+		/usr/bin/time -f "%e %U %S %M" -o "$dir/time" "$@" >/dev/null 2>"$dir/err" || {
+			echo "bench: $name failed:"; cat "$dir/err"; exit 1; }
+		read -r secs user sys kib < "$dir/time"
+		if [ -z "$best" ] || awk -v a="$secs" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+			best=$secs; cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')
+		fi
+		[ "$kib" -gt "$rss" ] && rss=$kib
+		i=$((i + 1))
+	done
+	rm -f "$dir/out"*
+	eval "${name}_secs=$best; ${name}_cpu=$cpu; ${name}_rss=$rss"
+}
+
+run cp cp "$dir/in.pcap" "$dir/out.cp"
+run tcprewrite tcprewrite --srcipmap=10.1.0.0/16:100.64.0.0/16 -i "$dir/in.pcap" -o "$dir/out.tcprewrite"
+run natlb "$natlb" replay -q -s tools/bench-static-nat.ini --links internet -o "$dir/out.natlb" "$dir/in.pcap"
+run natlb_all "$natlb" replay -q -s tools/bench-static-nat.ini -o "$dir/out.natlb_all" "$dir/in.pcap"
+
+awk -v p="$packets" -v size="$size" \
+    -v cp="$cp_secs" -v tr="$tcprewrite_secs" -v nl="$natlb_secs" -v na="$natlb_all_secs" \
+    -v cpc="$cp_cpu" -v trc="$tcprewrite_cpu" -v nlc="$natlb_cpu" -v nac="$natlb_all_cpu" \
+    -v cprss="$cp_rss" -v trrss="$tcprewrite_rss" -v nlrss="$natlb_rss" -v narss="$natlb_all_rss" 'BEGIN {
+	printf "\n%-40s %8s %8s %12s %10s\n", "run", "wall s", "cpu s", "packets/s", "peak RSS"
+	printf "%-40s %8.2f %8.2f %12s %7.1f MB\n", "cp of the input (" int(size/1048576) " MiB)", cp, cpc, "-", cprss/1024
+	printf "%-40s %8.2f %8.2f %12.0f %7.1f MB\n", "tcprewrite --srcipmap", tr, trc, p/(tr>0?tr:0.001), trrss/1024
+	printf "%-40s %8.2f %8.2f %12.0f %7.1f MB\n", "natlb static NAT, --links internet", nl, nlc, p/(nl>0?nl:0.001), nlrss/1024
+	printf "%-40s %8.2f %8.2f %12.0f %7.1f MB\n", "natlb static NAT, every link", na, nac, p/(na>0?na:0.001), narss/1024
+	printf "\nratio natlb / tcprewrite: %.2f wall, %.2f cpu (goal <= 0.60)\n", nl/(tr>0?tr:0.001), nlc/(trc>0?trc:0.001)
+	printf "ratio natlb / cp:         %.2f wall\n", nl/(cp>0?cp:0.001)
+	printf "peak RSS natlb: %.1f MB (goal < 64 MB, whatever the capture size)\n", nlrss/1024
+}'
