@@ -1,0 +1,217 @@
+/* tests/test_pipeline.c: the replay loop's contract with stages: emit, drop, consume, derive views, capture in the middle. */
+#include <pcap/pcap.h>
+#include <stdio.h>
+
+#include "common/checksum.h"
+#include "common/input.h"
+#include "common/note.h"
+#include "common/output.h"
+#include "common/packet.h"
+#include "common/pipeline.h"
+#include "common/scenario.h"
+#include "common/stage.h"
+#include "tests/testutil.h"
+
+#define SERVER  0xc6336401u /* 198.51.100.1 */
+#define CLIENT  0x0a000005u /* 10.0.0.5 */
+
+/* A test stage that answers ICMP echo requests to SERVER itself: the reply is emitted back
+ * towards the client and the request is consumed, as a balancer answering for its VIP would. */
+static bool responder_claims(const struct stage *st, uint32_t addr, enum side side)
+{
+	(void)st;
+	return side == SIDE_LEFT && addr == SERVER;
+}
+
+static gboolean responder_configure(struct stage *st, const struct stage_config *cfg, GError **err)
+{
+	(void)st; (void)cfg; (void)err;
+	return TRUE;
+}
+
+static void responder_describe(const struct stage *st, GString *out)
+{
+	(void)st;
+	g_string_append(out, "# answers echo requests to 198.51.100.1\n");
+}
+
+static enum verdict responder_process(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx)
+{
+	uint8_t reply[128];
+	uint32_t len = p->caplen;
+
+	g_assert_cmpint(dir, ==, DIR_LEFT_TO_RIGHT);
+	g_assert_true(p->ip.icmp_query && p->ip.icmp_type == 8);
+	g_assert_cmpuint(len, <=, sizeof reply);
+	memcpy(reply, p->data, len);
+	/* Swap the addresses (and MACs), make it an echo reply, recompute the ICMP checksum. */
+	memcpy(reply, p->data + 6, 6);
+	memcpy(reply + 6, p->data, 6);
+	memcpy(reply + p->ip.off + 12, p->data + p->ip.off + 16, 4);
+	memcpy(reply + p->ip.off + 16, p->data + p->ip.off + 12, 4);
+	reply[p->ip.l4_off] = 0;
+	reply[p->ip.l4_off + 2] = reply[p->ip.l4_off + 3] = 0;
+	uint16_t c = csum_fold(csum_partial(reply + p->ip.l4_off, len - p->ip.l4_off, 0));
+	reply[p->ip.l4_off + 2] = (uint8_t)(c >> 8);
+	reply[p->ip.l4_off + 3] = (uint8_t)c;
+	g_assert_true(stage_emit(ctx, st, SIDE_LEFT, p->linktype, reply, len, "responder: echo reply built by the stage"));
+	note_appendf(ctx->note, "responder %s: answered the echo request itself", st->name);
+	return VERDICT_CONSUMED;
+}
+
+static const char *const no_keys[] = { NULL };
+static const struct stage_ops responder_ops = {
+	.type = "test-responder", .summary = "test stage", .keys = no_keys, .configure = responder_configure,
+	.describe = responder_describe, .claims = responder_claims, .process = responder_process,
+};
+
+/* A test stage that drops every packet it sees. */
+static enum verdict dropper_process(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx)
+{
+	(void)p; (void)dir;
+	note_appendf(ctx->note, "dropper %s: DROP", st->name);
+	ctx->drop = DROP_HOP_LIMIT;
+	return VERDICT_DROP;
+}
+
+static const struct stage_ops dropper_ops = {
+	.type = "test-dropper", .summary = "test stage", .keys = no_keys, .configure = responder_configure,
+	.describe = responder_describe, .process = dropper_process,
+};
+
+/* Ethernet + IPv4 + ICMP echo request src -> dst, checksums right. */
+static void build_echo(uint8_t frame[42], uint32_t src, uint32_t dst)
+{
+	static const uint8_t head[] = {
+		0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 5, 0x08, 0x00,             /* Ethernet */
+		0x45, 0, 0, 28, 0x12, 0x34, 0, 0, 64, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,       /* IPv4 */
+		8, 0, 0, 0, 0x12, 0x34, 0, 1,                                     /* ICMP echo */
+	};
+	memcpy(frame, head, sizeof head);
+	for (int i = 0; i < 4; i++) {
+		frame[26 + i] = (uint8_t)(src >> (24 - 8 * i));
+		frame[30 + i] = (uint8_t)(dst >> (24 - 8 * i));
+	}
+	uint16_t c = csum_fold(csum_partial(frame + 14, 20, 0));
+	frame[24] = (uint8_t)(c >> 8);
+	frame[25] = (uint8_t)c;
+	c = csum_fold(csum_partial(frame + 34, 8, 0));
+	frame[36] = (uint8_t)(c >> 8);
+	frame[37] = (uint8_t)c;
+}
+
+/* Replay one packet through a scenario; returns tshark's "interface|comment" lines. */
+static char *replay_one(const char *scenario_text, uint32_t src, uint32_t dst, char **stats)
+{
+	GError *err = NULL;
+	struct scenario *sc = scenario_load_data("test.ini", scenario_text, &err);
+	g_assert_no_error(err);
+	char *dir = test_tmpdir();
+	char *out_path = g_strdup_printf("%s/out.pcapng", dir);
+	struct output *out = output_open(OUTPUT_PCAPNG, out_path, "test", &err);
+	g_assert_no_error(err);
+	struct pipeline_options opt = { .seed = 1 };
+	struct pipeline *pl = pipeline_new(sc, out, &opt, &err);
+	g_assert_no_error(err);
+	uint8_t frame[42];
+	build_echo(frame, src, dst);
+	struct input_record rec = { .data = frame, .caplen = sizeof frame, .wirelen = sizeof frame,
+	                            .ts_ns = 1000000000, .linktype = DLT_EN10MB };
+	g_assert_true(pipeline_replay(pl, &rec, &err));
+	g_assert_true(pipeline_balanced(pl));
+	GString *s = g_string_new(NULL);
+	pipeline_stats(pl, s);
+	*stats = g_string_free(s, FALSE);
+	g_assert_true(output_close(out, &err));
+	pipeline_free(pl);
+	scenario_free(sc);
+
+	char *lines = NULL;
+	if (test_have_tshark()) {
+		const char *argv[] = { "tshark", "-r", out_path, "-T", "fields", "-E", "separator=|", "-e",
+		                       "frame.interface_name", "-e", "ip.src", "-e", "ip.dst", "-e", "frame.comment", NULL };
+		g_assert_cmpint(test_run(argv, &lines, NULL), ==, 0);
+	}
+	test_rmdir(dir);
+	g_free(out_path);
+	return lines;
+}
+
+static void test_emit_and_consume(void)
+{
+	static const char scen[] = "[scenario]\nchain = lan > vip > servers\n[link lan]\nnetworks = 10.0.0.0/24\n"
+	                           "[link servers]\n[stage vip]\ntype = test-responder\n";
+	char *stats = NULL;
+	char *lines = replay_one(scen, CLIENT, SERVER, &stats);
+	g_assert_nonnull(strstr(stats, "consumed 1"));
+	g_assert_nonnull(strstr(stats, "emitted by stages 1"));
+	if (!lines) {
+		g_test_skip("tshark is not installed");
+		g_free(stats);
+		return;
+	}
+	/* The request on lan, stopped by the stage; then the stage's reply on lan, towards the client. */
+	g_assert_cmpstr(lines, ==,
+	                "lan|10.0.0.5|198.51.100.1|captured on lan,responder vip: answered the echo request itself\n"
+	                "lan|198.51.100.1|10.0.0.5|responder: echo reply built by the stage\n");
+	g_free(lines);
+	g_free(stats);
+}
+
+static void test_drop_writes_the_view_where_it_dropped(void)
+{
+	static const char scen[] = "[scenario]\nchain = lan > nat > mid > wall > far\n[link lan]\nnetworks = 10.0.0.0/24\n"
+	                           "[link mid]\nnetworks = 100.64.0.0/24\n[link far]\n"
+	                           "[stage nat]\ntype = static-nat\nmap = 10.0.0.0/24 100.64.0.0/24\n"
+	                           "[stage wall]\ntype = test-dropper\n";
+	char *stats = NULL;
+	char *lines = replay_one(scen, CLIENT, SERVER, &stats);
+	g_assert_nonnull(strstr(stats, "1 input = 0 delivered + 1 dropped + 0 consumed"));
+	g_assert_nonnull(strstr(stats, "HOP_LIMIT"));
+	if (!lines) {
+		g_test_skip("tshark is not installed");
+		g_free(stats);
+		return;
+	}
+	g_assert_cmpstr(lines, ==,
+	                "lan|10.0.0.5|198.51.100.1|captured on lan\n"
+	                "mid|100.64.0.5|198.51.100.1|static-nat nat: SNAT 10.0.0.5 -> 100.64.0.5 (rule 1),dropper wall: DROP\n");
+	g_free(lines);
+	g_free(stats);
+}
+
+/* Captured on a middle link: the view before it is derived, the views after it replayed. */
+static void test_capture_in_the_middle(void)
+{
+	static const char scen[] = "[scenario]\nchain = lan > inner > mid > outer > internet\ncapture = mid\n"
+	                           "[link lan]\nnetworks = 10.0.0.0/24\n[link mid]\nnetworks = 100.64.0.0/24\n"
+	                           "[link internet]\n"
+	                           "[stage inner]\ntype = static-nat\nmap = 10.0.0.0/24 100.64.0.0/24\n"
+	                           "[stage outer]\ntype = static-nat\nmap = 100.64.0.0/24 203.0.113.0/24\n";
+	char *stats = NULL;
+	char *lines = replay_one(scen, 0x64400005u /* 100.64.0.5 */, SERVER, &stats);
+	g_assert_nonnull(strstr(stats, "1 input = 1 delivered + 0 dropped + 0 consumed"));
+	if (!lines) {
+		g_test_skip("tshark is not installed");
+		g_free(stats);
+		return;
+	}
+	g_assert_cmpstr(lines, ==,
+	                "lan|10.0.0.5|198.51.100.1|sent on lan (derived: the capture on mid shows it after 1 stage)\n"
+	                "mid|100.64.0.5|198.51.100.1|static-nat inner: SNAT 10.0.0.5 -> 100.64.0.5 (rule 1),"
+	                "this is the captured packet\n"
+	                "internet|203.0.113.5|198.51.100.1|static-nat outer: SNAT 100.64.0.5 -> 203.0.113.5 (rule 1)\n");
+	g_free(lines);
+	g_free(stats);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	stage_type_register(&responder_ops);
+	stage_type_register(&dropper_ops);
+	g_test_add_func("/pipeline/emit/stage-answers-and-its-packet-travels-back", test_emit_and_consume);
+	g_test_add_func("/pipeline/drop/view-written-where-dropped-and-not-after", test_drop_writes_the_view_where_it_dropped);
+	g_test_add_func("/pipeline/derive/capture-on-a-middle-link", test_capture_in_the_middle);
+	return g_test_run();
+}
