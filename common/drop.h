@@ -8,7 +8,8 @@
 #define NATLB_DROP_H
 
 #define foreach_drop_reason                                                             \
-	X(ROUTING_LOOP, "it would go back through the stage it came from (routing loop)") \
+	X(ROUTING_LOOP, "it would go back through the stage it came from (a hairpin the stage does not do, or a routing loop)") \
+	X(UNSPECIFIED, "the stage did not say why (a bug in the stage)") \
 	X(HOP_LIMIT, "it crossed more stages than the chain has (loop guard)")              \
 	X(EMIT_OVERFLOW, "a stage emitted more packets at once than the pipeline holds")
 

@@ -356,7 +356,8 @@ static gboolean travel(struct pipeline *pl, int cur, unsigned k, int64_t ts, con
 			reason = DROP_ROUTING_LOOP;
 		else if (hops > 2 * sc->n_stages)
 			reason = DROP_HOP_LIMIT;
-		if (reason != DROP_N) {
+		bool loop_drop = reason != DROP_N;
+		if (loop_drop) {
 			note_printf(pl->stage_note, "DROP: %s", drop_reason_text(reason));
 			v = VERDICT_DROP;
 		} else {
@@ -380,11 +381,13 @@ static gboolean travel(struct pipeline *pl, int cur, unsigned k, int64_t ts, con
 		}
 		if (v == VERDICT_DROP) {
 			if (reason >= DROP_N)
-				reason = DROP_N - 1; /* a stage forgot its reason: never lose the count */
+				reason = DROP_UNSPECIFIED; /* never lose the count */
 			if (pl->stage_note->len == 0)
 				note_printf(pl->stage_note, "%s %s: DROP (%s)", st->ops->type, st->name, drop_reason_text(reason));
-			st->counters.dropped++;
-			st->counters.drops[reason]++;
+			if (!loop_drop) { /* the loop's own drops happen before the stage sees the packet */
+				st->counters.dropped++;
+				st->counters.drops[reason]++;
+			}
 			if (counted) {
 				pl->totals.dropped++;
 				pl->totals.drops[reason]++;
