@@ -352,6 +352,32 @@ static void test_truncated_capture(struct fixture *f, gconstpointer data)
 	g_free(bytes);
 }
 
+/* pcaps/ holds what natlb gen writes today, byte for byte (make pcaps regenerates it). */
+static void test_pcaps_up_to_date(void)
+{
+	const char *list[] = { test_natlb_binary(), "gen", "--list", NULL };
+	char *names = NULL;
+	g_assert_cmpint(test_run(list, &names, NULL), ==, 0);
+	char *dir = test_tmpdir();
+	char **lessons = g_strsplit(names, "\n", -1);
+	unsigned checked = 0;
+	for (char **l = lessons; *l; l++) {
+		if (!**l || g_str_equal(*l, "bench"))
+			continue;
+		char *fresh = NULL, *kept = g_strdup_printf("pcaps/%s.pcap", *l);
+		gen_lesson(dir, *l, &fresh);
+		if (!g_file_test(kept, G_FILE_TEST_EXISTS) || !files_equal(fresh, kept))
+			g_error("%s is missing or out of date: run make pcaps and commit it", kept);
+		checked++;
+		g_free(fresh);
+		g_free(kept);
+	}
+	g_assert_cmpuint(checked, >=, 1);
+	g_strfreev(lessons);
+	g_free(names);
+	test_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -369,6 +395,7 @@ int main(int argc, char **argv)
 	           fixture_teardown);
 	g_test_add("/replay/bad-input/truncated-capture-replays-what-was-read", struct fixture, NULL, fixture_setup,
 	           test_truncated_capture, fixture_teardown);
+	g_test_add_func("/replay/lessons/pcaps-folder-matches-natlb-gen", test_pcaps_up_to_date);
 	for (unsigned i = 0; i < G_N_ELEMENTS(bad_cases); i++) {
 		char *path = g_strdup_printf("/replay/bad-input/%s", bad_cases[i].name);
 		g_test_add(path, struct fixture, &bad_cases[i], fixture_setup, test_bad_input, fixture_teardown);
