@@ -352,6 +352,47 @@ static void test_truncated_capture(struct fixture *f, gconstpointer data)
 	g_free(bytes);
 }
 
+/* Two inputs, one of them pcapng and shifted by 500 us: merged by timestamp, nothing lost. */
+static void test_merge_inputs(struct fixture *f, gconstpointer data)
+{
+	(void)data;
+	char *editcap = g_find_program_in_path("editcap");
+	if (!editcap) {
+		g_test_skip("editcap (wireshark-common) is not installed");
+		return;
+	}
+	char *shifted = g_strdup_printf("%s/shifted.pcapng", f->dir);
+	const char *ed[] = { editcap, "-F", "pcapng", "-t", "0.0005", f->lesson, shifted, NULL };
+	g_assert_cmpint(test_run(ed, NULL, NULL), ==, 0);
+	char *lan = g_strdup_printf("%s/lan.pcap", f->dir);
+	char *lan_file = g_strdup_printf("%s/lan.lan.pcap", f->dir);
+	const char *argv[] = { test_natlb_binary(), "replay", "-q", "-s", LESSON_SCENARIO, "--links", "lan", "--format",
+	                       "pcap", "-o", lan, f->lesson, shifted, NULL };
+	g_assert_cmpint(test_run(argv, NULL, NULL), ==, 0);
+	int lt;
+	unsigned n_in = pcap_count(f->lesson, &lt);
+	/* The lan views are the captured packets: all of both inputs, in time order. */
+	char errbuf[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline_with_tstamp_precision(lan_file, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	g_assert_nonnull(p);
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	unsigned n = 0;
+	gint64 last = 0;
+	while (pcap_next_ex(p, &h, &d) == 1) {
+		gint64 ts = (gint64)h->ts.tv_sec * 1000000000 + h->ts.tv_usec;
+		g_assert_cmpint(ts, >=, last);
+		last = ts;
+		n++;
+	}
+	pcap_close(p);
+	g_assert_cmpuint(n, ==, 2 * n_in);
+	g_free(editcap);
+	g_free(shifted);
+	g_free(lan);
+	g_free(lan_file);
+}
+
 /* pcaps/ holds what natlb gen writes today, byte for byte (make pcaps regenerates it). */
 static void test_pcaps_up_to_date(void)
 {
@@ -396,6 +437,8 @@ int main(int argc, char **argv)
 	g_test_add("/replay/bad-input/truncated-capture-replays-what-was-read", struct fixture, NULL, fixture_setup,
 	           test_truncated_capture, fixture_teardown);
 	g_test_add_func("/replay/lessons/pcaps-folder-matches-natlb-gen", test_pcaps_up_to_date);
+	g_test_add("/replay/options/two-inputs-merged-by-timestamp", struct fixture, NULL, fixture_setup,
+	           test_merge_inputs, fixture_teardown);
 	for (unsigned i = 0; i < G_N_ELEMENTS(bad_cases); i++) {
 		char *path = g_strdup_printf("/replay/bad-input/%s", bad_cases[i].name);
 		g_test_add(path, struct fixture, &bad_cases[i], fixture_setup, test_bad_input, fixture_teardown);
