@@ -46,11 +46,14 @@ bool ip4_prefix_parse(const char *text, struct ip4_prefix *out, GError **err)
 	if (!ip4_parse(buf, &out->addr))
 		goto bad;
 	if (slash) {
-		char *end;
-		if (!g_ascii_isdigit(slash[1]))
+		/* One or two digits, at most 32: no strtoul, whose overflow would wrap. */
+		const char *d = slash + 1;
+		if (!g_ascii_isdigit(d[0]) || (d[1] && (!g_ascii_isdigit(d[1]) || d[2])))
 			goto bad;
-		len = (unsigned)strtoul(slash + 1, &end, 10);
-		if (*end != '\0' || len > 32)
+		len = (unsigned)(d[0] - '0');
+		if (d[1])
+			len = len * 10 + (unsigned)(d[1] - '0');
+		if (len > 32)
 			goto bad;
 	}
 	out->len = (uint8_t)len;

@@ -4,6 +4,8 @@
  * wrong one (a capture with checksum offload shows many).  Updating by the difference keeps a
  * wrong checksum exactly as wrong and a right one right, which is what a real NAT does.
  */
+#include <glib.h>
+
 #include "common/checksum.h"
 #include "common/cursor.h"
 
@@ -38,17 +40,27 @@ uint16_t csum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word)
 
 uint16_t csum_ip4_header(const struct packet *p, const struct ip4_view *ip)
 {
+	/* Only what was captured is summed: a header whose options were cut (decode says so) has
+	 * no knowable checksum, and reading past caplen is never an answer. */
+	uint32_t have = p->caplen > ip->off ? p->caplen - ip->off : 0;
+	uint32_t len = MIN(ip->hdr_len, have);
+	if (len < 12)
+		return 0;
 	uint32_t sum = csum_partial(p->data + ip->off, 10, 0);
-	return csum_fold(csum_partial(p->data + ip->off + 12, ip->hdr_len - 12, sum));
+	return csum_fold(csum_partial(p->data + ip->off + 12, len - 12, sum));
 }
 
 int csum_l4_expected(const struct packet *p, const struct ip4_view *ip, uint16_t *out)
 {
-	uint32_t len = ip->total_len - ip->hdr_len;
 	uint32_t sum = 0;
 	uint8_t pseudo[12];
 
-	if (ip->is_fragment || !ip->has_l4_csum || ip->l4_off + len > p->caplen)
+	/* A quoted header's total length is whatever the quoting packet said: check it all. */
+	if (ip->is_fragment || !ip->has_l4_csum || ip->total_len < ip->hdr_len)
+		return 0;
+	uint32_t len = ip->total_len - ip->hdr_len;
+	uint32_t csum_end = ip->l4_csum_off + 2 - ip->l4_off;
+	if (len < csum_end || (uint64_t)ip->l4_off + len > p->caplen)
 		return 0;
 	if (ip->proto == 6 || ip->proto == 17) { /* pseudo-header: RFC 793 3.1, RFC 768 */
 		pseudo[0] = ip->src >> 24; pseudo[1] = ip->src >> 16; pseudo[2] = ip->src >> 8; pseudo[3] = ip->src;

@@ -88,7 +88,11 @@ static bool decode_link(struct packet *p, struct cursor *c)
 			return false;
 		for (int tags = 0; type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ ||
 		                   type == ETHERTYPE_QINQ_OLD; tags++) {
-			if (tags == MAX_VLAN_TAGS || !cur_be16(c, &tci) || !cur_be16(c, &type))
+			if (tags == MAX_VLAN_TAGS) {
+				decode_fail(p, DECODE_INVALID, "more than 4 VLAN tags");
+				return false;
+			}
+			if (!cur_be16(c, &tci) || !cur_be16(c, &type))
 				return false;
 		}
 		l3_from_ethertype(p, type < 0x0600 ? 0 : type, c->pos); /* < 0x600: 802.3 length, LLC */

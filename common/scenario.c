@@ -332,7 +332,7 @@ static gboolean parse_chain(struct scenario *sc, GKeyFile *kf, const char *text,
 		gboolean is_link = g_key_file_has_group(kf, lg), is_stage = g_key_file_has_group(kf, sg);
 		g_free(lg);
 		g_free(sg);
-		if (want_link != is_link) {
+		if (want_link ? !is_link : !is_stage) {
 			const char *what = want_link ? "link" : "stage";
 			if (is_link || is_stage)
 				scenario_error(err, SCENARIO_ERROR_VALUE, sc->source, text, "scenario", "chain",
@@ -413,6 +413,50 @@ static gboolean check_groups(struct scenario *sc, GKeyFile *kf, const char *text
 	return ok;
 }
 
+/* Validate once at the entry: every value is UTF-8, so key readers never meet a value that
+ * GKeyFile would silently report as missing. */
+static gboolean check_utf8(GKeyFile *kf, const char *source, const char *text, GError **err)
+{
+	char **groups = g_key_file_get_groups(kf, NULL);
+	gboolean ok = TRUE;
+
+	for (char **g = groups; ok && *g; g++) {
+		char **keys = g_key_file_get_keys(kf, *g, NULL, NULL);
+		for (char **k = keys; ok && k && *k; k++) {
+			char *raw = g_key_file_get_value(kf, *g, *k, NULL);
+			if (raw && !g_utf8_validate(raw, -1, NULL)) {
+				scenario_error(err, SCENARIO_ERROR_VALUE, source, text, *g, *k, "the value is not valid UTF-8");
+				ok = FALSE;
+			}
+			g_free(raw);
+		}
+		g_strfreev(keys);
+	}
+	g_strfreev(groups);
+	return ok;
+}
+
+/* A value as GKeyFile reads it back: newlines and backslashes escaped, leading space kept. */
+static void append_escaped_value(GString *out, const char *key, const char *value)
+{
+	g_string_append_printf(out, "%s = ", key);
+	for (const char *c = value; *c; c++) {
+		if (*c == '\n')
+			g_string_append(out, "\\n");
+		else if (*c == '\r')
+			g_string_append(out, "\\r");
+		else if (*c == '\t')
+			g_string_append(out, "\\t");
+		else if (*c == '\\')
+			g_string_append(out, "\\\\");
+		else if (*c == ' ' && c == value)
+			g_string_append(out, "\\s");
+		else
+			g_string_append_c(out, *c);
+	}
+	g_string_append_c(out, '\n');
+}
+
 struct scenario *scenario_load_data(const char *source, const char *text, GError **err)
 {
 	GKeyFile *kf = g_key_file_new();
@@ -433,6 +477,8 @@ struct scenario *scenario_load_data(const char *source, const char *text, GError
 		            "%s: no [scenario] group (it holds description, chain and capture)", source);
 		goto out;
 	}
+	if (!check_utf8(kf, source, text, err))
+		goto out;
 	if (!check_keys(kf, "scenario", scenario_keys, G_N_ELEMENTS(scenario_keys), NULL, source, text, err) ||
 	    !parse_chain(sc, kf, text, &stage_names, err) ||
 	    !check_groups(sc, kf, text, stage_names, err))
@@ -538,7 +584,7 @@ void scenario_describe(const struct scenario *sc, GString *out)
 
 	g_string_append_printf(out, "# %s, every default filled in\n[scenario]\n", sc->source);
 	if (sc->description)
-		g_string_append_printf(out, "description = %s\n", sc->description);
+		append_escaped_value(out, "description", sc->description);
 	g_string_append(out, "chain = ");
 	for (unsigned i = 0; i < sc->n_links; i++) {
 		g_string_append(out, sc->links[i].name);
@@ -550,7 +596,7 @@ void scenario_describe(const struct scenario *sc, GString *out)
 		const struct link *l = &sc->links[i];
 		g_string_append_printf(out, "\n[link %s]\n", l->name);
 		if (l->description)
-			g_string_append_printf(out, "description = %s\n", l->description);
+			append_escaped_value(out, "description", l->description);
 		if (l->n_networks == 0) {
 			g_string_append_printf(out, "# no networks: %s\n", i == sc->default_link ?
 			                       "addresses that no other link holds live here" : "a transit link");

@@ -29,17 +29,14 @@ struct static_nat {
 
 static const char *const static_nat_keys[] = { "map", NULL };
 
-/* Most specific rule whose inside (or outside) prefix holds addr; -1 when none. */
+/* The rule whose inside (or outside) prefix holds addr; -1 when none.  Rules never overlap
+ * (checked at configure time), so at most one matches. */
 static int static_nat_rule_find(const struct static_nat *nat, uint32_t addr, bool outside)
 {
-	int best = -1;
-	for (unsigned i = 0; i < nat->n_rules; i++) {
-		const struct ip4_prefix *pfx = outside ? &nat->rules[i].outside : &nat->rules[i].inside;
-		if (ip4_prefix_contains(pfx, addr) && (best < 0 || pfx->len > (outside ?
-		    nat->rules[best].outside.len : nat->rules[best].inside.len)))
-			best = (int)i;
-	}
-	return best;
+	for (unsigned i = 0; i < nat->n_rules; i++)
+		if (ip4_prefix_contains(outside ? &nat->rules[i].outside : &nat->rules[i].inside, addr))
+			return (int)i;
+	return -1;
 }
 
 /* NETMAP: keep the host bits, replace the network bits. */
@@ -49,11 +46,50 @@ static uint32_t netmap(uint32_t addr, const struct ip4_prefix *to)
 	return (addr & ~mask) | to->addr;
 }
 
+static bool prefixes_overlap(const struct ip4_prefix *a, const struct ip4_prefix *b)
+{
+	uint8_t len = MIN(a->len, b->len);
+	return (a->addr & ip4_prefix_mask(len)) == (b->addr & ip4_prefix_mask(len));
+}
+
+/* One "inside outside" item of the map key into *r; false with err set. */
+static gboolean static_nat_rule_parse(const struct stage_config *cfg, const char *item, struct static_nat_rule *r,
+                                      GError **err)
+{
+	char **words = g_strsplit_set(item, " \t", -1);
+	const char *pair[2] = { NULL, NULL };
+	unsigned n = 0; /* words other than an optional "->" between the two sides */
+	GError *perr = NULL;
+	gboolean ok = FALSE;
+
+	for (char **w = words; *w; w++) {
+		if (**w == '\0' || strcmp(*w, "->") == 0)
+			continue;
+		if (n < 2)
+			pair[n] = *w;
+		n++;
+	}
+	if (n != 2)
+		stage_config_error(cfg, "map", err, "'%s' should be two addresses or prefixes, inside first "
+		                   "(10.0.0.5 203.0.113.5)", item);
+	else if (!ip4_prefix_parse(pair[0], &r->inside, &perr) || !ip4_prefix_parse(pair[1], &r->outside, &perr))
+		stage_config_error(cfg, "map", err, "%s", perr->message);
+	else if (r->inside.len != r->outside.len)
+		stage_config_error(cfg, "map", err, "'%s': both sides need the same prefix length "
+		                   "(/%u and /%u), host bits map one to one", item, r->inside.len, r->outside.len);
+	else
+		ok = TRUE;
+	g_clear_error(&perr);
+	g_strfreev(words);
+	return ok;
+}
+
 static gboolean static_nat_configure(struct stage *st, const struct stage_config *cfg, GError **err)
 {
 	struct static_nat *nat = g_new0(struct static_nat, 1);
 	char **items = stage_config_list(cfg, "map");
 	gboolean ok = FALSE;
+	char a[19], b[19];
 
 	st->priv = nat;
 	if (!items || !items[0]) {
@@ -62,44 +98,28 @@ static gboolean static_nat_configure(struct stage *st, const struct stage_config
 		goto out;
 	}
 	for (char **it = items; *it; it++) {
-		char **words = g_strsplit_set(*it, " \t", -1);
-		const char *pair[2] = { NULL, NULL };
-		unsigned n = 0; /* words other than an optional "->" between the two sides */
-		for (char **w = words; *w; w++) {
-			if (**w == '\0' || strcmp(*w, "->") == 0)
-				continue;
-			if (n < 2)
-				pair[n] = *w;
-			n++;
-		}
 		struct static_nat_rule *r = &nat->rules[nat->n_rules];
-		GError *perr = NULL;
-		if (n != 2) {
-			stage_config_error(cfg, "map", err, "'%s' should be two addresses or prefixes, inside first "
-			                   "(10.0.0.5 203.0.113.5)", *it);
-		} else if (nat->n_rules == STATIC_NAT_MAX_RULES) {
+		if (nat->n_rules == STATIC_NAT_MAX_RULES) {
 			stage_config_error(cfg, "map", err, "more than %d rules", STATIC_NAT_MAX_RULES);
-		} else if (!ip4_prefix_parse(pair[0], &r->inside, &perr) ||
-		           !ip4_prefix_parse(pair[1], &r->outside, &perr)) {
-			stage_config_error(cfg, "map", err, "%s", perr->message);
-			g_error_free(perr);
-		} else if (r->inside.len != r->outside.len) {
-			stage_config_error(cfg, "map", err, "'%s': both sides need the same prefix length "
-			                   "(/%u and /%u), host bits map one to one", *it, r->inside.len, r->outside.len);
-		} else {
-			for (unsigned i = 0; i < nat->n_rules; i++)
-				if ((nat->rules[i].inside.addr == r->inside.addr && nat->rules[i].inside.len == r->inside.len) ||
-				    (nat->rules[i].outside.addr == r->outside.addr && nat->rules[i].outside.len == r->outside.len)) {
-					stage_config_error(cfg, "map", err, "rule %u ('%s') repeats a prefix of rule %u",
-					                   nat->n_rules + 1, *it, i + 1);
-					break;
-				}
-			if (!err || !*err)
-				nat->n_rules++;
-		}
-		g_strfreev(words);
-		if (err && *err)
 			goto out;
+		}
+		if (!static_nat_rule_parse(cfg, *it, r, err))
+			goto out;
+		/* Overlapping rules would give an address two translations, and reverse() could not
+		 * tell which one a packet came through. */
+		for (unsigned i = 0; i < nat->n_rules; i++) {
+			const struct static_nat_rule *o = &nat->rules[i];
+			bool in = prefixes_overlap(&o->inside, &r->inside);
+			if (in || prefixes_overlap(&o->outside, &r->outside)) {
+				stage_config_error(cfg, "map", err, "rule %u ('%s') overlaps rule %u on the %s side (%s and %s): "
+				                   "every address needs exactly one translation", nat->n_rules + 1, *it, i + 1,
+				                   in ? "inside" : "outside",
+				                   ip4_prefix_to_str(in ? &o->inside : &o->outside, a),
+				                   ip4_prefix_to_str(in ? &r->inside : &r->outside, b));
+				goto out;
+			}
+		}
+		nat->n_rules++;
 	}
 	ok = TRUE;
 out:
@@ -116,7 +136,7 @@ static void static_nat_describe(const struct stage *st, GString *out)
 	for (unsigned i = 0; i < nat->n_rules; i++)
 		g_string_append_printf(out, "%s%s %s", i ? "; " : "", ip4_prefix_to_str(&nat->rules[i].inside, a),
 		                       ip4_prefix_to_str(&nat->rules[i].outside, b));
-	g_string_append(out, "\n# the most specific rule wins; unmatched packets cross untranslated\n");
+	g_string_append(out, "\n# rules do not overlap; a packet no rule covers crosses untranslated\n");
 }
 
 static bool static_nat_claims(const struct stage *st, uint32_t addr, enum side side)
@@ -153,31 +173,57 @@ static enum verdict static_nat_process(struct stage *st, struct packet *p, enum 
 	int qr = -1;
 	if (p->has_inner)
 		qr = translate(nat, p, &p->inner, out ? ENDPOINT_DST : ENDPOINT_SRC, !out, &qb, &qa);
-	if (r < 0) {
-		note_appendf(ctx->note, "static-nat %s: no rule for %s %s, crossed untranslated",
-		             st->name, out ? "source" : "destination", ip4_to_str(before, b1));
-		return VERDICT_FORWARD;
+	if (r >= 0) {
+		nat->rules[r].hits[dir]++;
+		note_appendf(ctx->note, "static-nat %s: %s %s -> %s (rule %d)", st->name, out ? "SNAT" : "DNAT",
+		             ip4_to_str(before, b1), ip4_to_str(after, b2), r + 1);
+	} else {
+		note_appendf(ctx->note, "static-nat %s: no rule for %s %s, %s", st->name, out ? "source" : "destination",
+		             ip4_to_str(before, b1), qr >= 0 ? "kept" : "crossed untranslated");
 	}
-	nat->rules[r].hits[dir]++;
-	note_appendf(ctx->note, "static-nat %s: %s %s -> %s (rule %d)", st->name, out ? "SNAT" : "DNAT",
-	             ip4_to_str(before, b1), ip4_to_str(after, b2), r + 1);
-	if (qr >= 0)
+	if (qr >= 0) {
+		nat->rules[qr].hits[dir]++;
 		note_appendf(ctx->note, "; quoted packet's %s %s -> %s", out ? "destination" : "source",
 		             ip4_to_str(qb, b1), ip4_to_str(qa, b2));
+	}
 	return VERDICT_FORWARD;
+}
+
+/* Could addr have left the stage as it is?  Not if a rule covers it on the side it came from:
+ * such an address is always translated.  Says why in ctx->note when not. */
+static bool could_leave_as_is(const struct static_nat *nat, uint32_t addr, bool came_from_outside,
+                              struct stage_ctx *ctx, const char *stage_name)
+{
+	char b1[16], b2[16];
+
+	if (static_nat_rule_find(nat, addr, !came_from_outside) >= 0)
+		return true; /* a translated address: undoing it is the job */
+	int r = static_nat_rule_find(nat, addr, came_from_outside);
+	if (r < 0)
+		return true; /* no rule covers it: it crossed untranslated */
+	note_appendf(ctx->note, "static-nat %s always translates %s to %s (rule %d)", stage_name, ip4_to_str(addr, b1),
+	             ip4_to_str(netmap(addr, came_from_outside ? &nat->rules[r].inside : &nat->rules[r].outside), b2),
+	             r + 1);
+	return false;
 }
 
 static bool static_nat_reverse(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx)
 {
 	struct static_nat *nat = st->priv;
 	bool out = dir == DIR_LEFT_TO_RIGHT;
+	enum ip4_endpoint outer = out ? ENDPOINT_SRC : ENDPOINT_DST, quoted = out ? ENDPOINT_DST : ENDPOINT_SRC;
 	uint32_t before, after;
 
-	(void)ctx;
-	/* After in2out the source is an outside address: map it back inside; and the converse. */
-	translate(nat, p, &p->ip, out ? ENDPOINT_SRC : ENDPOINT_DST, out, &before, &after);
+	/* Check both addresses before touching either: a failed reverse leaves the packet as it was. */
+	if (!could_leave_as_is(nat, outer == ENDPOINT_SRC ? p->ip.src : p->ip.dst, !out, ctx, st->name))
+		return false;
+	if (p->has_inner &&
+	    !could_leave_as_is(nat, quoted == ENDPOINT_SRC ? p->inner.src : p->inner.dst, !out, ctx, st->name))
+		return false;
+	/* After in2out the address is an outside one: map it back inside; and the converse. */
+	translate(nat, p, &p->ip, outer, out, &before, &after);
 	if (p->has_inner)
-		translate(nat, p, &p->inner, out ? ENDPOINT_DST : ENDPOINT_SRC, out, &before, &after);
+		translate(nat, p, &p->inner, quoted, out, &before, &after);
 	return true;
 }
 
