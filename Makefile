@@ -92,9 +92,10 @@ fuzz: $(FUZZ_BINS)
 pcaps: natlb
 	@sh tools/make_pcaps.sh $(NATLB)
 
+BENCH_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/bench_*.c))
 bench: deps
-	@$(MAKE) --no-print-directory natlb
-	@sh tools/bench.sh $(abspath $(NATLB))
+	@$(MAKE) --no-print-directory natlb $(BENCH_BINS)
+	@sh tools/bench.sh $(abspath $(NATLB)) $(abspath $(BUILD)/tests)
 
 clean:
 	rm -rf build natlb

@@ -10,9 +10,16 @@
  * (a NAT's outside addresses, a VIP); anything else lives on the default link (the first link
  * without networks: the internet).  A packet moves towards the link of its destination.
  *
+ * Bypass: a stage may route a packet around the stages after it (stage_ops.bypass; a route
+ * table sending S3 traffic to a gateway endpoint instead of the NAT gateway).  The loop asks
+ * before it crosses any stage, going forward and walking back alike, because a reply meets the
+ * bypassed stages before the one that decides; a bypassed stage is not called, and its far link
+ * shows the packet unchanged, annotated "bypassed".
+ *
  * Hot path: no allocation per packet.  Two frame buffers are allocated once and swapped at each
  * hop; annotations are formatted into GStrings that are reused.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +28,7 @@
 #include "common/pipeline.h"
 #include "common/scenario.h"
 #include "common/stage.h"
+#include "common/tables.h"
 
 #define PIPELINE_MAX_FRAME 262144 /* libpcap's MAXIMUM_SNAPLEN */
 #define EMIT_POOL          16
@@ -32,7 +40,8 @@ struct emitted {
 	uint32_t len;
 	int linktype;
 	unsigned link;             /* the link it starts on */
-	const struct stage *from;  /* the stage that built it: it travels away from it */
+	enum hop_dir dir;          /* away from the stage that built it */
+	const struct stage *from;  /* the stage that built it */
 	char note[EMIT_NOTE_MAX];
 };
 
@@ -66,6 +75,7 @@ struct pipeline {
 	struct emitter emitter;
 	struct pipeline_totals totals;
 	int64_t clock_ns;          /* capture time the stages have been advanced to */
+	bool any_bypass;           /* some stage routes packets around others (stage_ops.bypass) */
 };
 
 struct hop {
@@ -108,6 +118,31 @@ static struct hop next_hop(const struct pipeline *pl, unsigned k, uint32_t addr)
 	if (j > k)
 		return (struct hop){ false, right, DIR_LEFT_TO_RIGHT };
 	return (struct hop){ false, left, DIR_RIGHT_TO_LEFT };
+}
+
+/* Does a stage to the left of st route this packet around st (stage_ops.bypass)?  Only a
+ * packet whose left-hand end (its source going right, its destination going left) lies at or
+ * left of that stage crosses it, so only such a packet can be sent around.  Returns the stage
+ * that routes it around, and the path's name in *via; NULL when st is crossed normally. */
+static const struct stage *bypassed_by(const struct pipeline *pl, const struct packet *p, const struct stage *st,
+                                       enum hop_dir dir, const char **via)
+{
+	const struct scenario *sc = pl->sc;
+	unsigned near = UINT_MAX; /* the link of the packet's left-hand end, looked up once if needed */
+
+	for (unsigned r = 0; r < st->index; r++) {
+		const struct stage *rt = sc->stages[r];
+		if (!rt->ops->bypass)
+			continue;
+		if (near == UINT_MAX)
+			near = locate(pl, dir == DIR_LEFT_TO_RIGHT ? p->ip.src : p->ip.dst);
+		if (near > r)
+			continue;
+		unsigned n = rt->ops->bypass(rt, p, dir, via);
+		if (n > 0 && st->index <= r + n)
+			return rt;
+	}
+	return NULL;
 }
 
 static unsigned link_after(const struct stage *st, enum hop_dir dir)
@@ -159,6 +194,8 @@ struct pipeline *pipeline_new(struct scenario *sc, struct output *out, const str
 	pl->stage_note = g_string_sized_new(256);
 	pl->problem_note = g_string_sized_new(128);
 	pl->trace = g_string_sized_new(256);
+	for (unsigned i = 0; i < sc->n_stages; i++)
+		pl->any_bypass = pl->any_bypass || sc->stages[i]->ops->bypass;
 	return pl;
 }
 
@@ -181,6 +218,8 @@ bool stage_emit(struct stage_ctx *ctx, struct stage *st, enum side side, int lin
 {
 	struct emitter *em = ctx->emitter;
 
+	if (!em) /* a stage driven outside the loop (unit tests, fuzzers) has nowhere to emit */
+		return false;
 	if (em->n == EMIT_POOL || len > EMIT_MAX_FRAME) {
 		em->overflow++;
 		return false;
@@ -191,6 +230,7 @@ bool stage_emit(struct stage_ctx *ctx, struct stage *st, enum side side, int lin
 	e->linktype = linktype;
 	e->link = side == SIDE_LEFT ? st->index : st->index + 1;
 	e->from = st;
+	e->dir = side == SIDE_LEFT ? DIR_RIGHT_TO_LEFT : DIR_LEFT_TO_RIGHT;
 	g_strlcpy(e->note, note ? note : "", sizeof e->note);
 	st->counters.emitted++;
 	return true;
@@ -275,7 +315,14 @@ static unsigned walk_back(struct pipeline *pl, struct packet *p, unsigned k, boo
 		if (h.deliver || !h.st)
 			break;
 		enum hop_dir crossed = opposite(h.dir);
+		const char *via;
 		g_string_truncate(ctx->note, 0);
+		/* A stage the packet was routed around did not touch it: nothing to undo. */
+		if (translatable && pl->any_bypass && bypassed_by(pl, p, h.st, crossed, &via)) {
+			k = h.dir == DIR_LEFT_TO_RIGHT ? h.st->index + 1 : h.st->index;
+			(*hops)++;
+			continue;
+		}
 		if (translatable && h.st->ops->reverse && !h.st->ops->reverse(h.st, p, crossed, ctx)) {
 			note_appendf(pl->problem_note, "%s%s %s could not have passed this packet (%s)",
 			                       pl->problem_note->len ? "; " : "", h.st->ops->type, h.st->name,
@@ -296,9 +343,11 @@ static gboolean travel(struct pipeline *pl, int cur, unsigned k, int64_t ts, con
 	const struct scenario *sc = pl->sc;
 	struct packet *p = &pl->pkt[cur];
 	bool translatable = p->status != DECODE_INVALID;
-	struct stage_ctx ctx = { .note = pl->stage_note, .emitter = &pl->emitter, .seed = pl->opt.seed };
+	struct stage_ctx ctx = { .note = pl->stage_note, .emitter = &pl->emitter, .seed = pl->opt.seed,
+	                         .tables = pl->opt.tables };
 	unsigned capture_hops = 0, hops = 0;
-	enum hop_dir last_dir = DIR_LEFT_TO_RIGHT;
+	/* An emitted packet travels away from its stage from the start. */
+	enum hop_dir last_dir = came_from && came_from->index == k ? DIR_RIGHT_TO_LEFT : DIR_LEFT_TO_RIGHT;
 	const char *notes[4];
 
 	g_string_truncate(pl->problem_note, 0);
@@ -319,6 +368,7 @@ static gboolean travel(struct pipeline *pl, int cur, unsigned k, int64_t ts, con
 		pl->totals.untranslated++;
 
 	if (captured) {
+		ctx.now_ns = ts; /* reverse() may read the clock (a flow's idle timeout); it never advances it */
 		unsigned origin = walk_back(pl, p, k, translatable, &capture_hops, &ctx);
 		if (capture_hops == 0)
 			note_printf(pl->arrive_note, "captured on %s", sc->links[k].name);
@@ -344,12 +394,15 @@ static gboolean travel(struct pipeline *pl, int cur, unsigned k, int64_t ts, con
 			unsigned n = view_notes(pl, extra, NULL, notes);
 			if (counted)
 				pl->totals.delivered++;
-			return write_view(pl, p, k, ts, hops ? epb_dir(last_dir) : PCAPNG_DIR_UNKNOWN, notes, n, err);
+			return write_view(pl, p, k, ts, hops || came_from ? epb_dir(last_dir) : PCAPNG_DIR_UNKNOWN,
+			                  notes, n, err);
 		}
 		struct stage *st = h.st;
 		enum verdict v;
 		enum drop_reason reason = DROP_N;
 		struct packet *q = &pl->pkt[!cur];
+		const struct stage *by = NULL;
+		const char *via = NULL;
 
 		g_string_truncate(pl->stage_note, 0);
 		if (st == came_from)
@@ -360,6 +413,14 @@ static gboolean travel(struct pipeline *pl, int cur, unsigned k, int64_t ts, con
 		if (loop_drop) {
 			note_printf(pl->stage_note, "DROP: %s", drop_reason_text(reason));
 			v = VERDICT_DROP;
+		} else if (translatable && pl->any_bypass && (by = bypassed_by(pl, p, st, h.dir, &via))) {
+			/* Routed around st: it never sees the packet, which reaches its far link unchanged. */
+			*q = *p;
+			q->data = pl->frame[!cur];
+			memcpy(q->data, p->data, p->caplen);
+			note_printf(pl->stage_note, "%s %s: bypassed, not processed: %s %s routes this flow via %s",
+			            st->ops->type, st->name, by->ops->type, by->name, via);
+			v = VERDICT_FORWARD;
 		} else {
 			st->counters.in[h.dir]++;
 			/* The stage works on a copy so that this link's view stays as it arrived. */
@@ -402,7 +463,10 @@ static gboolean travel(struct pipeline *pl, int cur, unsigned k, int64_t ts, con
 			unsigned n = view_notes(pl, extra, pl->stage_note->str, notes);
 			return write_view(pl, p, k, ts, epb_dir(h.dir), notes, n, err);
 		}
-		st->counters.forwarded++;
+		if (by)
+			st->counters.bypassed++;
+		else
+			st->counters.forwarded++;
 		unsigned n = view_notes(pl, extra, NULL, notes);
 		if (!write_view(pl, p, k, ts, epb_dir(h.dir), notes, n, err))
 			return FALSE;
@@ -444,21 +508,34 @@ static gboolean flush_emitted(struct pipeline *pl, int64_t ts, GError **err)
 	return TRUE;
 }
 
+/* Time is the capture's time: stages expire their timers as it moves on. */
+static void advance_to(struct pipeline *pl, int64_t now_ns)
+{
+	struct scenario *sc = pl->sc;
+
+	if (now_ns <= pl->clock_ns)
+		return;
+	struct stage_ctx ctx = { .now_ns = now_ns, .note = pl->stage_note, .emitter = &pl->emitter,
+	                         .seed = pl->opt.seed, .tables = pl->opt.tables };
+	for (unsigned i = 0; i < sc->n_stages; i++)
+		if (sc->stages[i]->ops->advance)
+			sc->stages[i]->ops->advance(sc->stages[i], now_ns, &ctx);
+	pl->clock_ns = now_ns;
+}
+
 gboolean pipeline_replay(struct pipeline *pl, const struct input_record *rec, GError **err)
 {
 	struct packet *p = &pl->pkt[0];
 	struct scenario *sc = pl->sc;
+	int64_t due;
 
 	pl->totals.packets++;
-	/* Time is the capture's time: stages expire their timers as packets arrive. */
-	if (rec->ts_ns > pl->clock_ns) {
-		struct stage_ctx ctx = { .now_ns = rec->ts_ns, .note = pl->stage_note, .emitter = &pl->emitter,
-		                         .seed = pl->opt.seed };
-		for (unsigned i = 0; i < sc->n_stages; i++)
-			if (sc->stages[i]->ops->advance)
-				sc->stages[i]->ops->advance(sc->stages[i], rec->ts_ns, &ctx);
-		pl->clock_ns = rec->ts_ns;
+	/* --tables-every N: the snapshots due before this packet, each with the tables as they were then. */
+	while (pl->opt.tables && table_recorder_due(pl->opt.tables, rec->ts_ns, &due)) {
+		advance_to(pl, due);
+		table_recorder_snapshot(pl->opt.tables, sc, due, NULL);
 	}
+	advance_to(pl, rec->ts_ns);
 	p->data = pl->frame[0];
 	p->caplen = MIN(rec->caplen, PIPELINE_MAX_FRAME);
 	p->wirelen = rec->wirelen;
@@ -467,9 +544,11 @@ gboolean pipeline_replay(struct pipeline *pl, const struct input_record *rec, GE
 	memcpy(p->data, rec->data, p->caplen);
 	decode_packet(p);
 	g_string_truncate(pl->arrive_note, 0);
-	if (!travel(pl, 0, sc->capture, rec->ts_ns, NULL, rec, true, err))
+	if (!travel(pl, 0, sc->capture, rec->ts_ns, NULL, rec, true, err) || !flush_emitted(pl, rec->ts_ns, err))
 		return FALSE;
-	return flush_emitted(pl, rec->ts_ns, err);
+	if (pl->opt.tables)
+		table_recorder_packet_done(pl->opt.tables, sc, rec->ts_ns);
+	return TRUE;
 }
 
 bool pipeline_balanced(const struct pipeline *pl)
@@ -516,6 +595,9 @@ void pipeline_stats(const struct pipeline *pl, GString *out)
 		                       in == c->forwarded + c->dropped + c->consumed ? "balanced" : "NOT BALANCED");
 		g_string_append_printf(out, "    earlier views derived %" G_GUINT64_FORMAT ", packets emitted %" G_GUINT64_FORMAT "\n",
 		                       c->reversed, c->emitted);
+		if (c->bypassed)
+			g_string_append_printf(out, "    bypassed %" G_GUINT64_FORMAT " (routed around this stage by another one; "
+			                       "not counted in 'in')\n", c->bypassed);
 		for (unsigned r = 0; r < DROP_N; r++)
 			if (c->drops[r])
 				g_string_append_printf(out, "    drop %-22s %8" G_GUINT64_FORMAT "  %s\n", drop_reason_name(r),

@@ -13,6 +13,7 @@ struct pipeline_options {
 	const char *links;   /* --links: comma-separated link names to write; NULL for all */
 	bool trace;          /* --trace: one line per view on stderr */
 	uint64_t seed;       /* --seed */
+	struct table_recorder *tables; /* --tables: events and snapshots go here; NULL when off */
 };
 
 struct pipeline; /* opaque */

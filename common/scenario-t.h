@@ -17,6 +17,15 @@ struct link {
 	unsigned n_networks;                     /* 0: a transit link such as the internet */
 };
 
+/* A [prefix-list NAME] group: named prefixes a stage can route on, as an AWS managed prefix list
+ * (pl-xxxx, "com.amazonaws.REGION.s3") names the address ranges of a service. */
+struct prefix_list {
+	char *name;
+	char *description;
+	struct ip4_prefix *prefixes;
+	unsigned n_prefixes;
+};
+
 struct scenario {
 	char *source;        /* file path, or "built-in LESSON" */
 	char *description;
@@ -26,6 +35,8 @@ struct scenario {
 	unsigned n_stages;
 	unsigned capture;        /* index of the link the input was captured on */
 	unsigned default_link;   /* where addresses no link claims live: the first link without networks */
+	struct prefix_list *prefix_lists; /* the [prefix-list NAME] groups, in file order */
+	unsigned n_prefix_lists;
 };
 
 /* What a stage's configure() reads its keys through: errors then name the file, line, group and key. */

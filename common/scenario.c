@@ -14,7 +14,8 @@ G_DEFINE_QUARK(natlb-scenario-error-quark, scenario_error)
 
 static const char *const scenario_keys[] = { "description", "chain", "capture" };
 static const char *const link_keys[] = { "description", "networks" };
-static const char *const group_kinds[] = { "scenario", "link NAME", "stage NAME" };
+static const char *const prefix_list_keys[] = { "description", "prefixes" };
+static const char *const group_kinds[] = { "scenario", "link NAME", "stage NAME", "prefix-list NAME" };
 
 /* The line of [group] (key NULL) or of "key =" inside it, for messages; 0 when not found. */
 static unsigned text_line_of(const char *text, const char *group, const char *key)
@@ -298,6 +299,80 @@ out:
 	return ok;
 }
 
+/* [prefix-list NAME] groups, in file order: "prefixes = 52.216.0.0/15, 3.5.0.0/19", each a
+ * prefix in RFC 4632 notation, none twice (an AWS prefix list holds each CIDR once). */
+static gboolean parse_prefix_lists(struct scenario *sc, GKeyFile *kf, const char *text, GError **err)
+{
+	char **groups = g_key_file_get_groups(kf, NULL);
+	gboolean ok = TRUE;
+	unsigned n = 0;
+
+	for (char **g = groups; *g; g++)
+		n += g_str_has_prefix(*g, "prefix-list ");
+	sc->prefix_lists = g_new0(struct prefix_list, n);
+	for (char **g = groups; ok && *g; g++) {
+		if (!g_str_has_prefix(*g, "prefix-list "))
+			continue;
+		struct prefix_list *pl = &sc->prefix_lists[sc->n_prefix_lists++];
+		char *value = NULL;
+		char **items = NULL;
+		pl->name = g_strstrip(g_strdup(*g + strlen("prefix-list ")));
+		if (!*pl->name || strpbrk(pl->name, " \t")) {
+			scenario_error(err, SCENARIO_ERROR_GROUP, sc->source, text, *g, NULL,
+			               "a prefix list needs a one-word name, like [prefix-list pl-s3]");
+			ok = FALSE;
+			goto next;
+		}
+		if (!check_keys(kf, *g, prefix_list_keys, G_N_ELEMENTS(prefix_list_keys), NULL, sc->source, text, err)) {
+			ok = FALSE;
+			goto next;
+		}
+		pl->description = g_key_file_get_string(kf, *g, "description", NULL);
+		if (pl->description)
+			g_strstrip(pl->description);
+		value = g_key_file_get_string(kf, *g, "prefixes", NULL);
+		items = split_list(value ? value : "", ";, ");
+		if (!items[0]) {
+			scenario_error(err, SCENARIO_ERROR_KEY, sc->source, text, *g, value ? "prefixes" : NULL,
+			               "%s (like: prefixes = 52.216.0.0/15, 3.5.0.0/19)",
+			               value ? "no prefix given" : "missing key 'prefixes'");
+			ok = FALSE;
+			goto next;
+		}
+		pl->prefixes = g_new0(struct ip4_prefix, g_strv_length(items));
+		for (char **it = items; ok && *it; it++) {
+			GError *perr = NULL;
+			struct ip4_prefix *pfx = &pl->prefixes[pl->n_prefixes];
+			if (!ip4_prefix_parse(*it, pfx, &perr)) {
+				scenario_error(err, SCENARIO_ERROR_VALUE, sc->source, text, *g, "prefixes", "%s", perr->message);
+				g_error_free(perr);
+				ok = FALSE;
+				break;
+			}
+			for (unsigned j = 0; ok && j < pl->n_prefixes; j++)
+				if (pl->prefixes[j].addr == pfx->addr && pl->prefixes[j].len == pfx->len) {
+					scenario_error(err, SCENARIO_ERROR_VALUE, sc->source, text, *g, "prefixes",
+					               "'%s' appears twice", *it);
+					ok = FALSE;
+				}
+			pl->n_prefixes++;
+		}
+next:
+		g_strfreev(items);
+		g_free(value);
+	}
+	g_strfreev(groups);
+	return ok;
+}
+
+const struct prefix_list *scenario_prefix_list(const struct scenario *sc, const char *name)
+{
+	for (unsigned i = 0; i < sc->n_prefix_lists; i++)
+		if (strcmp(sc->prefix_lists[i].name, name) == 0)
+			return &sc->prefix_lists[i];
+	return NULL;
+}
+
 /* "lan > office > internet": links at even positions, stages at odd ones. */
 static gboolean parse_chain(struct scenario *sc, GKeyFile *kf, const char *text, char ***stage_names, GError **err)
 {
@@ -398,14 +473,16 @@ static gboolean check_groups(struct scenario *sc, GKeyFile *kf, const char *text
 			}
 			continue;
 		}
+		if (g_str_has_prefix(*g, "prefix-list ")) /* parse_prefix_lists() checks them */
+			continue;
 		char *first = g_strdup(*g);
 		char *space = strchr(first, ' ');
 		if (space)
 			*space = '\0';
-		static const char *const kinds[] = { "scenario", "link", "stage" };
+		static const char *const kinds[] = { "scenario", "link", "stage", "prefix-list" };
 		scenario_error(err, SCENARIO_ERROR_GROUP, sc->source, text, *g, NULL,
-		               "unknown group; groups are [%s], [%s] and [%s]%s", group_kinds[0], group_kinds[1],
-		               group_kinds[2], hint(h, sizeof h, first, kinds, G_N_ELEMENTS(kinds)));
+		               "unknown group; groups are [%s], [%s], [%s] and [%s]%s", group_kinds[0], group_kinds[1],
+		               group_kinds[2], group_kinds[3], hint(h, sizeof h, first, kinds, G_N_ELEMENTS(kinds)));
 		g_free(first);
 		ok = FALSE;
 	}
@@ -510,6 +587,8 @@ struct scenario *scenario_load_data(const char *source, const char *text, GError
 		}
 		sc->capture = l->index;
 	}
+	if (!parse_prefix_lists(sc, kf, text, err))
+		goto out;
 	for (unsigned i = 0; stage_names[i]; i++)
 		if (!parse_stage(sc, i, stage_names[i], kf, text, err))
 			goto out;
@@ -557,6 +636,12 @@ void scenario_free(struct scenario *sc)
 		g_free(sc->links[i].name);
 		g_free(sc->links[i].description);
 	}
+	for (unsigned i = 0; i < sc->n_prefix_lists; i++) {
+		g_free(sc->prefix_lists[i].name);
+		g_free(sc->prefix_lists[i].description);
+		g_free(sc->prefix_lists[i].prefixes);
+	}
+	g_free(sc->prefix_lists);
 	g_free(sc->description);
 	g_free(sc->source);
 	g_free(sc);
@@ -611,5 +696,15 @@ void scenario_describe(const struct scenario *sc, GString *out)
 			g_string_append_printf(out, "\n[stage %s]\n# %s\ntype = %s\n", st->name, st->ops->summary, st->ops->type);
 			st->ops->describe(st, out);
 		}
+	}
+	for (unsigned i = 0; i < sc->n_prefix_lists; i++) {
+		const struct prefix_list *pl = &sc->prefix_lists[i];
+		g_string_append_printf(out, "\n[prefix-list %s]\n", pl->name);
+		if (pl->description)
+			append_escaped_value(out, "description", pl->description);
+		g_string_append(out, "prefixes = ");
+		for (unsigned j = 0; j < pl->n_prefixes; j++)
+			g_string_append_printf(out, "%s%s", j ? ", " : "", ip4_prefix_to_str(&pl->prefixes[j], buf));
+		g_string_append_c(out, '\n');
 	}
 }

@@ -25,6 +25,10 @@ void scenario_describe(const struct scenario *sc, GString *out);
 /* Which link holds addr: the link whose networks match it longest, else the default link. */
 unsigned scenario_link_of(const struct scenario *sc, uint32_t addr);
 
+/* The [prefix-list NAME] group of that name, for stages that route on prefix lists (route-table);
+ * NULL when there is none.  They are parsed before any stage is configured. */
+const struct prefix_list *scenario_prefix_list(const struct scenario *sc, const char *name);
+
 /* Key access for stage configure() functions.  A missing optional key returns def / FALSE
  * without error.  Values are trimmed. */
 char *stage_config_string(const struct stage_config *cfg, const char *key, const char *def);

@@ -99,6 +99,7 @@ struct stage_counters {
 	uint64_t drops[DROP_N];
 	uint64_t reversed;          /* captured packets whose earlier view this stage derived */
 	uint64_t emitted;
+	uint64_t bypassed;          /* routed around the stage by another one (see stage_ops.bypass); not in in[] */
 };
 
 /* A stage type, looked up by the scenario's "type = ..." (STYLE.md habit 7). */
@@ -114,6 +115,15 @@ struct stage_ops {
 	enum verdict (*process)(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx);
 	/* Undo the translation of a packet that left the stage in dir; false if it cannot have. */
 	bool (*reverse)(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx);
+	/* Does this packet, crossing this stage in dir, travel around the stages that follow it on its
+	 * right side instead of through them (a route table sending it to a gateway endpoint, which
+	 * bypasses the NAT gateway)?  Returns how many of those stages it skips, 0 for none, and points
+	 * *via at a phrase naming the other path ("gateway endpoint vpce-s3"), valid for the stage's
+	 * life.  The loop asks before it crosses each of those stages, going either way and on the
+	 * walk back from the capture too, because a reply meets the bypassed stages before this one:
+	 * so it must not change state and may only look at the addresses and ports.  A bypassed stage
+	 * is not called; its far link shows the packet unchanged, annotated "bypassed" (optional). */
+	unsigned (*bypass)(const struct stage *st, const struct packet *p, enum hop_dir dir, const char **via);
 	/* Capture time moved to now: expire what timed out (optional). */
 	void (*advance)(struct stage *st, int64_t now_ns, struct stage_ctx *ctx);
 	/* Visit every entry of the stage's table (optional; for --tables and natlb tables). */

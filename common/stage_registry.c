@@ -2,10 +2,14 @@
 #include <string.h>
 
 #include "common/stage.h"
+#include "nat/napt.h"
+#include "nat/route_table.h"
 #include "nat/static_nat.h"
 
 static const struct stage_ops *const stage_type_table[] = {
 	&static_nat_ops,
+	&napt_ops,
+	&route_table_ops,
 };
 
 #define STAGE_TYPES_MAX 32

@@ -666,10 +666,28 @@ static gboolean gen_bench(const char *path, const struct gen_options *opt, GErro
 
 /* ---- The table (STYLE.md habit 7) --------------------------------------------------------- */
 
+/* Builders in other files (one file per family of lessons). */
+gboolean gen_natgw_vs_s3_endpoint(const char *path, const struct gen_options *opt, GError **err); /* gen_lessons_vpc.c */
+gboolean gen_napt_home(const char *path, const struct gen_options *opt, GError **err);       /* gen_lessons_napt.c */
+gboolean gen_napt_probes(const char *path, const struct gen_options *opt, GError **err);     /* gen_lessons_napt.c */
+gboolean gen_napt_exhaustion(const char *path, const struct gen_options *opt, GError **err); /* gen_lessons_napt.c */
+gboolean gen_napt_hairpin(const char *path, const struct gen_options *opt, GError **err);    /* gen_lessons_napt.c */
+
 static const struct gen_lesson lesson_table[] = {
 	{ .name = "static-nat",
 	  .summary = "office LAN behind one-to-one NAT: HTTP, DNS, ping, inbound SSH, ICMP errors, odd packets",
 	  .build = gen_static_nat },
+	{ .name = "natgw-vs-s3-endpoint",
+	  .summary = "private subnet: S3 through a gateway endpoint (untranslated), the rest through a NAT gateway",
+	  .build = gen_natgw_vs_s3_endpoint },
+	{ .name = "napt-home", .summary = "three PCs behind a home router: web, DNS, ping, traceroute, a port clash",
+	  .build = gen_napt_home },
+	{ .name = "napt-probes", .summary = "RFC 5780 probes to tell full cone, restricted, port-restricted, symmetric apart",
+	  .build = gen_napt_probes },
+	{ .name = "napt-exhaustion", .summary = "six PCs, four external ports: drops, ICMP 3/13, a port freed and reused",
+	  .build = gen_napt_exhaustion },
+	{ .name = "napt-hairpin", .summary = "two consoles on one LAN reach each other through the NAT's external address",
+	  .build = gen_napt_hairpin },
 	{ .name = "bench",
 	  .summary = "benchmark load: --packets over --flows interleaved TCP/UDP flows (default 2000000, 100000)",
 	  .build = gen_bench },

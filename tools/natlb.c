@@ -16,6 +16,7 @@ static const struct verb verbs[] = {
 	{ "check", check_main, "validate a scenario, print it with every default filled in" },
 	{ "scenarios", scenarios_main, "list the bundled lessons" },
 	{ "gen", gen_main, "write a lesson capture, built with libnet" },
+	{ "tables", tables_main, "print the table snapshots of replay --tables, like conntrack -L" },
 };
 
 static void usage(FILE *f)

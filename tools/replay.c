@@ -7,6 +7,7 @@
 #include "common/output.h"
 #include "common/pipeline.h"
 #include "common/scenario.h"
+#include "common/tables.h"
 #include "tools/cli.h"
 
 #define PROGRESS_EVERY 65536 /* packets between two looks at the clock */
@@ -17,6 +18,8 @@ struct replay_args {
 	char *filter;
 	char *links;
 	char *format;
+	char *tables;        /* --tables FILE.json */
+	char *tables_every;  /* --tables-every SECONDS|change|end */
 	gboolean trace;
 	gboolean stats;
 	gboolean quiet;
@@ -44,6 +47,8 @@ static int replay_run(struct replay_args *a)
 	struct input_set *in = NULL;
 	struct output *out = NULL;
 	struct pipeline *pl = NULL;
+	struct table_recorder *tables = NULL;
+	struct table_schedule when = { 0 };
 	int status = EXIT_RUNTIME;
 	enum output_format fmt = OUTPUT_PCAPNG;
 	struct input_record rec;
@@ -55,6 +60,15 @@ static int replay_run(struct replay_args *a)
 		fmt = OUTPUT_PCAP;
 	else if (a->format && strcmp(a->format, "pcapng") != 0) {
 		fprintf(stderr, "natlb replay: --format '%s': use pcapng or pcap\n", a->format);
+		return EXIT_USAGE;
+	}
+	if (a->tables_every && !a->tables) {
+		fprintf(stderr, "natlb replay: --tables-every needs --tables FILE.json (where the snapshots go)\n");
+		return EXIT_USAGE;
+	}
+	if (a->tables_every && !table_schedule_parse(a->tables_every, &when, &err)) {
+		fprintf(stderr, "natlb replay: %s\n", err->message);
+		g_clear_error(&err);
 		return EXIT_USAGE;
 	}
 	sc = cli_scenario_load(a->scenario, &err);
@@ -79,7 +93,12 @@ static int replay_run(struct replay_args *a)
 		fprintf(stderr, "natlb replay: %s\n", err->message);
 		goto out;
 	}
-	struct pipeline_options opt = { .links = a->links, .trace = a->trace, .seed = (uint64_t)a->seed };
+	if (a->tables && !(tables = table_recorder_open(a->tables, sc->source, &when, &err))) {
+		fprintf(stderr, "natlb replay: %s\n", err->message);
+		goto out;
+	}
+	struct pipeline_options opt = { .links = a->links, .trace = a->trace, .seed = (uint64_t)a->seed,
+	                                .tables = tables };
 	pl = pipeline_new(sc, out, &opt, &err);
 	if (!pl) {
 		fprintf(stderr, "natlb replay: %s\n", err->message);
@@ -105,6 +124,11 @@ static int replay_run(struct replay_args *a)
 		g_strfreev(paths);
 		goto out;
 	}
+	if (tables && !table_recorder_finish(tables, sc, &err)) {
+		fprintf(stderr, "natlb replay: %s\n", err->message);
+		g_strfreev(paths);
+		goto out;
+	}
 	if (input_warnings(in))
 		fprintf(stderr, "natlb replay: warning: %s", input_warnings(in));
 	if (a->stats) {
@@ -119,12 +143,16 @@ static int replay_run(struct replay_args *a)
 	if (!a->quiet)
 		for (char **p = paths; *p; p++)
 			fprintf(stderr, "natlb replay: wrote %s\n", *p);
+	if (!a->quiet && tables)
+		fprintf(stderr, "natlb replay: wrote %s (%u snapshots, %u events; natlb tables %s)\n", a->tables,
+		        table_recorder_n_snapshots(tables), table_recorder_n_events(tables), a->tables);
 	g_strfreev(paths);
 	status = EXIT_OK;
 out:
 	if (out)
 		output_abort(out);
 	pipeline_free(pl);
+	table_recorder_free(tables);
 	input_close(in);
 	scenario_free(sc);
 	g_clear_error(&err);
@@ -142,6 +170,10 @@ int replay_main(int argc, char **argv)
 		{ "filter", 'f', 0, G_OPTION_ARG_STRING, &a.filter, "Replay only packets matching this BPF filter (tcpdump syntax)", "BPF" },
 		{ "links", 0, 0, G_OPTION_ARG_STRING, &a.links, "Write only these links (comma-separated names)", "a,b" },
 		{ "format", 0, 0, G_OPTION_ARG_STRING, &a.format, "pcapng (default: one file, comments) or pcap (one file per link)", "FMT" },
+		{ "tables", 0, 0, G_OPTION_ARG_FILENAME, &a.tables,
+		  "Write the stages' tables (snapshots and an event log) as JSON, for natlb tables", "FILE.json" },
+		{ "tables-every", 0, 0, G_OPTION_ARG_STRING, &a.tables_every,
+		  "Snapshot every SECONDS of capture time, or at each 'change' (default: at the end only)", "SECONDS|change" },
 		{ "trace", 0, 0, G_OPTION_ARG_NONE, &a.trace, "Print every view of every packet on stderr", NULL },
 		{ "stats", 0, 0, G_OPTION_ARG_NONE, &a.stats, "Print per-stage counters and the packet balance", NULL },
 		{ "seed", 0, 0, G_OPTION_ARG_INT64, &a.seed, "Seed for stages that choose at random (default 1)", "N" },
@@ -175,6 +207,8 @@ out:
 	g_free(a.filter);
 	g_free(a.links);
 	g_free(a.format);
+	g_free(a.tables);
+	g_free(a.tables_every);
 	g_strfreev(a.inputs);
 	return status;
 }

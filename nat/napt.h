@@ -1,0 +1,111 @@
+/* nat/napt.h: the napt stage (RFC 4787, 5382, 5508, 7857; AWS NAT gateway) and the functions its files share.
+ *
+ * nat/napt.c is the data path, napt_config.c the scenario keys and profiles, napt_ports.c the
+ * port allocators, napt_table.c the pools, indexes and timers, napt_frag.c the fragments.
+ */
+#ifndef NATLB_NAPT_H
+#define NATLB_NAPT_H
+
+#include <glib.h>
+#include <stddef.h>
+
+#include "common/scenario-t.h"
+#include "common/stage-t.h"
+#include "nat/napt-t.h"
+
+extern const struct stage_ops napt_ops;
+
+/* ---- napt_config.c ---------------------------------------------------------------------- */
+
+extern const char *const napt_keys[];
+gboolean napt_configure(struct stage *st, const struct stage_config *cfg, GError **err);
+void napt_describe(const struct stage *st, GString *out);
+/* "EIM", "ADF", ... (abbrev) or "endpoint-independent" ... */
+const char *napt_dep_name(enum napt_dep d, bool abbrev, bool filtering);
+
+/* ---- napt_ports.c: port allocation strategies (STYLE.md habit 7) ------------------------- */
+
+/* One search for an external port on one external address. */
+struct napt_port_req {
+	struct napt *nat;
+	uint8_t proto;
+	uint32_t eaddr;
+	uint16_t iport;          /* the inside port (or ICMP identifier) */
+	uint32_t raddr;
+	uint16_t rport;
+	uint16_t min, max;       /* the range to search */
+	unsigned tries;          /* candidates looked at, for the annotation */
+};
+
+struct napt_port_ops {
+	const char *name;        /* the word in `port-allocation` */
+	const char *summary;
+	/* A free port for req (napt_port_free), or false when this strategy finds none. */
+	bool (*pick)(struct napt_port_req *req, uint16_t *port);
+};
+
+const struct napt_port_ops *napt_port_ops_find(const char *name);
+const struct napt_port_ops *const *napt_port_ops_all(unsigned *n);
+/* Is port usable for req: in range, right parity, its tuple not taken? */
+bool napt_port_free(struct napt_port_req *req, uint16_t port);
+/* The stage's PRNG (splitmix64), seeded from --seed. */
+uint64_t napt_random(struct napt *nat);
+
+/* ---- napt_table.c: pools, indexes, timers ----------------------------------------------- */
+
+bool napt_table_init(struct napt *nat, uint32_t cap);
+void napt_table_free(struct napt *nat);
+
+uint32_t napt_session_find_in(const struct napt *nat, uint8_t proto, uint32_t iaddr, uint16_t iport, uint32_t raddr,
+                              uint16_t rport);
+uint32_t napt_session_find_out(const struct napt *nat, uint8_t proto, uint32_t eaddr, uint16_t eport, uint32_t raddr,
+                               uint16_t rport);
+/* raddr and rport as the mapping behaviour keys them (0 where it ignores them). */
+uint32_t napt_mapping_find_in(const struct napt *nat, uint8_t proto, uint32_t iaddr, uint16_t iport, uint32_t raddr,
+                              uint16_t rport);
+uint32_t napt_mapping_find_ext(const struct napt *nat, uint8_t proto, uint32_t eaddr, uint16_t eport);
+
+/* NAPT_NONE when the pool is full. */
+uint32_t napt_mapping_new(struct napt *nat, uint8_t proto, uint32_t iaddr, uint16_t iport, uint32_t raddr,
+                          uint16_t rport, uint32_t eaddr, uint16_t eport, uint8_t flags);
+uint32_t napt_session_new(struct napt *nat, uint32_t m, uint32_t raddr, uint16_t rport, int64_t now_ns);
+/* Frees the session, and its mapping with its last session. */
+void napt_session_free(struct napt *nat, uint32_t s);
+/* Move s to the list of tclass, expiring that class's timeout after now. */
+void napt_timer_arm(struct napt *nat, uint32_t s, enum napt_timeout tclass, int64_t now_ns);
+/* The oldest session of a class, NAPT_NONE if the list is empty. */
+uint32_t napt_timer_first(const struct napt *nat, enum napt_timeout tclass);
+
+/* Connections from eaddr to (proto, raddr, rport) now. */
+uint32_t napt_dest_count(const struct napt *nat, uint8_t proto, uint32_t eaddr, uint32_t raddr, uint16_t rport);
+
+/* Bytes the table's pools and indexes hold (the benchmark divides by max-mappings). */
+size_t napt_table_bytes(const struct napt *nat);
+
+/* ---- napt_frag.c: fragments (RFC 4787 REQ-14) -------------------------------------------- */
+
+/* A first fragment was translated from (src, dst) to (new_src, new_dst): remember it, and send the
+ * later fragments that arrived before it. */
+void napt_frag_first(struct napt *nat, struct stage *st, struct stage_ctx *ctx, const struct packet *p,
+                     enum hop_dir dir, uint32_t src, uint32_t dst, uint32_t mapping_id);
+/* A later fragment (offset > 0): translate it like its first fragment, or hold it. */
+enum verdict napt_frag_later(struct napt *nat, struct stage *st, struct packet *p, enum hop_dir dir,
+                             struct stage_ctx *ctx);
+/* The earlier view of a later fragment captured after the stage; false if no first fragment explains it. */
+bool napt_frag_reverse(struct napt *nat, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx);
+void napt_frag_expire(struct napt *nat, int64_t now_ns);
+
+/* ---- napt.c ------------------------------------------------------------------------------- */
+
+/* "192.168.1.10:51324", or "192.168.1.10 icmp-id 4660" for ICMP, into buf (at least 40 bytes). */
+const char *napt_ep_str(uint8_t proto, uint32_t addr, uint16_t port, char *buf, size_t size);
+/* Send bytes from the stage; false when outside the replay loop (no emitter) or the pool is full. */
+bool napt_emit(struct stage *st, struct stage_ctx *ctx, enum side side, int linktype, const uint8_t *bytes,
+               uint32_t len, const char *note);
+bool napt_is_external(const struct napt *nat, uint32_t addr);
+
+/* For tests/bench_napt.c: live mappings and sessions. */
+uint32_t napt_live_mappings(const struct stage *st);
+uint32_t napt_live_sessions(const struct stage *st);
+
+#endif

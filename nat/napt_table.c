@@ -1,0 +1,408 @@
+/* nat/napt_table.c: the napt stage's mapping and session pools, open-addressing indexes and timer lists (RFC 4787 section 3).
+ *
+ * Everything is sized once, from `max-mappings`, when the scenario is loaded: a packet never
+ * allocates.  Each index has a power-of-two number of slots, at least twice the pool, so a probe
+ * sequence stays short (linear probing, load at most one half); deletion shifts the following
+ * entries back instead of leaving tombstones, so a long replay does not slow down.
+ *
+ * Invariants: see nat/napt-t.h.  A free mapping or session has id 0 and is on its pool's free list.
+ */
+#include <string.h>
+
+#include "nat/napt.h"
+
+/* murmur3's 64-bit finaliser over the two key words: enough mixing for addresses that differ in
+ * their low bits only. */
+static inline uint32_t napt_hash(uint64_t a, uint64_t b)
+{
+	uint64_t h = a ^ (b * 0x9e3779b97f4a7c15ull);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return (uint32_t)h | 1u; /* never 0, so an empty slot's hash never matches */
+}
+
+static inline uint32_t key_hash(uint8_t proto, uint32_t a1, uint16_t p1, uint32_t a2, uint16_t p2)
+{
+	return napt_hash((uint64_t)a1 << 32 | a2, (uint64_t)proto << 32 | (uint64_t)p1 << 16 | p2);
+}
+
+/* ---- Index ---------------------------------------------------------------------------------- */
+
+static bool ix_init(struct napt_index *ix, uint32_t entries)
+{
+	uint64_t n = 16;
+	while (n < 2ull * entries)
+		n <<= 1;
+	if (n > (1ull << 31))
+		return false;
+	ix->slot = g_try_new0(struct napt_slot, n);
+	ix->mask = (uint32_t)n - 1;
+	return ix->slot != NULL;
+}
+
+static void ix_free(struct napt_index *ix)
+{
+	g_free(ix->slot);
+	memset(ix, 0, sizeof *ix);
+}
+
+static size_t ix_bytes(const struct napt_index *ix)
+{
+	return ix->slot ? sizeof(struct napt_slot) * ((size_t)ix->mask + 1) : 0;
+}
+
+static void ix_insert(struct napt_index *ix, uint32_t h, uint32_t idx)
+{
+	uint32_t i = h & ix->mask;
+	while (ix->slot[i].entry)
+		i = (i + 1) & ix->mask;
+	ix->slot[i] = (struct napt_slot){ idx + 1, h };
+}
+
+/* Remove entry idx (whose hash is h); the entries after it move back into the hole when their
+ * home slot allows it, so no tombstone is left. */
+static void ix_remove(struct napt_index *ix, uint32_t h, uint32_t idx)
+{
+	uint32_t i = h & ix->mask;
+	while (ix->slot[i].entry && ix->slot[i].entry != idx + 1)
+		i = (i + 1) & ix->mask;
+	if (!ix->slot[i].entry)
+		return;
+	for (uint32_t j = (i + 1) & ix->mask; ix->slot[j].entry; j = (j + 1) & ix->mask) {
+		uint32_t home = ix->slot[j].hash & ix->mask;
+		/* j's entry may fill i when i lies on its probe path, from home up to j. */
+		if (((i - home) & ix->mask) < ((j - home) & ix->mask)) {
+			ix->slot[i] = ix->slot[j];
+			i = j;
+		}
+	}
+	ix->slot[i] = (struct napt_slot){ 0, 0 };
+}
+
+/* ---- Keys of each index --------------------------------------------------------------------- */
+
+static uint32_t sess_in_hash(const struct napt_session *s)
+{
+	return key_hash(s->proto, s->iaddr, s->iport, s->raddr, s->rport);
+}
+
+static uint32_t sess_out_hash(const struct napt_session *s)
+{
+	return key_hash(s->proto, s->eaddr, s->eport, s->raddr, s->rport);
+}
+
+static uint32_t map_in_hash(const struct napt_mapping *m)
+{
+	return key_hash(m->proto, m->iaddr, m->iport, m->raddr, m->rport);
+}
+
+static uint32_t map_ext_hash(const struct napt_mapping *m)
+{
+	return key_hash(m->proto, m->eaddr, m->eport, 0, 0);
+}
+
+static uint32_t dest_hash(uint8_t proto, uint32_t eaddr, uint32_t raddr, uint16_t rport)
+{
+	return key_hash(proto, eaddr, 0, raddr, rport);
+}
+
+uint32_t napt_session_find_in(const struct napt *nat, uint8_t proto, uint32_t iaddr, uint16_t iport, uint32_t raddr,
+                              uint16_t rport)
+{
+	const struct napt_index *ix = &nat->sess_in;
+	uint32_t h = key_hash(proto, iaddr, iport, raddr, rport);
+	for (uint32_t i = h & ix->mask; ix->slot[i].entry; i = (i + 1) & ix->mask) {
+		if (ix->slot[i].hash != h)
+			continue;
+		const struct napt_session *s = &nat->sess[ix->slot[i].entry - 1];
+		if (s->iaddr == iaddr && s->raddr == raddr && s->iport == iport && s->rport == rport && s->proto == proto)
+			return ix->slot[i].entry - 1;
+	}
+	return NAPT_NONE;
+}
+
+uint32_t napt_session_find_out(const struct napt *nat, uint8_t proto, uint32_t eaddr, uint16_t eport, uint32_t raddr,
+                               uint16_t rport)
+{
+	const struct napt_index *ix = &nat->sess_out;
+	uint32_t h = key_hash(proto, eaddr, eport, raddr, rport);
+	for (uint32_t i = h & ix->mask; ix->slot[i].entry; i = (i + 1) & ix->mask) {
+		if (ix->slot[i].hash != h)
+			continue;
+		const struct napt_session *s = &nat->sess[ix->slot[i].entry - 1];
+		if (s->eaddr == eaddr && s->raddr == raddr && s->eport == eport && s->rport == rport && s->proto == proto)
+			return ix->slot[i].entry - 1;
+	}
+	return NAPT_NONE;
+}
+
+uint32_t napt_mapping_find_in(const struct napt *nat, uint8_t proto, uint32_t iaddr, uint16_t iport, uint32_t raddr,
+                              uint16_t rport)
+{
+	const struct napt_index *ix = &nat->map_in;
+	uint32_t h = key_hash(proto, iaddr, iport, raddr, rport);
+	for (uint32_t i = h & ix->mask; ix->slot[i].entry; i = (i + 1) & ix->mask) {
+		if (ix->slot[i].hash != h)
+			continue;
+		const struct napt_mapping *m = &nat->maps[ix->slot[i].entry - 1];
+		if (m->iaddr == iaddr && m->raddr == raddr && m->iport == iport && m->rport == rport && m->proto == proto)
+			return ix->slot[i].entry - 1;
+	}
+	return NAPT_NONE;
+}
+
+uint32_t napt_mapping_find_ext(const struct napt *nat, uint8_t proto, uint32_t eaddr, uint16_t eport)
+{
+	const struct napt_index *ix = &nat->map_ext;
+	if (!ix->slot)
+		return NAPT_NONE;
+	uint32_t h = key_hash(proto, eaddr, eport, 0, 0);
+	for (uint32_t i = h & ix->mask; ix->slot[i].entry; i = (i + 1) & ix->mask) {
+		if (ix->slot[i].hash != h)
+			continue;
+		const struct napt_mapping *m = &nat->maps[ix->slot[i].entry - 1];
+		if (m->eaddr == eaddr && m->eport == eport && m->proto == proto)
+			return ix->slot[i].entry - 1;
+	}
+	return NAPT_NONE;
+}
+
+static uint32_t dest_find(const struct napt *nat, uint8_t proto, uint32_t eaddr, uint32_t raddr, uint16_t rport)
+{
+	const struct napt_index *ix = &nat->dest_ix;
+	uint32_t h = dest_hash(proto, eaddr, raddr, rport);
+	for (uint32_t i = h & ix->mask; ix->slot[i].entry; i = (i + 1) & ix->mask) {
+		if (ix->slot[i].hash != h)
+			continue;
+		const struct napt_dest *d = &nat->dests[ix->slot[i].entry - 1];
+		if (d->eaddr == eaddr && d->raddr == raddr && d->rport == rport && d->proto == proto)
+			return ix->slot[i].entry - 1;
+	}
+	return NAPT_NONE;
+}
+
+uint32_t napt_dest_count(const struct napt *nat, uint8_t proto, uint32_t eaddr, uint32_t raddr, uint16_t rport)
+{
+	if (!nat->dests)
+		return 0;
+	uint32_t d = dest_find(nat, proto, eaddr, raddr, rport);
+	return d == NAPT_NONE ? 0 : nat->dests[d].count;
+}
+
+/* ---- Pools ----------------------------------------------------------------------------------- */
+
+bool napt_table_init(struct napt *nat, uint32_t cap)
+{
+	nat->cap = cap;
+	nat->maps = g_try_new0(struct napt_mapping, cap);
+	nat->sess = g_try_new0(struct napt_session, cap);
+	if (!nat->maps || !nat->sess)
+		return false;
+	/* Free lists in index order, so the first entries used are the first in memory. */
+	for (uint32_t i = 0; i < cap; i++) {
+		nat->maps[i].sessions = i + 1 < cap ? i + 1 : NAPT_NONE;
+		nat->sess[i].next_in_mapping = i + 1 < cap ? i + 1 : NAPT_NONE;
+	}
+	nat->free_map = nat->free_sess = 0;
+	if (!ix_init(&nat->sess_in, cap) || !ix_init(&nat->sess_out, cap) || !ix_init(&nat->map_in, cap))
+		return false;
+	if (!nat->cfg.port_overlapping && !ix_init(&nat->map_ext, cap))
+		return false;
+	if (nat->cfg.max_per_destination) {
+		nat->dests = g_try_new0(struct napt_dest, cap);
+		if (!nat->dests || !ix_init(&nat->dest_ix, cap))
+			return false;
+		for (uint32_t i = 0; i < cap; i++)
+			nat->dests[i].next_free = i + 1 < cap ? i + 1 : NAPT_NONE;
+		nat->free_dest = 0;
+	}
+	for (unsigned t = 0; t < NAPT_TO_N; t++)
+		nat->timers[t].head = nat->timers[t].tail = NAPT_NONE;
+	nat->next_map_id = nat->next_sess_id = 1;
+	return true;
+}
+
+void napt_table_free(struct napt *nat)
+{
+	g_free(nat->maps);
+	g_free(nat->sess);
+	g_free(nat->dests);
+	ix_free(&nat->sess_in);
+	ix_free(&nat->sess_out);
+	ix_free(&nat->map_in);
+	ix_free(&nat->map_ext);
+	ix_free(&nat->dest_ix);
+	nat->maps = NULL;
+	nat->sess = NULL;
+	nat->dests = NULL;
+}
+
+size_t napt_table_bytes(const struct napt *nat)
+{
+	size_t b = (size_t)nat->cap * (sizeof(struct napt_mapping) + sizeof(struct napt_session));
+	if (nat->dests)
+		b += (size_t)nat->cap * sizeof(struct napt_dest);
+	return b + ix_bytes(&nat->sess_in) + ix_bytes(&nat->sess_out) + ix_bytes(&nat->map_in) + ix_bytes(&nat->map_ext) +
+	       ix_bytes(&nat->dest_ix);
+}
+
+uint32_t napt_mapping_new(struct napt *nat, uint8_t proto, uint32_t iaddr, uint16_t iport, uint32_t raddr,
+                          uint16_t rport, uint32_t eaddr, uint16_t eport, uint8_t flags)
+{
+	uint32_t i = nat->free_map;
+	if (i == NAPT_NONE)
+		return NAPT_NONE;
+	struct napt_mapping *m = &nat->maps[i];
+	nat->free_map = m->sessions;
+	*m = (struct napt_mapping){ .iaddr = iaddr, .eaddr = eaddr, .raddr = raddr, .iport = iport, .eport = eport,
+		                    .rport = rport, .proto = proto, .flags = flags, .id = nat->next_map_id++,
+		                    .sessions = NAPT_NONE };
+	if (flags & NAPT_MAP_INDEXED)
+		ix_insert(&nat->map_in, map_in_hash(m), i);
+	if (nat->map_ext.slot && !(flags & NAPT_MAP_OWNS_PORT) && napt_mapping_find_ext(nat, proto, eaddr, eport) == NAPT_NONE)
+		m->flags |= NAPT_MAP_OWNS_PORT;
+	if (m->flags & NAPT_MAP_OWNS_PORT)
+		ix_insert(&nat->map_ext, map_ext_hash(m), i);
+	nat->n_maps++;
+	nat->stats.mappings_created++;
+	if (nat->n_maps > nat->stats.peak_mappings)
+		nat->stats.peak_mappings = nat->n_maps;
+	return i;
+}
+
+static void mapping_free(struct napt *nat, uint32_t i)
+{
+	struct napt_mapping *m = &nat->maps[i];
+	if (m->flags & NAPT_MAP_INDEXED)
+		ix_remove(&nat->map_in, map_in_hash(m), i);
+	if (m->flags & NAPT_MAP_OWNS_PORT)
+		ix_remove(&nat->map_ext, map_ext_hash(m), i);
+	m->id = 0;
+	m->sessions = nat->free_map;
+	nat->free_map = i;
+	nat->n_maps--;
+}
+
+static uint32_t dest_ref(struct napt *nat, uint8_t proto, uint32_t eaddr, uint32_t raddr, uint16_t rport)
+{
+	uint32_t d = dest_find(nat, proto, eaddr, raddr, rport);
+	if (d == NAPT_NONE) {
+		d = nat->free_dest;
+		if (d == NAPT_NONE) /* cannot happen: one counter per session at most */
+			return NAPT_NONE;
+		nat->free_dest = nat->dests[d].next_free;
+		nat->dests[d] = (struct napt_dest){ .eaddr = eaddr, .raddr = raddr, .rport = rport, .proto = proto };
+		ix_insert(&nat->dest_ix, dest_hash(proto, eaddr, raddr, rport), d);
+	}
+	nat->dests[d].count++;
+	return d;
+}
+
+static void dest_unref(struct napt *nat, uint32_t d)
+{
+	struct napt_dest *x = &nat->dests[d];
+	if (--x->count)
+		return;
+	ix_remove(&nat->dest_ix, dest_hash(x->proto, x->eaddr, x->raddr, x->rport), d);
+	x->next_free = nat->free_dest;
+	nat->free_dest = d;
+}
+
+static void timer_unlink(struct napt *nat, uint32_t s)
+{
+	struct napt_session *x = &nat->sess[s];
+	struct napt_timer_list *l = &nat->timers[x->tclass];
+	if (x->timer_prev != NAPT_NONE)
+		nat->sess[x->timer_prev].timer_next = x->timer_next;
+	else
+		l->head = x->timer_next;
+	if (x->timer_next != NAPT_NONE)
+		nat->sess[x->timer_next].timer_prev = x->timer_prev;
+	else
+		l->tail = x->timer_prev;
+	x->timer_prev = x->timer_next = NAPT_NONE;
+}
+
+static void timer_append(struct napt *nat, uint32_t s)
+{
+	struct napt_session *x = &nat->sess[s];
+	struct napt_timer_list *l = &nat->timers[x->tclass];
+	x->timer_prev = l->tail;
+	x->timer_next = NAPT_NONE;
+	if (l->tail != NAPT_NONE)
+		nat->sess[l->tail].timer_next = s;
+	else
+		l->head = s;
+	l->tail = s;
+}
+
+uint32_t napt_session_new(struct napt *nat, uint32_t m, uint32_t raddr, uint16_t rport, int64_t now_ns)
+{
+	uint32_t i = nat->free_sess;
+	if (i == NAPT_NONE)
+		return NAPT_NONE;
+	struct napt_session *s = &nat->sess[i];
+	struct napt_mapping *map = &nat->maps[m];
+	nat->free_sess = s->next_in_mapping;
+	*s = (struct napt_session){ .iaddr = map->iaddr, .eaddr = map->eaddr, .raddr = raddr, .iport = map->iport,
+		                    .eport = map->eport, .rport = rport, .proto = map->proto, .mapping = m, .map_id = map->id,
+		                    .next_in_mapping = map->sessions, .id = nat->next_sess_id++, .dest = NAPT_NONE,
+		                    .timer_prev = NAPT_NONE, .timer_next = NAPT_NONE, .tclass = NAPT_TO_OTHER };
+	map->sessions = i;
+	map->n_sessions++;
+	ix_insert(&nat->sess_in, sess_in_hash(s), i);
+	ix_insert(&nat->sess_out, sess_out_hash(s), i);
+	if (nat->dests)
+		s->dest = dest_ref(nat, s->proto, s->eaddr, raddr, rport);
+	s->expires_ns = now_ns;
+	timer_append(nat, i);
+	nat->n_sess++;
+	nat->stats.sessions_created++;
+	return i;
+}
+
+void napt_session_free(struct napt *nat, uint32_t i)
+{
+	struct napt_session *s = &nat->sess[i];
+	struct napt_mapping *m = &nat->maps[s->mapping];
+
+	timer_unlink(nat, i);
+	ix_remove(&nat->sess_in, sess_in_hash(s), i);
+	ix_remove(&nat->sess_out, sess_out_hash(s), i);
+	if (s->dest != NAPT_NONE)
+		dest_unref(nat, s->dest);
+	/* Unlink from the mapping's list (short: one session per remote endpoint). */
+	for (uint32_t *link = &m->sessions; *link != NAPT_NONE; link = &nat->sess[*link].next_in_mapping)
+		if (*link == i) {
+			*link = s->next_in_mapping;
+			break;
+		}
+	if (--m->n_sessions == 0)
+		mapping_free(nat, s->mapping);
+	s->id = 0;
+	s->next_in_mapping = nat->free_sess;
+	nat->free_sess = i;
+	nat->n_sess--;
+}
+
+void napt_timer_arm(struct napt *nat, uint32_t i, enum napt_timeout tclass, int64_t now_ns)
+{
+	struct napt_session *s = &nat->sess[i];
+	int64_t t = now_ns > nat->clock_ns ? now_ns : nat->clock_ns; /* keeps every list sorted */
+	int64_t expires = t + nat->timeout_ns[tclass];
+	/* Already last on its list with this expiry: nothing to move (the common case of a burst). */
+	if (s->tclass == tclass && s->expires_ns == expires && nat->timers[tclass].tail == i)
+		return;
+	timer_unlink(nat, i); /* from the list of its old class */
+	s->tclass = (uint8_t)tclass;
+	s->expires_ns = expires;
+	timer_append(nat, i);
+}
+
+uint32_t napt_timer_first(const struct napt *nat, enum napt_timeout tclass)
+{
+	return nat->timers[tclass].head;
+}

@@ -1,0 +1,147 @@
+/* tests/bench_napt.c: per-packet cost of the napt stage with 1,000 and 1,000,000 live mappings, and its memory per mapping (issue 3, "Benchmark").
+ *
+ * Not a test (no test_ prefix: make test does not run it); `make bench` or by hand:
+ *   cc -O2 -std=gnu11 -I. $(pkg-config --cflags glib-2.0) -o build/bench_napt tests/bench_napt.c \
+ *      build/libnatlb.a $(pkg-config --libs libpcap glib-2.0 json-glib-1.0) -lnet -lhttp_parser -lm
+ *   build/bench_napt [PACKETS]
+ *
+ * For each table size N: N UDP flows from N inside hosts open their mappings (timed apart: the
+ * cost of a new mapping), then PACKETS packets of those flows in a random order cross the stage as
+ * the replay loop would carry them (copy into the frame, decode, process), so the table lookups
+ * miss the caches as they would in a capture with that many flows.  Memory per mapping is the
+ * table's allocation (pools and indexes, sized by max-mappings) over max-mappings.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/checksum.h"
+#include "common/packet.h"
+#include "common/scenario.h"
+#include "common/stage.h"
+#include "nat/napt.h"
+
+#define FRAME 42 /* Ethernet 14 + IPv4 20 + UDP 8 */
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void put16(uint8_t *b, uint16_t v)
+{
+	b[0] = (uint8_t)(v >> 8);
+	b[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *b, uint32_t v)
+{
+	put16(b, (uint16_t)(v >> 16));
+	put16(b + 2, (uint16_t)v);
+}
+
+/* Flow i: 10.0.0.0 + 1 + i, port 1024 + i % 60000, to one of 20 DNS servers. */
+static void flow_frame(uint8_t *f, uint32_t i)
+{
+	uint8_t *ip = f + 14, *udp = f + 34;
+	memset(f, 0, FRAME);
+	f[12] = 0x08;
+	ip[0] = 0x45;
+	put16(ip + 2, 28);
+	ip[8] = 64;
+	ip[9] = 17;
+	put32(ip + 12, 0x0a000001u + i);
+	put32(ip + 16, 0xc6336400u | (10 + i % 20));
+	put16(ip + 10, csum_fold(csum_partial(ip, 20, 0)));
+	put16(udp, (uint16_t)(1024 + i % 60000));
+	put16(udp + 2, 53);
+	put16(udp + 4, 8);
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+struct result {
+	double ns_new, ns_packet;
+	double bytes_per_mapping;
+	uint32_t live;
+};
+
+static struct result run(uint32_t n, uint64_t packets)
+{
+	char *text = g_strdup_printf("[scenario]\nchain = lan > nat > internet\n[link lan]\nnetworks = 10.0.0.0/8\n"
+	                             "[link internet]\n[stage nat]\ntype = napt\nexternal = 198.18.0.0/27\n"
+	                             "pooling = arbitrary\nmax-mappings = %u\n", n + n / 8 + 16);
+	GError *err = NULL;
+	struct scenario *sc = scenario_load_data("bench", text, &err);
+	if (!sc) {
+		fprintf(stderr, "bench_napt: %s\n", err->message);
+		exit(1);
+	}
+	struct stage *st = sc->stages[0];
+	uint8_t *frames = g_malloc((size_t)n * FRAME);
+	uint8_t scratch[FRAME];
+	GString *note = g_string_sized_new(256);
+	struct stage_ctx ctx = { .now_ns = 1000000000000ll, .note = note, .drop = DROP_N, .seed = 1 };
+	struct packet p = { .data = scratch, .caplen = FRAME, .wirelen = FRAME, .linktype = 1 };
+	struct result r = { 0 };
+
+	for (uint32_t i = 0; i < n; i++)
+		flow_frame(frames + (size_t)i * FRAME, i);
+	double t0 = now_s();
+	for (uint32_t i = 0; i < n; i++) {
+		memcpy(scratch, frames + (size_t)i * FRAME, FRAME);
+		decode_packet(&p);
+		g_string_truncate(note, 0);
+		if (st->ops->process(st, &p, DIR_LEFT_TO_RIGHT, &ctx) != VERDICT_FORWARD) {
+			fprintf(stderr, "bench_napt: flow %u dropped: %s\n", i, note->str);
+			exit(1);
+		}
+	}
+	double t1 = now_s();
+	uint64_t rng = 0x9e3779b97f4a7c15ull, forwarded = 0;
+	for (uint64_t k = 0; k < packets; k++) {
+		uint32_t i = (uint32_t)(xorshift(&rng) % n);
+		memcpy(scratch, frames + (size_t)i * FRAME, FRAME);
+		decode_packet(&p);
+		g_string_truncate(note, 0);
+		forwarded += st->ops->process(st, &p, DIR_LEFT_TO_RIGHT, &ctx) == VERDICT_FORWARD;
+	}
+	double t2 = now_s();
+	if (forwarded != packets) {
+		fprintf(stderr, "bench_napt: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " forwarded\n", forwarded, packets);
+		exit(1);
+	}
+	const struct napt *nat = st->priv;
+	r.ns_new = (t1 - t0) * 1e9 / n;
+	r.ns_packet = (t2 - t1) * 1e9 / (double)packets;
+	r.bytes_per_mapping = (double)napt_table_bytes(nat) / nat->cap;
+	r.live = napt_live_mappings(st);
+	g_string_free(note, TRUE);
+	g_free(frames);
+	scenario_free(sc);
+	g_free(text);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t packets = argc > 1 ? g_ascii_strtoull(argv[1], NULL, 10) : 5000000;
+	struct result small = run(1000, packets), big = run(1000000, packets);
+
+	printf("napt stage, %" G_GUINT64_FORMAT " packets of existing UDP flows in random order (copy, decode, process)\n",
+	       packets);
+	printf("%-22s %14s %16s %18s\n", "live mappings", "ns per packet", "ns per new one", "bytes per mapping");
+	printf("%-22u %14.1f %16.1f %18.1f\n", small.live, small.ns_packet, small.ns_new, small.bytes_per_mapping);
+	printf("%-22u %14.1f %16.1f %18.1f\n", big.live, big.ns_packet, big.ns_new, big.bytes_per_mapping);
+	printf("ratio 1M / 1k per packet: %.2f (goal <= 1.30); bytes per mapping at 1M: %.0f (goal <= 256)\n",
+	       big.ns_packet / small.ns_packet, big.bytes_per_mapping);
+	return 0;
+}

@@ -1,0 +1,936 @@
+/* tests/test_napt.c: unit tests of the napt stage, driven through its ops with packets built here (RFC 4787, 5382, 5508, 7857; AWS NAT gateway).
+ *
+ * Each test loads a one-stage scenario (lan > nat > internet), builds exact-size Ethernet/IPv4
+ * frames with correct checksums, and calls process(), reverse() and advance() as the replay loop
+ * would.  No emitter: outside the loop the stage cannot send packets (the end-to-end tests check
+ * those), so the tests look at verdicts, drop reasons, annotations and the stage's counters.
+ */
+#include <string.h>
+
+#include "common/checksum.h"
+#include "common/packet.h"
+#include "common/rewrite.h"
+#include "common/scenario.h"
+#include "common/stage.h"
+#include "nat/napt.h"
+#include "tests/testutil.h"
+
+#define T_SEC 1000000000ll
+#define TCP_SYN 0x02
+#define TCP_ACK 0x10
+#define TCP_FIN 0x01
+#define TCP_RST 0x04
+
+static const char *const LAN = "192.168.1.0/24";
+
+/* ---- Fixture: one napt stage ---------------------------------------------------------------- */
+
+struct nat_test {
+	struct scenario *sc;
+	struct stage *st;
+	struct napt *nat;
+	GString *note;
+	int64_t now;
+	uint64_t seed;
+	enum drop_reason drop; /* of the last VERDICT_DROP */
+};
+
+static void nat_open(struct nat_test *t, const char *stage_keys)
+{
+	char *text = g_strdup_printf("[scenario]\nchain = lan > nat > internet\n[link lan]\nnetworks = %s\n"
+	                             "[link internet]\n[stage nat]\ntype = napt\n%s\n", LAN, stage_keys);
+	GError *err = NULL;
+	memset(t, 0, sizeof *t);
+	t->sc = scenario_load_data("test", text, &err);
+	g_assert_no_error(err);
+	t->st = t->sc->stages[0];
+	t->nat = t->st->priv;
+	t->note = g_string_new(NULL);
+	t->now = 1000 * T_SEC;
+	t->seed = 1;
+	g_free(text);
+}
+
+static void nat_close(struct nat_test *t)
+{
+	scenario_free(t->sc);
+	g_string_free(t->note, TRUE);
+}
+
+/* A scenario that must fail to load, with msg in the error. */
+static void nat_refused(const char *stage_keys, const char *msg)
+{
+	char *text = g_strdup_printf("[scenario]\nchain = lan > nat > internet\n[link lan]\nnetworks = %s\n"
+	                             "[link internet]\n[stage nat]\ntype = napt\n%s\n", LAN, stage_keys);
+	GError *err = NULL;
+	struct scenario *sc = scenario_load_data("test", text, &err);
+	g_assert_null(sc);
+	g_assert_nonnull(err);
+	if (!strstr(err->message, msg))
+		g_test_message("error was: %s", err->message);
+	g_assert_nonnull(strstr(err->message, msg));
+	g_error_free(err);
+	g_free(text);
+}
+
+/* ---- Packets --------------------------------------------------------------------------------- */
+
+struct pkt {
+	uint8_t buf[256];
+	struct packet p;
+};
+
+static uint32_t ip(const char *s)
+{
+	uint32_t a;
+	g_assert_true(ip4_parse(s, &a));
+	return a;
+}
+
+static void put16(uint8_t *b, uint16_t v)
+{
+	b[0] = (uint8_t)(v >> 8);
+	b[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *b, uint32_t v)
+{
+	put16(b, (uint16_t)(v >> 16));
+	put16(b + 2, (uint16_t)v);
+}
+
+/* Ethernet + IPv4 (20 bytes) + l4 (already in b + 34, l4_len bytes): fills the headers and checksums. */
+static void finish(struct pkt *k, uint8_t proto, uint32_t src, uint32_t dst, uint32_t l4_len, uint16_t frag, uint16_t id)
+{
+	uint8_t *b = k->buf, *iph = b + 14, *l4 = b + 34;
+	memset(b, 0, 34);
+	b[5] = 1;
+	b[11] = 2;
+	put16(b + 12, 0x0800);
+	iph[0] = 0x45;
+	put16(iph + 2, (uint16_t)(20 + l4_len));
+	put16(iph + 4, id);
+	put16(iph + 6, frag);
+	iph[8] = 64;
+	iph[9] = proto;
+	put32(iph + 12, src);
+	put32(iph + 16, dst);
+	put16(iph + 10, csum_fold(csum_partial(iph, 20, 0)));
+	if (!(frag & 0x1fff) && !(frag & 0x2000)) { /* whole datagram: the transport checksum */
+		uint32_t sum = 0;
+		uint8_t pseudo[12];
+		if (proto == 6 || proto == 17) {
+			put32(pseudo, src);
+			put32(pseudo + 4, dst);
+			pseudo[8] = 0;
+			pseudo[9] = proto;
+			put16(pseudo + 10, (uint16_t)l4_len);
+			sum = csum_partial(pseudo, 12, 0);
+		}
+		uint32_t at = proto == 6 ? 16 : proto == 17 ? 6 : 2;
+		put16(l4 + at, 0);
+		uint16_t c = csum_fold(csum_partial(l4, l4_len, sum));
+		put16(l4 + at, proto == 17 && c == 0 ? 0xffff : c);
+	}
+	k->p = (struct packet){ .data = b, .caplen = 34 + l4_len, .wirelen = 34 + l4_len, .linktype = 1 };
+	decode_packet(&k->p);
+}
+
+static struct pkt *udp(struct pkt *k, const char *src, uint16_t sport, const char *dst, uint16_t dport)
+{
+	uint8_t *l4 = k->buf + 34;
+	put16(l4, sport);
+	put16(l4 + 2, dport);
+	put16(l4 + 4, 12);
+	memcpy(l4 + 8, "ping", 4);
+	finish(k, 17, ip(src), ip(dst), 12, 0, 0x1111);
+	return k;
+}
+
+static struct pkt *tcp(struct pkt *k, const char *src, uint16_t sport, const char *dst, uint16_t dport, uint8_t flags)
+{
+	uint8_t *l4 = k->buf + 34;
+	memset(l4, 0, 20);
+	put16(l4, sport);
+	put16(l4 + 2, dport);
+	put32(l4 + 4, 1000);
+	put32(l4 + 8, (flags & TCP_ACK) ? 5000 : 0);
+	l4[12] = 0x50;
+	l4[13] = flags;
+	put16(l4 + 14, 1024);
+	finish(k, 6, ip(src), ip(dst), 20, 0, 0x2222);
+	return k;
+}
+
+static struct pkt *echo(struct pkt *k, const char *src, const char *dst, uint8_t type, uint16_t id)
+{
+	uint8_t *l4 = k->buf + 34;
+	memset(l4, 0, 16);
+	l4[0] = type;
+	put16(l4 + 4, id);
+	put16(l4 + 6, 1);
+	finish(k, 1, ip(src), ip(dst), 16, 0, 0x3333);
+	return k;
+}
+
+/* ICMP error of type/code from `from` to `to`, quoting the first 28 bytes of q's IPv4 packet. */
+static struct pkt *icmp_err(struct pkt *k, const char *from, const char *to, uint8_t type, const struct pkt *q)
+{
+	uint8_t *l4 = k->buf + 34;
+	memset(l4, 0, 8);
+	l4[0] = type;
+	memcpy(l4 + 8, q->buf + 14, 28);
+	finish(k, 1, ip(from), ip(to), 36, 0, 0x4444);
+	return k;
+}
+
+/* One UDP datagram of 24 payload bytes as two fragments: the first (ports, 16 bytes of UDP), the second (16). */
+static void udp_fragments(struct pkt *first, struct pkt *second, const char *src, const char *dst, uint16_t id)
+{
+	uint8_t *l4 = first->buf + 34;
+	put16(l4, 7000);
+	put16(l4 + 2, 7001);
+	put16(l4 + 4, 32);
+	put16(l4 + 6, 0x1234);
+	memset(l4 + 8, 'a', 8);
+	finish(first, 17, ip(src), ip(dst), 16, 0x2000, id);
+	memset(second->buf + 34, 'b', 16);
+	finish(second, 17, ip(src), ip(dst), 16, 2, id); /* offset 2 units = 16 bytes */
+}
+
+static enum verdict run(struct nat_test *t, struct pkt *k, enum hop_dir dir)
+{
+	struct stage_ctx ctx = { .now_ns = t->now, .note = t->note, .drop = DROP_N, .seed = t->seed };
+	g_string_truncate(t->note, 0);
+	if (t->st->ops->advance)
+		t->st->ops->advance(t->st, t->now, &ctx);
+	enum verdict v = t->st->ops->process(t->st, &k->p, dir, &ctx);
+	t->drop = DROP_N;
+	if (v == VERDICT_DROP) {
+		g_assert_cmpint(ctx.drop, <, DROP_N);
+		t->drop = ctx.drop;
+	}
+	g_assert_cmpuint(t->note->len, >, 0); /* every verdict says why */
+	return v;
+}
+
+static bool rev(struct nat_test *t, struct pkt *k, enum hop_dir dir)
+{
+	struct stage_ctx ctx = { .now_ns = t->now, .note = t->note, .drop = DROP_N, .seed = t->seed };
+	g_string_truncate(t->note, 0);
+	return t->st->ops->reverse(t->st, &k->p, dir, &ctx);
+}
+
+/* Send UDP from the inside; returns the external port it left with (0 if dropped). */
+static uint16_t out_udp(struct nat_test *t, const char *src, uint16_t sport, const char *dst, uint16_t dport)
+{
+	struct pkt k;
+	udp(&k, src, sport, dst, dport);
+	if (run(t, &k, DIR_LEFT_TO_RIGHT) != VERDICT_FORWARD)
+		return 0;
+	return k.p.ip.sport;
+}
+
+/* A packet from outside to the external address; returns the verdict. */
+static enum verdict in_udp(struct nat_test *t, const char *src, uint16_t sport, const char *ext, uint16_t eport)
+{
+	struct pkt k;
+	udp(&k, src, sport, ext, eport);
+	return run(t, &k, DIR_RIGHT_TO_LEFT);
+}
+
+static void advance(struct nat_test *t, int64_t to)
+{
+	struct stage_ctx ctx = { .now_ns = to, .note = t->note, .drop = DROP_N, .seed = t->seed };
+	t->now = to;
+	t->st->ops->advance(t->st, to, &ctx);
+}
+
+/* ---- Mapping behaviour (RFC 4787 section 4.1) ------------------------------------------------ */
+
+struct mapping_case {
+	const char *name;
+	const char *keys;
+	bool same_for_other_port;    /* A:q leaves from the port A:p did */
+	bool same_for_other_address; /* B:p likewise */
+};
+
+static const struct mapping_case mapping_cases[] = {
+	{ .name = "/napt/mapping/eim/one-port-for-every-destination",
+	  .keys = "external = 203.0.113.7\nmapping = endpoint-independent", .same_for_other_port = true,
+	  .same_for_other_address = true },
+	{ .name = "/napt/mapping/adm/new-port-per-address",
+	  .keys = "external = 203.0.113.7\nmapping = address-dependent", .same_for_other_port = true,
+	  .same_for_other_address = false },
+	{ .name = "/napt/mapping/apdm/new-port-per-address-and-port",
+	  .keys = "external = 203.0.113.7\nmapping = address-and-port-dependent", .same_for_other_port = false,
+	  .same_for_other_address = false },
+};
+
+static char *unescape(const char *keys)
+{
+	return g_strcompress(keys);
+}
+
+static void test_mapping(gconstpointer data)
+{
+	const struct mapping_case *c = data;
+	struct nat_test t;
+	char *keys = unescape(c->keys);
+	nat_open(&t, keys);
+	uint16_t ap = out_udp(&t, "192.168.1.10", 40000, "198.51.100.1", 3478);
+	uint16_t aq = out_udp(&t, "192.168.1.10", 40000, "198.51.100.1", 3479);
+	uint16_t bp = out_udp(&t, "192.168.1.10", 40000, "198.51.100.2", 3478);
+	g_assert_cmpuint(ap, ==, 40000); /* preserved */
+	g_assert_cmpuint(aq, !=, 0);
+	g_assert_cmpuint(bp, !=, 0);
+	g_assert_cmpint(ap == aq, ==, c->same_for_other_port);
+	g_assert_cmpint(aq == bp, ==, c->same_for_other_address && c->same_for_other_port);
+	g_assert_cmpint(ap == bp, ==, c->same_for_other_address);
+	nat_close(&t);
+	g_free(keys);
+}
+
+/* ---- Filtering behaviour (RFC 4787 section 5) ------------------------------------------------ */
+
+struct filter_case {
+	const char *name;
+	const char *filtering;
+	const char *from;      /* sender of the inbound packet */
+	uint16_t from_port;
+	enum verdict want;
+	enum drop_reason reason;
+	const char *note;      /* a substring of the annotation */
+};
+
+static const struct filter_case filter_cases[] = {
+	{ "/napt/filtering/eif/passes-unknown-address", "endpoint-independent", "198.51.100.9", 4444, VERDICT_FORWARD,
+	  DROP_N, "EIF: any remote may use mapping #1" },
+	{ "/napt/filtering/adf/passes-other-port-of-contacted-address", "address-dependent", "198.51.100.1", 3479,
+	  VERDICT_FORWARD, DROP_N, "ADF: 198.51.100.1 was contacted" },
+	{ "/napt/filtering/adf/drops-unknown-address", "address-dependent", "198.51.100.9", 3478, VERDICT_DROP,
+	  DROP_NAPT_FILTERED_ADF, "(ADF: 198.51.100.9 never contacted)" },
+	{ "/napt/filtering/apdf/passes-the-contacted-endpoint", "address-and-port-dependent", "198.51.100.1", 3478,
+	  VERDICT_FORWARD, DROP_N, "DNAT 203.0.113.7:40000 -> 192.168.1.10:40000 (mapping #1)" },
+	{ "/napt/filtering/apdf/drops-unknown-port", "address-and-port-dependent", "198.51.100.1", 4444, VERDICT_DROP,
+	  DROP_NAPT_FILTERED_APDF,
+	  "napt nat: DROP inbound 198.51.100.1:4444 -> 203.0.113.7:40000 (APDF: 198.51.100.1:4444 never contacted)" },
+};
+
+static void test_filtering(gconstpointer data)
+{
+	const struct filter_case *c = data;
+	struct nat_test t;
+	char *keys = g_strdup_printf("external = 203.0.113.7\nfiltering = %s", c->filtering);
+	nat_open(&t, keys);
+	g_assert_cmpuint(out_udp(&t, "192.168.1.10", 40000, "198.51.100.1", 3478), ==, 40000);
+	struct pkt k;
+	udp(&k, c->from, c->from_port, "203.0.113.7", 40000);
+	g_assert_cmpint(run(&t, &k, DIR_RIGHT_TO_LEFT), ==, c->want);
+	if (!strstr(t.note->str, c->note))
+		g_test_message("note: %s", t.note->str);
+	g_assert_nonnull(strstr(t.note->str, c->note));
+	if (c->want == VERDICT_DROP)
+		g_assert_cmpint(t.drop, ==, c->reason);
+	else
+		g_assert_cmpuint(k.p.ip.dst, ==, ip("192.168.1.10"));
+	nat_close(&t);
+	g_free(keys);
+}
+
+static void test_no_mapping(void)
+{
+	struct nat_test t;
+	nat_open(&t, "external = 203.0.113.7\nfiltering = endpoint-independent");
+	g_assert_cmpint(in_udp(&t, "198.51.100.9", 4444, "203.0.113.7", 5555), ==, VERDICT_DROP);
+	g_assert_cmpint(t.drop, ==, DROP_NAPT_NO_MAPPING);
+	g_assert_nonnull(strstr(t.note->str, "no mapping for 203.0.113.7:5555"));
+	/* Not one of its addresses at all. */
+	g_assert_cmpint(in_udp(&t, "198.51.100.9", 4444, "192.168.1.10", 5555), ==, VERDICT_DROP);
+	g_assert_cmpint(t.drop, ==, DROP_NAPT_NOT_EXTERNAL);
+	nat_close(&t);
+}
+
+/* ---- Ports (RFC 4787 section 4.2, RFC 7857 section 3) ---------------------------------------- */
+
+static void test_ports_collision(void)
+{
+	struct nat_test t;
+	nat_open(&t, "external = 203.0.113.7\nports = 2000-2999");
+	g_assert_cmpuint(out_udp(&t, "192.168.1.10", 2500, "198.51.100.1", 53), ==, 2500);
+	g_assert_cmpuint(out_udp(&t, "192.168.1.11", 2500, "198.51.100.1", 53), ==, 2000);
+	g_assert_nonnull(strstr(t.note->str, "2500 in use by mapping #1, sequential chose 2000"));
+	g_assert_cmpuint(out_udp(&t, "192.168.1.12", 2500, "198.51.100.1", 53), ==, 2001);
+	g_assert_cmpuint(out_udp(&t, "192.168.1.13", 80, "198.51.100.1", 53), ==, 2002);
+	g_assert_nonnull(strstr(t.note->str, "80 outside 2000-2999"));
+	nat_close(&t);
+}
+
+static void test_ports_parity(void)
+{
+	struct nat_test t;
+	nat_open(&t, "external = 203.0.113.7\nports = 2000-2999\nport-parity = yes");
+	g_assert_cmpuint(out_udp(&t, "192.168.1.10", 2501, "198.51.100.1", 53), ==, 2501);
+	uint16_t odd = out_udp(&t, "192.168.1.11", 2501, "198.51.100.1", 53);
+	uint16_t even = out_udp(&t, "192.168.1.12", 2500, "198.51.100.1", 53);
+	uint16_t even2 = out_udp(&t, "192.168.1.13", 2500, "198.51.100.1", 53);
+	g_assert_cmpuint(odd % 2, ==, 1);
+	g_assert_cmpuint(even % 2, ==, 0);
+	g_assert_cmpuint(even2 % 2, ==, 0);
+	g_assert_cmpuint(even2, !=, even);
+	nat_close(&t);
+}
+
+static uint16_t random_port(uint64_t seed)
+{
+	struct nat_test t;
+	nat_open(&t, "external = 203.0.113.7\nport-allocation = random");
+	t.seed = seed;
+	uint16_t p = out_udp(&t, "192.168.1.10", 40000, "198.51.100.1", 53);
+	nat_close(&t);
+	return p;
+}
+
+static void test_ports_random_seeded(void)
+{
+	uint16_t a = random_port(1), b = random_port(1), c = random_port(2);
+	g_assert_cmpuint(a, ==, b);
+	g_assert_cmpuint(a, !=, c);
+	g_assert_cmpuint(a, >=, 1024);
+}
+
+static void test_ports_linux_class(void)
+{
+	struct nat_test t;
+	nat_open(&t, "external = 203.0.113.7\nprofile = linux");
+	/* Port kept while its reply tuple is free, even below 1024 (no explicit range). */
+	g_assert_cmpuint(out_udp(&t, "192.168.1.10", 123, "198.51.100.1", 123), ==, 123);
+	/* Taken towards the same remote: nf_nat searches the same class, 1-511. */
+	uint16_t p = out_udp(&t, "192.168.1.11", 123, "198.51.100.1", 123);
+	g_assert_cmpuint(p, >=, 1);
+	g_assert_cmpuint(p, <=, 511);
+	g_assert_cmpuint(p, !=, 123);
+	g_assert_nonnull(strstr(t.note->str, "linux chose"));
+	/* Port overlapping: towards another remote the same external port serves another host. */
+	g_assert_cmpuint(out_udp(&t, "192.168.1.12", 123, "198.51.100.2", 123), ==, 123);
+	nat_close(&t);
+}
+
+static void test_overlapping(void)
+{
+	struct nat_test t;
+	nat_open(&t, "external = 203.0.113.7\nmapping = address-and-port-dependent\nport-overlapping = yes\n"
+	             "port-allocation = sequential\nports = 3000-3001");
+	g_assert_cmpuint(out_udp(&t, "192.168.1.10", 1, "198.51.100.1", 53), ==, 3000);
+	g_assert_cmpuint(out_udp(&t, "192.168.1.11", 1, "198.51.100.2", 53), ==, 3001);
+	g_assert_cmpuint(out_udp(&t, "192.168.1.12", 1, "198.51.100.3", 53), ==, 3000); /* shared, other remote */
+	g_assert_cmpuint(out_udp(&t, "192.168.1.13", 1, "198.51.100.1", 53), ==, 3001);
+	/* Replies reach the right host by the remote endpoint. */
+	struct pkt k;
+	udp(&k, "198.51.100.3", 53, "203.0.113.7", 3000);
+	g_assert_cmpint(run(&t, &k, DIR_RIGHT_TO_LEFT), ==, VERDICT_FORWARD);
+	g_assert_cmpuint(k.p.ip.dst, ==, ip("192.168.1.12"));
+	udp(&k, "198.51.100.1", 53, "203.0.113.7", 3000);
+	g_assert_cmpint(run(&t, &k, DIR_RIGHT_TO_LEFT), ==, VERDICT_FORWARD);
+	g_assert_cmpuint(k.p.ip.dst, ==, ip("192.168.1.10"));
+	nat_close(&t);
+	nat_refused("external = 203.0.113.7\nport-overlapping = yes\nfiltering = endpoint-independent",
+	            "needs filtering = address-and-port-dependent");
+}
+
+static void test_pooling(void)
+{
+	struct nat_test t;
+	nat_open(&t, "external = 203.0.113.8/30\npooling = paired\nports = 5000-5000");
+	struct pkt k;
+	udp(&k, "192.168.1.10", 1, "198.51.100.1", 53);
+	g_assert_cmpint(run(&t, &k, DIR_LEFT_TO_RIGHT), ==, VERDICT_FORWARD);
+	uint32_t paired = k.p.ip.src;
+	/* Paired: the host's other mappings use the same address, and fail when it has no port left. */
+	udp(&k, "192.168.1.10", 2, "198.51.100.1", 53);
+	g_assert_cmpint(run(&t, &k, DIR_LEFT_TO_RIGHT), ==, VERDICT_DROP);
+	g_assert_cmpint(t.drop, ==, DROP_NAPT_NO_PORT);
+	nat_close(&t);
+	nat_open(&t, "external = 203.0.113.8/30\npooling = arbitrary\nports = 5000-5000");
+	udp(&k, "192.168.1.10", 1, "198.51.100.1", 53);
+	g_assert_cmpint(run(&t, &k, DIR_LEFT_TO_RIGHT), ==, VERDICT_FORWARD);
+	g_assert_cmpuint(k.p.ip.src, ==, paired);
+	for (int i = 2; i <= 4; i++) { /* arbitrary: the other three addresses */
+		udp(&k, "192.168.1.10", (uint16_t)i, "198.51.100.1", 53);
+		g_assert_cmpint(run(&t, &k, DIR_LEFT_TO_RIGHT), ==, VERDICT_FORWARD);
+		g_assert_cmpuint(k.p.ip.src, !=, paired);
+	}
+	udp(&k, "192.168.1.10", 5, "198.51.100.1", 53);
+	g_assert_cmpint(run(&t, &k, DIR_LEFT_TO_RIGHT), ==, VERDICT_DROP);
+	g_assert_cmpint(t.drop, ==, DROP_NAPT_NO_PORT);
+	g_assert_nonnull(strstr(t.note->str, "no free external port"));
+	g_assert_cmpuint(t.nat->stats.port_allocation_errors, ==, 1);
+	nat_close(&t);
+}
+
+static void test_max_mappings(void)
+{
+	struct nat_test t;
+	nat_open(&t, "external = 203.0.113.7\nmax-mappings = 2");
+	g_assert_cmpuint(out_udp(&t, "192.168.1.10", 1000 + 1, "198.51.100.1", 53), !=, 0);
+	g_assert_cmpuint(out_udp(&t, "192.168.1.11", 1000 + 1, "198.51.100.1", 53), !=, 0);
+	g_assert_cmpuint(out_udp(&t, "192.168.1.12", 1000 + 1, "198.51.100.1", 53), ==, 0);
+	g_assert_cmpint(t.drop, ==, DROP_NAPT_TABLE_FULL);
+	nat_close(&t);
+}
+
+/* ---- Timeouts at their boundary (RFC 4787 REQ-5, RFC 5382 REQ-5, RFC 5508 REQ-2, RFC 7857 2.2) */
+
+struct timeout_case {
+	const char *name;
+	const char *keys;
+	uint8_t proto;
+	uint8_t last_flags;     /* TCP: flags of the packet that sets the state */
+	int64_t timeout_s;
+};
+
+static const struct timeout_case timeout_cases[] = {
+	{ "/napt/timeouts/udp-300s", "profile = rfc", 17, 0, 300 },
+	{ "/napt/timeouts/udp-unreplied-linux-30s", "profile = linux", 17, 0, 30 },
+	{ "/napt/timeouts/icmp-60s", "profile = rfc", 1, 0, 60 },
+	{ "/napt/timeouts/tcp-syn-240s", "profile = rfc", 6, TCP_SYN, 240 },
+	{ "/napt/timeouts/tcp-established-7440s", "profile = rfc", 6, TCP_ACK, 7440 },
+	{ "/napt/timeouts/tcp-rst-kept-240s", "profile = rfc", 6, TCP_RST | TCP_ACK, 240 },
+	{ "/napt/timeouts/tcp-rst-linux-10s", "profile = linux", 6, TCP_RST | TCP_ACK, 10 },
+	{ "/napt/timeouts/tcp-closing-120s-set-by-key", "profile = rfc\ntimeout-tcp-closing = 120", 6,
+	  TCP_FIN | TCP_ACK, 120 },
+};
+
+static void test_timeout(gconstpointer data)
+{
+	const struct timeout_case *c = data;
+	struct nat_test t;
+	char *keys = g_strdup_printf("external = 203.0.113.7\n%s", c->keys);
+	struct pkt k;
+	nat_open(&t, keys);
+	if (c->proto == 17)
+		udp(&k, "192.168.1.10", 5000, "198.51.100.1", 53);
+	else if (c->proto == 1)
+		echo(&k, "192.168.1.10", "198.51.100.1", 8, 77);
+	else
+		tcp(&k, "192.168.1.10", 5000, "198.51.100.1", 80, c->last_flags == TCP_SYN ? TCP_SYN : TCP_ACK);
+	g_assert_cmpint(run(&t, &k, DIR_LEFT_TO_RIGHT), ==, VERDICT_FORWARD);
+	if (c->proto == 6 && c->last_flags != TCP_SYN && c->last_flags != TCP_ACK) {
+		tcp(&k, "192.168.1.10", 5000, "198.51.100.1", 80, c->last_flags);
+		g_assert_cmpint(run(&t, &k, DIR_LEFT_TO_RIGHT), ==, VERDICT_FORWARD);
+	}
+	int64_t set = t.now;
+	advance(&t, set + c->timeout_s * T_SEC - 1);
+	g_assert_cmpuint(t.nat->n_sess, ==, 1);
+	advance(&t, set + c->timeout_s * T_SEC);
+	g_assert_cmpuint(t.nat->n_sess, ==, 0);
+	g_assert_cmpuint(t.nat->n_maps, ==, 0);
+	nat_close(&t);
+	g_free(keys);
+}
+
+static void test_inbound_refresh(void)
+{
+	for (int on = 0; on <= 1; on++) {
+		struct nat_test t;
+		nat_open(&t, on ? "external = 203.0.113.7\nrefresh-inbound = yes" : "external = 203.0.113.7\nrefresh-inbound = no");
+		g_assert_cmpuint(out_udp(&t, "192.168.1.10", 5000, "198.51.100.1", 53), ==, 5000);
+		int64_t start = t.now;
+		t.now = start + 200 * T_SEC;
+		g_assert_cmpint(in_udp(&t, "198.51.100.1", 53, "203.0.113.7", 5000), ==, VERDICT_FORWARD);
+		t.now = start + 200 * T_SEC + 1; /* the reply moved UDP to its "replied" class: same 300 s */
+		g_assert_cmpint(in_udp(&t, "198.51.100.1", 53, "203.0.113.7", 5000), ==, VERDICT_FORWARD);
+		advance(&t, start + 300 * T_SEC + 2);
+		/* Refreshed by inbound packets: alive until 200 s + 300 s; else the class change at 200 s only. */
+		g_assert_cmpuint(t.nat->n_sess, ==, 1);
+		advance(&t, start + 501 * T_SEC);
+		g_assert_cmpuint(t.nat->n_sess, ==, 0);
+		nat_close(&t);
+	}
+}
+
+/* ---- TCP state (RFC 5382, RFC 7857 2.2) -------------------------------------------------------- */
+
+static void test_tcp_states(void)
+{
+	struct nat_test t;
+	struct pkt k;
+	nat_open(&t, "external = 203.0.113.7\nprofile = rfc");
+	static const struct {
+		enum hop_dir dir;
+		uint8_t flags;
+		const char *state;
+	} steps[] = {
+		{ DIR_LEFT_TO_RIGHT, TCP_SYN, "SYN_SENT" },
+		{ DIR_RIGHT_TO_LEFT, TCP_SYN | TCP_ACK, "ESTABLISHED" },
+		{ DIR_LEFT_TO_RIGHT, TCP_ACK, "ESTABLISHED" },
+		{ DIR_LEFT_TO_RIGHT, TCP_FIN | TCP_ACK, "FIN_WAIT" },
+		{ DIR_RIGHT_TO_LEFT, TCP_FIN | TCP_ACK, "TIME_WAIT" },
+		{ DIR_LEFT_TO_RIGHT, TCP_SYN, "SYN_SENT" }, /* the tuple reused by a new connection */
+		{ DIR_RIGHT_TO_LEFT, TCP_RST | TCP_ACK, "CLOSE" },
+	};
+	for (unsigned i = 0; i < G_N_ELEMENTS(steps); i++) {
+		if (steps[i].dir == DIR_LEFT_TO_RIGHT)
+			tcp(&k, "192.168.1.10", 5000, "198.51.100.1", 80, steps[i].flags);
+		else
+			tcp(&k, "198.51.100.1", 80, "203.0.113.7", 5000, steps[i].flags);
+		g_assert_cmpint(run(&t, &k, steps[i].dir), ==, VERDICT_FORWARD);
+		uint32_t s = napt_session_find_in(t.nat, 6, ip("192.168.1.10"), 5000, ip("198.51.100.1"), 80);
+		g_assert_cmpuint(s, !=, NAPT_NONE);
+		struct table_row row;
+		(void)row;
+		static const char *const names[] = { "", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT", "TIME_WAIT",
+			                             "CLOSE", "IDLE_TIMEOUT" };
+		g_assert_cmpstr(names[t.nat->sess[s].state], ==, steps[i].state);
+	}
+	nat_close(&t);
+}
+
+/* ---- ICMP (RFC 5508) ----------------------------------------------------------------------------- */
+
+static void test_icmp_echo(void)
+{
+	struct nat_test t;
+	struct pkt k;
+	nat_open(&t, "external = 203.0.113.7\nports = 1024-65535");
+	echo(&k, "192.168.1.10", "198.51.100.1", 8, 0x1234);
+	g_assert_cmpint(run(&t, &k, DIR_LEFT_TO_RIGHT), ==, VERDICT_FORWARD);
+	g_assert_cmpuint(k.p.ip.sport, ==, 0x1234);
+	/* A second host with the same identifier gets another one (REQ-1: identifiers are ports). */
+	echo(&k, "192.168.1.11", "198.51.100.1", 8, 0x1234);
+	g_assert_cmpint(run(&t, &k, DIR_LEFT_TO_RIGHT), ==, VERDICT_FORWARD);
+	uint16_t id2 = k.p.ip.sport;
+	g_assert_cmpuint(id2, !=, 0x1234);
+	uint16_t want, got;
+	g_assert_true(csum_l4_expected(&k.p, &k.p.ip, &want));
+	g_assert_true(pkt_get_be16(&k.p, k.p.ip.l4_csum_off, &got));
+	g_assert_cmpuint(want, ==, got);
+	echo(&k, "198.51.100.1", "203.0.113.7", 0, id2);
+	g_assert_cmpint(run(&t, &k, DIR_RIGHT_TO_LEFT), ==, VERDICT_FORWARD);
+	g_assert_cmpuint(k.p.ip.dst, ==, ip("192.168.1.11"));
+	g_assert_cmpuint(k.p.ip.dport, ==, 0x1234);
+	nat_close(&t);
+}
+
+static void test_icmp_error_inbound(void)
+{
+	struct nat_test t;
+	struct pkt probe, err;
+	nat_open(&t, "external = 203.0.113.7");
+	udp(&probe, "192.168.1.10", 44001, "198.51.100.99", 33434);
+	g_assert_cmpint(run(&t, &probe, DIR_LEFT_TO_RIGHT), ==, VERDICT_FORWARD);
+	/* The router's time exceeded quotes the probe as it left the NAT. */
+	icmp_err(&err, "192.0.2.1", "203.0.113.7", 11, &probe);
+	g_assert_true(err.p.has_inner);
+	g_assert_cmpint(run(&t, &err, DIR_RIGHT_TO_LEFT), ==, VERDICT_FORWARD);
+	g_assert_cmpuint(err.p.ip.dst, ==, ip("192.168.1.10"));
+	g_assert_cmpuint(err.p.inner.src, ==, ip("192.168.1.10"));
+	g_assert_cmpuint(err.p.inner.sport, ==, 44001);
+	uint16_t want, got;
+	g_assert_true(csum_l4_expected(&err.p, &err.p.ip, &want));
+	g_assert_true(pkt_get_be16(&err.p, err.p.ip.l4_csum_off, &got));
+	g_assert_cmpuint(want, ==, got);
+	g_assert_nonnull(strstr(t.note->str, "ICMP time exceeded about mapping #1"));
+	/* REQ-6: the error did not refresh or create anything. */
+	g_assert_cmpuint(t.nat->n_sess, ==, 1);
+	g_assert_cmpuint(t.nat->stats.icmp_errors_translated, ==, 1);
+	nat_close(&t);
+}
+
+static void test_icmp_error_drops(void)
+{
+	struct nat_test t;
+	struct pkt probe, err;
+	nat_open(&t, "external = 203.0.113.7");
+	/* About a flow the NAT never saw (REQ-4). */
+	udp(&probe, "203.0.113.7", 44001, "198.51.100.99", 33434);
+	icmp_err(&err, "192.0.2.1", "203.0.113.7", 3, &probe);
+	g_assert_cmpint(run(&t, &err, DIR_RIGHT_TO_LEFT), ==, VERDICT_DROP);
+	g_assert_cmpint(t.drop, ==, DROP_NAPT_ICMP_NO_MAPPING);
+	/* A bad checksum (REQ-3), even for a known flow. */
+	udp(&probe, "192.168.1.10", 44001, "198.51.100.99", 33434);
+	g_assert_cmpint(run(&t, &probe, DIR_LEFT_TO_RIGHT), ==, VERDICT_FORWARD);
+	icmp_err(&err, "192.0.2.1", "203.0.113.7", 11, &probe);
+	err.buf[34 + 2] ^= 0x55;
+	g_assert_cmpint(run(&t, &err, DIR_RIGHT_TO_LEFT), ==, VERDICT_DROP);
+	g_assert_cmpint(t.drop, ==, DROP_NAPT_ICMP_BAD_CHECKSUM);
+	nat_close(&t);
+}
+
+/* ---- Fragments (RFC 4787 REQ-14) ------------------------------------------------------------------ */
+
+static void test_fragments_in_order(void)
+{
+	struct nat_test t;
+	struct pkt f1, f2;
+	nat_open(&t, "external = 203.0.113.7");
+	udp_fragments(&f1, &f2, "192.168.1.40", "198.51.100.70", 0x4242);
+	g_assert_true(f1.p.ip.has_ports);
+	g_assert_cmpint(run(&t, &f1, DIR_LEFT_TO_RIGHT), ==, VERDICT_FORWARD);
+	g_assert_cmpuint(f1.p.ip.src, ==, ip("203.0.113.7"));
+	g_assert_cmpint(run(&t, &f2, DIR_LEFT_TO_RIGHT), ==, VERDICT_FORWARD);
+	g_assert_cmpuint(f2.p.ip.src, ==, ip("203.0.113.7"));
+	g_assert_nonnull(strstr(t.note->str, "fragment at offset 16 of id 0x4242, follows mapping #1"));
+	g_assert_cmpuint(csum_ip4_header(&f2.p, &f2.p.ip), ==, (uint16_t)(f2.buf[24] << 8 | f2.buf[25]));
+	nat_close(&t);
+}
+
+static void test_fragments_out_of_order(void)
+{
+	struct nat_test t;
+	struct pkt f1, f2;
+	nat_open(&t, "external = 203.0.113.7\nfragment-timeout = 2");
+	udp_fragments(&f1, &f2, "192.168.1.40", "198.51.100.70", 0x4243);
+	g_assert_cmpint(run(&t, &f2, DIR_LEFT_TO_RIGHT), ==, VERDICT_CONSUMED);
+	g_assert_nonnull(strstr(t.note->str, "HOLD fragment at offset 16"));
+	g_assert_cmpint(run(&t, &f1, DIR_LEFT_TO_RIGHT), ==, VERDICT_FORWARD);
+	g_assert_cmpuint(t.nat->stats.frags_held, ==, 1);
+	g_assert_cmpuint(t.nat->stats.frags_released, ==, 1);
+	/* One that never gets its first fragment is discarded after the timeout. */
+	udp_fragments(&f1, &f2, "192.168.1.40", "198.51.100.70", 0x4244);
+	g_assert_cmpint(run(&t, &f2, DIR_LEFT_TO_RIGHT), ==, VERDICT_CONSUMED);
+	advance(&t, t.now + 2 * T_SEC);
+	g_assert_cmpuint(t.nat->stats.frags_discarded, ==, 1);
+	nat_close(&t);
+}
+
+/* ---- Hairpinning (RFC 4787 REQ-9) ----------------------------------------------------------------- */
+
+static void test_hairpin(void)
+{
+	struct nat_test t;
+	nat_open(&t, "external = 203.0.113.7\nfiltering = endpoint-independent");
+	g_assert_cmpuint(out_udp(&t, "192.168.1.20", 5000, "198.51.100.50", 3478), ==, 5000);
+	struct pkt k;
+	udp(&k, "192.168.1.10", 6000, "203.0.113.7", 5000);
+	g_assert_cmpint(run(&t, &k, DIR_LEFT_TO_RIGHT), ==, VERDICT_CONSUMED);
+	/* Translated both ways: external source (REQ-9 a), inside destination. */
+	g_assert_cmpuint(k.p.ip.src, ==, ip("203.0.113.7"));
+	g_assert_cmpuint(k.p.ip.sport, ==, 6000);
+	g_assert_cmpuint(k.p.ip.dst, ==, ip("192.168.1.20"));
+	g_assert_cmpuint(k.p.ip.dport, ==, 5000);
+	g_assert_cmpuint(t.nat->stats.hairpinned, ==, 1);
+	nat_close(&t);
+	nat_open(&t, "external = 203.0.113.7\nhairpin = no");
+	g_assert_cmpuint(out_udp(&t, "192.168.1.20", 5000, "198.51.100.50", 3478), ==, 5000);
+	udp(&k, "192.168.1.10", 6000, "203.0.113.7", 5000);
+	g_assert_cmpint(run(&t, &k, DIR_LEFT_TO_RIGHT), ==, VERDICT_DROP);
+	g_assert_cmpint(t.drop, ==, DROP_NAPT_HAIRPIN_OFF);
+	nat_close(&t);
+}
+
+/* ---- reverse(): derive, never change ------------------------------------------------------------ */
+
+static void test_reverse(void)
+{
+	struct nat_test t;
+	struct pkt k;
+	nat_open(&t, "external = 203.0.113.7\nprofile = symmetric");
+	g_assert_cmpuint(out_udp(&t, "192.168.1.10", 40000, "198.51.100.1", 3478), ==, 40000);
+	g_assert_cmpuint(out_udp(&t, "192.168.1.10", 40000, "198.51.100.2", 3478), ==, 1024);
+	uint64_t sessions = t.nat->n_sess, created = t.nat->stats.sessions_created;
+	/* A reply captured inside: its outside view goes to the mapping made for its sender. */
+	udp(&k, "198.51.100.2", 3478, "192.168.1.10", 40000);
+	g_assert_true(rev(&t, &k, DIR_RIGHT_TO_LEFT));
+	g_assert_cmpuint(k.p.ip.dst, ==, ip("203.0.113.7"));
+	g_assert_cmpuint(k.p.ip.dport, ==, 1024);
+	/* A probe from an endpoint never contacted: the host's first mapping (what STUN reported). */
+	udp(&k, "198.51.100.9", 9, "192.168.1.10", 40000);
+	g_assert_true(rev(&t, &k, DIR_RIGHT_TO_LEFT));
+	g_assert_cmpuint(k.p.ip.dport, ==, 40000);
+	/* An outbound packet captured outside: its inside sender. */
+	udp(&k, "203.0.113.7", 1024, "198.51.100.2", 3478);
+	g_assert_true(rev(&t, &k, DIR_LEFT_TO_RIGHT));
+	g_assert_cmpuint(k.p.ip.src, ==, ip("192.168.1.10"));
+	g_assert_cmpuint(k.p.ip.sport, ==, 40000);
+	/* None of it changed the table. */
+	g_assert_cmpuint(t.nat->n_sess, ==, sessions);
+	g_assert_cmpuint(t.nat->stats.sessions_created, ==, created);
+	/* No mapping: false, and a sentence why. */
+	udp(&k, "198.51.100.2", 3478, "192.168.1.99", 40000);
+	g_assert_false(rev(&t, &k, DIR_RIGHT_TO_LEFT));
+	g_assert_nonnull(strstr(t.note->str, "no mapping for 192.168.1.99:40000"));
+	nat_close(&t);
+}
+
+/* ---- table_foreach ----------------------------------------------------------------------------- */
+
+static void count_row(const struct table_row *row, void *data)
+{
+	unsigned *n = data;
+	g_assert_cmpuint(row->id, >, 0);
+	g_assert_nonnull(strstr(row->flags, "mapping #"));
+	g_assert_cmpuint(row->reply.dst, ==, 0xcb007107); /* 203.0.113.7 */
+	(*n)++;
+}
+
+static void test_table_rows(void)
+{
+	struct nat_test t;
+	nat_open(&t, "external = 203.0.113.7");
+	out_udp(&t, "192.168.1.10", 1, "198.51.100.1", 53);
+	out_udp(&t, "192.168.1.10", 1, "198.51.100.2", 53);
+	out_udp(&t, "192.168.1.11", 1, "198.51.100.2", 53);
+	unsigned n = 0;
+	t.st->ops->table_foreach(t.st, t.now, count_row, &n);
+	g_assert_cmpuint(n, ==, 3);
+	g_assert_cmpuint(napt_live_mappings(t.st), ==, 2); /* EIM: 192.168.1.10:1 has one mapping for two rows */
+	nat_close(&t);
+}
+
+/* ---- AWS NAT gateway ----------------------------------------------------------------------------- */
+
+static void test_aws_per_destination(void)
+{
+	struct nat_test t;
+	struct pkt k;
+	nat_open(&t, "external = 203.0.113.7\nprofile = aws-nat-gateway\nmax-mappings = 60000");
+	for (unsigned i = 0; i < 55000; i++) {
+		char src[16];
+		g_snprintf(src, sizeof src, "10.0.%u.%u", 1 + i / 250, 1 + i % 250);
+		tcp(&k, src, 40000, "198.51.100.80", 443, TCP_SYN);
+		enum verdict v = run(&t, &k, DIR_LEFT_TO_RIGHT);
+		if (v != VERDICT_FORWARD)
+			g_test_message("connection %u: %s", i, t.note->str);
+		g_assert_cmpint(v, ==, VERDICT_FORWARD);
+	}
+	tcp(&k, "10.0.250.250", 40000, "198.51.100.80", 443, TCP_SYN);
+	g_assert_cmpint(run(&t, &k, DIR_LEFT_TO_RIGHT), ==, VERDICT_DROP);
+	g_assert_cmpint(t.drop, ==, DROP_NAPT_PER_DESTINATION);
+	g_assert_cmpuint(t.nat->stats.port_allocation_errors, ==, 1);
+	/* Another destination (port) is another count. */
+	tcp(&k, "10.0.250.250", 40000, "198.51.100.80", 80, TCP_SYN);
+	g_assert_cmpint(run(&t, &k, DIR_LEFT_TO_RIGHT), ==, VERDICT_FORWARD);
+	GString *s = g_string_new(NULL);
+	t.st->ops->stats_print(t.st, s);
+	g_assert_nonnull(strstr(s->str, "ErrorPortAllocation"));
+	g_assert_nonnull(strstr(s->str, "ConnectionAttemptCount"));
+	g_string_free(s, TRUE);
+	nat_close(&t);
+}
+
+static void test_aws_idle(void)
+{
+	struct nat_test t;
+	struct pkt k;
+	nat_open(&t, "external = 203.0.113.7\nprofile = aws-nat-gateway");
+	tcp(&k, "10.0.1.10", 40000, "198.51.100.80", 443, TCP_SYN);
+	g_assert_cmpint(run(&t, &k, DIR_LEFT_TO_RIGHT), ==, VERDICT_FORWARD);
+	uint16_t eport = k.p.ip.sport;
+	tcp(&k, "198.51.100.80", 443, "203.0.113.7", eport, TCP_SYN | TCP_ACK);
+	g_assert_cmpint(run(&t, &k, DIR_RIGHT_TO_LEFT), ==, VERDICT_FORWARD);
+	tcp(&k, "10.0.1.10", 40000, "198.51.100.80", 443, TCP_ACK);
+	g_assert_cmpint(run(&t, &k, DIR_LEFT_TO_RIGHT), ==, VERDICT_FORWARD);
+	t.now += 349 * T_SEC;
+	tcp(&k, "10.0.1.10", 40000, "198.51.100.80", 443, TCP_ACK);
+	g_assert_cmpint(run(&t, &k, DIR_LEFT_TO_RIGHT), ==, VERDICT_FORWARD);
+	t.now += 350 * T_SEC;
+	tcp(&k, "10.0.1.10", 40000, "198.51.100.80", 443, TCP_ACK);
+	g_assert_cmpint(run(&t, &k, DIR_LEFT_TO_RIGHT), ==, VERDICT_DROP);
+	g_assert_cmpint(t.drop, ==, DROP_NAPT_IDLE_TIMEOUT);
+	g_assert_cmpuint(t.nat->stats.idle_timeouts, ==, 1);
+	/* The remote's packets are not let in either; a new SYN is a new connection. */
+	tcp(&k, "198.51.100.80", 443, "203.0.113.7", eport, TCP_ACK);
+	g_assert_cmpint(run(&t, &k, DIR_RIGHT_TO_LEFT), ==, VERDICT_DROP);
+	tcp(&k, "10.0.1.10", 40000, "198.51.100.80", 443, TCP_SYN);
+	g_assert_cmpint(run(&t, &k, DIR_LEFT_TO_RIGHT), ==, VERDICT_FORWARD);
+	/* Unsolicited inbound: dropped, with the rule named. */
+	tcp(&k, "198.51.100.9", 4444, "203.0.113.7", 1234, TCP_SYN);
+	g_assert_cmpint(run(&t, &k, DIR_RIGHT_TO_LEFT), ==, VERDICT_DROP);
+	g_assert_nonnull(strstr(t.note->str, "only replies pass"));
+	nat_close(&t);
+}
+
+static void test_aws_fragments(void)
+{
+	struct nat_test t;
+	struct pkt f1, f2;
+	nat_open(&t, "external = 203.0.113.7\nprofile = aws-nat-gateway");
+	udp_fragments(&f1, &f2, "10.0.1.10", "198.51.100.70", 0x4245);
+	g_assert_cmpint(run(&t, &f1, DIR_LEFT_TO_RIGHT), ==, VERDICT_FORWARD);
+	g_assert_cmpint(run(&t, &f2, DIR_LEFT_TO_RIGHT), ==, VERDICT_FORWARD);
+	/* The same bytes as TCP: dropped. */
+	f1.buf[14 + 9] = 6;
+	decode_packet(&f1.p);
+	g_assert_cmpint(run(&t, &f1, DIR_LEFT_TO_RIGHT), ==, VERDICT_DROP);
+	g_assert_cmpint(t.drop, ==, DROP_NAPT_FRAGMENT);
+	nat_refused("external = 198.51.100.0/28\nprofile = aws-nat-gateway", "allows 8");
+	nat_close(&t);
+}
+
+/* ---- Scenario keys --------------------------------------------------------------------------------- */
+
+struct config_case {
+	const char *name;
+	const char *keys;
+	const char *error;
+};
+
+static const struct config_case config_cases[] = {
+	{ "/napt/config/external-is-required", "profile = rfc", "needs its external address" },
+	{ "/napt/config/unknown-profile-suggests", "external = 203.0.113.7\nprofile = symetric", "did you mean 'symmetric'" },
+	{ "/napt/config/bad-mapping-word", "external = 203.0.113.7\nmapping = endpoint-indepedent",
+	  "did you mean 'endpoint-independent'" },
+	{ "/napt/config/bad-port-range", "external = 203.0.113.7\nports = 5000-4000", "not a port range" },
+	{ "/napt/config/unknown-strategy", "external = 203.0.113.7\nport-allocation = preserve, sequentail",
+	  "did you mean 'sequential'" },
+	{ "/napt/config/zero-timeout", "external = 203.0.113.7\ntimeout-udp = 0", "timeout-udp" },
+	{ "/napt/config/bad-bool", "external = 203.0.113.7\nhairpin = maybe", "not yes or no" },
+	{ "/napt/config/unknown-key", "external = 203.0.113.7\nhairpn = yes", "did you mean 'hairpin'" },
+};
+
+static void test_config(gconstpointer data)
+{
+	const struct config_case *c = data;
+	nat_refused(c->keys, c->error);
+}
+
+static void test_describe(void)
+{
+	struct nat_test t;
+	nat_open(&t, "external = 203.0.113.7\nprofile = aws-nat-gateway\ntimeout-udp = 60");
+	GString *s = g_string_new(NULL);
+	t.st->ops->describe(t.st, s);
+	g_assert_nonnull(strstr(s->str, "timeout-udp = 60\n"));              /* the key overrides ... */
+	g_assert_nonnull(strstr(s->str, "timeout-tcp-established = 350\n")); /* ... the profile fills the rest */
+	g_assert_nonnull(strstr(s->str, "max-per-destination = 55000\n"));
+	g_assert_nonnull(strstr(s->str, "fragments = udp-only\n"));
+	g_string_free(s, TRUE);
+	nat_close(&t);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	for (unsigned i = 0; i < G_N_ELEMENTS(mapping_cases); i++)
+		g_test_add_data_func(mapping_cases[i].name, &mapping_cases[i], test_mapping);
+	for (unsigned i = 0; i < G_N_ELEMENTS(filter_cases); i++)
+		g_test_add_data_func(filter_cases[i].name, &filter_cases[i], test_filtering);
+	g_test_add_func("/napt/filtering/no-mapping-or-not-external-is-dropped", test_no_mapping);
+	g_test_add_func("/napt/ports/preserved-then-sequential-on-collision", test_ports_collision);
+	g_test_add_func("/napt/ports/parity-kept", test_ports_parity);
+	g_test_add_func("/napt/ports/random-is-seeded", test_ports_random_seeded);
+	g_test_add_func("/napt/ports/linux-keeps-the-port-class", test_ports_linux_class);
+	g_test_add_func("/napt/ports/overlapping-shares-a-port-across-destinations", test_overlapping);
+	g_test_add_func("/napt/pooling/paired-and-arbitrary", test_pooling);
+	g_test_add_func("/napt/table/max-mappings-bounds-it", test_max_mappings);
+	for (unsigned i = 0; i < G_N_ELEMENTS(timeout_cases); i++)
+		g_test_add_data_func(timeout_cases[i].name, &timeout_cases[i], test_timeout);
+	g_test_add_func("/napt/timeouts/inbound-refresh-setting", test_inbound_refresh);
+	g_test_add_func("/napt/tcp/states-from-syn-fin-rst", test_tcp_states);
+	g_test_add_func("/napt/icmp/echo-identifier-mapped-like-a-port", test_icmp_echo);
+	g_test_add_func("/napt/icmp/error-inbound-translates-the-quoted-header", test_icmp_error_inbound);
+	g_test_add_func("/napt/icmp/error-without-mapping-or-bad-checksum-dropped", test_icmp_error_drops);
+	g_test_add_func("/napt/fragments/in-order-follow-the-first", test_fragments_in_order);
+	g_test_add_func("/napt/fragments/out-of-order-held-then-released", test_fragments_out_of_order);
+	g_test_add_func("/napt/hairpin/on-translates-both-ends-off-drops", test_hairpin);
+	g_test_add_func("/napt/reverse/derives-without-changing-state", test_reverse);
+	g_test_add_func("/napt/table/foreach-gives-conntrack-rows", test_table_rows);
+	g_test_add_func("/napt/aws/55000-per-destination-then-error-port-allocation", test_aws_per_destination);
+	g_test_add_func("/napt/aws/idle-350s-then-drop-and-count", test_aws_idle);
+	g_test_add_func("/napt/aws/udp-fragments-pass-tcp-fragments-drop", test_aws_fragments);
+	for (unsigned i = 0; i < G_N_ELEMENTS(config_cases); i++)
+		g_test_add_data_func(config_cases[i].name, &config_cases[i], test_config);
+	g_test_add_func("/napt/config/describe-fills-the-profile", test_describe);
+	return g_test_run();
+}

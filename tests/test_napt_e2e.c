@@ -1,0 +1,412 @@
+/* tests/test_napt_e2e.c: the napt lessons end to end: natlb gen, natlb replay, and tshark as the independent reader.
+ *
+ * Golden dumps (tests/golden/napt-*.fields) were read line by line once; a difference fails with
+ * the new dump in build/ to compare.  Behaviours the lessons do not cover (the AWS idle RST,
+ * out-of-order fragments, hairpinning off, seeds) use captures built here with the gen layer.
+ */
+#include <pcap/pcap.h>
+#include <stdio.h>
+
+#include "common/checksum.h"
+#include "tests/testutil.h"
+#include "tools/gen.h"
+
+#define TCPF_FIN 0x01
+#define TCPF_SYN 0x02
+#define TCPF_PSH 0x08
+#define TCPF_ACK 0x10
+
+static char *stderr_without_root_notice(const char *err)
+{
+	GString *out = g_string_new(NULL);
+	char **lines = g_strsplit(err ? err : "", "\n", -1);
+	for (char **l = lines; *l; l++)
+		if (**l && !g_str_has_prefix(*l, "Running as user \"root\""))
+			g_string_append_printf(out, "%s\n", *l);
+	g_strfreev(lines);
+	return g_string_free(out, FALSE);
+}
+
+static char *gen(const char *dir, const char *lesson)
+{
+	char *path = g_strdup_printf("%s/%s.pcap", dir, lesson);
+	const char *argv[] = { test_natlb_binary(), "gen", lesson, "-o", path, NULL };
+	char *err = NULL;
+	int rc = test_run(argv, NULL, &err);
+	if (rc != 0)
+		g_printerr("natlb gen %s: %s", lesson, err);
+	g_assert_cmpint(rc, ==, 0);
+	g_free(err);
+	return path;
+}
+
+/* natlb replay -q [--stats] -s SCENARIO [extra] -o OUT IN; returns stdout. */
+static char *replay(const char *scenario, const char *in, const char *out, const char *extra)
+{
+	const char *argv[] = { test_natlb_binary(), "replay", "-q", "--stats", "-s", scenario, "-o", out, in,
+		               extra, NULL };
+	char *o = NULL, *e = NULL;
+	int rc = test_run(argv, &o, &e);
+	if (rc != 0 || (e && *e))
+		g_printerr("natlb replay %s: %s", scenario, e);
+	g_assert_cmpint(rc, ==, 0);
+	g_assert_cmpstr(e, ==, "");
+	g_assert_nonnull(strstr(o, ": balanced\n"));
+	g_assert_null(strstr(o, "NOT BALANCED"));
+	g_assert_null(strstr(o, "differ from the captured packet"));
+	g_free(e);
+	return o;
+}
+
+static char *tshark(const char *file, const char *const *fields, const char *filter)
+{
+	GPtrArray *argv = g_ptr_array_new();
+	const char *fixed[] = { "tshark", "-r", file, "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
+		                "-o", "udp.check_checksum:TRUE", "-T", "fields", "-E", "separator=|" };
+	for (unsigned i = 0; i < G_N_ELEMENTS(fixed); i++)
+		g_ptr_array_add(argv, (char *)fixed[i]);
+	if (filter) {
+		g_ptr_array_add(argv, "-Y");
+		g_ptr_array_add(argv, (char *)filter);
+	}
+	for (const char *const *f = fields; *f; f++) {
+		g_ptr_array_add(argv, "-e");
+		g_ptr_array_add(argv, (char *)*f);
+	}
+	g_ptr_array_add(argv, NULL);
+	char *out = NULL, *err = NULL;
+	int rc = test_run((const char *const *)argv->pdata, &out, &err);
+	char *warn = stderr_without_root_notice(err);
+	g_assert_cmpstr(warn, ==, "");
+	g_assert_cmpint(rc, ==, 0);
+	g_free(warn);
+	g_free(err);
+	g_ptr_array_free(argv, TRUE);
+	return out;
+}
+
+static unsigned count_lines(const char *s)
+{
+	unsigned n = 0;
+	for (; s && *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* ---- Golden dumps of each lesson ------------------------------------------------------------- */
+
+struct lesson_case {
+	const char *name;
+	const char *lesson;
+	const char *scenario;
+	const char *golden;
+};
+
+static const struct lesson_case lessons[] = {
+	{ "/napt-e2e/home/matches-golden", "napt-home", "scenarios/napt-home.ini", "tests/golden/napt-home.fields" },
+	{ "/napt-e2e/probes/full-cone/matches-golden", "napt-probes", "scenarios/napt-full-cone.ini",
+	  "tests/golden/napt-full-cone.fields" },
+	{ "/napt-e2e/probes/restricted-cone/matches-golden", "napt-probes", "scenarios/napt-restricted-cone.ini",
+	  "tests/golden/napt-restricted-cone.fields" },
+	{ "/napt-e2e/probes/port-restricted-cone/matches-golden", "napt-probes", "scenarios/napt-port-restricted-cone.ini",
+	  "tests/golden/napt-port-restricted-cone.fields" },
+	{ "/napt-e2e/probes/symmetric/matches-golden", "napt-probes", "scenarios/napt-symmetric.ini",
+	  "tests/golden/napt-symmetric.fields" },
+	{ "/napt-e2e/exhaustion/matches-golden", "napt-exhaustion", "scenarios/napt-exhaustion.ini",
+	  "tests/golden/napt-exhaustion.fields" },
+	{ "/napt-e2e/hairpin/matches-golden", "napt-hairpin", "scenarios/napt-hairpin.ini", "tests/golden/napt-hairpin.fields" },
+};
+
+static const char *const golden_fields[] = {
+	"frame.interface_name", "frame.packet_flags_direction", "ip.src", "ip.dst", "tcp.srcport", "tcp.dstport",
+	"udp.srcport", "udp.dstport", "icmp.ident", "frame.comment", NULL,
+};
+
+static void test_golden(gconstpointer data)
+{
+	const struct lesson_case *c = data;
+	if (!test_have_tshark()) {
+		g_test_skip("tshark is not installed");
+		return;
+	}
+	char *dir = test_tmpdir();
+	char *in = gen(dir, c->lesson);
+	char *out = g_strdup_printf("%s/out.pcapng", dir);
+	g_free(replay(c->scenario, in, out, NULL));
+	char *got = tshark(out, golden_fields, NULL);
+	char *want = NULL;
+	GError *err = NULL;
+	g_file_get_contents(c->golden, &want, NULL, &err);
+	g_assert_no_error(err);
+	if (g_strcmp0(got, want) != 0) {
+		char *base = g_path_get_basename(c->golden);
+		char *actual = g_strdup_printf("build/%s.actual", base);
+		g_file_set_contents(actual, got, -1, NULL);
+		g_test_message("output differs from %s; see %s (diff them, and understand the change before updating)",
+		               c->golden, actual);
+		g_free(actual);
+		g_free(base);
+	}
+	g_assert_cmpstr(got, ==, want);
+	/* Every checksum tshark can verify is right on every link (the lessons have no bad one). */
+	static const char *const sums[] = { "ip.checksum.status", "tcp.checksum.status", "udp.checksum.status",
+		                            "icmp.checksum.status", NULL };
+	char *st = tshark(out, sums, NULL);
+	char **lines = g_strsplit(st, "\n", -1);
+	for (char **l = lines; *l && **l; l++) {
+		char **v = g_strsplit_set(*l, "|,", -1);
+		for (char **x = v; *x; x++) /* 1 good; 2 unverified (a quoted header cut to 8 bytes) */
+			g_assert_true(**x == '\0' || g_str_equal(*x, "1") || g_str_equal(*x, "2"));
+		g_strfreev(v);
+	}
+	g_strfreev(lines);
+	g_free(st);
+	g_free(got);
+	g_free(want);
+	g_free(in);
+	g_free(out);
+	test_rmdir(dir);
+}
+
+/* ---- What the lessons teach, checked field by field ------------------------------------------ */
+
+/* traceroute: on the internet the router's error quotes the probe's external endpoint; inside, the
+ * probe's own (RFC 5508 REQ-4), in the quoted header as tshark decodes it. */
+static void test_icmp_error_quote(void)
+{
+	if (!test_have_tshark()) {
+		g_test_skip("tshark is not installed");
+		return;
+	}
+	char *dir = test_tmpdir();
+	char *in = gen(dir, "napt-home");
+	char *out = g_strdup_printf("%s/out.pcapng", dir);
+	g_free(replay("scenarios/napt-home.ini", in, out, NULL));
+	static const char *const f[] = { "frame.interface_name", "ip.dst", "ip.src", "udp.srcport", "icmp.type", NULL };
+	char *s = tshark(out, f, "icmp.type == 11");
+	g_assert_nonnull(strstr(s, "internet|203.0.113.7,198.51.100.99|192.0.2.1,203.0.113.7|44001|11\n"));
+	g_assert_nonnull(strstr(s, "lan|192.168.1.11,198.51.100.99|192.0.2.1,192.168.1.11|44001|11\n"));
+	g_assert_cmpuint(count_lines(s), ==, 4);
+	g_free(s);
+	g_free(in);
+	g_free(out);
+	test_rmdir(dir);
+}
+
+static void test_exhaustion_counts(void)
+{
+	if (!test_have_tshark()) {
+		g_test_skip("tshark is not installed");
+		return;
+	}
+	char *dir = test_tmpdir();
+	char *in = gen(dir, "napt-exhaustion");
+	char *out = g_strdup_printf("%s/out.pcapng", dir);
+	char *stats = replay("scenarios/napt-exhaustion.ini", in, out, NULL);
+	g_assert_nonnull(strstr(stats, "drop NAPT_NO_PORT                  4"));
+	g_assert_nonnull(strstr(stats, "emitted 0 RST, 4 ICMP 3/13"));
+	static const char *const f[] = { "frame.interface_name", "ip.src", "ip.dst", "icmp.code", NULL };
+	char *s = tshark(out, f, "icmp.type == 3");
+	g_assert_nonnull(strstr(s, "lan|192.168.1.1,192.168.1.25|192.168.1.25,198.51.100.80|13\n"));
+	g_assert_cmpuint(count_lines(s), ==, 4);
+	g_free(s);
+	g_free(stats);
+	g_free(in);
+	g_free(out);
+	test_rmdir(dir);
+}
+
+static char *write_scenario(const char *dir, const char *name, const char *text)
+{
+	char *path = g_strdup_printf("%s/%s.ini", dir, name);
+	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+	return path;
+}
+
+static void test_hairpin_off(void)
+{
+	char *dir = test_tmpdir();
+	char *in = gen(dir, "napt-hairpin");
+	char *text = NULL;
+	g_assert_true(g_file_get_contents("scenarios/napt-hairpin.ini", &text, NULL, NULL));
+	char **parts = g_strsplit(text, "hairpin = yes", 2);
+	g_assert_nonnull(parts[1]);
+	char *joined = g_strjoin("hairpin = no", parts[0], parts[1], NULL);
+	char *sc = write_scenario(dir, "off", joined);
+	char *out = g_strdup_printf("%s/out.pcapng", dir);
+	char *stats = replay(sc, in, out, NULL);
+	g_assert_nonnull(strstr(stats, "drop NAPT_HAIRPIN_OFF              4"));
+	g_assert_nonnull(strstr(stats, "hairpinned 0"));
+	g_free(stats);
+	g_free(out);
+	g_free(sc);
+	g_free(joined);
+	g_strfreev(parts);
+	g_free(text);
+	g_free(in);
+	test_rmdir(dir);
+}
+
+/* ---- The AWS NAT gateway: RST after 350 s idle ----------------------------------------------- */
+
+static const char aws_scenario[] =
+	"[scenario]\nchain = private > natgw > internet\ncapture = private\n"
+	"[link private]\nnetworks = 10.0.1.0/24\n[link internet]\n"
+	"[stage natgw]\ntype = napt\nprofile = aws-nat-gateway\nexternal = 203.0.113.20\n";
+
+static struct gen_end end_at(const char *ip, guint16 port, guint8 mac_last)
+{
+	struct gen_end e = { .mac = { 2, 0, 0, 0, 9, mac_last }, .port = port, .ttl = 64 };
+	e.ip = gen_ip4(ip);
+	return e;
+}
+
+static void test_aws_idle_rst(void)
+{
+	if (!test_have_tshark()) {
+		g_test_skip("tshark is not installed");
+		return;
+	}
+	char *dir = test_tmpdir();
+	char *in = g_strdup_printf("%s/idle.pcap", dir);
+	GError *err = NULL;
+	struct gen_ctx *g = gen_ctx_open(in, &err);
+	g_assert_no_error(err);
+	struct gen_end c = end_at("10.0.1.10", 40000, 10), s = end_at("198.51.100.80", 443, 1);
+	struct gen_tcp t;
+	gen_tcp_init(&t, &c, &s, 1000, 2000);
+	gen_tcp_send(g, &t, GEN_FROM_CLIENT, TCPF_SYN, NULL, 0);
+	gen_tcp_send(g, &t, GEN_FROM_SERVER, TCPF_SYN | TCPF_ACK, NULL, 0);
+	gen_tcp_send(g, &t, GEN_FROM_CLIENT, TCPF_ACK, NULL, 0);
+	gen_clock_set(g, 400 * GEN_NSEC_PER_SEC); /* 400 s of silence: more than 350 */
+	gen_tcp_send(g, &t, GEN_FROM_CLIENT, TCPF_PSH | TCPF_ACK, "late", 4);
+	g_assert_true(gen_ctx_finish(g, &err));
+	char *sc = write_scenario(dir, "aws", aws_scenario);
+	char *out = g_strdup_printf("%s/out.pcapng", dir);
+	char *stats = replay(sc, in, out, NULL);
+	g_assert_nonnull(strstr(stats, "IdleTimeoutCount                        1"));
+	g_assert_nonnull(strstr(stats, "drop NAPT_IDLE_TIMEOUT"));
+	static const char *const f[] = { "frame.interface_name", "ip.src", "ip.dst", "tcp.srcport", "tcp.dstport",
+		                         "tcp.seq_raw", "tcp.checksum.status", NULL };
+	char *r = tshark(out, f, "tcp.flags.reset == 1");
+	/* From the server's endpoint to the client, on the private link, with the sequence number the
+	 * client acknowledged (RFC 9293 3.10.7.1): 2001, the server's ISN + 1. */
+	g_assert_cmpstr(r, ==, "private|198.51.100.80|10.0.1.10|443|40000|2001|1\n");
+	g_free(r);
+	g_free(stats);
+	g_free(out);
+	g_free(sc);
+	g_free(in);
+	test_rmdir(dir);
+}
+
+/* ---- Fragments out of order ---------------------------------------------------------------------- */
+
+static void put16(guint8 *b, guint16 v)
+{
+	b[0] = (guint8)(v >> 8);
+	b[1] = (guint8)v;
+}
+
+/* Ethernet + IPv4 fragment of a UDP datagram (whole: 8 + 24 bytes), offset in 8-byte units. */
+static guint32 fragment(guint8 *f, const guint8 *datagram, guint32 off_units, guint32 len, bool more)
+{
+	static const guint8 eth[14] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 1, 40, 8, 0 };
+	guint8 *ip = f + 14;
+	memcpy(f, eth, 14);
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	put16(ip + 2, (guint16)(20 + len));
+	put16(ip + 4, 0x4242);
+	put16(ip + 6, (guint16)((more ? 0x2000 : 0) | off_units));
+	ip[8] = 64;
+	ip[9] = 17;
+	ip[12] = 192; ip[13] = 168; ip[14] = 1; ip[15] = 40;
+	ip[16] = 198; ip[17] = 51; ip[18] = 100; ip[19] = 70;
+	put16(ip + 10, csum_fold(csum_partial(ip, 20, 0)));
+	memcpy(ip + 20, datagram + off_units * 8, len);
+	return 34 + len;
+}
+
+static void test_fragments_out_of_order(void)
+{
+	if (!test_have_tshark()) {
+		g_test_skip("tshark is not installed");
+		return;
+	}
+	char *dir = test_tmpdir();
+	char *in = g_strdup_printf("%s/frag.pcap", dir);
+	guint8 dgram[32] = { 0x1b, 0x58, 0x1b, 0x59, 0, 32, 0, 0 }, f[128];
+	guint8 pseudo[12] = { 192, 168, 1, 40, 198, 51, 100, 70, 0, 17, 0, 32 };
+	memset(dgram + 8, 'x', 24);
+	put16(dgram + 6, csum_fold(csum_partial(dgram, 32, csum_partial(pseudo, 12, 0))));
+	GError *err = NULL;
+	struct gen_ctx *g = gen_ctx_open(in, &err);
+	g_assert_no_error(err);
+	gen_emit_bytes(g, f, fragment(f, dgram, 2, 16, false)); /* the second half first */
+	gen_emit_bytes(g, f, fragment(f, dgram, 0, 16, true));
+	g_assert_true(gen_ctx_finish(g, &err));
+	char *out = g_strdup_printf("%s/out.pcapng", dir);
+	char *stats = replay("scenarios/napt-home.ini", in, out, NULL);
+	g_assert_nonnull(strstr(stats, "1 held, 1 released"));
+	static const char *const fl[] = { "frame.interface_name", "ip.src", "ip.frag_offset", "udp.checksum.status", NULL };
+	char *s = tshark(out, fl, "frame.interface_name == \"internet\"");
+	/* The first fragment crosses, then the held one follows it; tshark reassembles the datagram
+	 * and verifies the UDP checksum the NAT updated in the first (offsets in 8-byte units). */
+	g_assert_cmpstr(s, ==, "internet|203.0.113.7|0|\ninternet|203.0.113.7|2|1\n");
+	g_free(s);
+	g_free(stats);
+	g_free(out);
+	g_free(in);
+	test_rmdir(dir);
+}
+
+/* ---- Determinism and the seed -------------------------------------------------------------------- */
+
+static gboolean same_file(const char *a, const char *b)
+{
+	char *x = NULL, *y = NULL;
+	gsize lx = 0, ly = 0;
+	g_assert_true(g_file_get_contents(a, &x, &lx, NULL));
+	g_assert_true(g_file_get_contents(b, &y, &ly, NULL));
+	gboolean eq = lx == ly && memcmp(x, y, lx) == 0;
+	g_free(x);
+	g_free(y);
+	return eq;
+}
+
+static void test_seed(void)
+{
+	char *dir = test_tmpdir();
+	char *in = gen(dir, "napt-home");
+	char *sc = write_scenario(dir, "rand", "[scenario]\nchain = lan > home > internet\n[link lan]\n"
+	                          "networks = 192.168.1.0/24\n[link internet]\n[stage home]\ntype = napt\n"
+	                          "external = 203.0.113.7\nport-allocation = random\n");
+	char *o1 = g_strdup_printf("%s/1.pcapng", dir), *o2 = g_strdup_printf("%s/2.pcapng", dir),
+	     *o3 = g_strdup_printf("%s/3.pcapng", dir);
+	g_free(replay(sc, in, o1, "--seed=7"));
+	g_free(replay(sc, in, o2, "--seed=7"));
+	g_free(replay(sc, in, o3, "--seed=8"));
+	g_assert_true(same_file(o1, o2));
+	g_assert_false(same_file(o1, o3));
+	g_free(o1);
+	g_free(o2);
+	g_free(o3);
+	g_free(sc);
+	g_free(in);
+	test_rmdir(dir);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	for (unsigned i = 0; i < G_N_ELEMENTS(lessons); i++)
+		g_test_add_data_func(lessons[i].name, &lessons[i], test_golden);
+	g_test_add_func("/napt-e2e/icmp/time-exceeded-quote-translated-both-ways", test_icmp_error_quote);
+	g_test_add_func("/napt-e2e/exhaustion/drops-counted-and-answered-3-13", test_exhaustion_counts);
+	g_test_add_func("/napt-e2e/hairpin/off-drops-every-hairpinned-packet", test_hairpin_off);
+	g_test_add_func("/napt-e2e/aws/rst-after-350s-idle", test_aws_idle_rst);
+	g_test_add_func("/napt-e2e/fragments/later-first-held-then-sent-after-the-first", test_fragments_out_of_order);
+	g_test_add_func("/napt-e2e/seed/same-seed-same-bytes-other-seed-other-ports", test_seed);
+	return g_test_run();
+}
