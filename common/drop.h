@@ -12,6 +12,15 @@
 	X(UNSPECIFIED, "the stage did not say why (a bug in the stage)") \
 	X(HOP_LIMIT, "it crossed more stages than the chain has (loop guard)")              \
 	X(EMIT_OVERFLOW, "a stage emitted more packets at once than the pipeline holds") \
+	X(L4LB_NO_LISTENER, "no listener on that address, port and protocol") \
+	X(L4LB_NO_PORTS, "no ports to hash (a later IPv4 fragment, or a header cut short)") \
+	X(L4LB_NO_TARGET, "no target can take a new flow (all deregistered)") \
+	X(L4LB_TARGET_DOWN, "its flow's target is down or deregistered: the balancer answered with a TCP RST") \
+	X(L4LB_NO_FLOW, "a reply that matches no flow of the balancer") \
+	X(L4LB_FLOW_TABLE_FULL, "the balancer's flow table is full (max-flows)") \
+	X(L4LB_TUPLE_IN_USE, "the target already has a connection from that client address and port (client IP preserved)") \
+	X(L4LB_NO_SOURCE_PORT, "no free source port from the balancer's address to that target") \
+	X(L4LB_PPV2_NO_ROOM, "no room for the proxy protocol header (the IPv4 packet would pass 65535 bytes)") \
 	X(NAPT_NO_MAPPING, "no mapping for the destination (unsolicited inbound)") \
 	X(NAPT_FILTERED_ADF, "address-dependent filtering: the sender's address was never contacted") \
 	X(NAPT_FILTERED_APDF, "address-and-port-dependent filtering: the sender's address and port were never contacted") \

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "common/stage.h"
+#include "lb/l4lb.h"
 #include "nat/napt.h"
 #include "nat/route_table.h"
 #include "nat/static_nat.h"
@@ -10,6 +11,7 @@ static const struct stage_ops *const stage_type_table[] = {
 	&static_nat_ops,
 	&napt_ops,
 	&route_table_ops,
+	&l4lb_ops,
 };
 
 #define STAGE_TYPES_MAX 32

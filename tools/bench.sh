@@ -6,6 +6,7 @@
 # fails because a machine is slow.
 set -eu
 natlb=$1
+benches=${2:-build/tests}
 packets=${BENCH_PACKETS:-2000000}
 flows=${BENCH_FLOWS:-100000}
 runs=${BENCH_RUNS:-3}
@@ -44,17 +45,32 @@ run cp cp "$dir/in.pcap" "$dir/out.cp"
 run tcprewrite tcprewrite --srcipmap=10.1.0.0/16:100.64.0.0/16 -i "$dir/in.pcap" -o "$dir/out.tcprewrite"
 run natlb "$natlb" replay -q -s tools/bench-static-nat.ini --links internet -o "$dir/out.natlb" "$dir/in.pcap"
 run natlb_all "$natlb" replay -q -s tools/bench-static-nat.ini -o "$dir/out.natlb_all" "$dir/in.pcap"
+run napt "$natlb" replay -q -s tools/bench-napt.ini --links internet -o "$dir/out.napt" "$dir/in.pcap"
+run l4lb "$natlb" replay -q -s tools/bench-l4lb.ini --links backends -o "$dir/out.l4lb" "$dir/in.pcap"
 
 awk -v p="$packets" -v size="$size" \
     -v cp="$cp_secs" -v tr="$tcprewrite_secs" -v nl="$natlb_secs" -v na="$natlb_all_secs" \
     -v cpc="$cp_cpu" -v trc="$tcprewrite_cpu" -v nlc="$natlb_cpu" -v nac="$natlb_all_cpu" \
-    -v cprss="$cp_rss" -v trrss="$tcprewrite_rss" -v nlrss="$natlb_rss" -v narss="$natlb_all_rss" 'BEGIN {
+    -v cprss="$cp_rss" -v trrss="$tcprewrite_rss" -v nlrss="$natlb_rss" -v narss="$natlb_all_rss" \
+    -v np="$napt_secs" -v npc="$napt_cpu" -v nprss="$napt_rss" \
+    -v l4="$l4lb_secs" -v l4c="$l4lb_cpu" -v l4rss="$l4lb_rss" 'BEGIN {
 	printf "\n%-40s %8s %8s %12s %10s\n", "run", "wall s", "cpu s", "packets/s", "peak RSS"
 	printf "%-40s %8.2f %8.2f %12s %7.1f MB\n", "cp of the input (" int(size/1048576) " MiB)", cp, cpc, "-", cprss/1024
 	printf "%-40s %8.2f %8.2f %12.0f %7.1f MB\n", "tcprewrite --srcipmap", tr, trc, p/(tr>0?tr:0.001), trrss/1024
 	printf "%-40s %8.2f %8.2f %12.0f %7.1f MB\n", "natlb static NAT, --links internet", nl, nlc, p/(nl>0?nl:0.001), nlrss/1024
 	printf "%-40s %8.2f %8.2f %12.0f %7.1f MB\n", "natlb static NAT, every link", na, nac, p/(na>0?na:0.001), narss/1024
-	printf "\nratio natlb / tcprewrite: %.2f wall, %.2f cpu (goal <= 0.60)\n", nl/(tr>0?tr:0.001), nlc/(trc>0?trc:0.001)
-	printf "ratio natlb / cp:         %.2f wall\n", nl/(cp>0?cp:0.001)
-	printf "peak RSS natlb: %.1f MB (goal < 64 MB, whatever the capture size)\n", nlrss/1024
+	printf "%-40s %8.2f %8.2f %12.0f %7.1f MB\n", "natlb NAPT, --links internet", np, npc, p/(np>0?np:0.001), nprss/1024
+	printf "%-40s %8.2f %8.2f %12.0f %7.1f MB\n", "natlb L4 balancer (maglev), --links backends", l4, l4c, p/(l4>0?l4:0.001), l4rss/1024
+	printf "\nratio / tcprewrite (goal <= 0.60):   wall    cpu\n"
+	printf "  static NAT                          %5.2f  %5.2f\n", nl/(tr>0?tr:0.001), nlc/(trc>0?trc:0.001)
+	printf "  NAPT                                %5.2f  %5.2f\n", np/(tr>0?tr:0.001), npc/(trc>0?trc:0.001)
+	printf "  L4 balancer                         %5.2f  %5.2f\n", l4/(tr>0?tr:0.001), l4c/(trc>0?trc:0.001)
+	printf "ratio static NAT / cp: %.2f wall\n", nl/(cp>0?cp:0.001)
+	printf "peak RSS: static NAT %.1f MB, NAPT %.1f MB, L4 %.1f MB (goal < 64 MB)\n", nlrss/1024, nprss/1024, l4rss/1024
 }'
+echo
+for b in "$benches"/bench_*; do
+	[ -x "$b" ] || continue
+	"$b"
+	echo
+done

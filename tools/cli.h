@@ -16,6 +16,7 @@ int check_main(int argc, char **argv);
 int scenarios_main(int argc, char **argv);
 int gen_main(int argc, char **argv);
 int tables_main(int argc, char **argv);
+int hash_main(int argc, char **argv);
 
 /* A scenario named on the command line: a file if one exists at that path, else a bundled lesson
  * of that name.  NULL means the built-in default lesson. */

@@ -13,6 +13,7 @@
 #define _DEFAULT_SOURCE 1
 
 #include "tools/gen.h"
+#include "tools/gen_lessons_lb.h"
 
 #include <libnet.h>
 #include <string.h>
@@ -688,6 +689,14 @@ static const struct gen_lesson lesson_table[] = {
 	  .build = gen_napt_exhaustion },
 	{ .name = "napt-hairpin", .summary = "two consoles on one LAN reach each other through the NAT's external address",
 	  .build = gen_napt_hairpin },
+	{ .name = "lb-spread", .summary = "20 clients through an NLB to five targets; one goes down at 5 s (maglev, modulo, rendezvous)",
+	  .build = gen_lb_spread },
+	{ .name = "lb-dns", .summary = "DNS over UDP behind an NLB: flows per 5-tuple, the 120 s UDP idle timeout",
+	  .build = gen_lb_dns },
+	{ .name = "lb-client-ip", .summary = "three clients through an NLB: the target sees their address, or the balancer's",
+	  .build = gen_lb_client_ip },
+	{ .name = "lb-target-log", .summary = "a whoami target behind an NLB with proxy protocol v2: the source it logs",
+	  .build = gen_lb_target_log },
 	{ .name = "bench",
 	  .summary = "benchmark load: --packets over --flows interleaved TCP/UDP flows (default 2000000, 100000)",
 	  .build = gen_bench },

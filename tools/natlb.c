@@ -17,6 +17,7 @@ static const struct verb verbs[] = {
 	{ "scenarios", scenarios_main, "list the bundled lessons" },
 	{ "gen", gen_main, "write a lesson capture, built with libnet" },
 	{ "tables", tables_main, "print the table snapshots of replay --tables, like conntrack -L" },
+	{ "hash", hash_main, "show how an L4 balancer hashes a flow, and where a scenario's l4-lb sends it" },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,173 @@
+/* lb/l4lb-t.h: the L4 balancer stage's state: listeners, targets, flow table, health timeline (types only).
+ *
+ * Models AWS Network Load Balancer ("Network Load Balancers", "Target groups for your Network Load
+ * Balancers": idle timeout 350 s for TCP and 120 s for UDP, deregistration delay, client IP
+ * preservation, proxy protocol v2, connection reset for unhealthy targets, fail open) with the
+ * spreading of Maglev (NSDI 2016) and Katran: a hash of the flow picks a target, and a flow table
+ * keeps every later packet of the flow on it.
+ *
+ * Invariants: each flow in the table is in both indexes (by the client's 5-tuple, and by the
+ * 5-tuple the target answers with) and in the idle list of its protocol, in the order it was queued
+ * there; no two flows share either key.  A flow idle for its timeout is dead even before the sweep
+ * removes it: every lookup checks.  Everything is allocated at configure time: the data path
+ * allocates nothing.
+ */
+#ifndef NATLB_LB_L4LB_T_H
+#define NATLB_LB_L4LB_T_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lb/hash-t.h"
+#include "lb/select-t.h"
+
+#define L4LB_MAX_LISTENERS      256
+#define L4LB_MAX_TARGETS        4096
+#define L4LB_MAX_EVENTS         256
+#define L4LB_DEFAULT_MAX_FLOWS  262144
+#define L4LB_TCP_IDLE_DEFAULT_S 350 /* AWS NLB, TCP */
+#define L4LB_UDP_IDLE_DEFAULT_S 120 /* AWS NLB, UDP */
+#define L4LB_DEREG_DEFAULT_S    300 /* AWS target group deregistration_delay.timeout_seconds */
+#define L4LB_TARGET_NAME_MAX    32  /* "255.255.255.255:65535 weight" fits */
+
+/* The proxy protocol v2 header for TCP over IPv4 (haproxy's proxy-protocol.txt, section 2.2):
+ * 12-byte signature, version/command, family/transport, length 12, two addresses, two ports. */
+#define L4LB_PPV2_LEN 28
+/* How far the stage may grow a packet: the pipeline's frame buffers hold libpcap's largest
+ * snapshot, 262144 bytes; a packet is grown only when caplen + L4LB_PPV2_LEN fits in that. */
+#define L4LB_FRAME_ROOM 262144
+
+struct l4lb_listener {
+	uint32_t vip;
+	uint16_t port;
+	uint8_t proto; /* 6 or 17 */
+	uint64_t flows;
+};
+
+enum l4lb_target_state {
+	L4LB_TARGET_HEALTHY,      /* in service */
+	L4LB_TARGET_DOWN,         /* unhealthy: new flows avoid it, its TCP flows are reset */
+	L4LB_TARGET_DRAINING,     /* deregistering: its flows continue, new ones avoid it */
+	L4LB_TARGET_DEREGISTERED, /* the deregistration delay is over: its remaining flows are reset */
+};
+
+struct l4lb_target {
+	uint32_t ip;
+	uint16_t port;       /* 0: the listener's port */
+	uint32_t weight;
+	char name[L4LB_TARGET_NAME_MAX]; /* "10.0.1.12:8080" or "10.0.1.12" as the scenario names it */
+	enum l4lb_target_state state;
+	int64_t drain_until_ns;         /* DRAINING: when the deregistration completes */
+	uint64_t flows;                 /* flows assigned over the replay */
+	uint64_t live;                  /* flows in the table now */
+	uint64_t packets[2], bytes[2];  /* per enum hop_dir */
+};
+
+enum l4lb_event_kind { L4LB_EVENT_DOWN, L4LB_EVENT_UP, L4LB_EVENT_DRAIN };
+
+/* One entry of the `events` timeline and, once it happened, what it did (the report). */
+struct l4lb_event {
+	int64_t at_ns;       /* capture time after the first packet the stage saw */
+	enum l4lb_event_kind kind;
+	unsigned target;
+	bool fired;
+	int64_t fired_ns;    /* capture time it took effect */
+	unsigned serving_before, serving_after; /* targets new flows could go to */
+	bool fail_open;      /* after it, no target was healthy */
+	uint64_t live_flows; /* flows in the table at that moment */
+	uint64_t on_target;  /* of them, on the event's target */
+	uint64_t remapped;   /* of them, whose hash now picks a different target */
+	uint32_t lookup_changed, lookup_size; /* slots (or sampled hashes) that now give another target */
+	int64_t deregistered_ns; /* drain: when the delay ran out (0 while it has not) */
+};
+
+enum l4lb_tcp_state { L4LB_TCP_SYN_SENT, L4LB_TCP_ESTABLISHED, L4LB_TCP_FIN_WAIT, L4LB_TCP_CLOSED };
+enum l4lb_ppv2_state { L4LB_PPV2_OFF, L4LB_PPV2_PENDING, L4LB_PPV2_SENT };
+#define L4LB_MARK_REPLIED    0x01 /* the target answered */
+#define L4LB_MARK_FIN_CLIENT 0x02
+#define L4LB_MARK_FIN_TARGET 0x04
+
+/* One flow: the client's connection to a listener and the connection the target sees.  The first
+ * 64 bytes hold what every packet reads (keys, target, time); counters and bookkeeping follow. */
+struct l4lb_flow {
+	uint32_t client, vip;        /* as the client sends: client:cport > vip:vport */
+	uint16_t cport, vport;
+	uint8_t proto, listener, tcp_state, ppv2;
+	uint32_t target_ip, source;  /* as the target sees it: source:sport > target_ip:tport */
+	uint16_t tport, sport;
+	uint16_t target;
+	uint8_t marks;               /* L4LB_MARK_* */
+	uint8_t unused;
+	int64_t last_ns;             /* the last packet, either way: idle time counts from it */
+	uint64_t generation;         /* the selection build it was assigned under */
+	uint32_t ppv2_seq;           /* client sequence number of the first data byte */
+	uint32_t hash;               /* what chose the target ... */
+	uint32_t fwd_home, rev_home; /* the two index keys' hashes */
+	uint64_t id;                 /* "flow #3", stable for its life */
+	int64_t created_ns;
+	int64_t queue_ns;            /* when it was put at the young end of its idle list */
+	uint64_t packets[2], bytes[2];
+	uint32_t slot;               /* ... and where the selection put it */
+	uint32_t idle_prev, idle_next; /* idle list, as index + 1 (0: none) */
+};
+
+/* An open-addressing index over the flow array (linear probing, backward-shift deletion):
+ * slots hold a flow's index + 1, 0 is empty. */
+struct l4lb_index {
+	uint32_t *slot;
+	uint32_t mask;
+};
+
+struct l4lb_totals {
+	uint64_t new_flows, expired, reset, moved, fail_open_flows;
+	uint64_t ppv2_inserted, ppv2_reinserted;
+};
+
+struct l4lb {
+	/* settings */
+	struct l4lb_listener listeners[L4LB_MAX_LISTENERS];
+	unsigned n_listeners;
+	uint32_t vips[L4LB_MAX_LISTENERS]; /* distinct, sorted, for claims() */
+	unsigned n_vips;
+	struct l4lb_target *targets;
+	unsigned n_targets;
+	enum lb_hash_fields fields;
+	const struct lb_hash_ops *hash;
+	const struct lb_select_ops *select;
+	uint32_t table_size;
+	struct l4lb_event events[L4LB_MAX_EVENTS];
+	unsigned n_events;
+	int64_t dereg_delay_ns, tcp_idle_ns, udp_idle_ns;
+	bool preserve_client_ip, have_address, ppv2;
+	uint32_t address;
+	uint32_t max_flows;
+
+	/* selection: the build in use and a spare to compare a rebuild against */
+	void *sel, *sel_spare;
+	uint32_t *weights;     /* scratch for builds, one per target */
+	uint64_t generation;   /* bumped at each rebuild */
+	unsigned serving;      /* targets new flows can go to */
+	bool fail_open;
+
+	/* time */
+	bool started;
+	int64_t t0_ns, clock_ns;
+	unsigned next_event;
+
+	/* flow table */
+	struct l4lb_flow *flows; /* max_flows entries */
+	uint32_t hwm;            /* entries ever used */
+	uint32_t free_head;      /* index + 1 of a freed entry (chained through idle_next) */
+	uint32_t live;
+	struct l4lb_index fwd, rev;
+	uint32_t idle_head[2], idle_tail[2]; /* per class: 0 TCP, 1 UDP; index + 1 */
+	uint64_t next_id;
+
+	struct l4lb_totals totals;
+	GString *pending;        /* what the last events did, told with the next packet */
+	GString *flags;          /* scratch for table rows */
+	struct libnet_context *lnet; /* builds the RSTs (libnet_t) */
+};
+
+#endif
