@@ -28,17 +28,6 @@ static const struct lesson lessons[] = {
 
 static char *tmp_dir;
 
-/* tshark prints this on stderr whenever it runs as root; it is not about our file. */
-static char *without_root_notice(const char *err)
-{
-	GString *out = g_string_new(NULL);
-	char **lines = g_strsplit(err ? err : "", "\n", -1);
-	for (char **l = lines; *l; l++)
-		if (**l && !g_str_has_prefix(*l, "Running as user \"root\""))
-			g_string_append_printf(out, "%s\n", *l);
-	g_strfreev(lines);
-	return g_string_free(out, FALSE);
-}
 
 static char *capture_path(const char *capture)
 {
@@ -87,38 +76,8 @@ static char *replayed(const struct lesson *l, char **stats)
 
 static char *tshark(const char *file, const char *filter, const char *const *fields)
 {
-	GPtrArray *argv = g_ptr_array_new();
-	static const char *const prefs[] = { "tcp.try_heuristic_first:TRUE", "ip.check_checksum:TRUE",
-		                             "tcp.check_checksum:TRUE", "udp.check_checksum:TRUE", NULL };
-	g_ptr_array_add(argv, "tshark");
-	g_ptr_array_add(argv, "-r");
-	g_ptr_array_add(argv, (char *)file);
-	for (const char *const *p = prefs; *p; p++) {
-		g_ptr_array_add(argv, "-o");
-		g_ptr_array_add(argv, (char *)*p);
-	}
-	if (filter) {
-		g_ptr_array_add(argv, "-Y");
-		g_ptr_array_add(argv, (char *)filter);
-	}
-	g_ptr_array_add(argv, "-T");
-	g_ptr_array_add(argv, "fields");
-	g_ptr_array_add(argv, "-E");
-	g_ptr_array_add(argv, "separator=|");
-	for (const char *const *f = fields; *f; f++) {
-		g_ptr_array_add(argv, "-e");
-		g_ptr_array_add(argv, (char *)*f);
-	}
-	g_ptr_array_add(argv, NULL);
-	char *out = NULL, *err = NULL;
-	int rc = test_run((const char *const *)argv->pdata, &out, &err);
-	char *warn = without_root_notice(err);
-	g_assert_cmpstr(warn, ==, "");
-	g_assert_cmpint(rc, ==, 0);
-	g_free(warn);
-	g_free(err);
-	g_ptr_array_free(argv, TRUE);
-	return out;
+	static const char *const prefs[] = { "tcp.try_heuristic_first:TRUE", TEST_TSHARK_CHECKSUMS, NULL };
+	return test_tshark_fields(file, prefs, filter, fields);
 }
 
 static unsigned count_lines(const char *text)

@@ -16,16 +16,6 @@
 #define TCPF_PSH 0x08
 #define TCPF_ACK 0x10
 
-static char *stderr_without_root_notice(const char *err)
-{
-	GString *out = g_string_new(NULL);
-	char **lines = g_strsplit(err ? err : "", "\n", -1);
-	for (char **l = lines; *l; l++)
-		if (**l && !g_str_has_prefix(*l, "Running as user \"root\""))
-			g_string_append_printf(out, "%s\n", *l);
-	g_strfreev(lines);
-	return g_string_free(out, FALSE);
-}
 
 static char *gen(const char *dir, const char *lesson)
 {
@@ -60,29 +50,8 @@ static char *replay(const char *scenario, const char *in, const char *out, const
 
 static char *tshark(const char *file, const char *const *fields, const char *filter)
 {
-	GPtrArray *argv = g_ptr_array_new();
-	const char *fixed[] = { "tshark", "-r", file, "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
-		                "-o", "udp.check_checksum:TRUE", "-T", "fields", "-E", "separator=|" };
-	for (unsigned i = 0; i < G_N_ELEMENTS(fixed); i++)
-		g_ptr_array_add(argv, (char *)fixed[i]);
-	if (filter) {
-		g_ptr_array_add(argv, "-Y");
-		g_ptr_array_add(argv, (char *)filter);
-	}
-	for (const char *const *f = fields; *f; f++) {
-		g_ptr_array_add(argv, "-e");
-		g_ptr_array_add(argv, (char *)*f);
-	}
-	g_ptr_array_add(argv, NULL);
-	char *out = NULL, *err = NULL;
-	int rc = test_run((const char *const *)argv->pdata, &out, &err);
-	char *warn = stderr_without_root_notice(err);
-	g_assert_cmpstr(warn, ==, "");
-	g_assert_cmpint(rc, ==, 0);
-	g_free(warn);
-	g_free(err);
-	g_ptr_array_free(argv, TRUE);
-	return out;
+	static const char *const prefs[] = { TEST_TSHARK_CHECKSUMS, NULL };
+	return test_tshark_fields(file, prefs, filter, fields);
 }
 
 static unsigned count_lines(const char *s)

@@ -76,17 +76,6 @@ static void write_rows(struct pcapng_writer *w, const struct pkt_row *rows, size
 	}
 }
 
-/* stderr of tshark, less the one line it prints when run as root (not about our file). */
-static char *tshark_warnings(const char *stderr_text)
-{
-	GString *s = g_string_new(NULL);
-	char **lines = g_strsplit(stderr_text, "\n", -1);
-	for (char **l = lines; *l; l++)
-		if (**l && !g_str_has_prefix(*l, "Running as user "))
-			g_string_append_printf(s, "%s\n", *l);
-	g_strfreev(lines);
-	return g_string_free(s, FALSE);
-}
 
 /* tshark -r FILE with the given -e fields, tab separated, '|' between repeated fields.
    Asserts tshark succeeded and warned about nothing; returns the lines (g_strfreev). */
@@ -105,7 +94,7 @@ static char **tshark_fields(const char *file, const char *const *fields)
 	char *out = NULL, *errtext = NULL;
 	int rc = test_run((const char *const *)argv->pdata, &out, &errtext);
 	g_ptr_array_free(argv, TRUE);
-	char *warnings = tshark_warnings(errtext);
+	char *warnings = test_tshark_warnings(errtext);
 	g_assert_cmpstr(warnings, ==, "");
 	g_assert_cmpint(rc, ==, 0);
 	g_free(warnings);
@@ -437,7 +426,7 @@ static void test_libpcap_reads_back(void)
 
 /* ---- tshark, the independent reader ---- */
 
-static void test_tshark_fields(void)
+static void test_tshark_reads_names_comments_times(void)
 {
 	if (!test_have_tshark()) {
 		g_test_skip("tshark not installed");
@@ -476,7 +465,7 @@ static void test_tshark_no_warning(void)
 	const char *argv[] = { "tshark", "-r", file, NULL };
 	char *out = NULL, *errtext = NULL;
 	g_assert_cmpint(test_run(argv, &out, &errtext), ==, 0);
-	char *warnings = tshark_warnings(errtext);
+	char *warnings = test_tshark_warnings(errtext);
 	g_assert_cmpstr(warnings, ==, "");
 	char **lines = g_strsplit(g_strchomp(out), "\n", -1); /* one summary line per packet */
 	g_assert_cmpuint(g_strv_length(lines), ==, G_N_ELEMENTS(mixed_rows));
@@ -910,7 +899,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/pcapng/writer/libpcap/reads-back-bytes-lengths-and-ns-times",
 	                test_libpcap_reads_back);
 	g_test_add_func("/pcapng/writer/tshark/shows-names-comments-times-directions-lengths",
-	                test_tshark_fields);
+	                test_tshark_reads_names_comments_times);
 	g_test_add_func("/pcapng/writer/tshark/reads-without-warning", test_tshark_no_warning);
 	g_test_add_func("/pcapng/writer/capinfos/shows-section-comment-and-application",
 	                test_capinfos_section_header);

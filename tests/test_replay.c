@@ -6,17 +6,6 @@
 
 #define LESSON_SCENARIO "scenarios/static-nat.ini"
 
-/* tshark prints this on stderr whenever it runs as root; it is not about our file. */
-static char *tshark_stderr_without_root_notice(const char *err)
-{
-	GString *out = g_string_new(NULL);
-	char **lines = g_strsplit(err ? err : "", "\n", -1);
-	for (char **l = lines; *l; l++)
-		if (**l && !g_str_has_prefix(*l, "Running as user \"root\""))
-			g_string_append_printf(out, "%s\n", *l);
-	g_strfreev(lines);
-	return g_string_free(out, FALSE);
-}
 
 static void gen_lesson(const char *dir, const char *lesson, char **path)
 {
@@ -49,32 +38,7 @@ static int replay(const char *const *extra, const char *input, const char *outpu
 
 static char *tshark_fields(const char *file, const char *const *fields, const char *const *prefs)
 {
-	GPtrArray *argv = g_ptr_array_new();
-	g_ptr_array_add(argv, "tshark");
-	g_ptr_array_add(argv, "-r");
-	g_ptr_array_add(argv, (char *)file);
-	for (const char *const *p = prefs; p && *p; p++) {
-		g_ptr_array_add(argv, "-o");
-		g_ptr_array_add(argv, (char *)*p);
-	}
-	g_ptr_array_add(argv, "-T");
-	g_ptr_array_add(argv, "fields");
-	g_ptr_array_add(argv, "-E");
-	g_ptr_array_add(argv, "separator=|");
-	for (const char *const *f = fields; *f; f++) {
-		g_ptr_array_add(argv, "-e");
-		g_ptr_array_add(argv, (char *)*f);
-	}
-	g_ptr_array_add(argv, NULL);
-	char *out = NULL, *err = NULL;
-	int rc = test_run((const char *const *)argv->pdata, &out, &err);
-	char *warn = tshark_stderr_without_root_notice(err);
-	g_assert_cmpstr(warn, ==, "");
-	g_assert_cmpint(rc, ==, 0);
-	g_free(warn);
-	g_free(err);
-	g_ptr_array_free(argv, TRUE);
-	return out;
+	return test_tshark_fields(file, prefs, NULL, fields);
 }
 
 struct fixture {

@@ -519,46 +519,11 @@ static void test_describe_round_trip(void)
 #define LESSON_SCENARIO "scenarios/natgw-vs-s3-endpoint.ini"
 #define LESSON_GOLDEN "tests/golden/natgw-vs-s3-endpoint.fields"
 
-/* tshark prints this on stderr whenever it runs as root; it is not about our file. */
-static bool only_root_notice(const char *err)
-{
-	char **lines = g_strsplit(err ? err : "", "\n", -1);
-	bool only = true;
-	for (char **l = lines; *l; l++)
-		only = only && (!**l || g_str_has_prefix(*l, "Running as user \"root\""));
-	g_strfreev(lines);
-	return only;
-}
 
 static char *tshark_fields(const char *file, const char *const *fields, bool check_sums)
 {
-	GPtrArray *argv = g_ptr_array_new();
-	static const char *const prefs[] = { "ip.check_checksum:TRUE", "tcp.check_checksum:TRUE",
-	                                     "udp.check_checksum:TRUE", NULL };
-	g_ptr_array_add(argv, "tshark");
-	g_ptr_array_add(argv, "-r");
-	g_ptr_array_add(argv, (char *)file);
-	for (const char *const *p = prefs; check_sums && *p; p++) {
-		g_ptr_array_add(argv, "-o");
-		g_ptr_array_add(argv, (char *)*p);
-	}
-	g_ptr_array_add(argv, "-T");
-	g_ptr_array_add(argv, "fields");
-	g_ptr_array_add(argv, "-E");
-	g_ptr_array_add(argv, "separator=|");
-	for (const char *const *f = fields; *f; f++) {
-		g_ptr_array_add(argv, "-e");
-		g_ptr_array_add(argv, (char *)*f);
-	}
-	g_ptr_array_add(argv, NULL);
-	char *out = NULL, *err = NULL;
-	g_assert_cmpint(test_run((const char *const *)argv->pdata, &out, &err), ==, 0);
-	if (!only_root_notice(err))
-		g_test_message("tshark: %s", err);
-	g_assert_true(only_root_notice(err));
-	g_free(err);
-	g_ptr_array_free(argv, TRUE);
-	return out;
+	static const char *const prefs[] = { TEST_TSHARK_CHECKSUMS, NULL };
+	return test_tshark_fields(file, check_sums ? prefs : NULL, NULL, fields);
 }
 
 struct lesson {

@@ -62,11 +62,10 @@ static void test_one(gconstpointer data)
 			const char *tshark[] = { "tshark", "-r", out, NULL };
 			char *terr = NULL;
 			g_assert_cmpint(test_run(tshark, NULL, &terr), ==, 0);
-			char **lines = g_strsplit(terr, "\n", -1);
-			for (char **l = lines; *l; l++)
-				if (**l && !g_str_has_prefix(*l, "Running as user \"root\""))
-					g_error("tshark warns about our output of %s: %s", name, *l);
-			g_strfreev(lines);
+			char *warn = test_tshark_warnings(terr);
+			if (*warn)
+				g_error("tshark warns about our output of %s: %s", name, warn);
+			g_free(warn);
 			g_free(terr);
 		}
 	} else {

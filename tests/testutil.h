@@ -69,4 +69,53 @@ static inline gboolean test_have_tshark(void)
 	return have;
 }
 
+/* tshark's stderr less the one line it prints whenever it runs as root (not about our file). */
+static inline char *test_tshark_warnings(const char *err)
+{
+	GString *out = g_string_new(NULL);
+	char **lines = g_strsplit(err ? err : "", "\n", -1);
+	for (char **l = lines; *l; l++)
+		if (**l && !g_str_has_prefix(*l, "Running as user \"root\""))
+			g_string_append_printf(out, "%s\n", *l);
+	g_strfreev(lines);
+	return g_string_free(out, FALSE);
+}
+
+/* The checksum validations a test turns on to see that ours verify. */
+#define TEST_TSHARK_CHECKSUMS "ip.check_checksum:TRUE", "tcp.check_checksum:TRUE", "udp.check_checksum:TRUE"
+
+/* tshark -r FILE [-o PREF]... [-Y FILTER] -T fields -E separator=| -e FIELD...: its stdout.
+ * Asserts that tshark succeeded and warned about nothing.  prefs may be NULL; both lists end
+ * with NULL. */
+static inline char *test_tshark_fields(const char *file, const char *const *prefs, const char *filter,
+                                       const char *const *fields)
+{
+	GPtrArray *argv = g_ptr_array_new();
+	const char *head[] = { "tshark", "-r", file, "-T", "fields", "-E", "separator=|" };
+	for (unsigned i = 0; i < G_N_ELEMENTS(head); i++)
+		g_ptr_array_add(argv, (char *)head[i]);
+	for (const char *const *p = prefs; p && *p; p++) {
+		g_ptr_array_add(argv, "-o");
+		g_ptr_array_add(argv, (char *)*p);
+	}
+	if (filter) {
+		g_ptr_array_add(argv, "-Y");
+		g_ptr_array_add(argv, (char *)filter);
+	}
+	for (const char *const *f = fields; *f; f++) {
+		g_ptr_array_add(argv, "-e");
+		g_ptr_array_add(argv, (char *)*f);
+	}
+	g_ptr_array_add(argv, NULL);
+	char *out = NULL, *err = NULL;
+	int rc = test_run((const char *const *)argv->pdata, &out, &err);
+	char *warn = test_tshark_warnings(err);
+	g_assert_cmpstr(warn, ==, "");
+	g_assert_cmpint(rc, ==, 0);
+	g_free(warn);
+	g_free(err);
+	g_ptr_array_free(argv, TRUE);
+	return out;
+}
+
 #endif
