@@ -65,7 +65,7 @@ $(NATLB): $(TOOL_OBJS) $(BUILD)/gen/scenarios_embedded.o $(LIBNATLB)
 
 # Each test links the library and the tool objects but main(), so verbs can be tested too.
 TOOL_LIB_OBJS = $(filter-out $(BUILD)/tools/natlb.o,$(TOOL_OBJS)) $(BUILD)/gen/scenarios_embedded.o
-$(BUILD)/tests/%: tests/%.c tests/testutil.h $(TOOL_LIB_OBJS) $(LIBNATLB)
+$(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(TOOL_LIB_OBJS) $(LIBNATLB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TOOL_LIB_OBJS) $(LIBNATLB) $(LDLIBS)
 

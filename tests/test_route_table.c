@@ -18,6 +18,7 @@
 #include "common/scenario.h"
 #include "common/stage.h"
 #include "common/tables_file.h"
+#include "tests/testpkt.h"
 #include "tests/testutil.h"
 
 #define T0 G_GINT64_CONSTANT(1767225600000000000)
@@ -40,34 +41,6 @@
 
 #define LESSON_ROUTES "10.0.0.0/16 local; pl-s3 endpoint vpce-s3; 0.0.0.0/0 natgw; 192.0.2.0/24 blackhole"
 
-/* Ethernet + IPv4 + UDP src:sport -> dst:dport, 4 data bytes, checksums right. */
-static void build_udp(uint8_t frame[46], uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport)
-{
-	static const uint8_t head[] = {
-		0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 5, 0x08, 0x00,
-		0x45, 0, 0, 32, 0x12, 0x34, 0, 0, 64, 17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 12, 0, 0, 't', 'e', 's', 't',
-	};
-	memcpy(frame, head, sizeof head);
-	for (int i = 0; i < 4; i++) {
-		frame[26 + i] = (uint8_t)(src >> (24 - 8 * i));
-		frame[30 + i] = (uint8_t)(dst >> (24 - 8 * i));
-	}
-	frame[34] = (uint8_t)(sport >> 8);
-	frame[35] = (uint8_t)sport;
-	frame[36] = (uint8_t)(dport >> 8);
-	frame[37] = (uint8_t)dport;
-	uint16_t c = csum_fold(csum_partial(frame + 14, 20, 0));
-	frame[24] = (uint8_t)(c >> 8);
-	frame[25] = (uint8_t)c;
-	uint8_t pseudo[12] = { 0 };
-	memcpy(pseudo, frame + 26, 8);
-	pseudo[9] = 17;
-	pseudo[11] = 12;
-	c = csum_fold(csum_partial(frame + 34, 12, csum_partial(pseudo, sizeof pseudo, 0)));
-	frame[40] = (uint8_t)(c >> 8);
-	frame[41] = (uint8_t)c;
-}
 
 static struct scenario *load(const char *text)
 {
@@ -127,7 +100,7 @@ static void test_lookup(gconstpointer data)
 	struct stage_ctx ctx = { .now_ns = T0, .note = note, .drop = DROP_N };
 	const char *via = NULL;
 
-	build_udp(frame, APP, c->dst, 41000, 80);
+	test_udp_frame(frame, APP, c->dst, 41000, 80);
 	g_assert_cmpint(decode_packet(&p), ==, DECODE_OK);
 	unsigned bypass = st->ops->bypass(st, &p, DIR_LEFT_TO_RIGHT, &via);
 	g_assert_cmpuint(bypass, ==, c->want_bypass);
@@ -142,7 +115,7 @@ static void test_lookup(gconstpointer data)
 	g_assert_true(g_str_has_prefix(note->str, "route-table vpc-rt: "));
 	/* A route table translates nothing. */
 	uint8_t again[46];
-	build_udp(again, APP, c->dst, 41000, 80);
+	test_udp_frame(again, APP, c->dst, 41000, 80);
 	g_assert_cmpmem(frame, sizeof frame, again, sizeof again);
 	g_string_free(note, TRUE);
 	scenario_free(sc);
@@ -158,11 +131,11 @@ static void test_bypass_reply(void)
 	struct packet p = { .data = frame, .caplen = sizeof frame, .wirelen = sizeof frame, .linktype = DLT_EN10MB };
 	const char *via = NULL;
 
-	build_udp(frame, S3, APP, 80, 41000);
+	test_udp_frame(frame, S3, APP, 80, 41000);
 	decode_packet(&p);
 	g_assert_cmpuint(st->ops->bypass(st, &p, DIR_RIGHT_TO_LEFT, &via), ==, 1);
 	g_assert_cmpstr(via, ==, "gateway endpoint vpce-s3");
-	build_udp(frame, WEB, APP, 80, 41000);
+	test_udp_frame(frame, WEB, APP, 80, 41000);
 	decode_packet(&p);
 	g_assert_cmpuint(st->ops->bypass(st, &p, DIR_RIGHT_TO_LEFT, &via), ==, 0);
 	/* A route table translates nothing: reverse() accepts everything and changes nothing. */
@@ -196,7 +169,7 @@ static void replay(struct scenario *sc, const uint32_t (*pkts)[2], unsigned n, s
 		/* From the subnet's side (its private or translated address) to port 80, or back. */
 		uint32_t dst = pkts[i][1];
 		bool out_bound = !((dst >> 24) == 10 || (dst & 0xffffff00u) == 0xcb007100u);
-		build_udp(frame, pkts[i][0], pkts[i][1], out_bound ? 41000 : 80, out_bound ? 80 : 41000);
+		test_udp_frame(frame, pkts[i][0], pkts[i][1], out_bound ? 41000 : 80, out_bound ? 80 : 41000);
 		struct input_record rec = { .data = frame, .caplen = sizeof frame, .wirelen = sizeof frame,
 		                            .ts_ns = T0 + i * 1000000, .linktype = DLT_EN10MB };
 		g_assert_true(pipeline_replay(pl, &rec, &err));

@@ -17,6 +17,7 @@
 #include "common/stage.h"
 #include "common/tables.h"
 #include "common/tables_file.h"
+#include "tests/testpkt.h"
 #include "tests/testutil.h"
 
 #define T0 G_GINT64_CONSTANT(1767225600000000000) /* 2026-01-01T00:00:00Z */
@@ -115,35 +116,6 @@ static struct scenario *toy_load(void)
 	return sc;
 }
 
-/* Ethernet + IPv4 + UDP src:sport -> dst:dport, 4 data bytes, checksums right. */
-static void build_udp(uint8_t frame[46], uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport)
-{
-	static const uint8_t head[] = {
-		0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 5, 0x08, 0x00,                      /* Ethernet */
-		0x45, 0, 0, 32, 0x12, 0x34, 0, 0, 64, 17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* IPv4 */
-		0, 0, 0, 0, 0, 12, 0, 0, 't', 'e', 's', 't',                               /* UDP */
-	};
-	memcpy(frame, head, sizeof head);
-	for (int i = 0; i < 4; i++) {
-		frame[26 + i] = (uint8_t)(src >> (24 - 8 * i));
-		frame[30 + i] = (uint8_t)(dst >> (24 - 8 * i));
-	}
-	frame[34] = (uint8_t)(sport >> 8);
-	frame[35] = (uint8_t)sport;
-	frame[36] = (uint8_t)(dport >> 8);
-	frame[37] = (uint8_t)dport;
-	uint16_t c = csum_fold(csum_partial(frame + 14, 20, 0));
-	frame[24] = (uint8_t)(c >> 8);
-	frame[25] = (uint8_t)c;
-	/* Pseudo-header: addresses, protocol, UDP length; then the header and data. */
-	uint8_t pseudo[12] = { 0 };
-	memcpy(pseudo, frame + 26, 8);
-	pseudo[9] = 17;
-	pseudo[11] = 12;
-	c = csum_fold(csum_partial(frame + 34, 12, csum_partial(pseudo, sizeof pseudo, 0)));
-	frame[40] = (uint8_t)(c >> 8);
-	frame[41] = (uint8_t)c;
-}
 
 /* Replay UDP packets from 10.0.0.5 at the given capture times (ns after T0) to the given ports. */
 static void replay_toy(struct scenario *sc, struct table_recorder *rec, const int64_t *at, const uint16_t *dport,
@@ -159,7 +131,7 @@ static void replay_toy(struct scenario *sc, struct table_recorder *rec, const in
 	g_assert_no_error(err);
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t frame[46];
-		build_udp(frame, 0x0a000005, 0xc6336401, 40000, dport[i]);
+		test_udp_frame(frame, 0x0a000005, 0xc6336401, 40000, dport[i]);
 		struct input_record r = { .data = frame, .caplen = sizeof frame, .wirelen = sizeof frame,
 		                          .ts_ns = T0 + at[i], .linktype = DLT_EN10MB };
 		g_assert_true(pipeline_replay(pl, &r, &err));
