@@ -260,6 +260,13 @@ static enum pcapng_direction epb_dir(enum hop_dir dir)
 	return dir == DIR_LEFT_TO_RIGHT ? PCAPNG_DIR_OUTBOUND : PCAPNG_DIR_INBOUND;
 }
 
+/* Every captured packet's first comment: plain appends, no printf, on the hot path. */
+static void note_captured_on(GString *note, const char *link)
+{
+	g_string_assign(note, "captured on ");
+	g_string_append(note, link);
+}
+
 /* The comments of one view: how it got here, then up to two more sentences (whether it is the
  * captured packet; what the next stage did to it if it stopped here), then what is wrong with it. */
 static unsigned view_notes(struct pipeline *pl, const char *extra, const char *verdict, const char *notes[4])
@@ -283,7 +290,7 @@ static gboolean stay_on_link(struct pipeline *pl, struct packet *p, unsigned k, 
 	const char *notes[4];
 
 	if (pl->arrive_note->len == 0)
-		note_printf(pl->arrive_note, "captured on %s", name);
+		note_captured_on(pl->arrive_note, name);
 	switch (p->l3) {
 	case L3_IPV6:
 		note_printf(pl->stage_note, "IPv6: passed through untranslated (NAT64 is out of scope); shown on %s only", name);
@@ -371,7 +378,7 @@ static gboolean travel(struct pipeline *pl, int cur, unsigned k, int64_t ts, con
 		ctx.now_ns = ts; /* reverse() may read the clock (a flow's idle timeout); it never advances it */
 		unsigned origin = walk_back(pl, p, k, translatable, &capture_hops, &ctx);
 		if (capture_hops == 0)
-			note_printf(pl->arrive_note, "captured on %s", sc->links[k].name);
+			note_captured_on(pl->arrive_note, sc->links[k].name);
 		else
 			note_printf(pl->arrive_note, "sent on %s (derived: the capture on %s shows it after %u stage%s)",
 			                sc->links[origin].name, sc->links[k].name, capture_hops, capture_hops == 1 ? "" : "s");

@@ -6,9 +6,10 @@
  * spreading of Maglev (NSDI 2016) and Katran: a hash of the flow picks a target, and a flow table
  * keeps every later packet of the flow on it.
  *
- * Invariants: each flow in the table is in both indexes (by the client's 5-tuple, and by the
- * 5-tuple the target answers with) and in the idle list of its protocol, in the order it was queued
- * there; no two flows share either key.  A flow idle for its timeout is dead even before the sweep
+ * Invariants: each flow in the table is on its probe run by the client's 5-tuple (the flow array
+ * is that index), in the reverse index by the 5-tuple the target answers with, and in the idle list
+ * of its protocol, in the order it was queued there; no two flows share either key; an entry with
+ * id 0 is empty.  A flow idle for its timeout is dead even before the sweep
  * removes it: every lookup checks.  Everything is allocated at configure time: the data path
  * allocates nothing.
  */
@@ -25,11 +26,13 @@
 #define L4LB_MAX_LISTENERS      256
 #define L4LB_MAX_TARGETS        4096
 #define L4LB_MAX_EVENTS         256
+#define L4LB_VIP_BITS           9   /* the VIP hash set: twice L4LB_MAX_LISTENERS slots */
 #define L4LB_DEFAULT_MAX_FLOWS  262144
 #define L4LB_TCP_IDLE_DEFAULT_S 350 /* AWS NLB, TCP */
 #define L4LB_UDP_IDLE_DEFAULT_S 120 /* AWS NLB, UDP */
 #define L4LB_DEREG_DEFAULT_S    300 /* AWS target group deregistration_delay.timeout_seconds */
 #define L4LB_TARGET_NAME_MAX    32  /* "255.255.255.255:65535 weight" fits */
+#define L4LB_IP_TEXT_MAX        16  /* "255.255.255.255" and its NUL */
 
 /* The proxy protocol v2 header for TCP over IPv4 (haproxy's proxy-protocol.txt, section 2.2):
  * 12-byte signature, version/command, family/transport, length 12, two addresses, two ports. */
@@ -57,6 +60,8 @@ struct l4lb_target {
 	uint16_t port;       /* 0: the listener's port */
 	uint32_t weight;
 	char name[L4LB_TARGET_NAME_MAX]; /* "10.0.1.12:8080" or "10.0.1.12" as the scenario names it */
+	char ip_text[L4LB_IP_TEXT_MAX];  /* "10.0.1.12", as note_append_ip4 writes it, for the notes */
+	uint8_t ip_text_len;
 	enum l4lb_target_state state;
 	int64_t drain_until_ns;         /* DRAINING: when the deregistration completes */
 	uint64_t flows;                 /* flows assigned over the replay */
@@ -88,8 +93,14 @@ enum l4lb_ppv2_state { L4LB_PPV2_OFF, L4LB_PPV2_PENDING, L4LB_PPV2_SENT };
 #define L4LB_MARK_FIN_CLIENT 0x02
 #define L4LB_MARK_FIN_TARGET 0x04
 
-/* One flow: the client's connection to a listener and the connection the target sees.  The first
- * 64 bytes hold what every packet reads (keys, target, time); counters and bookkeeping follow. */
+/* One flow: the client's connection to a listener and the connection the target sees.  128 bytes,
+ * 128-byte aligned in the table (two cache lines the hardware fetches as a pair): the first 64
+ * bytes hold what every packet from the client reads or writes (keys, target, time, id, its
+ * counters), so that a forward packet touches one line of the flow; the rest follow. */
+struct l4lb_flow_count {
+	uint64_t packets, bytes;
+};
+
 struct l4lb_flow {
 	uint32_t client, vip;        /* as the client sends: client:cport > vip:vport */
 	uint16_t cport, vport;
@@ -100,22 +111,24 @@ struct l4lb_flow {
 	uint8_t marks;               /* L4LB_MARK_* */
 	uint8_t unused;
 	int64_t last_ns;             /* the last packet, either way: idle time counts from it */
-	uint64_t generation;         /* the selection build it was assigned under */
-	uint32_t ppv2_seq;           /* client sequence number of the first data byte */
-	uint32_t hash;               /* what chose the target ... */
-	uint32_t fwd_home, rev_home; /* the two index keys' hashes */
 	uint64_t id;                 /* "flow #3", stable for its life */
+	struct l4lb_flow_count count[2]; /* per enum hop_dir: left to right in the first line */
+	uint64_t generation;         /* the selection build it was assigned under */
 	int64_t created_ns;
 	int64_t queue_ns;            /* when it was put at the young end of its idle list */
-	uint64_t packets[2], bytes[2];
+	uint32_t ppv2_seq;           /* client sequence number of the first data byte */
+	uint32_t hash;               /* what chose the target ... */
 	uint32_t slot;               /* ... and where the selection put it */
 	uint32_t idle_prev, idle_next; /* idle list, as index + 1 (0: none) */
 };
+#define L4LB_FLOW_ALIGN 128
 
-/* An open-addressing index over the flow array (linear probing, backward-shift deletion):
- * slots hold a flow's index + 1, 0 is empty. */
+/* An open-addressing index over the flow array (linear probing, backward-shift deletion): a slot
+ * holds the key's hash in its high 32 bits and the flow's index + 1 in its low 32; 0 is empty.
+ * The hash in the slot lets a probe pass other keys, and a deletion shift them, without reading
+ * their flows. */
 struct l4lb_index {
-	uint32_t *slot;
+	uint64_t *slot;
 	uint32_t mask;
 };
 
@@ -128,8 +141,9 @@ struct l4lb {
 	/* settings */
 	struct l4lb_listener listeners[L4LB_MAX_LISTENERS];
 	unsigned n_listeners;
-	uint32_t vips[L4LB_MAX_LISTENERS]; /* distinct, sorted, for claims() */
+	uint32_t vips[L4LB_MAX_LISTENERS]; /* distinct, sorted */
 	unsigned n_vips;
+	uint64_t vip_set[1u << L4LB_VIP_BITS]; /* the same, for claims(): 1 << 32 | vip, 0 empty (linear probing) */
 	struct l4lb_target *targets;
 	unsigned n_targets;
 	enum lb_hash_fields fields;
@@ -147,6 +161,8 @@ struct l4lb {
 	void *sel, *sel_spare;
 	uint32_t *weights;     /* scratch for builds, one per target */
 	uint64_t generation;   /* bumped at each rebuild */
+	uint64_t first_flow_generation; /* the build the first flow was assigned under: while it is
+	                                 * still in use, every flow has it */
 	unsigned serving;      /* targets new flows can go to */
 	bool fail_open;
 
@@ -156,17 +172,20 @@ struct l4lb {
 	unsigned next_event;
 
 	/* flow table */
-	struct l4lb_flow *flows; /* max_flows entries */
-	uint32_t hwm;            /* entries ever used */
-	uint32_t free_head;      /* index + 1 of a freed entry (chained through idle_next) */
+	/* The flows themselves form the index by the client's 5-tuple (open addressing, linear
+	 * probing, backward-shift deletion, id 0: empty), so that a client's packet finds its flow
+	 * with one cache miss; flows_mask + 1 entries, at least twice max_flows. */
+	struct l4lb_flow *flows;
+	uint32_t flows_mask;
 	uint32_t live;
-	struct l4lb_index fwd, rev;
+	struct l4lb_index rev;   /* by the 5-tuple the target answers with */
 	uint32_t idle_head[2], idle_tail[2]; /* per class: 0 TCP, 1 UDP; index + 1 */
 	uint64_t next_id;
 
 	struct l4lb_totals totals;
 	GString *pending;        /* what the last events did, told with the next packet */
 	GString *flags;          /* scratch for table rows */
+	GString *note_prefix;    /* "l4-lb nlb: ", which begins every annotation */
 	struct libnet_context *lnet; /* builds the RSTs (libnet_t) */
 };
 

@@ -33,18 +33,13 @@
 #define TCP_RST 0x04
 #define TCP_ACK 0x10
 
+/* Asked by the routing of every packet: one probe of a hash set at most half full. */
 static bool is_vip(const struct l4lb *lb, uint32_t addr)
 {
-	unsigned lo = 0, hi = lb->n_vips;
-	while (lo < hi) {
-		unsigned mid = (lo + hi) / 2;
-		if (lb->vips[mid] == addr)
+	uint64_t want = (uint64_t)1 << 32 | addr;
+	for (uint32_t h = l4lb_vip_home(addr); lb->vip_set[h]; h = (h + 1) & ((1u << L4LB_VIP_BITS) - 1))
+		if (lb->vip_set[h] == want)
 			return true;
-		if (lb->vips[mid] < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return false;
 }
 
@@ -143,27 +138,46 @@ static bool l4lb_claims(const struct stage *st, uint32_t addr, enum side side)
 	return lb->have_address && addr == lb->address;
 }
 
-/* "flow #12" without printf: this is on every packet's path. */
-static void note_flow_id(GString *note, uint64_t id)
+/* Digits of v, most significant first, at text + len; the new length. */
+static size_t put_uint(char *text, size_t len, uint64_t v)
 {
 	char digits[20];
 	int n = 0;
-	g_string_append(note, "flow #");
 	do {
-		digits[n++] = (char)('0' + id % 10);
-		id /= 10;
-	} while (id);
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
 	while (n)
-		g_string_append_c(note, digits[--n]);
+		text[len++] = digits[--n];
+	return len;
+}
+
+/* "flow #12" without printf: this is on every packet's path. */
+static void note_flow_id(GString *note, uint64_t id)
+{
+	char text[32] = "flow #";
+	g_string_append_len(note, text, (gssize)put_uint(text, 6, id));
+}
+
+/* "flow #12 -> 10.0.1.11:8080", the note of most packets, in one append: the same text as
+ * note_flow_id, " -> " and note_append_endpoint, with the target's address written at configure
+ * time. */
+static void note_flow_to_target(GString *note, uint64_t id, const struct l4lb_target *t, uint16_t port)
+{
+	char text[32 + 4 + L4LB_IP_TEXT_MAX + 6] = "flow #";
+	size_t len = put_uint(text, 6, id);
+	memcpy(text + len, " -> ", 4);
+	len += 4;
+	memcpy(text + len, t->ip_text, t->ip_text_len);
+	len += t->ip_text_len;
+	text[len++] = ':';
+	g_string_append_len(note, text, (gssize)put_uint(text, len, port));
 }
 
 static void note_start(struct stage *st, struct stage_ctx *ctx)
 {
 	struct l4lb *lb = st->priv;
-	g_string_append(ctx->note, st->ops->type);
-	g_string_append_c(ctx->note, ' ');
-	g_string_append(ctx->note, st->name);
-	g_string_append(ctx->note, ": ");
+	g_string_append_len(ctx->note, lb->note_prefix->str, (gssize)lb->note_prefix->len); /* "l4-lb nlb: " */
 	if (lb->pending->len) {
 		note_appendf(ctx->note, "[%s] ", lb->pending->str);
 		g_string_truncate(lb->pending, 0);
@@ -196,8 +210,8 @@ static uint16_t source_port(struct stage *st, struct stage_ctx *ctx, uint32_t ti
 static void count(struct l4lb *lb, struct l4lb_flow *f, const struct packet *p, enum hop_dir dir, int64_t now_ns)
 {
 	uint32_t len = p->ip.total_len;
-	f->packets[dir]++;
-	f->bytes[dir] += len;
+	f->count[dir].packets++;
+	f->count[dir].bytes += len;
 	lb->targets[f->target].packets[dir]++;
 	lb->targets[f->target].bytes[dir] += len;
 	l4lb_flow_touch(lb, f, now_ns);
@@ -335,7 +349,7 @@ static enum verdict new_flow(struct stage *st, struct packet *p, struct stage_ct
 		             "the same connection to it");
 		return drop(ctx, DROP_L4LB_TUPLE_IN_USE);
 	}
-	struct l4lb_flow *f = l4lb_flow_alloc(lb);
+	struct l4lb_flow *f = l4lb_flow_alloc(lb, ip->src, ip->sport, ip->dst, ip->dport, ip->proto);
 	if (!f) {
 		note_appendf(ctx->note, "DROP: the flow table is full (max-flows %u)", lb->max_flows);
 		return drop(ctx, DROP_L4LB_FLOW_TABLE_FULL);
@@ -403,10 +417,10 @@ static enum verdict left_to_right(struct stage *st, struct packet *p, struct sta
 		if (v != VERDICT_FORWARD)
 			return v;
 	} else {
-		note_flow_id(ctx->note, f->id);
-		g_string_append(ctx->note, " -> ");
-		note_append_endpoint(ctx->note, f->target_ip, f->tport);
-		if (f->generation != lb->generation) {
+		note_flow_to_target(ctx->note, f->id, &lb->targets[f->target], f->tport);
+		/* first_flow_generation first: while no rebuild came after the first flow, every flow
+		 * has the build in use, and generation is in the flow's second cache line */
+		if (lb->generation != lb->first_flow_generation && f->generation != lb->generation) {
 			int now_pick = lb->select->pick(lb->sel, f->hash, NULL);
 			if (now_pick >= 0 && now_pick != f->target)
 				note_appendf(ctx->note, " (the flow table keeps it there; the hash alone would now pick %s)",
@@ -424,7 +438,7 @@ static enum verdict left_to_right(struct stage *st, struct packet *p, struct sta
 		note_append_endpoint(ctx->note, client, cport);
 		g_string_append(ctx->note, " -> ");
 		note_append_endpoint(ctx->note, f->source, f->sport);
-		if (f->sport != cport && f->created_ns == ctx->now_ns && f->packets[0] == 0)
+		if (f->sport != cport && f->created_ns == ctx->now_ns && f->count[DIR_LEFT_TO_RIGHT].packets == 0)
 			note_appendf(ctx->note, " (client IP not preserved; port %u toward that target is in use by another "
 			             "flow)", cport);
 		else

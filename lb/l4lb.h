@@ -36,12 +36,25 @@ void l4lb_destroy(struct stage *st);
 extern const char *const l4lb_keys[];
 
 /* l4lb_flow.c: the flow table */
+/* Where a VIP's probe in lb->vip_set starts (Fibonacci hashing: neighbouring addresses spread). */
+static inline uint32_t l4lb_vip_home(uint32_t addr)
+{
+	return (addr * 0x9e3779b1u) >> (32 - L4LB_VIP_BITS);
+}
+
 struct l4lb_flow *l4lb_flow_find_fwd(const struct l4lb *lb, uint32_t client, uint16_t cport, uint32_t vip,
                                      uint16_t vport, uint8_t proto);
 struct l4lb_flow *l4lb_flow_find_rev(const struct l4lb *lb, uint32_t target, uint16_t tport, uint32_t source,
                                      uint16_t sport, uint8_t proto);
 /* A free entry with its keys filled in by the caller afterwards through l4lb_flow_insert(). */
-struct l4lb_flow *l4lb_flow_alloc(struct l4lb *lb);
+/* The flow array and its two indexes, for max_flows flows; false when out of memory. */
+bool l4lb_flow_table_init(struct l4lb *lb, uint32_t max_flows);
+void l4lb_flow_table_free(struct l4lb *lb);
+/* An empty entry for the flow client:cport > vip:vport (its key filled in, the rest zero), or NULL
+ * when the table is full; l4lb_flow_insert() makes it live.  Removing a flow may move others: no
+ * flow pointer outlives l4lb_flow_remove(). */
+struct l4lb_flow *l4lb_flow_alloc(struct l4lb *lb, uint32_t client, uint16_t cport, uint32_t vip, uint16_t vport,
+                                  uint8_t proto);
 void l4lb_flow_insert(struct l4lb *lb, struct l4lb_flow *f);
 void l4lb_flow_remove(struct l4lb *lb, struct l4lb_flow *f);
 void l4lb_flow_touch(struct l4lb *lb, struct l4lb_flow *f, int64_t now_ns);

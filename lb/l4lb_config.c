@@ -11,6 +11,7 @@
 #include <libnet.h>
 #include <string.h>
 
+#include "common/note.h"
 #include "common/packet.h"
 #include "common/scenario.h"
 #include "lb/hash.h"
@@ -269,6 +270,10 @@ static gboolean configure_listeners(struct l4lb *lb, const struct stage_config *
 			memmove(&lb->vips[pos + 1], &lb->vips[pos], (lb->n_vips - pos) * sizeof lb->vips[0]);
 			lb->vips[pos] = l.vip;
 			lb->n_vips++;
+			uint32_t h = l4lb_vip_home(l.vip);
+			while (lb->vip_set[h])
+				h = (h + 1) & ((1u << L4LB_VIP_BITS) - 1);
+			lb->vip_set[h] = (uint64_t)1 << 32 | l.vip;
 		}
 	}
 	ok = TRUE;
@@ -310,6 +315,12 @@ static gboolean configure_targets(struct l4lb *lb, const struct stage_config *cf
 				stage_config_error(cfg, "targets", err, "'%s' is one of the stage's own listener addresses", *it);
 				goto out;
 			}
+		GString *text = g_string_new(NULL);
+		note_append_ip4(text, t->ip);
+		g_assert(text->len < sizeof t->ip_text);
+		memcpy(t->ip_text, text->str, text->len + 1);
+		t->ip_text_len = (uint8_t)text->len;
+		g_string_free(text, TRUE);
 		lb->n_targets++;
 	}
 	ok = TRUE;
@@ -447,15 +458,10 @@ static gboolean configure_flow_table(struct l4lb *lb, const struct stage_config 
 		return FALSE;
 	}
 	g_free(v);
-	lb->max_flows = (uint32_t)n;
-	/* calloc: pages of entries never used are never touched */
-	lb->flows = g_new0(struct l4lb_flow, lb->max_flows);
-	uint32_t slots = 16;
-	while (slots < 2 * lb->max_flows)
-		slots *= 2;
-	lb->fwd.slot = g_new0(uint32_t, slots);
-	lb->rev.slot = g_new0(uint32_t, slots);
-	lb->fwd.mask = lb->rev.mask = slots - 1;
+	if (!l4lb_flow_table_init(lb, (uint32_t)n)) {
+		stage_config_error(cfg, "max-flows", err, "no memory for a table of %u flows", (unsigned)n);
+		return FALSE;
+	}
 	return TRUE;
 }
 
@@ -468,6 +474,8 @@ gboolean l4lb_configure(struct stage *st, const struct stage_config *cfg, GError
 	st->priv = lb;
 	lb->pending = g_string_sized_new(256);
 	lb->flags = g_string_sized_new(128);
+	lb->note_prefix = g_string_new(NULL);
+	g_string_printf(lb->note_prefix, "%s %s: ", st->ops->type, st->name);
 	if (!configure_listeners(lb, cfg, err) || !configure_targets(lb, cfg, err) || !configure_methods(lb, cfg, err) ||
 	    !configure_events(lb, cfg, err) ||
 	    !configure_duration(cfg, "deregistration-delay", L4LB_DEREG_DEFAULT_S, &lb->dereg_delay_ns, err) ||
@@ -540,11 +548,10 @@ void l4lb_destroy(struct stage *st)
 		libnet_destroy((libnet_t *)lb->lnet);
 	g_free(lb->weights);
 	g_free(lb->targets);
-	g_free(lb->flows);
-	g_free(lb->fwd.slot);
-	g_free(lb->rev.slot);
+	l4lb_flow_table_free(lb);
 	g_string_free(lb->pending, TRUE);
 	g_string_free(lb->flags, TRUE);
+	g_string_free(lb->note_prefix, TRUE);
 	g_free(lb);
 }
 

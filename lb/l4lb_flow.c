@@ -1,7 +1,10 @@
-/* lb/l4lb_flow.c: the L4 balancer's flow table: two open-addressing indexes, idle lists, expiry at the AWS NLB timeouts.
+/* lb/l4lb_flow.c: the L4 balancer's flow table: flows hashed in place, a reverse index, idle lists, expiry at the AWS NLB timeouts.
  *
  * A flow is found by the client's 5-tuple (client:cport > vip:vport) on the way in and by the
- * target's (target:tport > source:sport) on the way back.  Idle timeouts follow AWS NLB: 350 s for
+ * target's (target:tport > source:sport) on the way back.  The flow array is itself the table by
+ * the client's 5-tuple (linear probing), so a client's packet, most of the traffic, costs one
+ * cache miss: the flow's first line, which holds its key and everything that packet needs.  The
+ * reverse index holds (hash, flow index + 1) pairs.  Idle timeouts follow AWS NLB: 350 s for
  * TCP, 120 s for UDP, counted from the flow's last packet in either direction; a flow idle for
  * exactly the timeout has expired (its next packet is a new flow), one idle a nanosecond less has
  * not.
@@ -12,15 +15,24 @@
  * and queues it again at the young end if it was used since, so every flow is moved at most once
  * per timeout instead of at every packet (which would touch three entries, three cache misses).
  *
- * Invariants: see lb/l4lb-t.h.  Entries are handed out from a high-water mark and recycled
- * through a free list, so a table sized for a million flows costs memory only for those used.
+ * Invariants: see lb/l4lb-t.h.  Removing a flow shifts later flows of its probe run back (no
+ * tombstones), and each moved flow's reverse-index slot and idle-list neighbours follow it: a
+ * flow pointer does not survive l4lb_flow_remove().  The table is mmap'd, so its pages cost
+ * memory only once a flow lands on them.
  */
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "common/stage.h"
 #include "lb/l4lb.h"
 
 #define NONE 0u /* as index + 1 */
+#define HUGE_PAGE (2u << 20)
+
+G_STATIC_ASSERT(sizeof(struct l4lb_flow) == L4LB_FLOW_ALIGN);
+G_STATIC_ASSERT(offsetof(struct l4lb_flow, count[1]) == 64); /* a forward packet's fields in one line */
 
 static inline uint32_t mix32(uint32_t h)
 {
@@ -53,12 +65,27 @@ static inline bool rev_match(const struct l4lb_flow *f, uint32_t target, uint16_
 	       f->proto == proto;
 }
 
+static inline uint64_t slot_make(uint32_t home, uint32_t idx1)
+{
+	return (uint64_t)home << 32 | idx1;
+}
+
+static inline uint32_t slot_home(uint64_t s)
+{
+	return (uint32_t)(s >> 32);
+}
+
+static inline uint32_t slot_idx1(uint64_t s)
+{
+	return (uint32_t)s;
+}
+
 struct l4lb_flow *l4lb_flow_find_fwd(const struct l4lb *lb, uint32_t client, uint16_t cport, uint32_t vip,
                                      uint16_t vport, uint8_t proto)
 {
-	uint32_t i = key_hash(client, cport, vip, vport, proto) & lb->fwd.mask;
-	for (uint32_t s; (s = lb->fwd.slot[i]) != NONE; i = (i + 1) & lb->fwd.mask) {
-		struct l4lb_flow *f = &lb->flows[s - 1];
+	uint32_t h = key_hash(client, cport, vip, vport, proto);
+	for (uint32_t i = h & lb->flows_mask; lb->flows[i].id != 0; i = (i + 1) & lb->flows_mask) {
+		struct l4lb_flow *f = &lb->flows[i];
 		if (fwd_match(f, client, cport, vip, vport, proto))
 			return f;
 	}
@@ -68,9 +95,12 @@ struct l4lb_flow *l4lb_flow_find_fwd(const struct l4lb *lb, uint32_t client, uin
 struct l4lb_flow *l4lb_flow_find_rev(const struct l4lb *lb, uint32_t target, uint16_t tport, uint32_t source,
                                      uint16_t sport, uint8_t proto)
 {
-	uint32_t i = key_hash(target, tport, source, sport, proto) & lb->rev.mask;
-	for (uint32_t s; (s = lb->rev.slot[i]) != NONE; i = (i + 1) & lb->rev.mask) {
-		struct l4lb_flow *f = &lb->flows[s - 1];
+	uint32_t h = key_hash(target, tport, source, sport, proto);
+	uint64_t s;
+	for (uint32_t i = h & lb->rev.mask; (s = lb->rev.slot[i]) != 0; i = (i + 1) & lb->rev.mask) {
+		if (slot_home(s) != h)
+			continue;
+		struct l4lb_flow *f = &lb->flows[slot_idx1(s) - 1];
 		if (rev_match(f, target, tport, source, sport, proto))
 			return f;
 	}
@@ -80,25 +110,24 @@ struct l4lb_flow *l4lb_flow_find_rev(const struct l4lb *lb, uint32_t target, uin
 static void index_add(struct l4lb_index *ix, uint32_t home, uint32_t idx1)
 {
 	uint32_t i = home & ix->mask;
-	while (ix->slot[i] != NONE)
+	while (ix->slot[i] != 0)
 		i = (i + 1) & ix->mask;
-	ix->slot[i] = idx1;
+	ix->slot[i] = slot_make(home, idx1);
 }
 
 /* Backward-shift deletion: later entries of the probe run move up, so lookups need no tombstones. */
-static void index_del(struct l4lb_index *ix, const struct l4lb_flow *flows, uint32_t home, uint32_t idx1, bool fwd)
+static void index_del(struct l4lb_index *ix, uint32_t home, uint32_t idx1)
 {
 	uint32_t i = home & ix->mask;
-	while (ix->slot[i] != idx1) {
-		g_assert(ix->slot[i] != NONE);
+	while (ix->slot[i] != slot_make(home, idx1)) {
+		g_assert(ix->slot[i] != 0);
 		i = (i + 1) & ix->mask;
 	}
 	for (uint32_t j = i;;) {
 		j = (j + 1) & ix->mask;
-		if (ix->slot[j] == NONE)
+		if (ix->slot[j] == 0)
 			break;
-		const struct l4lb_flow *g = &flows[ix->slot[j] - 1];
-		uint32_t k = (fwd ? g->fwd_home : g->rev_home) & ix->mask;
+		uint32_t k = slot_home(ix->slot[j]) & ix->mask;
 		/* move slot j to the hole at i unless its home lies cyclically in (i, j] */
 		bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
 		if (!stays) {
@@ -106,7 +135,73 @@ static void index_del(struct l4lb_index *ix, const struct l4lb_flow *flows, uint
 			i = j;
 		}
 	}
-	ix->slot[i] = NONE;
+	ix->slot[i] = 0;
+}
+
+/* The flow at index + 1 from moved to index + 1 to: its slot in ix says so. */
+static void index_repoint(struct l4lb_index *ix, uint32_t home, uint32_t from, uint32_t to)
+{
+	uint32_t i = home & ix->mask;
+	while (ix->slot[i] != slot_make(home, from)) {
+		g_assert(ix->slot[i] != 0);
+		i = (i + 1) & ix->mask;
+	}
+	ix->slot[i] = slot_make(home, to);
+}
+
+static uint32_t fwd_home(const struct l4lb_flow *f)
+{
+	return key_hash(f->client, f->cport, f->vip, f->vport, f->proto);
+}
+
+static uint32_t rev_home(const struct l4lb_flow *f)
+{
+	return key_hash(f->target_ip, f->tport, f->source, f->sport, f->proto);
+}
+
+/* Ask for 2 MB pages over [p, p + bytes): at 100,000 flows spread over tens of megabytes, with
+ * 4 KB pages nearly every lookup would miss the TLB as well as the cache.  Advice only. */
+static void advise_huge(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+	uintptr_t start = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+	uintptr_t end = ((uintptr_t)p + bytes) & ~(uintptr_t)4095;
+	if (end > start)
+		madvise((void *)start, end - start, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)bytes;
+#endif
+}
+
+bool l4lb_flow_table_init(struct l4lb *lb, uint32_t max_flows)
+{
+	uint32_t slots = 16;
+	while (slots < 2 * max_flows)
+		slots *= 2;
+	/* mmap: zeroed (every entry empty), page-aligned (so each flow is two whole cache lines), and
+	 * touched only where flows land */
+	size_t bytes = (size_t)slots * sizeof(struct l4lb_flow);
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return false;
+	advise_huge(p, bytes);
+	lb->flows = p;
+	lb->flows_mask = slots - 1;
+	lb->max_flows = max_flows;
+
+	/* calloc: a big index comes zeroed from the kernel, its pages touched only when used */
+	lb->rev.slot = g_new0(uint64_t, slots);
+	advise_huge(lb->rev.slot, slots * sizeof(uint64_t));
+	lb->rev.mask = slots - 1;
+	return true;
+}
+
+void l4lb_flow_table_free(struct l4lb *lb)
+{
+	if (lb->flows)
+		munmap(lb->flows, ((size_t)lb->flows_mask + 1) * sizeof(struct l4lb_flow));
+	g_free(lb->rev.slot);
 }
 
 static unsigned idle_class(const struct l4lb_flow *f)
@@ -141,19 +236,21 @@ static void idle_append(struct l4lb *lb, struct l4lb_flow *f)
 	lb->idle_tail[c] = idx1;
 }
 
-struct l4lb_flow *l4lb_flow_alloc(struct l4lb *lb)
+struct l4lb_flow *l4lb_flow_alloc(struct l4lb *lb, uint32_t client, uint16_t cport, uint32_t vip, uint16_t vport,
+                                  uint8_t proto)
 {
-	struct l4lb_flow *f;
-
-	if (lb->free_head) {
-		f = &lb->flows[lb->free_head - 1];
-		lb->free_head = f->idle_next;
-	} else if (lb->hwm < lb->max_flows) {
-		f = &lb->flows[lb->hwm++];
-	} else {
+	if (lb->live >= lb->max_flows)
 		return NULL;
-	}
+	uint32_t i = key_hash(client, cport, vip, vport, proto) & lb->flows_mask;
+	while (lb->flows[i].id != 0)
+		i = (i + 1) & lb->flows_mask;
+	struct l4lb_flow *f = &lb->flows[i];
 	memset(f, 0, sizeof *f);
+	f->client = client;
+	f->cport = cport;
+	f->vip = vip;
+	f->vport = vport;
+	f->proto = proto;
 	return f;
 }
 
@@ -162,28 +259,57 @@ void l4lb_flow_insert(struct l4lb *lb, struct l4lb_flow *f)
 	uint32_t idx1 = (uint32_t)(f - lb->flows) + 1;
 
 	f->id = ++lb->next_id;
+	if (f->id == 1)
+		lb->first_flow_generation = lb->generation;
 	f->queue_ns = f->last_ns;
-	f->fwd_home = key_hash(f->client, f->cport, f->vip, f->vport, f->proto);
-	f->rev_home = key_hash(f->target_ip, f->tport, f->source, f->sport, f->proto);
-	index_add(&lb->fwd, f->fwd_home, idx1);
-	index_add(&lb->rev, f->rev_home, idx1);
+	index_add(&lb->rev, rev_home(f), idx1);
 	idle_append(lb, f);
 	lb->live++;
 	lb->targets[f->target].live++;
 }
 
+/* Move the flow at index from to the empty entry to, and tell the reverse index and the idle list. */
+static void flow_move(struct l4lb *lb, uint32_t from, uint32_t to)
+{
+	struct l4lb_flow *g = &lb->flows[to];
+	unsigned c;
+
+	*g = lb->flows[from];
+	index_repoint(&lb->rev, rev_home(g), from + 1, to + 1);
+	c = idle_class(g);
+	if (g->idle_prev)
+		lb->flows[g->idle_prev - 1].idle_next = to + 1;
+	else
+		lb->idle_head[c] = to + 1;
+	if (g->idle_next)
+		lb->flows[g->idle_next - 1].idle_prev = to + 1;
+	else
+		lb->idle_tail[c] = to + 1;
+}
+
 void l4lb_flow_remove(struct l4lb *lb, struct l4lb_flow *f)
 {
-	uint32_t idx1 = (uint32_t)(f - lb->flows) + 1;
+	uint32_t i = (uint32_t)(f - lb->flows);
 
-	index_del(&lb->fwd, lb->flows, f->fwd_home, idx1, true);
-	index_del(&lb->rev, lb->flows, f->rev_home, idx1, false);
+	index_del(&lb->rev, rev_home(f), i + 1);
 	idle_unlink(lb, f);
 	lb->live--;
 	lb->targets[f->target].live--;
-	f->id = 0;
-	f->idle_next = lb->free_head;
-	lb->free_head = idx1;
+	/* backward-shift deletion in the flow array itself: later flows of the probe run move up */
+	for (uint32_t j = i;;) {
+		j = (j + 1) & lb->flows_mask;
+		const struct l4lb_flow *g = &lb->flows[j];
+		if (g->id == 0)
+			break;
+		uint32_t k = fwd_home(g) & lb->flows_mask;
+		/* move entry j to the hole at i unless its home lies cyclically in (i, j] */
+		bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+		if (!stays) {
+			flow_move(lb, j, i);
+			i = j;
+		}
+	}
+	lb->flows[i].id = 0;
 }
 
 void l4lb_flow_touch(struct l4lb *lb, struct l4lb_flow *f, int64_t now_ns)
@@ -263,8 +389,10 @@ void l4lb_flow_row(const struct stage *st, const struct l4lb_flow *f, struct tab
 	if (!lb->preserve_client_ip)
 		g_string_append(lb->flags, " source-replaced");
 	row->flags = lb->flags->str;
-	memcpy(row->packets, f->packets, sizeof row->packets);
-	memcpy(row->bytes, f->bytes, sizeof row->bytes);
+	for (unsigned d = 0; d < 2; d++) {
+		row->packets[d] = f->count[d].packets;
+		row->bytes[d] = f->count[d].bytes;
+	}
 }
 
 void l4lb_flow_event(struct stage_ctx *ctx, const struct stage *st, enum table_event kind, const struct l4lb_flow *f,

@@ -230,6 +230,9 @@ struct libnet_context;
 struct napt {
 	struct napt_config cfg;
 	const char *name;            /* the stage's name, for annotations */
+	size_t name_len;
+	uint32_t ext_min, ext_max;   /* the external addresses' span, and the addresses sorted: */
+	uint32_t ext_sorted[NAPT_MAX_EXTERNAL]; /* napt_is_external() runs for every packet */
 	struct napt_mapping *maps;
 	struct napt_session *sess;
 	struct napt_dest *dests;
@@ -250,6 +253,7 @@ struct napt {
 	int64_t clock_ns;            /* the latest capture time seen: timers never go back */
 	struct napt_frag_entry frags[NAPT_FRAG_DATAGRAMS];
 	struct napt_frag_held *held; /* NAPT_FRAG_HELD of them, allocated at configure time */
+	int64_t frag_check_ns;       /* no remembered or held fragment expires before this (INT64_MAX: none) */
 	struct libnet_context *lnet; /* builds the RSTs and ICMP errors the stage emits */
 	struct napt_stats stats;
 };

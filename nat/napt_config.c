@@ -415,6 +415,12 @@ static bool configure_keys(struct stage *st, const struct stage_config *cfg, str
 	return true;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
 gboolean napt_configure(struct stage *st, const struct stage_config *cfg, GError **err)
 {
 	struct napt *nat = g_new0(struct napt, 1);
@@ -441,6 +447,11 @@ gboolean napt_configure(struct stage *st, const struct stage_config *cfg, GError
 	profile_apply(&nat->cfg, prof);
 	if (!configure_keys(st, cfg, &nat->cfg, prof, err))
 		return FALSE;
+	nat->name_len = strlen(nat->name);
+	memcpy(nat->ext_sorted, nat->cfg.external, sizeof nat->ext_sorted);
+	qsort(nat->ext_sorted, nat->cfg.n_external, sizeof nat->ext_sorted[0], cmp_u32);
+	nat->ext_min = nat->cfg.n_external ? nat->ext_sorted[0] : UINT32_MAX;
+	nat->ext_max = nat->cfg.n_external ? nat->ext_sorted[nat->cfg.n_external - 1] : 0;
 	for (unsigned t = 0; t < NAPT_TO_KEYED; t++)
 		nat->timeout_ns[t] = (int64_t)nat->cfg.timeout_s[t] * 1000000000;
 	/* A connection that idled out is remembered for another idle timeout, to answer it with a RST. */

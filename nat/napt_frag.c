@@ -52,6 +52,37 @@ static void note_follow(GString *note, const struct napt *nat, const struct pack
 	                       ip4_to_str(out ? e->new_src : e->new_dst, b), p->ip.frag_off * 8u, p->ip.id, how, e->mapping_id);
 }
 
+/* Called before every packet: O(1) until the earliest remembered or held fragment may expire. */
+void napt_frag_expire(struct napt *nat, int64_t now_ns)
+{
+	int64_t next = INT64_MAX;
+
+	if (now_ns < nat->frag_check_ns)
+		return;
+	for (unsigned i = 0; i < NAPT_FRAG_DATAGRAMS; i++) {
+		if (nat->frags[i].used && nat->frags[i].expires_ns <= now_ns)
+			nat->frags[i].used = false;
+		else if (nat->frags[i].used && nat->frags[i].expires_ns < next)
+			next = nat->frags[i].expires_ns;
+	}
+	for (unsigned i = 0; i < NAPT_FRAG_HELD; i++) {
+		if (nat->held[i].used && nat->held[i].expires_ns <= now_ns) {
+			nat->held[i].used = false;
+			nat->stats.frags_discarded++;
+		} else if (nat->held[i].used && nat->held[i].expires_ns < next) {
+			next = nat->held[i].expires_ns;
+		}
+	}
+	nat->frag_check_ns = next;
+}
+
+/* A fragment is remembered or held until expires_ns. */
+static void frag_check_before(struct napt *nat, int64_t expires_ns)
+{
+	if (expires_ns < nat->frag_check_ns)
+		nat->frag_check_ns = expires_ns;
+}
+
 void napt_frag_first(struct napt *nat, struct stage *st, struct stage_ctx *ctx, const struct packet *p,
                      enum hop_dir dir, uint32_t src, uint32_t dst, uint32_t mapping_id)
 {
@@ -77,6 +108,7 @@ void napt_frag_first(struct napt *nat, struct stage *st, struct stage_ctx *ctx, 
 		                       .src = src, .dst = dst, .new_src = ip->src, .new_dst = ip->dst,
 		                       .mapping_id = mapping_id,
 		                       .expires_ns = ctx->now_ns + (int64_t)nat->cfg.fragment_timeout_s * 1000000000 };
+	frag_check_before(nat, e->expires_ns);
 
 	/* The later fragments that came first go now, after their first fragment. */
 	for (unsigned i = 0; i < NAPT_FRAG_HELD; i++) {
@@ -133,6 +165,7 @@ enum verdict napt_frag_later(struct napt *nat, struct stage *st, struct packet *
 	*h = (struct napt_frag_held){ .used = true, .proto = ip->proto, .dir = (uint8_t)dir, .ipid = ip->id,
 		                      .src = ip->src, .dst = ip->dst, .linktype = p->linktype, .len = p->caplen,
 		                      .expires_ns = ctx->now_ns + (int64_t)nat->cfg.fragment_timeout_s * 1000000000 };
+	frag_check_before(nat, h->expires_ns);
 	memcpy(h->bytes, p->data, p->caplen);
 	nat->stats.frags_held++;
 	g_string_append_printf(ctx->note, "napt %s: HOLD fragment at offset %u of id 0x%04x %s -> %s: its first fragment, "
@@ -167,14 +200,4 @@ bool napt_frag_reverse(struct napt *nat, struct packet *p, enum hop_dir dir, str
 	return false;
 }
 
-void napt_frag_expire(struct napt *nat, int64_t now_ns)
-{
-	for (unsigned i = 0; i < NAPT_FRAG_DATAGRAMS; i++)
-		if (nat->frags[i].used && nat->frags[i].expires_ns <= now_ns)
-			nat->frags[i].used = false;
-	for (unsigned i = 0; i < NAPT_FRAG_HELD; i++)
-		if (nat->held[i].used && nat->held[i].expires_ns <= now_ns) {
-			nat->held[i].used = false;
-			nat->stats.frags_discarded++;
-		}
-}
+
