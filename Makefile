@@ -39,11 +39,12 @@ NATLB      := $(BUILD)/natlb
 SCENARIOS  := $(sort $(wildcard scenarios/*.ini))
 EMBED_C    := $(BUILD)/gen/scenarios_embedded.c
 
-.PHONY: all demo test check-e2e bench fuzz fuzz-smoke pcaps deps clean
+.PHONY: all natlb demo test bench fuzz pcaps deps clean
 all: natlb $(TEST_BINS)
 
+# ./natlb is the normal build; a SANITIZE=1 build stays in build/san/ (tests find it through NATLB).
 natlb: $(NATLB)
-	@ln -sf $(NATLB) natlb
+	@[ "$(SANITIZE)" = 1 ] || ln -sf $(NATLB) natlb
 
 $(BUILD)/%.o: %.c $(wildcard common/*.h nat/*.h lb/*.h tools/*.h)
 	@mkdir -p $(dir $@)

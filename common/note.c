@@ -42,7 +42,7 @@ void note_printf(GString *s, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void append_uint(GString *s, unsigned v)
+void note_append_uint(GString *s, unsigned v)
 {
 	char digits[10];
 	int n = 0;
@@ -57,7 +57,7 @@ static void append_uint(GString *s, unsigned v)
 void note_append_ip4(GString *s, uint32_t addr)
 {
 	for (int shift = 24; shift >= 0; shift -= 8) {
-		append_uint(s, (addr >> shift) & 0xff);
+		note_append_uint(s, (addr >> shift) & 0xff);
 		if (shift)
 			g_string_append_c(s, '.');
 	}
@@ -67,5 +67,5 @@ void note_append_endpoint(GString *s, uint32_t addr, uint16_t port)
 {
 	note_append_ip4(s, addr);
 	g_string_append_c(s, ':');
-	append_uint(s, port);
+	note_append_uint(s, port);
 }

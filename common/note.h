@@ -14,6 +14,8 @@
 void note_appendf(GString *s, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* Replace s's text. */
 void note_printf(GString *s, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* Append an unsigned number without printf. */
+void note_append_uint(GString *s, unsigned v);
 /* Append a dotted-quad address (host order) without printf. */
 void note_append_ip4(GString *s, uint32_t addr);
 /* Append "address:port". */

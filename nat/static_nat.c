@@ -174,9 +174,17 @@ static enum verdict static_nat_process(struct stage *st, struct packet *p, enum 
 	if (p->has_inner)
 		qr = translate(nat, p, &p->inner, out ? ENDPOINT_DST : ENDPOINT_SRC, !out, &qb, &qa);
 	if (r >= 0) {
+		/* "static-nat office: SNAT 10.0.0.5 -> 203.0.113.5 (rule 1)", on every packet: no printf. */
 		nat->rules[r].hits[dir]++;
-		note_appendf(ctx->note, "static-nat %s: %s %s -> %s (rule %d)", st->name, out ? "SNAT" : "DNAT",
-		             ip4_to_str(before, b1), ip4_to_str(after, b2), r + 1);
+		g_string_append(ctx->note, "static-nat ");
+		g_string_append(ctx->note, st->name);
+		g_string_append(ctx->note, out ? ": SNAT " : ": DNAT ");
+		note_append_ip4(ctx->note, before);
+		g_string_append(ctx->note, " -> ");
+		note_append_ip4(ctx->note, after);
+		g_string_append(ctx->note, " (rule ");
+		note_append_uint(ctx->note, (unsigned)r + 1);
+		g_string_append_c(ctx->note, ')');
 	} else {
 		note_appendf(ctx->note, "static-nat %s: no rule for %s %s, %s", st->name, out ? "source" : "destination",
 		             ip4_to_str(before, b1), qr >= 0 ? "kept" : "crossed untranslated");
