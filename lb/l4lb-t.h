@@ -27,7 +27,9 @@
 #define L4LB_MAX_TARGETS        4096
 #define L4LB_MAX_EVENTS         256
 #define L4LB_VIP_BITS           9   /* the VIP hash set: twice L4LB_MAX_LISTENERS slots */
-#define L4LB_DEFAULT_MAX_FLOWS  262144
+/* 131072 flows: 32 MB of flow table (128-byte flows, half full at most), so a replay stays
+ * under 64 MB of memory; raise max-flows for captures with more concurrent flows. */
+#define L4LB_DEFAULT_MAX_FLOWS  131072
 #define L4LB_TCP_IDLE_DEFAULT_S 350 /* AWS NLB, TCP */
 #define L4LB_UDP_IDLE_DEFAULT_S 120 /* AWS NLB, UDP */
 #define L4LB_DEREG_DEFAULT_S    300 /* AWS target group deregistration_delay.timeout_seconds */
