@@ -310,6 +310,30 @@ void gen_udp(struct gen_ctx *g, const struct gen_end *src, const struct gen_end 
 	gen_ipv4(g, src, dst, IPPROTO_UDP, LIBNET_UDP_H + len, ip_id);
 }
 
+void gen_dns_exchange(struct gen_ctx *g, const struct gen_end *client, const struct gen_end *server, guint16 id,
+                      const guint8 *question, guint32 qlen, const guint8 *rr, guint32 rrlen,
+                      guint16 query_ip_id, guint16 answer_ip_id)
+{
+	guint8 answer[512];
+
+	if (g->error)
+		return;
+	if (qlen + rrlen > sizeof answer) {
+		gen_fail(g, "dns answer longer than %zu bytes", sizeof answer);
+		return;
+	}
+	memcpy(answer, question, qlen);
+	memcpy(answer + qlen, rr, rrlen);
+	gen_check(g, libnet_build_dnsv4(LIBNET_UDP_DNSV4_H, id, 0x0100, 1, 0, 0, 0, question, qlen, g->l, 0),
+	          "dns query");
+	gen_udp(g, client, server, NULL, LIBNET_UDP_DNSV4_H + qlen, query_ip_id);
+	gen_emit(g);
+	gen_check(g, libnet_build_dnsv4(LIBNET_UDP_DNSV4_H, id, 0x8180, 1, 1, 0, 0, answer, qlen + rrlen, g->l, 0),
+	          "dns answer");
+	gen_udp(g, server, client, NULL, LIBNET_UDP_DNSV4_H + qlen + rrlen, answer_ip_id);
+	gen_emit(g);
+}
+
 void gen_icmp_echo(struct gen_ctx *g, const struct gen_end *src, const struct gen_end *dst, guint8 type,
                    guint16 id, guint16 seq, const void *data, guint32 len, guint16 ip_id)
 {

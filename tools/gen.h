@@ -117,6 +117,12 @@ void gen_ethernet(struct gen_ctx *g, const guint8 *src_mac, const guint8 *dst_ma
  * bytes was built before (libnet_build_dnsv4). */
 void gen_udp(struct gen_ctx *g, const struct gen_end *src, const struct gen_end *dst, const void *data,
              guint32 len, guint16 ip_id);
+/* One DNS lookup (RFC 1035 4.1): the query (id, flags RD, one question) from client to server,
+ * emitted, then the answer (flags QR RD RA, the question echoed, one resource record), emitted.
+ * question is the encoded name, type and class; rr the answer's resource record. */
+void gen_dns_exchange(struct gen_ctx *g, const struct gen_end *client, const struct gen_end *server, guint16 id,
+                      const guint8 *question, guint32 qlen, const guint8 *rr, guint32 rrlen,
+                      guint16 query_ip_id, guint16 answer_ip_id);
 /* ICMP echo request (type 8) or reply (type 0). */
 void gen_icmp_echo(struct gen_ctx *g, const struct gen_end *src, const struct gen_end *dst, guint8 type,
                    guint16 id, guint16 seq, const void *data, guint32 len, guint16 ip_id);

@@ -112,23 +112,11 @@ static void lesson_dns(struct gen_ctx *g)
 	static const guint8 answer_rr[] = { 0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x0e, 0x10,
 		                            0x00, 0x04, 198, 51, 100, 80 };
 	struct gen_end client = lan_host("10.0.1.20", 53001), server = remote_host("198.51.100.53", 53);
-	guint8 answer[sizeof question + sizeof answer_rr];
-	struct libnet_context *l = gen_libnet(g);
-
-	memcpy(answer, question, sizeof question);
-	memcpy(answer + sizeof question, answer_rr, sizeof answer_rr);
 
 	conversation(g, 2);
-	/* Query: id 0x7a11, flags RD (0x0100), one question. */
-	gen_check(g, libnet_build_dnsv4(LIBNET_UDP_DNSV4_H, 0x7a11, 0x0100, 1, 0, 0, 0, question, sizeof question, l, 0),
-	          "dns query");
-	gen_udp(g, &client, &server, NULL, LIBNET_UDP_DNSV4_H + sizeof question, 0x3c01);
-	gen_emit(g);
-	/* Answer: same id, flags QR RD RA NOERROR (0x8180), the question echoed and one answer. */
-	gen_check(g, libnet_build_dnsv4(LIBNET_UDP_DNSV4_H, 0x7a11, 0x8180, 1, 1, 0, 0, answer, sizeof answer, l, 0),
-	          "dns answer");
-	gen_udp(g, &server, &client, NULL, LIBNET_UDP_DNSV4_H + sizeof answer, 0x9d02);
-	gen_emit(g);
+	/* Query id 0x7a11; the answer echoes the question and adds one A record. */
+	gen_dns_exchange(g, &client, &server, 0x7a11, question, sizeof question, answer_rr, sizeof answer_rr, 0x3c01,
+	                 0x9d02);
 }
 
 /* 3. Two pings.  Teaches: ICMP echo has no ports; static NAT translates the address only and

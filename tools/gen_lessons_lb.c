@@ -146,29 +146,17 @@ static void dns_name(const char *name, guint8 *out, gsize *len)
 static void dns_exchange(struct gen_ctx *g, const struct gen_end *client, const struct gen_end *server, guint16 id,
                          const char *name, const guint8 answer_ip[4], guint16 ip_id)
 {
-	guint8 question[80], answer[80 + 16];
+	guint8 question[80];
 	gsize qlen;
-	struct libnet_context *l = gen_libnet(g);
 
 	dns_name(name, question, &qlen);
 	static const guint8 type_class[4] = { 0x00, 0x01, 0x00, 0x01 };
 	memcpy(question + qlen, type_class, 4);
 	qlen += 4;
 	/* RFC 1035 4.1.3: a pointer to the question's name (offset 12), A, IN, TTL 300, 4 bytes. */
-	const guint8 rr[12] = { 0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x04 };
-	memcpy(answer, question, qlen);
-	memcpy(answer + qlen, rr, sizeof rr);
-	memcpy(answer + qlen + sizeof rr, answer_ip, 4);
-	gsize alen = qlen + sizeof rr + 4;
-
-	gen_check(g, libnet_build_dnsv4(LIBNET_UDP_DNSV4_H, id, 0x0100, 1, 0, 0, 0, question, (guint32)qlen, l, 0),
-	          "dns query");
-	gen_udp(g, client, server, NULL, LIBNET_UDP_DNSV4_H + (guint32)qlen, ip_id);
-	gen_emit(g);
-	gen_check(g, libnet_build_dnsv4(LIBNET_UDP_DNSV4_H, id, 0x8180, 1, 1, 0, 0, answer, (guint32)alen, l, 0),
-	          "dns answer");
-	gen_udp(g, server, client, NULL, LIBNET_UDP_DNSV4_H + (guint32)alen, (guint16)(ip_id + 0x4000));
-	gen_emit(g);
+	guint8 rr[16] = { 0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x04 };
+	memcpy(rr + 12, answer_ip, 4);
+	gen_dns_exchange(g, client, server, id, question, (guint32)qlen, rr, sizeof rr, ip_id, (guint16)(ip_id + 0x4000));
 }
 
 gboolean gen_lb_dns(const char *path, const struct gen_options *opt G_GNUC_UNUSED, GError **err)

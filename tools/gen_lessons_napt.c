@@ -94,20 +94,10 @@ static void home_dns(struct gen_ctx *g)
 	static const guint8 answer_rr[] = { 0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x0e, 0x10,
 		                            0x00, 0x04, 198, 51, 100, 80 };
 	struct gen_end c = pc("192.168.1.12", 40000), s = far("198.51.100.53", 53);
-	guint8 answer[sizeof dns_question + sizeof answer_rr];
-	struct libnet_context *l = gen_libnet(g);
 
-	memcpy(answer, dns_question, sizeof dns_question);
-	memcpy(answer + sizeof dns_question, answer_rr, sizeof answer_rr);
 	at_ms(g, 0);
-	gen_check(g, libnet_build_dnsv4(LIBNET_UDP_DNSV4_H, 0x51a1, 0x0100, 1, 0, 0, 0, dns_question, sizeof dns_question,
-	                                l, 0), "dns query");
-	gen_udp(g, &c, &s, NULL, LIBNET_UDP_DNSV4_H + sizeof dns_question, 0x1001);
-	gen_emit(g);
-	gen_check(g, libnet_build_dnsv4(LIBNET_UDP_DNSV4_H, 0x51a1, 0x8180, 1, 1, 0, 0, answer, sizeof answer, l, 0),
-	          "dns answer");
-	gen_udp(g, &s, &c, NULL, LIBNET_UDP_DNSV4_H + sizeof answer, 0x2001);
-	gen_emit(g);
+	gen_dns_exchange(g, &c, &s, 0x51a1, dns_question, sizeof dns_question, answer_rr, sizeof answer_rr, 0x1001,
+	                 0x2001);
 }
 
 static void home_ping(struct gen_ctx *g)

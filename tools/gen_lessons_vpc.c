@@ -72,20 +72,10 @@ static void lesson_dns(struct gen_ctx *g)
 	static const guint8 answer_rr[] = { 0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x05,
 		                            0x00, 0x04, 52, 216, 20, 181 };
 	struct gen_end client = instance(41000), resolver = far_end("10.0.0.2", 53, 64);
-	guint8 answer[sizeof question + sizeof answer_rr];
-	struct libnet_context *l = gen_libnet(g);
 
-	memcpy(answer, question, sizeof question);
-	memcpy(answer + sizeof question, answer_rr, sizeof answer_rr);
 	gen_clock_set(g, 0);
-	gen_check(g, libnet_build_dnsv4(LIBNET_UDP_DNSV4_H, 0x5e01, 0x0100, 1, 0, 0, 0, question, sizeof question, l, 0),
-	          "dns query");
-	gen_udp(g, &client, &resolver, NULL, LIBNET_UDP_DNSV4_H + sizeof question, 0x1a01);
-	gen_emit(g);
-	gen_check(g, libnet_build_dnsv4(LIBNET_UDP_DNSV4_H, 0x5e01, 0x8180, 1, 1, 0, 0, answer, sizeof answer, l, 0),
-	          "dns answer");
-	gen_udp(g, &resolver, &client, NULL, LIBNET_UDP_DNSV4_H + sizeof answer, 0x7b01);
-	gen_emit(g);
+	gen_dns_exchange(g, &client, &resolver, 0x5e01, question, sizeof question, answer_rr, sizeof answer_rr, 0x1a01,
+	                 0x7b01);
 }
 
 /* 2. GET an object from the bucket over HTTP.  Teaches: 52.216.20.181 is in the S3 prefix list,
