@@ -20,6 +20,7 @@
 #include "common/scenario.h"
 #include "common/stage.h"
 #include "nat/napt.h"
+#include "tests/testpkt.h"
 
 #define FRAME 42 /* Ethernet 14 + IPv4 20 + UDP 8 */
 
@@ -30,17 +31,7 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void put16(uint8_t *b, uint16_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
 
-static void put32(uint8_t *b, uint32_t v)
-{
-	put16(b, (uint16_t)(v >> 16));
-	put16(b + 2, (uint16_t)v);
-}
 
 /* Flow i: 10.0.0.0 + 1 + i, port 1024 + i % 60000, to one of 20 DNS servers. */
 static void flow_frame(uint8_t *f, uint32_t i)
@@ -49,15 +40,15 @@ static void flow_frame(uint8_t *f, uint32_t i)
 	memset(f, 0, FRAME);
 	f[12] = 0x08;
 	ip[0] = 0x45;
-	put16(ip + 2, 28);
+	test_put16(ip + 2, 0, 28);
 	ip[8] = 64;
 	ip[9] = 17;
-	put32(ip + 12, 0x0a000001u + i);
-	put32(ip + 16, 0xc6336400u | (10 + i % 20));
-	put16(ip + 10, csum_fold(csum_partial(ip, 20, 0)));
-	put16(udp, (uint16_t)(1024 + i % 60000));
-	put16(udp + 2, 53);
-	put16(udp + 4, 8);
+	test_put32(ip + 12, 0, 0x0a000001u + i);
+	test_put32(ip + 16, 0, 0xc6336400u | (10 + i % 20));
+	test_put16(ip + 10, 0, csum_fold(csum_partial(ip, 20, 0)));
+	test_put16(udp, 0, (uint16_t)(1024 + i % 60000));
+	test_put16(udp + 2, 0, 53);
+	test_put16(udp + 4, 0, 8);
 }
 
 static uint64_t xorshift(uint64_t *s)

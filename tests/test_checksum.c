@@ -10,6 +10,7 @@
 #include "common/checksum.h"
 #include "common/packet.h"
 #include "common/rewrite.h"
+#include "tests/testpkt.h"
 #include "tests/testutil.h"
 
 #include <pcap/dlt.h>
@@ -38,22 +39,8 @@ static uint16_t ones_diff(uint16_t a, uint16_t b)
 
 /* ---- building packets by hand ---- */
 
-static void put16(uint8_t *b, size_t off, uint16_t v)
-{
-	b[off] = (uint8_t)(v >> 8);
-	b[off + 1] = (uint8_t)v;
-}
 
-static void put32(uint8_t *b, size_t off, uint32_t v)
-{
-	put16(b, off, (uint16_t)(v >> 16));
-	put16(b, off + 2, (uint16_t)v);
-}
 
-static uint16_t get16(const uint8_t *b, size_t off)
-{
-	return (uint16_t)(b[off] << 8 | b[off + 1]);
-}
 
 /* One IPv4 datagram to build.  For ICMP, sport is the echo identifier; an ICMP error (type 3,
  * 11) carries payload as its quote. */
@@ -89,37 +76,37 @@ static GByteArray *dgram_build(const struct dgram *d)
 	uint8_t *b = g_malloc0(total);
 
 	b[0] = (uint8_t)(0x40 | (hl / 4));
-	put16(b, 2, (uint16_t)total);
-	put16(b, 4, d->ip_id);
+	test_put16(b, 2, (uint16_t)total);
+	test_put16(b, 4, d->ip_id);
 	b[8] = 64;
 	b[9] = d->proto;
-	put32(b, 12, d->src);
-	put32(b, 16, d->dst);
+	test_put32(b, 12, d->src);
+	test_put32(b, 16, d->dst);
 	memset(b + 20, 0x01, hl - 20); /* NOP options */
-	put16(b, 10, csum_fold(csum_partial(b, hl, 0)));
+	test_put16(b, 10, csum_fold(csum_partial(b, hl, 0)));
 
 	uint8_t *l4 = b + hl;
 	switch (d->proto) {
 	case PROTO_TCP:
-		put16(l4, 0, d->sport);
-		put16(l4, 2, d->dport);
-		put32(l4, 4, d->seq);
-		put32(l4, 8, d->seq ^ 0x5a5a5a5au);
+		test_put16(l4, 0, d->sport);
+		test_put16(l4, 2, d->dport);
+		test_put32(l4, 4, d->seq);
+		test_put32(l4, 8, d->seq ^ 0x5a5a5a5au);
 		l4[12] = 0x50;
 		l4[13] = 0x18; /* PSH ACK */
-		put16(l4, 14, 0xfaf0);
+		test_put16(l4, 14, 0xfaf0);
 		break;
 	case PROTO_UDP:
-		put16(l4, 0, d->sport);
-		put16(l4, 2, d->dport);
-		put16(l4, 4, (uint16_t)l4len);
+		test_put16(l4, 0, d->sport);
+		test_put16(l4, 2, d->dport);
+		test_put16(l4, 4, (uint16_t)l4len);
 		break;
 	default:
 		l4[0] = d->icmp_type;
 		l4[1] = d->icmp_code;
 		if (d->icmp_type == 8 || d->icmp_type == 0) {
-			put16(l4, 4, d->sport);
-			put16(l4, 6, (uint16_t)d->seq);
+			test_put16(l4, 4, d->sport);
+			test_put16(l4, 6, (uint16_t)d->seq);
 		}
 		break;
 	}
@@ -131,7 +118,7 @@ static GByteArray *dgram_build(const struct dgram *d)
 		uint8_t pseudo[12] = { 0 };
 		memcpy(pseudo, b + 12, 8);
 		pseudo[9] = d->proto;
-		put16(pseudo, 10, (uint16_t)l4len);
+		test_put16(pseudo, 10, (uint16_t)l4len);
 		sum = csum_partial(pseudo, sizeof pseudo, 0);
 	}
 	uint16_t c = csum_fold(csum_partial(l4, l4len, sum));
@@ -139,7 +126,7 @@ static GByteArray *dgram_build(const struct dgram *d)
 		c = 0xffff;
 	if (d->proto == PROTO_UDP && d->udp_no_csum)
 		c = 0;
-	put16(l4, l4_csum_rel(d->proto), c);
+	test_put16(l4, l4_csum_rel(d->proto), c);
 
 	GByteArray *out = g_byte_array_new();
 	g_byte_array_append(out, b, (guint)total);
@@ -216,7 +203,7 @@ static void dgram_random(struct dgram *d, uint8_t proto)
 static uint16_t field16(const struct packet *p, uint32_t off)
 {
 	g_assert_cmpuint(off + 2, <=, p->caplen);
-	return get16(p->data, off);
+	return test_get16(p->data, off);
 }
 
 static void assert_ip_header_csum_right(const struct packet *p, const struct ip4_view *ip)
@@ -301,11 +288,11 @@ static void test_update16_matches_recompute(void)
 	for (int it = 0; it < ITERATIONS; it++) {
 		size_t words = (size_t)g_test_rand_int_range(2, 64);
 		uint8_t *buf = rand_bytes(2 * words);
-		put16(buf, 0, 0x4500); /* never all zero: 0x0000 and 0xffff would then both be right */
+		test_put16(buf, 0, 0x4500); /* never all zero: 0x0000 and 0xffff would then both be right */
 		uint16_t before = csum_fold(csum_partial(buf, 2 * words, 0));
 		size_t i = (size_t)g_test_rand_int_range(1, (gint32)words);
-		uint16_t old_word = get16(buf, 2 * i), new_word = rand16();
-		put16(buf, 2 * i, new_word);
+		uint16_t old_word = test_get16(buf, 2 * i), new_word = rand16();
+		test_put16(buf, 2 * i, new_word);
 		uint16_t full = csum_fold(csum_partial(buf, 2 * words, 0));
 		g_assert_cmphex(csum_update16(before, old_word, new_word), ==, full);
 
@@ -322,13 +309,13 @@ static void test_update16_embedded_field_verifies(void)
 	for (int it = 0; it < ITERATIONS; it++) {
 		size_t words = (size_t)g_test_rand_int_range(3, 40);
 		uint8_t *buf = rand_bytes(2 * words);
-		put16(buf, 0, 0x4500);
-		put16(buf, 2, 0);
-		put16(buf, 2, csum_fold(csum_partial(buf, 2 * words, 0)));
+		test_put16(buf, 0, 0x4500);
+		test_put16(buf, 2, 0);
+		test_put16(buf, 2, csum_fold(csum_partial(buf, 2 * words, 0)));
 		size_t i = (size_t)g_test_rand_int_range(2, (gint32)words);
-		uint16_t old_word = get16(buf, 2 * i), new_word = rand16();
-		put16(buf, 2 * i, new_word);
-		put16(buf, 2, csum_update16(get16(buf, 2), old_word, new_word));
+		uint16_t old_word = test_get16(buf, 2 * i), new_word = rand16();
+		test_put16(buf, 2 * i, new_word);
+		test_put16(buf, 2, csum_update16(test_get16(buf, 2), old_word, new_word));
 		g_assert_cmphex(csum_fold(csum_partial(buf, 2 * words, 0)), ==, 0);
 		g_free(buf);
 	}
@@ -428,8 +415,8 @@ static void check_wrong_stays_wrong(uint8_t proto)
 		} while (l4_bad == 0 || l4_bad == 0xffff);
 		uint16_t y = (uint16_t)g_test_rand_int_range(1, 0xffff);
 		uint16_t ip_bad = ones_add(ip_good, y);
-		put16(p.data, p.ip.l4_csum_off, l4_bad);
-		put16(p.data, p.ip.off + 10, ip_bad);
+		test_put16(p.data, p.ip.l4_csum_off, l4_bad);
+		test_put16(p.data, p.ip.off + 10, ip_bad);
 		uint16_t want_l4_diff = ones_diff(l4_bad, l4_good), want_ip_diff = ones_diff(ip_bad, ip_good);
 
 		uint32_t src = d.src, dst = d.dst;
@@ -500,7 +487,7 @@ static void test_udp_computed_zero_is_sent_as_ffff(void)
 		d.sport = 0;
 		GByteArray *zero_port = dgram_build(&d);
 		/* with sport 0, the checksum field holds ~S; a port of ~S makes the sum 0xffff */
-		uint16_t s_complement = get16(zero_port->data, 4 * d.opt_words + 20 + 6);
+		uint16_t s_complement = test_get16(zero_port->data, 4 * d.opt_words + 20 + 6);
 		if (s_complement == 0xffff) /* the rest already sums to 0xffff: only port 0 gives a zero */
 			goto next;
 		uint16_t magic = s_complement;
@@ -568,7 +555,7 @@ static void test_later_fragment_port_rewrite_is_a_no_op(void)
 	};
 	struct packet p = { .data = g_memdup2(frag, sizeof frag), .caplen = sizeof frag, .wirelen = sizeof frag,
 	                    .linktype = DLT_RAW };
-	put16(p.data, 10, csum_fold(csum_partial(p.data, 20, 0)));
+	test_put16(p.data, 10, csum_fold(csum_partial(p.data, 20, 0)));
 	g_assert_cmpint(decode_packet(&p), ==, DECODE_OK);
 	uint8_t *before = g_memdup2(p.data, p.caplen);
 	rewrite_ip4_port(&p, &p.ip, ENDPOINT_SRC, 1);
@@ -752,7 +739,7 @@ static void test_l4_expected_on_lying_quote_child(unsigned total)
 	dgram_random(&o, PROTO_UDP);
 	o.opt_words = 0;
 	GByteArray *orig = dgram_build(&o);
-	put16(orig->data, 2, (uint16_t)total);
+	test_put16(orig->data, 2, (uint16_t)total);
 	GByteArray *err = icmp_error_build(3, 3, 0xc0000201u, orig, orig->len, o.src);
 	struct packet p;
 	frame_decode(&p, DLT_RAW, err, 0);

@@ -18,6 +18,7 @@
 #include "common/scenario.h"
 #include "common/stage.h"
 #include "lb/l4lb.h"
+#include "tests/testpkt.h"
 #include "tests/testutil.h"
 
 #define NS      G_GINT64_CONSTANT(1000000000)
@@ -68,31 +69,17 @@ struct tpkt {
 	struct packet p;
 };
 
-static void put16(uint8_t *b, uint16_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
 
-static void put32(uint8_t *b, uint32_t v)
-{
-	put16(b, (uint16_t)(v >> 16));
-	put16(b + 2, (uint16_t)v);
-}
 
-static uint32_t get32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
 
 /* Fill in the IPv4 and transport checksums of a decoded packet, then decode it again. */
 static void fix_checksums(struct packet *p)
 {
 	uint16_t c;
 	decode_packet(p);
-	put16(p->data + p->ip.off + 10, csum_ip4_header(p, &p->ip));
+	test_put16(p->data + p->ip.off + 10, 0, csum_ip4_header(p, &p->ip));
 	if (csum_l4_expected(p, &p->ip, &c))
-		put16(p->data + p->ip.l4_csum_off, c);
+		test_put16(p->data + p->ip.l4_csum_off, 0, c);
 	decode_packet(p);
 }
 
@@ -118,12 +105,12 @@ static void ip_header(uint8_t *b, uint16_t total, uint8_t proto, uint32_t src, u
 {
 	memset(b, 0, 20);
 	b[0] = 0x45;
-	put16(b + 2, total);
-	put16(b + 4, 0x1234);
+	test_put16(b + 2, 0, total);
+	test_put16(b + 4, 0, 0x1234);
 	b[8] = 64;
 	b[9] = proto;
-	put32(b + 12, src);
-	put32(b + 16, dst);
+	test_put32(b + 12, 0, src);
+	test_put32(b + 16, 0, dst);
 }
 
 static void tcp(struct tpkt *t, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport, uint8_t flags, uint32_t seq,
@@ -135,13 +122,13 @@ static void tcp(struct tpkt *t, uint32_t src, uint16_t sport, uint32_t dst, uint
 	ip_header(b, (uint16_t)(20 + hl + dlen), 6, src, dst);
 	uint8_t *h = b + 20;
 	memset(h, 0, hl);
-	put16(h, sport);
-	put16(h + 2, dport);
-	put32(h + 4, seq);
-	put32(h + 8, ack);
+	test_put16(h, 0, sport);
+	test_put16(h + 2, 0, dport);
+	test_put32(h + 4, 0, seq);
+	test_put32(h + 8, 0, ack);
 	h[12] = (uint8_t)((hl / 4) << 4);
 	h[13] = flags;
-	put16(h + 14, 502);
+	test_put16(h + 14, 0, 502);
 	if (optlen)
 		memcpy(h + 20, opts, optlen);
 	if (dlen)
@@ -156,10 +143,10 @@ static void udp(struct tpkt *t, uint32_t src, uint16_t sport, uint32_t dst, uint
 	tpkt_init(t);
 	uint8_t *b = t->buf;
 	ip_header(b, (uint16_t)(28 + dlen), 17, src, dst);
-	put16(b + 20, sport);
-	put16(b + 22, dport);
-	put16(b + 24, (uint16_t)(8 + dlen));
-	put16(b + 26, 0);
+	test_put16(b + 20, 0, sport);
+	test_put16(b + 22, 0, dport);
+	test_put16(b + 24, 0, (uint16_t)(8 + dlen));
+	test_put16(b + 26, 0, 0);
 	memcpy(b + 28, data, dlen);
 	t->p.caplen = t->p.wirelen = (uint32_t)(28 + dlen);
 	fix_checksums(&t->p);
@@ -695,9 +682,9 @@ static void test_ppv2(void)
 	g_assert_cmpuint(r.t.p.payload_len, ==, 0);
 	tcp(&r.t, TARGET(0), 80, ADDRESS, 40001, TCP_SYN | TCP_ACK, tisn, isn + 1, NULL, NULL, 0);
 	run_process(&r, DIR_RIGHT_TO_LEFT, T0 + 1);
-	g_assert_cmpuint(get32(r.t.buf + 28), ==, isn + 1); /* nothing to shift yet */
+	g_assert_cmpuint(test_get32(r.t.buf + 28, 0), ==, isn + 1); /* nothing to shift yet */
 	send_tcp(&r, CLIENT, 40001, TCP_ACK, isn + 1, tisn + 1, NULL, T0 + 2);
-	g_assert_cmpuint(get32(r.t.buf + 24), ==, isn + 1);
+	g_assert_cmpuint(test_get32(r.t.buf + 24, 0), ==, isn + 1);
 
 	/* the first data: the header goes before it, 28 bytes more on the wire */
 	send_tcp(&r, CLIENT, 40001, TCP_PSH | TCP_ACK, isn + 1, tisn + 1, "GET / HTTP/1.0\r\n\r\n", T0 + 3);
@@ -706,7 +693,7 @@ static void test_ppv2(void)
 	g_assert_cmpuint(r.t.p.payload_len, ==, 28 + 18);
 	g_assert_cmpmem(r.t.buf + 40, 28, ppv2_want, 28);
 	g_assert_cmpmem(r.t.buf + 68, 18, "GET / HTTP/1.0\r\n\r\n", 18);
-	g_assert_cmpuint(get32(r.t.buf + 24), ==, isn + 1);
+	g_assert_cmpuint(test_get32(r.t.buf + 24, 0), ==, isn + 1);
 	checksums_verify(&r.t.p);
 	g_assert_nonnull(strstr(r.note->str, "proxy protocol v2 header (28 bytes) inserted"));
 
@@ -714,26 +701,26 @@ static void test_ppv2(void)
 	static const uint8_t sack[12] = { 1, 1, 5, 10, 0, 0, 0, 0, 0, 0, 0, 0 };
 	uint8_t opts[12];
 	memcpy(opts, sack, sizeof opts);
-	put32(opts + 4, isn + 1 + 28 + 18 + 100);
-	put32(opts + 8, isn + 1 + 28 + 18 + 200);
+	test_put32(opts + 4, 0, isn + 1 + 28 + 18 + 100);
+	test_put32(opts + 8, 0, isn + 1 + 28 + 18 + 200);
 	tcp(&r.t, TARGET(0), 80, ADDRESS, 40001, TCP_ACK, tisn + 1, isn + 1 + 28 + 18, NULL, opts, sizeof opts);
 	run_process(&r, DIR_RIGHT_TO_LEFT, T0 + 4);
-	g_assert_cmpuint(get32(r.t.buf + 28), ==, isn + 1 + 18);
-	g_assert_cmpuint(get32(r.t.buf + 40 + 4), ==, isn + 1 + 18 + 100);
-	g_assert_cmpuint(get32(r.t.buf + 40 + 8), ==, isn + 1 + 18 + 200);
+	g_assert_cmpuint(test_get32(r.t.buf + 28, 0), ==, isn + 1 + 18);
+	g_assert_cmpuint(test_get32(r.t.buf + 40 + 4, 0), ==, isn + 1 + 18 + 100);
+	g_assert_cmpuint(test_get32(r.t.buf + 40 + 8, 0), ==, isn + 1 + 18 + 200);
 	g_assert_nonnull(strstr(r.note->str, "ack -28"));
 	checksums_verify(&r.t.p);
 	/* an acknowledgement of part of the header only acknowledges nothing of the client's */
 	tcp(&r.t, TARGET(0), 80, ADDRESS, 40001, TCP_ACK, tisn + 1, isn + 1 + 10, NULL, NULL, 0);
 	run_process(&r, DIR_RIGHT_TO_LEFT, T0 + 5);
-	g_assert_cmpuint(get32(r.t.buf + 28), ==, isn + 1);
+	g_assert_cmpuint(test_get32(r.t.buf + 28, 0), ==, isn + 1);
 
 	/* the first data again (a retransmission): the header again; later data: seq + 28 */
 	send_tcp(&r, CLIENT, 40001, TCP_PSH | TCP_ACK, isn + 1, tisn + 1, "GET / HTTP/1.0\r\n\r\n", T0 + 6);
 	g_assert_cmpmem(r.t.buf + 40, 28, ppv2_want, 28);
 	g_assert_nonnull(strstr(r.note->str, "retransmission of the first data"));
 	send_tcp(&r, CLIENT, 40001, TCP_FIN | TCP_ACK, isn + 1 + 18, tisn + 1, NULL, T0 + 7);
-	g_assert_cmpuint(get32(r.t.buf + 24), ==, isn + 1 + 18 + 28);
+	g_assert_cmpuint(test_get32(r.t.buf + 24, 0), ==, isn + 1 + 18 + 28);
 	g_assert_cmpuint(r.t.p.ip.total_len, ==, 40);
 	checksums_verify(&r.t.p);
 	g_assert_nonnull(strstr(r.note->str, "seq +28"));
@@ -780,7 +767,7 @@ static void test_reverse_reply(void)
 	g_assert_true(r.st->ops->reverse(r.st, &r.t.p, DIR_RIGHT_TO_LEFT, &ctx));
 	g_assert_cmpuint(r.t.p.ip.src, ==, TARGET(0));
 	g_assert_cmpuint(r.t.p.ip.dst, ==, ADDRESS);
-	g_assert_cmpuint(get32(r.t.buf + 28), ==, 106 + 28); /* the target acknowledged the header too */
+	g_assert_cmpuint(test_get32(r.t.buf + 28, 0), ==, 106 + 28); /* the target acknowledged the header too */
 	checksums_verify(&r.t.p);
 	struct rows after = table(&r, T0 + 3);
 	g_assert_cmpuint(after.last.packets[1], ==, before.last.packets[1]);
@@ -817,9 +804,9 @@ static void test_reverse_request(void)
 	checksums_verify(&r.t.p);
 	/* later data, 28 ahead in the target's numbers */
 	send_tcp(&r, CLIENT, 40001, TCP_PSH | TCP_ACK, 106, 1, "again", T0 + 2);
-	g_assert_cmpuint(get32(r.t.buf + 24), ==, 106 + 28);
+	g_assert_cmpuint(test_get32(r.t.buf + 24, 0), ==, 106 + 28);
 	g_assert_true(r.st->ops->reverse(r.st, &r.t.p, DIR_LEFT_TO_RIGHT, &ctx));
-	g_assert_cmpuint(get32(r.t.buf + 24), ==, 106);
+	g_assert_cmpuint(test_get32(r.t.buf + 24, 0), ==, 106);
 	g_assert_cmpuint(r.t.p.ip.dst, ==, VIP);
 	checksums_verify(&r.t.p);
 	run_clear(&r);
@@ -883,11 +870,11 @@ static void test_rst_through_pipeline(void)
 	}
 	pcap_close(pc);
 	g_assert_cmpuint(last_len, ==, 40);
-	g_assert_cmpuint(get32(last + 12), ==, VIP);
-	g_assert_cmpuint(get32(last + 16), ==, CLIENT);
+	g_assert_cmpuint(test_get32(last + 12, 0), ==, VIP);
+	g_assert_cmpuint(test_get32(last + 16, 0), ==, CLIENT);
 	g_assert_cmpuint(last[20] << 8 | last[21], ==, 80);
 	g_assert_cmpuint(last[22] << 8 | last[23], ==, port);
-	g_assert_cmpuint(get32(last + 24), ==, 5555);
+	g_assert_cmpuint(test_get32(last + 24, 0), ==, 5555);
 	g_assert_cmphex(last[33], ==, TCP_RST);
 	struct packet rst = { .data = last, .caplen = 40, .wirelen = 40, .linktype = DLT_RAW };
 	decode_packet(&rst);

@@ -13,6 +13,7 @@
 #include "common/scenario.h"
 #include "common/stage.h"
 #include "nat/napt.h"
+#include "tests/testpkt.h"
 #include "tests/testutil.h"
 
 #define T_SEC 1000000000ll
@@ -87,17 +88,7 @@ static uint32_t ip(const char *s)
 	return a;
 }
 
-static void put16(uint8_t *b, uint16_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
 
-static void put32(uint8_t *b, uint32_t v)
-{
-	put16(b, (uint16_t)(v >> 16));
-	put16(b + 2, (uint16_t)v);
-}
 
 /* Ethernet + IPv4 (20 bytes) + l4 (already in b + 34, l4_len bytes): fills the headers and checksums. */
 static void finish(struct pkt *k, uint8_t proto, uint32_t src, uint32_t dst, uint32_t l4_len, uint16_t frag, uint16_t id)
@@ -106,31 +97,31 @@ static void finish(struct pkt *k, uint8_t proto, uint32_t src, uint32_t dst, uin
 	memset(b, 0, 34);
 	b[5] = 1;
 	b[11] = 2;
-	put16(b + 12, 0x0800);
+	test_put16(b + 12, 0, 0x0800);
 	iph[0] = 0x45;
-	put16(iph + 2, (uint16_t)(20 + l4_len));
-	put16(iph + 4, id);
-	put16(iph + 6, frag);
+	test_put16(iph + 2, 0, (uint16_t)(20 + l4_len));
+	test_put16(iph + 4, 0, id);
+	test_put16(iph + 6, 0, frag);
 	iph[8] = 64;
 	iph[9] = proto;
-	put32(iph + 12, src);
-	put32(iph + 16, dst);
-	put16(iph + 10, csum_fold(csum_partial(iph, 20, 0)));
+	test_put32(iph + 12, 0, src);
+	test_put32(iph + 16, 0, dst);
+	test_put16(iph + 10, 0, csum_fold(csum_partial(iph, 20, 0)));
 	if (!(frag & 0x1fff) && !(frag & 0x2000)) { /* whole datagram: the transport checksum */
 		uint32_t sum = 0;
 		uint8_t pseudo[12];
 		if (proto == 6 || proto == 17) {
-			put32(pseudo, src);
-			put32(pseudo + 4, dst);
+			test_put32(pseudo, 0, src);
+			test_put32(pseudo + 4, 0, dst);
 			pseudo[8] = 0;
 			pseudo[9] = proto;
-			put16(pseudo + 10, (uint16_t)l4_len);
+			test_put16(pseudo + 10, 0, (uint16_t)l4_len);
 			sum = csum_partial(pseudo, 12, 0);
 		}
 		uint32_t at = proto == 6 ? 16 : proto == 17 ? 6 : 2;
-		put16(l4 + at, 0);
+		test_put16(l4 + at, 0, 0);
 		uint16_t c = csum_fold(csum_partial(l4, l4_len, sum));
-		put16(l4 + at, proto == 17 && c == 0 ? 0xffff : c);
+		test_put16(l4 + at, 0, proto == 17 && c == 0 ? 0xffff : c);
 	}
 	k->p = (struct packet){ .data = b, .caplen = 34 + l4_len, .wirelen = 34 + l4_len, .linktype = 1 };
 	decode_packet(&k->p);
@@ -139,9 +130,9 @@ static void finish(struct pkt *k, uint8_t proto, uint32_t src, uint32_t dst, uin
 static struct pkt *udp(struct pkt *k, const char *src, uint16_t sport, const char *dst, uint16_t dport)
 {
 	uint8_t *l4 = k->buf + 34;
-	put16(l4, sport);
-	put16(l4 + 2, dport);
-	put16(l4 + 4, 12);
+	test_put16(l4, 0, sport);
+	test_put16(l4 + 2, 0, dport);
+	test_put16(l4 + 4, 0, 12);
 	memcpy(l4 + 8, "ping", 4);
 	finish(k, 17, ip(src), ip(dst), 12, 0, 0x1111);
 	return k;
@@ -151,13 +142,13 @@ static struct pkt *tcp(struct pkt *k, const char *src, uint16_t sport, const cha
 {
 	uint8_t *l4 = k->buf + 34;
 	memset(l4, 0, 20);
-	put16(l4, sport);
-	put16(l4 + 2, dport);
-	put32(l4 + 4, 1000);
-	put32(l4 + 8, (flags & TCP_ACK) ? 5000 : 0);
+	test_put16(l4, 0, sport);
+	test_put16(l4 + 2, 0, dport);
+	test_put32(l4 + 4, 0, 1000);
+	test_put32(l4 + 8, 0, (flags & TCP_ACK) ? 5000 : 0);
 	l4[12] = 0x50;
 	l4[13] = flags;
-	put16(l4 + 14, 1024);
+	test_put16(l4 + 14, 0, 1024);
 	finish(k, 6, ip(src), ip(dst), 20, 0, 0x2222);
 	return k;
 }
@@ -167,8 +158,8 @@ static struct pkt *echo(struct pkt *k, const char *src, const char *dst, uint8_t
 	uint8_t *l4 = k->buf + 34;
 	memset(l4, 0, 16);
 	l4[0] = type;
-	put16(l4 + 4, id);
-	put16(l4 + 6, 1);
+	test_put16(l4 + 4, 0, id);
+	test_put16(l4 + 6, 0, 1);
 	finish(k, 1, ip(src), ip(dst), 16, 0, 0x3333);
 	return k;
 }
@@ -188,10 +179,10 @@ static struct pkt *icmp_err(struct pkt *k, const char *from, const char *to, uin
 static void udp_fragments(struct pkt *first, struct pkt *second, const char *src, const char *dst, uint16_t id)
 {
 	uint8_t *l4 = first->buf + 34;
-	put16(l4, 7000);
-	put16(l4 + 2, 7001);
-	put16(l4 + 4, 32);
-	put16(l4 + 6, 0x1234);
+	test_put16(l4, 0, 7000);
+	test_put16(l4 + 2, 0, 7001);
+	test_put16(l4 + 4, 0, 32);
+	test_put16(l4 + 6, 0, 0x1234);
 	memset(l4 + 8, 'a', 8);
 	finish(first, 17, ip(src), ip(dst), 16, 0x2000, id);
 	memset(second->buf + 34, 'b', 16);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "common/checksum.h"
+#include "tests/testpkt.h"
 #include "tests/testutil.h"
 #include "tools/gen.h"
 
@@ -271,11 +272,6 @@ static void test_aws_idle_rst(void)
 
 /* ---- Fragments out of order ---------------------------------------------------------------------- */
 
-static void put16(guint8 *b, guint16 v)
-{
-	b[0] = (guint8)(v >> 8);
-	b[1] = (guint8)v;
-}
 
 /* Ethernet + IPv4 fragment of a UDP datagram (whole: 8 + 24 bytes), offset in 8-byte units. */
 static guint32 fragment(guint8 *f, const guint8 *datagram, guint32 off_units, guint32 len, bool more)
@@ -285,14 +281,14 @@ static guint32 fragment(guint8 *f, const guint8 *datagram, guint32 off_units, gu
 	memcpy(f, eth, 14);
 	memset(ip, 0, 20);
 	ip[0] = 0x45;
-	put16(ip + 2, (guint16)(20 + len));
-	put16(ip + 4, 0x4242);
-	put16(ip + 6, (guint16)((more ? 0x2000 : 0) | off_units));
+	test_put16(ip + 2, 0, (guint16)(20 + len));
+	test_put16(ip + 4, 0, 0x4242);
+	test_put16(ip + 6, 0, (guint16)((more ? 0x2000 : 0) | off_units));
 	ip[8] = 64;
 	ip[9] = 17;
 	ip[12] = 192; ip[13] = 168; ip[14] = 1; ip[15] = 40;
 	ip[16] = 198; ip[17] = 51; ip[18] = 100; ip[19] = 70;
-	put16(ip + 10, csum_fold(csum_partial(ip, 20, 0)));
+	test_put16(ip + 10, 0, csum_fold(csum_partial(ip, 20, 0)));
 	memcpy(ip + 20, datagram + off_units * 8, len);
 	return 34 + len;
 }
@@ -308,7 +304,7 @@ static void test_fragments_out_of_order(void)
 	guint8 dgram[32] = { 0x1b, 0x58, 0x1b, 0x59, 0, 32, 0, 0 }, f[128];
 	guint8 pseudo[12] = { 192, 168, 1, 40, 198, 51, 100, 70, 0, 17, 0, 32 };
 	memset(dgram + 8, 'x', 24);
-	put16(dgram + 6, csum_fold(csum_partial(dgram, 32, csum_partial(pseudo, 12, 0))));
+	test_put16(dgram + 6, 0, csum_fold(csum_partial(dgram, 32, csum_partial(pseudo, 12, 0))));
 	GError *err = NULL;
 	struct gen_ctx *g = gen_ctx_open(in, &err);
 	g_assert_no_error(err);

@@ -11,6 +11,7 @@
 #include "common/packet.h"
 #include "common/scenario.h"
 #include "common/stage.h"
+#include "tests/testpkt.h"
 #include "tests/testutil.h"
 
 #include <pcap/dlt.h>
@@ -40,17 +41,7 @@ struct pkt {
 	size_t quote_len;             /* bytes of it quoted; 0: all of it */
 };
 
-static void put16(uint8_t *b, size_t off, uint16_t v)
-{
-	b[off] = (uint8_t)(v >> 8);
-	b[off + 1] = (uint8_t)v;
-}
 
-static void put32(uint8_t *b, size_t off, uint32_t v)
-{
-	put16(b, off, (uint16_t)(v >> 16));
-	put16(b, off + 2, (uint16_t)v);
-}
 
 static uint32_t addr_of(const char *text)
 {
@@ -78,35 +69,35 @@ static GByteArray *pkt_build(const struct pkt *k)
 	size_t l4h = k->proto == PROTO_TCP ? 20 : 8, l4len = l4h + payload_len, total = 20 + l4len;
 	uint8_t *b = g_malloc0(total);
 	b[0] = 0x45;
-	put16(b, 2, (uint16_t)total);
-	put16(b, 4, k->quoted ? 0x0e0e : 0x1234);
+	test_put16(b, 2, (uint16_t)total);
+	test_put16(b, 4, k->quoted ? 0x0e0e : 0x1234);
 	b[8] = 64;
 	b[9] = k->proto;
-	put32(b, 12, addr_of(k->src));
-	put32(b, 16, addr_of(k->dst));
-	put16(b, 10, csum_fold(csum_partial(b, 20, 0)));
+	test_put32(b, 12, addr_of(k->src));
+	test_put32(b, 16, addr_of(k->dst));
+	test_put16(b, 10, csum_fold(csum_partial(b, 20, 0)));
 
 	uint8_t *l4 = b + 20;
 	size_t csum_rel = 2;
 	if (k->proto == PROTO_TCP) {
-		put16(l4, 0, k->sport);
-		put16(l4, 2, k->dport);
-		put32(l4, 4, 0x01020304);
+		test_put16(l4, 0, k->sport);
+		test_put16(l4, 2, k->dport);
+		test_put32(l4, 4, 0x01020304);
 		l4[12] = 0x50;
 		l4[13] = 0x18;
-		put16(l4, 14, 0xfaf0);
+		test_put16(l4, 14, 0xfaf0);
 		csum_rel = 16;
 	} else if (k->proto == PROTO_UDP) {
-		put16(l4, 0, k->sport);
-		put16(l4, 2, k->dport);
-		put16(l4, 4, (uint16_t)l4len);
+		test_put16(l4, 0, k->sport);
+		test_put16(l4, 2, k->dport);
+		test_put16(l4, 4, (uint16_t)l4len);
 		csum_rel = 6;
 	} else {
 		l4[0] = k->icmp_type;
 		l4[1] = k->icmp_code;
 		if (!k->quoted) {
-			put16(l4, 4, k->sport);
-			put16(l4, 6, 7);
+			test_put16(l4, 4, k->sport);
+			test_put16(l4, 6, 7);
 		}
 	}
 	memcpy(l4 + l4h, payload, payload_len);
@@ -115,11 +106,11 @@ static GByteArray *pkt_build(const struct pkt *k)
 		uint8_t pseudo[12] = { 0 };
 		memcpy(pseudo, b + 12, 8);
 		pseudo[9] = k->proto;
-		put16(pseudo, 10, (uint16_t)l4len);
+		test_put16(pseudo, 10, (uint16_t)l4len);
 		sum = csum_partial(pseudo, sizeof pseudo, 0);
 	}
 	uint16_t c = csum_fold(csum_partial(l4, l4len, sum));
-	put16(l4, csum_rel, k->proto == PROTO_UDP && c == 0 ? 0xffff : c);
+	test_put16(l4, csum_rel, k->proto == PROTO_UDP && c == 0 ? 0xffff : c);
 
 	GByteArray *out = g_byte_array_new();
 	g_byte_array_append(out, b, (guint)total);

@@ -7,6 +7,29 @@
 
 #include "common/checksum.h"
 
+/* Big-endian fields at an offset, for frames built by hand. */
+static inline void test_put16(uint8_t *b, size_t off, uint16_t v)
+{
+	b[off] = (uint8_t)(v >> 8);
+	b[off + 1] = (uint8_t)v;
+}
+
+static inline void test_put32(uint8_t *b, size_t off, uint32_t v)
+{
+	test_put16(b, off, (uint16_t)(v >> 16));
+	test_put16(b, off + 2, (uint16_t)v);
+}
+
+static inline uint16_t test_get16(const uint8_t *b, size_t off)
+{
+	return (uint16_t)(b[off] << 8 | b[off + 1]);
+}
+
+static inline uint32_t test_get32(const uint8_t *b, size_t off)
+{
+	return (uint32_t)test_get16(b, off) << 16 | test_get16(b, off + 2);
+}
+
 /* Ethernet + IPv4 + UDP src:sport -> dst:dport, 4 data bytes, checksums right. */
 static inline void test_udp_frame(uint8_t frame[46], uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport)
 {

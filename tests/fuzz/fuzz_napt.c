@@ -18,6 +18,7 @@
 #include "common/scenario.h"
 #include "common/stage.h"
 #include "nat/napt.h"
+#include "tests/testpkt.h"
 
 static const char *const stage_keys[] = {
 	"profile = port-restricted-cone\nexternal = 203.0.113.7\nports = 1024-1031\nmax-mappings = 16\nfragment-timeout = 2",
@@ -60,11 +61,6 @@ static uint16_t pick_port(uint8_t b)
 	return ports[b & 7];
 }
 
-static void put16(uint8_t *b, uint16_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
 
 /* An IPv4 packet at b (room for 60 bytes) from the input; returns its length. */
 static uint32_t build_ip(struct input *in, uint8_t *b, int depth)
@@ -80,33 +76,33 @@ static uint32_t build_ip(struct input *in, uint8_t *b, int depth)
 	b[9] = proto;
 	b[12] = (uint8_t)(src >> 24); b[13] = (uint8_t)(src >> 16); b[14] = (uint8_t)(src >> 8); b[15] = (uint8_t)src;
 	b[16] = (uint8_t)(dst >> 24); b[17] = (uint8_t)(dst >> 16); b[18] = (uint8_t)(dst >> 8); b[19] = (uint8_t)dst;
-	put16(b + 4, (uint16_t)(kind >> 4));
+	test_put16(b + 4, 0, (uint16_t)(kind >> 4));
 	if (kind & 0x04) /* a fragment: first (MF) or later (offset 1..3) */
-		put16(b + 6, (kind & 0x08) ? (uint16_t)(1 + (flags & 3)) : 0x2000);
+		test_put16(b + 6, 0, (kind & 0x08) ? (uint16_t)(1 + (flags & 3)) : 0x2000);
 	uint8_t *t = b + 20;
 	if (proto == 6 || proto == 17) {
-		put16(t, pick_port(take(in)));
-		put16(t + 2, pick_port(take(in)));
+		test_put16(t, 0, pick_port(take(in)));
+		test_put16(t + 2, 0, pick_port(take(in)));
 		if (proto == 6) {
 			t[12] = 0x50;
 			t[13] = flags & 0x17; /* FIN SYN RST ACK */
 		} else {
-			put16(t + 4, (uint16_t)l4);
+			test_put16(t + 4, 0, (uint16_t)l4);
 		}
 	} else if (proto == 1) {
 		static const uint8_t types[6] = { 8, 0, 3, 11, 13, 9 };
 		t[0] = types[flags % 6];
-		put16(t + 4, pick_port(take(in)));
+		test_put16(t + 4, 0, pick_port(take(in)));
 		if ((t[0] == 3 || t[0] == 11) && depth == 0) /* an error quotes another packet */
 			l4 = 8 + build_ip(in, t + 8, 1);
 	}
 	uint32_t total = 20 + l4;
-	put16(b + 2, (uint16_t)total);
+	test_put16(b + 2, 0, (uint16_t)total);
 	if (proto == 1 || proto == 6 || proto == 17) {
 		uint32_t at = proto == 6 ? 16 : proto == 17 ? 6 : 2;
-		put16(t + at, (uint16_t)(take(in) << 8 | take(in))); /* any checksum: right or wrong */
+		test_put16(t + at, 0, (uint16_t)(take(in) << 8 | take(in))); /* any checksum: right or wrong */
 	}
-	put16(b + 10, csum_fold(csum_partial(b, 20, 0)));
+	test_put16(b + 10, 0, csum_fold(csum_partial(b, 20, 0)));
 	return total;
 }
 
