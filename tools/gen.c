@@ -280,6 +280,23 @@ guint32 gen_ip4(const char *dotted)
 	return a.s_addr;
 }
 
+struct gen_end gen_end_at(const char *ip, guint16 port, const guint8 mac[6], guint8 ttl)
+{
+	struct gen_end e = { .port = port, .ttl = ttl };
+
+	memcpy(e.mac, mac, sizeof e.mac);
+	e.ip = gen_ip4(ip);
+	return e;
+}
+
+struct gen_end gen_end_local(const char *ip, guint16 port, const guint8 mac_prefix[6])
+{
+	struct gen_end e = gen_end_at(ip, port, mac_prefix, 64);
+
+	e.mac[5] = g_ntohl(e.ip) & 0xff;
+	return e;
+}
+
 void gen_ethernet(struct gen_ctx *g, const guint8 *src_mac, const guint8 *dst_mac, guint16 ethertype)
 {
 	if (g->error)

@@ -147,5 +147,10 @@ void gen_tcp_send(struct gen_ctx *g, struct gen_tcp *t, enum gen_tcp_dir dir, gu
 
 /* Parses a dotted quad written in a lesson (a constant: a typo is a programming error). */
 guint32 gen_ip4(const char *dotted);
+/* An endpoint whose frames carry mac (its own, or the router's it sits behind) and whose
+ * packets reach the capture link with that TTL. */
+struct gen_end gen_end_at(const char *ip, guint16 port, const guint8 mac[6], guint8 ttl);
+/* A host on the capture's own link: MAC mac_prefix with its address's last byte, TTL 64. */
+struct gen_end gen_end_local(const char *ip, guint16 port, const guint8 mac_prefix[6]);
 
 #endif

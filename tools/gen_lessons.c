@@ -31,22 +31,15 @@ static const guint8 router_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
 /* A LAN host: its own MAC 02:00:00:00:00:xx, xx its address's last byte; TTL as sent. */
 static struct gen_end lan_host(const char *ip, guint16 port)
 {
-	struct gen_end e = { .mac = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x00 }, .port = port, .ttl = 64 };
-
-	e.ip = gen_ip4(ip);
-	e.mac[5] = g_ntohl(e.ip) & 0xff;
-	return e;
+	static const guint8 lan_prefix[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x00 };
+	return gen_end_local(ip, port, lan_prefix);
 }
 
 /* A host on the internet: on the LAN its frames come from (and go to) the router, and its
  * packets arrive with a TTL a dozen hops below the 64 they left with. */
 static struct gen_end remote_host(const char *ip, guint16 port)
 {
-	struct gen_end e = { .port = port, .ttl = 52 };
-
-	memcpy(e.mac, router_mac, sizeof e.mac);
-	e.ip = gen_ip4(ip);
-	return e;
+	return gen_end_at(ip, port, router_mac, 52);
 }
 
 /* Each conversation starts a second after the previous one. */

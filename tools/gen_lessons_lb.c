@@ -27,18 +27,12 @@ static const guint8 nlb_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x01, 0xfe };
 
 static struct gen_end client_end(const char *ip, guint16 port)
 {
-	struct gen_end e = { .port = port, .ttl = 52 };
-	memcpy(e.mac, upstream_mac, sizeof e.mac);
-	e.ip = gen_ip4(ip);
-	return e;
+	return gen_end_at(ip, port, upstream_mac, 52);
 }
 
 static struct gen_end listener_end(const char *ip, guint16 port)
 {
-	struct gen_end e = { .port = port, .ttl = 64 };
-	memcpy(e.mac, nlb_mac, sizeof e.mac);
-	e.ip = gen_ip4(ip);
-	return e;
+	return gen_end_at(ip, port, nlb_mac, 64);
 }
 
 static void at_ms(struct gen_ctx *g, gint64 ms)

@@ -31,19 +31,14 @@ static const guint8 home_router_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x01, 0x01 };
 /* A PC on the home LAN: MAC 02:00:00:00:01:xx, xx its address's last byte. */
 static struct gen_end pc(const char *ip, guint16 port)
 {
-	struct gen_end e = { .mac = { 0x02, 0x00, 0x00, 0x00, 0x01, 0x00 }, .port = port, .ttl = 64 };
-	e.ip = gen_ip4(ip);
-	e.mac[5] = g_ntohl(e.ip) & 0xff;
-	return e;
+	static const guint8 home_prefix[6] = { 0x02, 0x00, 0x00, 0x00, 0x01, 0x00 };
+	return gen_end_local(ip, port, home_prefix);
 }
 
 /* A host on the internet as the LAN sees it: behind the router's MAC, a dozen hops away. */
 static struct gen_end far(const char *ip, guint16 port)
 {
-	struct gen_end e = { .port = port, .ttl = 52 };
-	memcpy(e.mac, home_router_mac, 6);
-	e.ip = gen_ip4(ip);
-	return e;
+	return gen_end_at(ip, port, home_router_mac, 52);
 }
 
 static void at_ms(struct gen_ctx *g, gint64 ms)

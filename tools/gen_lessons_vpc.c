@@ -27,18 +27,14 @@ static const guint8 vpc_router_mac[6] = { 0x02, 0x00, 0x0a, 0x00, 0x01, 0x01 };
 
 static struct gen_end instance(guint16 port)
 {
-	struct gen_end e = { .mac = { 0x02, 0x00, 0x0a, 0x00, 0x01, 0x0a }, .port = port, .ttl = 64 };
-	e.ip = gen_ip4("10.0.1.10");
-	return e;
+	static const guint8 instance_mac[6] = { 0x02, 0x00, 0x0a, 0x00, 0x01, 0x0a };
+	return gen_end_at("10.0.1.10", port, instance_mac, 64);
 }
 
 /* Anything off the subnet: its frames come from the VPC router. */
 static struct gen_end far_end(const char *ip, guint16 port, guint8 ttl)
 {
-	struct gen_end e = { .port = port, .ttl = ttl };
-	memcpy(e.mac, vpc_router_mac, sizeof e.mac);
-	e.ip = gen_ip4(ip);
-	return e;
+	return gen_end_at(ip, port, vpc_router_mac, ttl);
 }
 
 /* A whole HTTP/1.1 exchange: handshake, one request, one response, FIN from the client first. */
