@@ -262,9 +262,10 @@ static void decode_ipv4(struct packet *p, struct cursor *frame)
 		decode_fail(p, DECODE_INVALID, "IPv4 total length larger than the frame");
 		return;
 	}
+	/* hdr_len <= total_len <= bytes on the wire (checked above): options missing here were cut
+	 * by the snapshot length, never absent from the packet. */
 	if (!cur_skip(&c, ip->hdr_len - 20)) {
-		decode_short(p, "IPv4 options cut short by the snapshot length",
-		             "IPv4 options run past the frame");
+		decode_fail(p, DECODE_TRUNCATED, "IPv4 options cut short by the snapshot length");
 		return;
 	}
 	/* The transport header: only in the first fragment. Ethernet padding past total_len is ignored. */

@@ -145,6 +145,14 @@ static const struct stage *bypassed_by(const struct pipeline *pl, const struct p
 	return NULL;
 }
 
+/* The next hop's packet: p's decoded fields, its bytes in frame (the other of the two buffers). */
+static void packet_copy(struct packet *q, const struct packet *p, uint8_t *frame)
+{
+	*q = *p;
+	q->data = frame;
+	memcpy(q->data, p->data, p->caplen);
+}
+
 static unsigned link_after(const struct stage *st, enum hop_dir dir)
 {
 	return dir == DIR_LEFT_TO_RIGHT ? st->index + 1 : st->index;
@@ -422,18 +430,14 @@ static gboolean travel(struct pipeline *pl, int cur, unsigned k, int64_t ts, con
 			v = VERDICT_DROP;
 		} else if (translatable && pl->any_bypass && (by = bypassed_by(pl, p, st, h.dir, &via))) {
 			/* Routed around st: it never sees the packet, which reaches its far link unchanged. */
-			*q = *p;
-			q->data = pl->frame[!cur];
-			memcpy(q->data, p->data, p->caplen);
+			packet_copy(q, p, pl->frame[!cur]);
 			note_printf(pl->stage_note, "%s %s: bypassed, not processed: %s %s routes this flow via %s",
 			            st->ops->type, st->name, by->ops->type, by->name, via);
 			v = VERDICT_FORWARD;
 		} else {
 			st->counters.in[h.dir]++;
 			/* The stage works on a copy so that this link's view stays as it arrived. */
-			*q = *p;
-			q->data = pl->frame[!cur];
-			memcpy(q->data, p->data, p->caplen);
+			packet_copy(q, p, pl->frame[!cur]);
 			if (translatable) {
 				ctx.now_ns = ts;
 				ctx.drop = DROP_N;
