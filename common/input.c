@@ -26,6 +26,7 @@ struct input_file {
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
 	uint64_t size;                 /* bytes on disk, for progress */
+	char *stdio_buffer;            /* the FILE's buffer: freed after pcap_close() closes the FILE */
 };
 
 struct input_set {
@@ -65,13 +66,15 @@ struct input_set *input_open(char **paths, unsigned n_paths, const char *filter,
 		f->size = (uint64_t)stbuf.st_size;
 		in->total_size += f->size;
 		/* Our own FILE with a large buffer: libpcap's default stdio buffer costs one read()
-		 * per 4 KiB, a third of the replay's time on a large capture. */
+		 * per 4 KiB, a third of the replay's time on a large capture.  The buffer must be ours:
+		 * glibc's setvbuf() ignores the size when it is left to allocate the buffer itself. */
 		FILE *fp = fopen(f->path, "rb");
 		if (!fp) {
 			g_set_error(err, INPUT_ERROR, 0, "%s: %s", f->path, g_strerror(errno));
 			goto fail;
 		}
-		setvbuf(fp, NULL, _IOFBF, INPUT_STDIO_BUFFER);
+		f->stdio_buffer = g_malloc(INPUT_STDIO_BUFFER);
+		setvbuf(fp, f->stdio_buffer, _IOFBF, INPUT_STDIO_BUFFER);
 		f->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
 		if (!f->pcap) {
 			fclose(fp);
@@ -196,6 +199,7 @@ void input_close(struct input_set *in)
 			pcap_freecode(&f->filter);
 		if (f->pcap)
 			pcap_close(f->pcap);
+		g_free(f->stdio_buffer);
 		g_free(f->path);
 	}
 	if (in->warnings)
