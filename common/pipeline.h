@@ -21,8 +21,13 @@ struct pipeline; /* opaque */
 /* The output must be open; the links are declared on it here.  Unknown --links names fail. */
 struct pipeline *pipeline_new(struct scenario *sc, struct output *out, const struct pipeline_options *opt,
                               GError **err);
-/* Replay one captured packet.  False only when the output could not be written. */
+/* Replay one captured packet now.  False only when the output could not be written. */
 gboolean pipeline_replay(struct pipeline *pl, const struct input_record *rec, GError **err);
+/* The same, reading ahead: rec is copied and queued, the stage it will meet first is asked to
+ * prefetch its table entries, and the packet read a few calls earlier is replayed.  The output is
+ * the same as pipeline_replay()'s; call pipeline_drain() after the last packet. */
+gboolean pipeline_push(struct pipeline *pl, const struct input_record *rec, GError **err);
+gboolean pipeline_drain(struct pipeline *pl, GError **err);
 /* The --stats report: per stage in = forwarded + dropped + consumed, and the packet balance. */
 void pipeline_stats(const struct pipeline *pl, GString *out);
 /* Did every input packet end as delivered, dropped or consumed (the balance --stats prints)? */

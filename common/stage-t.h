@@ -102,6 +102,13 @@ struct stage_counters {
 	uint64_t bypassed;          /* routed around the stage by another one (see stage_ops.bypass); not in in[] */
 };
 
+/* The loop calls stage_ops.prefetch STAGE_PREFETCH_STEPS times per packet, STAGE_PREFETCH_GAP
+ * packets apart, the first STAGE_PREFETCH_STEPS * STAGE_PREFETCH_GAP packets before its turn: a
+ * DRAM miss costs about as much as the loop's work on four packets, so each step's load has
+ * arrived by the next step. */
+#define STAGE_PREFETCH_STEPS 3
+#define STAGE_PREFETCH_GAP 4
+
 /* A stage type, looked up by the scenario's "type = ..." (STYLE.md habit 7). */
 struct stage_ops {
 	const char *type;                 /* "static-nat" */
@@ -124,6 +131,14 @@ struct stage_ops {
 	 * so it must not change state and may only look at the addresses and ports.  A bypassed stage
 	 * is not called; its far link shows the packet unchanged, annotated "bypassed" (optional). */
 	unsigned (*bypass)(const struct stage *st, const struct packet *p, enum hop_dir dir, const char **via);
+	/* A hint ahead of the packet's turn (optional): bring into the cache what process() will read
+	 * for p crossing in dir, so that its memory misses overlap other packets' work instead of
+	 * stalling this one (the loop looks ahead, as VPP's graph nodes do: see STAGE_PREFETCH_STEPS).
+	 * Called with step 0, 1, ... STAGE_PREFETCH_STEPS - 1, each nearer the packet's turn: step 0
+	 * can only hash the key and touch the index; a later step may read what the one before loaded.
+	 * p is decoded and IPv4.  It must not change any state: the packets before p may still change
+	 * the table, so what it loads may turn out useless, never wrong. */
+	void (*prefetch)(const struct stage *st, const struct packet *p, enum hop_dir dir, unsigned step);
 	/* Capture time moved to now: expire what timed out (optional). */
 	void (*advance)(struct stage *st, int64_t now_ns, struct stage_ctx *ctx);
 	/* Visit every entry of the stage's table (optional; for --tables and natlb tables). */

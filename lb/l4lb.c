@@ -619,6 +619,17 @@ static bool l4lb_reverse(struct stage *st, struct packet *p, enum hop_dir dir, s
 	return dir == DIR_RIGHT_TO_LEFT ? reverse_to_client(st, p, ctx) : reverse_to_target(st, p, ctx);
 }
 
+/* The flow lookup process() will make, loaded ahead (stage_ops.prefetch). */
+static void l4lb_prefetch(const struct stage *st, const struct packet *p, enum hop_dir dir, unsigned step)
+{
+	const struct l4lb *lb = st->priv;
+	const struct ip4_view *ip = &p->ip;
+
+	if ((ip->proto != PROTO_TCP && ip->proto != PROTO_UDP) || !ip->has_ports || ip->is_fragment)
+		return;
+	l4lb_flow_prefetch(lb, dir == DIR_LEFT_TO_RIGHT, ip->src, ip->sport, ip->dst, ip->dport, ip->proto, step);
+}
+
 const struct stage_ops l4lb_ops = {
 	.type = "l4-lb",
 	.summary = "an L4 load balancer like AWS NLB: listeners, a flow hash, Maglev/modulo/rendezvous, "
@@ -629,6 +640,7 @@ const struct stage_ops l4lb_ops = {
 	.claims = l4lb_claims,
 	.process = l4lb_process,
 	.reverse = l4lb_reverse,
+	.prefetch = l4lb_prefetch,
 	.advance = l4lb_advance,
 	.table_foreach = l4lb_table_foreach,
 	.stats_print = l4lb_stats_print,

@@ -46,6 +46,9 @@ struct l4lb_flow *l4lb_flow_find_fwd(const struct l4lb *lb, uint32_t client, uin
                                      uint16_t vport, uint8_t proto);
 struct l4lb_flow *l4lb_flow_find_rev(const struct l4lb *lb, uint32_t target, uint16_t tport, uint32_t source,
                                      uint16_t sport, uint8_t proto);
+/* stage_ops.prefetch: forward (a, pa, b, pb = client, vip) or backward (target, source). */
+void l4lb_flow_prefetch(const struct l4lb *lb, bool forward, uint32_t a, uint16_t pa, uint32_t b, uint16_t pb,
+                        uint8_t proto, unsigned step);
 /* A free entry with its keys filled in by the caller afterwards through l4lb_flow_insert(). */
 /* The flow array and its two indexes, for max_flows flows; false when out of memory. */
 bool l4lb_flow_table_init(struct l4lb *lb, uint32_t max_flows);

@@ -107,6 +107,40 @@ struct l4lb_flow *l4lb_flow_find_rev(const struct l4lb *lb, uint32_t target, uin
 	return NULL;
 }
 
+/* stage_ops.prefetch for the flow a packet will look up: forward, the flow's own slot (flows are
+ * stored where their key hashes, two cache lines each); backward, the reverse index's slot, then
+ * the flow it names.  Step 1 follows the probe run that step 0 loaded. */
+void l4lb_flow_prefetch(const struct l4lb *lb, bool forward, uint32_t a, uint16_t pa, uint32_t b, uint16_t pb,
+                        uint8_t proto, unsigned step)
+{
+	uint32_t h = key_hash(a, pa, b, pb, proto);
+	const struct l4lb_flow *f = NULL;
+
+	if (forward) {
+		uint32_t i = h & lb->flows_mask;
+		if (step == 1)
+			while (lb->flows[i].id != 0 && !fwd_match(&lb->flows[i], a, pa, b, pb, proto))
+				i = (i + 1) & lb->flows_mask;
+		if (step <= 1)
+			f = &lb->flows[i];
+	} else {
+		uint32_t i = h & lb->rev.mask;
+		uint64_t s;
+		if (step == 0) {
+			__builtin_prefetch(&lb->rev.slot[i]);
+			return;
+		}
+		while ((s = lb->rev.slot[i]) != 0 && slot_home(s) != h)
+			i = (i + 1) & lb->rev.mask;
+		if (step == 1 && s != 0)
+			f = &lb->flows[slot_idx1(s) - 1];
+	}
+	if (f) {
+		__builtin_prefetch(f, 1);
+		__builtin_prefetch((const char *)f + 64, 1);
+	}
+}
+
 static void index_add(struct l4lb_index *ix, uint32_t home, uint32_t idx1)
 {
 	uint32_t i = home & ix->mask;

@@ -143,7 +143,6 @@ struct napt_session {
 	uint8_t flags;              /* NAPT_SESS_* */
 	uint32_t mapping;
 	uint32_t next_in_mapping;   /* free list link when free */
-	uint32_t timer_prev, timer_next;
 	uint32_t id;                /* 0 when the slot is free */
 	uint32_t map_id;            /* its mapping's id, for annotations without touching the mapping */
 	uint32_t dest;              /* per-destination counter, or NAPT_NONE */
@@ -181,6 +180,13 @@ struct napt_dest {
 
 struct napt_timer_list {
 	uint32_t head, tail;
+};
+
+/* A session's place on its timer list.  The links live apart from the sessions, in an array of 8
+ * bytes per session: refreshing a session relinks its two neighbours, and in this dense array
+ * they are far likelier to be in the cache than in the pool of 80-byte sessions. */
+struct napt_timer_link {
+	uint32_t prev, next;
 };
 
 /* A datagram whose first fragment crossed: later fragments follow (RFC 4787 REQ-14). */
@@ -235,6 +241,7 @@ struct napt {
 	uint32_t ext_sorted[NAPT_MAX_EXTERNAL]; /* napt_is_external() runs for every packet */
 	struct napt_mapping *maps;
 	struct napt_session *sess;
+	struct napt_timer_link *tlinks; /* per session, beside the pool */
 	struct napt_dest *dests;
 	uint32_t cap;                /* max-mappings: size of each pool */
 	uint32_t free_map, free_sess, free_dest;

@@ -996,6 +996,23 @@ static enum verdict napt_process(struct stage *st, struct packet *p, enum hop_di
 	return v;
 }
 
+/* The session lookup in2out() or out2in() will make, loaded ahead (stage_ops.prefetch).  Packets
+ * that take another path (fragments, ICMP errors, hairpins) get nothing: they are rare. */
+static void napt_prefetch(const struct stage *st, const struct packet *p, enum hop_dir dir, unsigned step)
+{
+	const struct napt *nat = st->priv;
+	const struct ip4_view *ip = &p->ip;
+
+	if (!ip->has_ports || ip->is_fragment || ip->icmp_error || !has_ports(ip->proto))
+		return;
+	if (dir == DIR_LEFT_TO_RIGHT)
+		napt_session_prefetch(nat, true, ip->proto, ip->src, ip->sport, ip->dst, rport_key(ip->proto, ip->dport),
+		                      step);
+	else
+		napt_session_prefetch(nat, false, ip->proto, ip->dst, ip->dport, ip->src, rport_key(ip->proto, ip->sport),
+		                      step);
+}
+
 /* The mapping an inbound packet for (iaddr, iport) from (raddr, rport) would have come through:
  * the session's, else the mapping the mapping behaviour gives, else (ADM, APDM: a probe from an
  * endpoint the host never contacted) the inside endpoint's oldest mapping, which is the one a
@@ -1244,6 +1261,7 @@ const struct stage_ops napt_ops = {
 	.claims = napt_claims,
 	.process = napt_process,
 	.reverse = napt_reverse,
+	.prefetch = napt_prefetch,
 	.advance = napt_advance,
 	.table_foreach = napt_table_foreach,
 	.stats_print = napt_stats_print,

@@ -60,6 +60,10 @@ uint32_t napt_session_find_in(const struct napt *nat, uint8_t proto, uint32_t ia
                               uint16_t rport);
 uint32_t napt_session_find_out(const struct napt *nat, uint8_t proto, uint32_t eaddr, uint16_t eport, uint32_t raddr,
                                uint16_t rport);
+/* stage_ops.prefetch for the session of an outbound packet (addr, port: inside) or an inbound one
+ * (external). */
+void napt_session_prefetch(const struct napt *nat, bool outbound, uint8_t proto, uint32_t addr, uint16_t port,
+                           uint32_t raddr, uint16_t rport, unsigned step);
 /* raddr and rport as the mapping behaviour keys them (0 where it ignores them). */
 uint32_t napt_mapping_find_in(const struct napt *nat, uint8_t proto, uint32_t iaddr, uint16_t iport, uint32_t raddr,
                               uint16_t rport);

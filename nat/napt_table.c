@@ -181,6 +181,40 @@ uint32_t napt_session_find_out(const struct napt *nat, uint8_t proto, uint32_t e
 	return NAPT_NONE;
 }
 
+/* The three steps of stage_ops.prefetch for the session a packet will look up (outbound: by its
+ * inside key in sess_in; inbound: by its external key in sess_out): the index slot; then the
+ * session the slot names and its timer link; then the links of its neighbours on the timer list,
+ * which napt_timer_arm() relinks when the packet refreshes it.  Each step reads only what the
+ * step before loaded. */
+void napt_session_prefetch(const struct napt *nat, bool outbound, uint8_t proto, uint32_t addr, uint16_t port,
+                           uint32_t raddr, uint16_t rport, unsigned step)
+{
+	const struct napt_index *ix = outbound ? &nat->sess_in : &nat->sess_out;
+	uint32_t h = key_hash(proto, addr, port, raddr, rport);
+	uint32_t i = h & ix->mask;
+
+	if (step == 0) {
+		__builtin_prefetch(&ix->slot[i]);
+		return;
+	}
+	while (ix->slot[i].entry && ix->slot[i].hash != h)
+		i = (i + 1) & ix->mask;
+	if (!ix->slot[i].entry)
+		return; /* a new flow: nothing to load */
+	const struct napt_session *s = &nat->sess[ix->slot[i].entry - 1];
+	if (step == 1) {
+		__builtin_prefetch(s, 1);
+		session_prefetch(s);
+		__builtin_prefetch(&nat->tlinks[ix->slot[i].entry - 1]);
+		return;
+	}
+	const struct napt_timer_link *l = &nat->tlinks[ix->slot[i].entry - 1];
+	if (l->prev != NAPT_NONE)
+		__builtin_prefetch(&nat->tlinks[l->prev], 1);
+	if (l->next != NAPT_NONE)
+		__builtin_prefetch(&nat->tlinks[l->next], 1);
+}
+
 uint32_t napt_mapping_find_in(const struct napt *nat, uint8_t proto, uint32_t iaddr, uint16_t iport, uint32_t raddr,
                               uint16_t rport)
 {
@@ -241,7 +275,8 @@ bool napt_table_init(struct napt *nat, uint32_t cap)
 	nat->cap = cap;
 	nat->maps = napt_huge_new0(cap, sizeof(struct napt_mapping));
 	nat->sess = napt_huge_new0(cap, sizeof(struct napt_session));
-	if (!nat->maps || !nat->sess)
+	nat->tlinks = napt_huge_new0(cap, sizeof(struct napt_timer_link));
+	if (!nat->maps || !nat->sess || !nat->tlinks)
 		return false;
 	/* Free lists in index order, so the first entries used are the first in memory. */
 	for (uint32_t i = 0; i < cap; i++) {
@@ -271,6 +306,7 @@ void napt_table_free(struct napt *nat)
 {
 	napt_huge_free(nat->maps);
 	napt_huge_free(nat->sess);
+	napt_huge_free(nat->tlinks);
 	napt_huge_free(nat->dests);
 	ix_free(&nat->sess_in);
 	ix_free(&nat->sess_out);
@@ -279,12 +315,14 @@ void napt_table_free(struct napt *nat)
 	ix_free(&nat->dest_ix);
 	nat->maps = NULL;
 	nat->sess = NULL;
+	nat->tlinks = NULL;
 	nat->dests = NULL;
 }
 
 size_t napt_table_bytes(const struct napt *nat)
 {
-	size_t b = (size_t)nat->cap * (sizeof(struct napt_mapping) + sizeof(struct napt_session));
+	size_t b = (size_t)nat->cap * (sizeof(struct napt_mapping) + sizeof(struct napt_session) +
+	                               sizeof(struct napt_timer_link));
 	if (nat->dests)
 		b += (size_t)nat->cap * sizeof(struct napt_dest);
 	return b + ix_bytes(&nat->sess_in) + ix_bytes(&nat->sess_out) + ix_bytes(&nat->map_in) + ix_bytes(&nat->map_ext) +
@@ -355,27 +393,27 @@ static void dest_unref(struct napt *nat, uint32_t d)
 
 static void timer_unlink(struct napt *nat, uint32_t s)
 {
-	struct napt_session *x = &nat->sess[s];
-	struct napt_timer_list *l = &nat->timers[x->tclass];
-	if (x->timer_prev != NAPT_NONE)
-		nat->sess[x->timer_prev].timer_next = x->timer_next;
+	struct napt_timer_link *x = &nat->tlinks[s];
+	struct napt_timer_list *l = &nat->timers[nat->sess[s].tclass];
+	if (x->prev != NAPT_NONE)
+		nat->tlinks[x->prev].next = x->next;
 	else
-		l->head = x->timer_next;
-	if (x->timer_next != NAPT_NONE)
-		nat->sess[x->timer_next].timer_prev = x->timer_prev;
+		l->head = x->next;
+	if (x->next != NAPT_NONE)
+		nat->tlinks[x->next].prev = x->prev;
 	else
-		l->tail = x->timer_prev;
-	x->timer_prev = x->timer_next = NAPT_NONE;
+		l->tail = x->prev;
+	x->prev = x->next = NAPT_NONE;
 }
 
 static void timer_append(struct napt *nat, uint32_t s)
 {
-	struct napt_session *x = &nat->sess[s];
-	struct napt_timer_list *l = &nat->timers[x->tclass];
-	x->timer_prev = l->tail;
-	x->timer_next = NAPT_NONE;
+	struct napt_timer_link *x = &nat->tlinks[s];
+	struct napt_timer_list *l = &nat->timers[nat->sess[s].tclass];
+	x->prev = l->tail;
+	x->next = NAPT_NONE;
 	if (l->tail != NAPT_NONE)
-		nat->sess[l->tail].timer_next = s;
+		nat->tlinks[l->tail].next = s;
 	else
 		l->head = s;
 	l->tail = s;
@@ -392,7 +430,8 @@ uint32_t napt_session_new(struct napt *nat, uint32_t m, uint32_t raddr, uint16_t
 	*s = (struct napt_session){ .iaddr = map->iaddr, .eaddr = map->eaddr, .raddr = raddr, .iport = map->iport,
 		                    .eport = map->eport, .rport = rport, .proto = map->proto, .mapping = m, .map_id = map->id,
 		                    .next_in_mapping = map->sessions, .id = nat->next_sess_id++, .dest = NAPT_NONE,
-		                    .timer_prev = NAPT_NONE, .timer_next = NAPT_NONE, .tclass = NAPT_TO_OTHER };
+		                    .tclass = NAPT_TO_OTHER };
+	nat->tlinks[i] = (struct napt_timer_link){ NAPT_NONE, NAPT_NONE };
 	map->sessions = i;
 	map->n_sessions++;
 	ix_insert(&nat->sess_in, sess_in_hash(s), i);

@@ -7,8 +7,9 @@
  *
  * For each table size N: N UDP flows from N inside hosts open their mappings (timed apart: the
  * cost of a new mapping), then PACKETS packets of those flows in a random order cross the stage as
- * the replay loop would carry them (copy into the frame, decode, process), so the table lookups
- * miss the caches as they would in a capture with that many flows.  Memory per mapping is the
+ * the replay loop carries them (copy, decode, the stage's prefetch steps a few packets ahead, as
+ * in pipeline_push(), then process), so the table lookups miss the caches as they would in a
+ * capture with that many flows.  Memory per mapping is the
  * table's allocation (pools and indexes, sized by max-mappings) over max-mappings.
  */
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include "tests/testpkt.h"
 
 #define FRAME 42 /* Ethernet 14 + IPv4 20 + UDP 8 */
+#define BENCH_ROUNDS 3
 
 static double now_s(void)
 {
@@ -96,33 +98,60 @@ static struct result run(uint32_t n, uint64_t packets)
 			exit(1);
 		}
 	}
-	double t1 = now_s();
-	uint64_t rng = 0x9e3779b97f4a7c15ull, forwarded = 0;
-	uint32_t next = (uint32_t)(xorshift(&rng) % n);
-	for (uint64_t k = 0; k < packets; k++) {
-		uint32_t i = next;
-		/* The replay loop reads its frames in file order, so they never miss the cache; this
-		 * array, picked at random, would, and that miss is not the stage's: load it ahead. */
-		next = (uint32_t)(xorshift(&rng) % n);
-		__builtin_prefetch(frames + (size_t)next * FRAME);
-		__builtin_prefetch(frames + (size_t)next * FRAME + FRAME - 1);
-		memcpy(scratch, frames + (size_t)i * FRAME, FRAME);
-		decode_packet(&p);
-		g_string_truncate(note, 0);
-		forwarded += st->ops->process(st, &p, DIR_LEFT_TO_RIGHT, &ctx) == VERDICT_FORWARD;
-	}
-	double t2 = now_s();
-	if (forwarded != packets) {
-		fprintf(stderr, "bench_napt: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " forwarded\n", forwarded, packets);
-		exit(1);
+	double t_opened = now_s();
+	/* The capture: packets of those flows in a random order, laid out one after the other as the
+	 * replay loop reads them from its file, so that only the stage's own loads miss the cache. */
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	uint8_t *stream = g_malloc(packets * FRAME);
+	for (uint64_t k = 0; k < packets; k++)
+		memcpy(stream + k * FRAME, frames + (size_t)(xorshift(&rng) % n) * FRAME, FRAME);
+	/* The replay loop's look-ahead (common/pipeline.c): packet k + AHEAD is copied and decoded,
+	 * and each queued packet gets the stage's prefetch steps on its way to its turn. */
+	enum { AHEAD = STAGE_PREFETCH_STEPS * STAGE_PREFETCH_GAP, RING = 16 };
+	G_STATIC_ASSERT(AHEAD < RING);
+	static uint8_t ring_bytes[RING][FRAME];
+	struct packet ring[RING];
+	/* The fastest of BENCH_ROUNDS passes counts: on a shared machine, noise only adds time. */
+	double best = 0;
+	for (unsigned round = 0; round < BENCH_ROUNDS; round++) {
+		uint64_t forwarded = 0;
+		double t1 = now_s();
+		for (uint64_t k = 0; k < packets + AHEAD; k++) {
+			if (k < packets) {
+				struct packet *q = &ring[k % RING];
+				memcpy(ring_bytes[k % RING], stream + k * FRAME, FRAME);
+				q->data = ring_bytes[k % RING];
+				q->caplen = q->wirelen = FRAME;
+				q->linktype = 1;
+				decode_packet(q);
+			}
+			for (unsigned step = 0; step < STAGE_PREFETCH_STEPS; step++) {
+				uint64_t j = k - (uint64_t)step * STAGE_PREFETCH_GAP;
+				if (j <= k && j < packets)
+					st->ops->prefetch(st, &ring[j % RING], DIR_LEFT_TO_RIGHT, step);
+			}
+			if (k < AHEAD)
+				continue;
+			g_string_truncate(note, 0);
+			forwarded += st->ops->process(st, &ring[(k - AHEAD) % RING], DIR_LEFT_TO_RIGHT, &ctx) == VERDICT_FORWARD;
+		}
+		double t2 = now_s();
+		if (forwarded != packets) {
+			fprintf(stderr, "bench_napt: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " forwarded\n", forwarded,
+			        packets);
+			exit(1);
+		}
+		if (round == 0 || t2 - t1 < best)
+			best = t2 - t1;
 	}
 	const struct napt *nat = st->priv;
-	r.ns_new = (t1 - t0) * 1e9 / n;
-	r.ns_packet = (t2 - t1) * 1e9 / (double)packets;
+	r.ns_new = (t_opened - t0) * 1e9 / n;
+	r.ns_packet = best * 1e9 / (double)packets;
 	r.bytes_per_mapping = (double)napt_table_bytes(nat) / nat->cap;
 	r.live = napt_live_mappings(st);
 	g_string_free(note, TRUE);
 	g_free(frames);
+	g_free(stream);
 	scenario_free(sc);
 	g_free(text);
 	return r;
@@ -133,8 +162,8 @@ int main(int argc, char **argv)
 	uint64_t packets = argc > 1 ? g_ascii_strtoull(argv[1], NULL, 10) : 5000000;
 	struct result small = run(1000, packets), big = run(1000000, packets);
 
-	printf("napt stage, %" G_GUINT64_FORMAT " packets of existing UDP flows in random order (copy, decode, process)\n",
-	       packets);
+	printf("napt stage, %" G_GUINT64_FORMAT " packets of existing UDP flows in random order (copy, decode, prefetch, "
+	       "process; fastest of %d passes)\n", packets, BENCH_ROUNDS);
 	printf("%-22s %14s %16s %18s\n", "live mappings", "ns per packet", "ns per new one", "bytes per mapping");
 	printf("%-22u %14.1f %16.1f %18.1f\n", small.live, small.ns_packet, small.ns_new, small.bytes_per_mapping);
 	printf("%-22u %14.1f %16.1f %18.1f\n", big.live, big.ns_packet, big.ns_new, big.bytes_per_mapping);

@@ -206,6 +206,85 @@ static void test_capture_in_the_middle(void)
 	g_free(stats);
 }
 
+
+/* ---- Look-ahead ----------------------------------------------------------------------------- */
+
+/* Every lesson, as its scenario's header says to replay it. */
+static const struct lesson_case {
+	const char *scenario, *capture;
+} lesson_cases[] = {
+	{ "scenarios/static-nat.ini", "pcaps/static-nat.pcap" },
+	{ "scenarios/napt-home.ini", "pcaps/napt-home.pcap" },
+	{ "scenarios/napt-full-cone.ini", "pcaps/napt-probes.pcap" },
+	{ "scenarios/napt-restricted-cone.ini", "pcaps/napt-probes.pcap" },
+	{ "scenarios/napt-port-restricted-cone.ini", "pcaps/napt-probes.pcap" },
+	{ "scenarios/napt-symmetric.ini", "pcaps/napt-probes.pcap" },
+	{ "scenarios/napt-exhaustion.ini", "pcaps/napt-exhaustion.pcap" },
+	{ "scenarios/napt-hairpin.ini", "pcaps/napt-hairpin.pcap" },
+	{ "scenarios/natgw-vs-s3-endpoint.ini", "pcaps/natgw-vs-s3-endpoint.pcap" },
+	{ "scenarios/lb-maglev.ini", "pcaps/lb-spread.pcap" },
+	{ "scenarios/lb-modulo.ini", "pcaps/lb-spread.pcap" },
+	{ "scenarios/lb-rendezvous.ini", "pcaps/lb-spread.pcap" },
+	{ "scenarios/lb-dns.ini", "pcaps/lb-dns.pcap" },
+	{ "scenarios/lb-client-ip-preserved.ini", "pcaps/lb-client-ip.pcap" },
+	{ "scenarios/lb-client-ip-replaced.ini", "pcaps/lb-client-ip.pcap" },
+	{ "scenarios/lb-proxy-protocol.ini", "pcaps/lb-target-log.pcap" },
+};
+
+/* Replay a capture one packet at a time (pipeline_replay) or reading ahead (pipeline_push);
+ * returns the output file's bytes and the --stats report. */
+static GBytes *replay_capture(const struct lesson_case *c, bool ahead, char **stats)
+{
+	GError *err = NULL;
+	struct scenario *sc = scenario_load_file(c->scenario, &err);
+	g_assert_no_error(err);
+	char *dir = test_tmpdir();
+	char *out_path = g_strdup_printf("%s/out.pcapng", dir);
+	char *paths[] = { (char *)c->capture, NULL };
+	struct input_set *in = input_open(paths, 1, NULL, &err);
+	g_assert_no_error(err);
+	struct output *out = output_open(OUTPUT_PCAPNG, out_path, "test", &err);
+	g_assert_no_error(err);
+	struct pipeline_options opt = { .seed = 1 };
+	struct pipeline *pl = pipeline_new(sc, out, &opt, &err);
+	g_assert_no_error(err);
+	struct input_record rec;
+	while (input_next(in, &rec) == 1)
+		g_assert_true(ahead ? pipeline_push(pl, &rec, &err) : pipeline_replay(pl, &rec, &err));
+	g_assert_true(pipeline_drain(pl, &err));
+	g_assert_no_error(err);
+	g_assert_true(pipeline_balanced(pl));
+	GString *s = g_string_new(NULL);
+	pipeline_stats(pl, s);
+	*stats = g_string_free(s, FALSE);
+	g_assert_true(output_close(out, &err));
+	pipeline_free(pl);
+	input_close(in);
+	scenario_free(sc);
+	char *bytes = NULL;
+	gsize len = 0;
+	g_assert_true(g_file_get_contents(out_path, &bytes, &len, &err));
+	test_rmdir(dir);
+	g_free(out_path);
+	return g_bytes_new_take(bytes, len);
+}
+
+/* Reading ahead only prefetches: every lesson's output and report are the same byte for byte. */
+static void test_look_ahead_changes_nothing(gconstpointer data)
+{
+	const struct lesson_case *c = data;
+	char *stats_one = NULL, *stats_ahead = NULL;
+	GBytes *one = replay_capture(c, false, &stats_one);
+	GBytes *ahead = replay_capture(c, true, &stats_ahead);
+	g_assert_cmpuint(g_bytes_get_size(one), >, 1000);
+	g_assert_cmpstr(stats_ahead, ==, stats_one);
+	g_assert_true(g_bytes_equal(one, ahead));
+	g_bytes_unref(one);
+	g_bytes_unref(ahead);
+	g_free(stats_one);
+	g_free(stats_ahead);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -214,5 +293,12 @@ int main(int argc, char **argv)
 	g_test_add_func("/pipeline/emit/stage-answers-and-its-packet-travels-back", test_emit_and_consume);
 	g_test_add_func("/pipeline/drop/view-written-where-dropped-and-not-after", test_drop_writes_the_view_where_it_dropped);
 	g_test_add_func("/pipeline/derive/capture-on-a-middle-link", test_capture_in_the_middle);
+	for (size_t i = 0; i < G_N_ELEMENTS(lesson_cases); i++) {
+		char *base = g_path_get_basename(lesson_cases[i].scenario);
+		char *path = g_strdup_printf("/pipeline/look-ahead/same-output-as-one-at-a-time/%s", base);
+		g_test_add_data_func(path, &lesson_cases[i], test_look_ahead_changes_nothing);
+		g_free(path);
+		g_free(base);
+	}
 	return g_test_run();
 }

@@ -106,12 +106,16 @@ static int replay_run(struct replay_args *a)
 		goto out;
 	}
 	while (input_next(in, &rec) == 1) {
-		if (!pipeline_replay(pl, &rec, &err)) {
+		if (!pipeline_push(pl, &rec, &err)) {
 			fprintf(stderr, "%snatlb replay: %s\n", show_progress ? "\n" : "", err->message);
 			goto out;
 		}
 		if (show_progress && ++packets % PROGRESS_EVERY == 0)
 			progress_show(in, packets, &last_us);
+	}
+	if (!pipeline_drain(pl, &err)) {
+		fprintf(stderr, "%snatlb replay: %s\n", show_progress ? "\n" : "", err->message);
+		goto out;
 	}
 	if (show_progress && packets >= PROGRESS_EVERY)
 		fprintf(stderr, "\r%60s\r", "");

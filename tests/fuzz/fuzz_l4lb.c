@@ -106,6 +106,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!st->ops->reverse(st, &p, dir, &ctx))
 				continue;
 			g_string_truncate(note, 0);
+		} else {
+			/* the loop's look-ahead: hints that read the table ahead of process() */
+			for (unsigned step = 0; step < STAGE_PREFETCH_STEPS; step++)
+				st->ops->prefetch(st, &p, dir, step);
 		}
 		st->ops->process(st, &p, dir, &ctx);
 		if (ctx.redecode)

@@ -165,6 +165,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (nat->n_sess != sess || nat->n_maps != maps || nat->stats.sessions_created != created)
 					abort();
 			} else {
+				/* the loop's look-ahead: prefetch hints first, which must change nothing */
+				uint32_t sess = nat->n_sess, maps = nat->n_maps;
+				for (unsigned step = 0; step < STAGE_PREFETCH_STEPS; step++)
+					st->ops->prefetch(st, &p, dir, step);
+				if (nat->n_sess != sess || nat->n_maps != maps)
+					abort();
 				enum verdict v = st->ops->process(st, &p, dir, &ctx);
 				if (v != VERDICT_FORWARD && v != VERDICT_DROP && v != VERDICT_CONSUMED)
 					abort();
