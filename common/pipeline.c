@@ -450,7 +450,10 @@ static gboolean travel(struct pipeline *pl, int cur, unsigned k, int64_t ts, con
 		struct stage *st = h.st;
 		enum verdict v;
 		enum drop_reason reason = DROP_N;
-		struct packet *q = &pl->pkt[!cur];
+		/* The stage works on a copy so that this link's view stays as it arrived; a view that is
+		 * neither written (--links) nor traced needs no copy. */
+		bool seen = pl->out_link[k] >= 0 || pl->opt.trace;
+		struct packet *q = seen ? &pl->pkt[!cur] : p;
 		const struct stage *by = NULL;
 		const char *via = NULL;
 
@@ -465,14 +468,15 @@ static gboolean travel(struct pipeline *pl, int cur, unsigned k, int64_t ts, con
 			v = VERDICT_DROP;
 		} else if (translatable && pl->any_bypass && (by = bypassed_by(pl, p, st, h.dir, &via))) {
 			/* Routed around st: it never sees the packet, which reaches its far link unchanged. */
-			packet_copy(q, p, pl->frame[!cur]);
+			if (q != p)
+				packet_copy(q, p, pl->frame[!cur]);
 			note_printf(pl->stage_note, "%s %s: bypassed, not processed: %s %s routes this flow via %s",
 			            st->ops->type, st->name, by->ops->type, by->name, via);
 			v = VERDICT_FORWARD;
 		} else {
 			st->counters.in[h.dir]++;
-			/* The stage works on a copy so that this link's view stays as it arrived. */
-			packet_copy(q, p, pl->frame[!cur]);
+			if (q != p)
+				packet_copy(q, p, pl->frame[!cur]);
 			if (translatable) {
 				ctx.now_ns = ts;
 				ctx.drop = DROP_N;
@@ -521,7 +525,8 @@ static gboolean travel(struct pipeline *pl, int cur, unsigned k, int64_t ts, con
 		pl->arrive_note = pl->stage_note;
 		pl->stage_note = swap;
 		ctx.note = pl->stage_note;
-		cur = !cur;
+		if (q != p)
+			cur = !cur;
 		p = q;
 		k = link_after(st, h.dir);
 		ts += PIPELINE_HOP_NS;

@@ -141,7 +141,7 @@ static uint32_t dest_hash(uint8_t proto, uint32_t eaddr, uint32_t raddr, uint16_
 	return key_hash(proto, eaddr, 0, raddr, rport);
 }
 
-/* A session is larger than a cache line (88 bytes), so most straddle two: the key is in the first
+/* A session is larger than a cache line (80 bytes), so most straddle two: the key is in the first
  * and the timer and counters the packet updates are in the second.  Ask for both lines at once, so
  * that the second miss overlaps the first instead of following it. */
 static inline void session_prefetch(const struct napt_session *s)

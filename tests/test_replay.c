@@ -383,6 +383,53 @@ static void test_pcaps_up_to_date(void)
 	test_rmdir(dir);
 }
 
+
+/* --links L skips the copy a stage would otherwise work on when nobody sees the link it leaves
+ * (common/pipeline.c, travel): each link written alone must hold exactly that link's views of a
+ * full replay, bytes (md5), times and comments, as tshark reads them. */
+static const struct links_case {
+	const char *lesson, *scenario;
+	const char *const links[4];
+} links_cases[] = {
+	{ "static-nat", "scenarios/static-nat.ini", { "lan", "internet", NULL } },
+	{ "napt-home", "scenarios/napt-home.ini", { "lan", "internet", NULL } },
+	{ "natgw-vs-s3-endpoint", "scenarios/natgw-vs-s3-endpoint.ini", { "app", "vpc", "internet", NULL } },
+	{ "lb-target-log", "scenarios/lb-proxy-protocol.ini", { "internet", "vpc", NULL } },
+};
+
+static void test_each_link_alone(gconstpointer data)
+{
+	const struct links_case *c = data;
+	if (!test_have_tshark()) {
+		g_test_skip("tshark is not installed");
+		return;
+	}
+	char *dir = test_tmpdir(), *capture = NULL;
+	gen_lesson(dir, c->lesson, &capture);
+	char *all = g_strdup_printf("%s/all.pcapng", dir);
+	const char *args[] = { "-q", "-s", c->scenario, NULL };
+	g_assert_cmpint(replay(args, capture, all, NULL, NULL), ==, 0);
+	static const char *const prefs[] = { "frame.generate_md5_hash:TRUE", NULL };
+	static const char *const fields[] = { "frame.time_epoch", "frame.md5_hash", "frame.comment", NULL };
+	for (const char *const *l = c->links; *l; l++) {
+		char *one = g_strdup_printf("%s/%s.pcapng", dir, *l);
+		const char *one_args[] = { "-q", "-s", c->scenario, "--links", *l, NULL };
+		g_assert_cmpint(replay(one_args, capture, one, NULL, NULL), ==, 0);
+		char *filter = g_strdup_printf("frame.interface_name == \"%s\"", *l);
+		char *want = test_tshark_fields(all, prefs, filter, fields);
+		char *got = test_tshark_fields(one, prefs, NULL, fields);
+		g_assert_cmpuint(strlen(want), >, 0);
+		g_assert_cmpstr(got, ==, want);
+		g_free(want);
+		g_free(got);
+		g_free(filter);
+		g_free(one);
+	}
+	g_free(all);
+	g_free(capture);
+	test_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -401,6 +448,12 @@ int main(int argc, char **argv)
 	g_test_add("/replay/bad-input/truncated-capture-replays-what-was-read", struct fixture, NULL, fixture_setup,
 	           test_truncated_capture, fixture_teardown);
 	g_test_add_func("/replay/lessons/pcaps-folder-matches-natlb-gen", test_pcaps_up_to_date);
+	for (size_t i = 0; i < G_N_ELEMENTS(links_cases); i++) {
+		char *path = g_strdup_printf("/replay/options/each-link-alone-holds-its-views-of-the-full-replay/%s",
+		                             links_cases[i].scenario + strlen("scenarios/"));
+		g_test_add_data_func(path, &links_cases[i], test_each_link_alone);
+		g_free(path);
+	}
 	g_test_add("/replay/options/two-inputs-merged-by-timestamp", struct fixture, NULL, fixture_setup,
 	           test_merge_inputs, fixture_teardown);
 	for (unsigned i = 0; i < G_N_ELEMENTS(bad_cases); i++) {
