@@ -42,30 +42,77 @@ void note_printf(GString *s, const char *fmt, ...)
 	va_end(ap);
 }
 
-void note_append_uint(GString *s, unsigned v)
+void note_buf_flush(struct note_buf *nb)
+{
+	g_string_append_len(nb->note, nb->b, (gssize)nb->n);
+	nb->n = 0;
+}
+
+void note_buf_uint(struct note_buf *nb, uint32_t v)
 {
 	char digits[10];
-	int n = 0;
+	unsigned n = 0;
 	do {
-		digits[n++] = (char)('0' + v % 10);
+		digits[sizeof digits - ++n] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	while (n)
-		g_string_append_c(s, digits[--n]);
+	note_buf_put(nb, digits + sizeof digits - n, n);
+}
+
+/* "0" to "255", each padded to 4 bytes, and their lengths: an address is four table copies. */
+static char octet_text[256][4];
+static uint8_t octet_len[256];
+
+static void octet_table_fill(void)
+{
+	for (unsigned i = 0; i < 256; i++) {
+		int n = g_snprintf(octet_text[i], sizeof octet_text[i], "%u", i);
+		octet_len[i] = (uint8_t)n;
+	}
+}
+
+void note_buf_ip4(struct note_buf *nb, uint32_t addr)
+{
+	static gsize ready;
+	if (g_once_init_enter(&ready)) {
+		octet_table_fill();
+		g_once_init_leave(&ready, 1);
+	}
+	if (nb->n + 16 > sizeof nb->b) /* the last octet copies 4 bytes at offset 12 */
+		note_buf_flush(nb);
+	char *d = nb->b + nb->n;
+	for (int shift = 24; shift >= 0; shift -= 8) {
+		unsigned o = (addr >> shift) & 0xff;
+		memcpy(d, octet_text[o], 4); /* the pad bytes are overwritten or left past n */
+		d += octet_len[o];
+		if (shift)
+			*d++ = '.';
+	}
+	nb->n = (size_t)(d - nb->b);
+}
+
+void note_append_uint(GString *s, unsigned v)
+{
+	struct note_buf nb;
+	note_buf_init(&nb, s);
+	note_buf_uint(&nb, v);
+	note_buf_flush(&nb);
 }
 
 void note_append_ip4(GString *s, uint32_t addr)
 {
-	for (int shift = 24; shift >= 0; shift -= 8) {
-		note_append_uint(s, (addr >> shift) & 0xff);
-		if (shift)
-			g_string_append_c(s, '.');
-	}
+	struct note_buf nb;
+	note_buf_init(&nb, s);
+	note_buf_ip4(&nb, addr);
+	note_buf_flush(&nb);
 }
 
 void note_append_endpoint(GString *s, uint32_t addr, uint16_t port)
 {
-	note_append_ip4(s, addr);
-	g_string_append_c(s, ':');
-	note_append_uint(s, port);
+	struct note_buf nb;
+	note_buf_init(&nb, s);
+	note_buf_ip4(&nb, addr);
+	NOTE_BUF_LIT(&nb, ":");
+	note_buf_uint(&nb, port);
+	note_buf_flush(&nb);
 }

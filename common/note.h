@@ -9,11 +9,48 @@
 
 #include <glib.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Append printf-style text to s. */
 void note_appendf(GString *s, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* Replace s's text. */
 void note_printf(GString *s, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* A sentence built in a local buffer and appended to its GString at once, for the notes written
+ * for every packet: a GString call per piece, or printf, costs more than the translation the
+ * sentence describes.  Start with note_buf_init(), end with note_buf_flush(). */
+struct note_buf {
+	GString *note;
+	size_t n;          /* bytes of b in use; b is not zeroed, only b[0..n) is read */
+	char b[240];
+};
+
+void note_buf_flush(struct note_buf *nb);
+
+static inline void note_buf_init(struct note_buf *nb, GString *note)
+{
+	nb->note = note;
+	nb->n = 0;
+}
+
+static inline void note_buf_put(struct note_buf *nb, const char *s, size_t len)
+{
+	if (nb->n + len > sizeof nb->b)
+		note_buf_flush(nb);
+	if (len > sizeof nb->b) {
+		g_string_append_len(nb->note, s, (gssize)len);
+		return;
+	}
+	memcpy(nb->b + nb->n, s, len);
+	nb->n += len;
+}
+
+#define NOTE_BUF_LIT(nb, lit) note_buf_put((nb), (lit), sizeof(lit) - 1)
+
+/* "%u" */
+void note_buf_uint(struct note_buf *nb, uint32_t v);
+/* A dotted quad (host order). */
+void note_buf_ip4(struct note_buf *nb, uint32_t addr);
+
 /* Append an unsigned number without printf. */
 void note_append_uint(GString *s, unsigned v);
 /* Append a dotted-quad address (host order) without printf. */

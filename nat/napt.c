@@ -64,72 +64,16 @@ const char *napt_ep_str(uint8_t proto, uint32_t addr, uint16_t port, char *buf, 
 	return buf;
 }
 
-/* The sentence of every forwarded packet, built in a local buffer and appended to the note at once:
- * printf, strlen and a GString call per piece cost a sixth of a replay. */
-struct note_buf {
-	GString *note;
-	size_t n;
-	char b[200];
-};
-
-static void nb_flush(struct note_buf *nb)
-{
-	g_string_append_len(nb->note, nb->b, (gssize)nb->n);
-	nb->n = 0;
-}
-
-static void nb_put(struct note_buf *nb, const char *s, size_t len)
-{
-	if (nb->n + len > sizeof nb->b)
-		nb_flush(nb);
-	if (len > sizeof nb->b) {
-		g_string_append_len(nb->note, s, (gssize)len);
-		return;
-	}
-	memcpy(nb->b + nb->n, s, len);
-	nb->n += len;
-}
-
-#define NB_LIT(nb, lit) nb_put((nb), (lit), sizeof(lit) - 1)
-
-/* "%u", written in place */
-static void nb_u32(struct note_buf *nb, uint32_t v)
-{
-	unsigned len = 1;
-	for (uint32_t t = v; t >= 10; t /= 10)
-		len++;
-	if (nb->n + len > sizeof nb->b)
-		nb_flush(nb);
-	char *d = nb->b + nb->n + len;
-	do {
-		*--d = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	nb->n += len;
-}
-
-/* ip4_to_str()'s dotted quad */
-static void nb_ip4(struct note_buf *nb, uint32_t addr)
-{
-	nb_u32(nb, addr >> 24);
-	NB_LIT(nb, ".");
-	nb_u32(nb, (addr >> 16) & 0xff);
-	NB_LIT(nb, ".");
-	nb_u32(nb, (addr >> 8) & 0xff);
-	NB_LIT(nb, ".");
-	nb_u32(nb, addr & 0xff);
-}
-
-/* napt_ep_str()'s text */
+/* napt_ep_str()'s text, into the sentence of every forwarded packet */
 static void nb_ep(struct note_buf *nb, uint8_t proto, uint32_t addr, uint16_t port)
 {
-	nb_ip4(nb, addr);
+	note_buf_ip4(nb, addr);
 	if (proto == PROTO_ICMP) {
-		NB_LIT(nb, " icmp-id ");
-		nb_u32(nb, port);
+		NOTE_BUF_LIT(nb, " icmp-id ");
+		note_buf_uint(nb, port);
 	} else if (proto == PROTO_TCP || proto == PROTO_UDP) {
-		NB_LIT(nb, ":");
-		nb_u32(nb, port);
+		NOTE_BUF_LIT(nb, ":");
+		note_buf_uint(nb, port);
 	}
 }
 
@@ -666,30 +610,29 @@ static void note_translation(struct stage_ctx *ctx, const struct napt *nat, cons
                              uint32_t a1, uint16_t p1, uint32_t a2, uint16_t p2, const struct napt_session *s,
                              const char *how, const char *state)
 {
-	struct note_buf nb; /* not zeroed: only b[0..n) is read */
-	nb.note = ctx->note;
-	nb.n = 0;
-	NB_LIT(&nb, "napt ");
-	nb_put(&nb, nat->name, nat->name_len);
-	NB_LIT(&nb, ": ");
-	nb_put(&nb, verb, strlen(verb));
-	NB_LIT(&nb, " ");
+	struct note_buf nb;
+	note_buf_init(&nb, ctx->note);
+	NOTE_BUF_LIT(&nb, "napt ");
+	note_buf_put(&nb, nat->name, nat->name_len);
+	NOTE_BUF_LIT(&nb, ": ");
+	note_buf_put(&nb, verb, strlen(verb));
+	NOTE_BUF_LIT(&nb, " ");
 	nb_ep(&nb, proto, a1, p1);
-	NB_LIT(&nb, " -> ");
+	NOTE_BUF_LIT(&nb, " -> ");
 	nb_ep(&nb, proto, a2, p2);
-	NB_LIT(&nb, " (");
+	NOTE_BUF_LIT(&nb, " (");
 	if (how && *how) {
-		nb_put(&nb, how, strlen(how));
+		note_buf_put(&nb, how, strlen(how));
 	} else {
-		NB_LIT(&nb, "mapping #");
-		nb_u32(&nb, s->map_id);
+		NOTE_BUF_LIT(&nb, "mapping #");
+		note_buf_uint(&nb, s->map_id);
 	}
 	if (state) {
-		NB_LIT(&nb, ", ");
-		nb_put(&nb, state, strlen(state));
+		NOTE_BUF_LIT(&nb, ", ");
+		note_buf_put(&nb, state, strlen(state));
 	}
-	NB_LIT(&nb, ")");
-	nb_flush(&nb);
+	NOTE_BUF_LIT(&nb, ")");
+	note_buf_flush(&nb);
 }
 
 static void set_source(struct packet *p, uint32_t addr, uint16_t port)
