@@ -59,32 +59,19 @@ void note_buf_uint(struct note_buf *nb, uint32_t v)
 	note_buf_put(nb, digits + sizeof digits - n, n);
 }
 
-/* "0" to "255", each padded to 4 bytes, and their lengths: an address is four table copies. */
-static char octet_text[256][4];
-static uint8_t octet_len[256];
-
-static void octet_table_fill(void)
-{
-	for (unsigned i = 0; i < 256; i++) {
-		int n = g_snprintf(octet_text[i], sizeof octet_text[i], "%u", i);
-		octet_len[i] = (uint8_t)n;
-	}
-}
-
 void note_buf_ip4(struct note_buf *nb, uint32_t addr)
 {
-	static gsize ready;
-	if (g_once_init_enter(&ready)) {
-		octet_table_fill();
-		g_once_init_leave(&ready, 1);
-	}
-	if (nb->n + 16 > sizeof nb->b) /* the last octet copies 4 bytes at offset 12 */
+	if (nb->n + 15 > sizeof nb->b) /* "255.255.255.255" */
 		note_buf_flush(nb);
 	char *d = nb->b + nb->n;
 	for (int shift = 24; shift >= 0; shift -= 8) {
 		unsigned o = (addr >> shift) & 0xff;
-		memcpy(d, octet_text[o], 4); /* the pad bytes are overwritten or left past n */
-		d += octet_len[o];
+		/* at most three digits: divisions by constants, no loop */
+		if (o >= 100)
+			*d++ = (char)('0' + o / 100);
+		if (o >= 10)
+			*d++ = (char)('0' + o / 10 % 10);
+		*d++ = (char)('0' + o % 10);
 		if (shift)
 			*d++ = '.';
 	}
