@@ -113,6 +113,8 @@ struct l4lb_flow *l4lb_flow_find_rev(const struct l4lb *lb, uint32_t target, uin
 void l4lb_flow_prefetch(const struct l4lb *lb, bool forward, uint32_t a, uint16_t pa, uint32_t b, uint16_t pb,
                         uint8_t proto, unsigned step)
 {
+	if (step > 1)
+		return; /* two steps load all a lookup reads */
 	uint32_t h = key_hash(a, pa, b, pb, proto);
 	const struct l4lb_flow *f = NULL;
 
@@ -121,8 +123,7 @@ void l4lb_flow_prefetch(const struct l4lb *lb, bool forward, uint32_t a, uint16_
 		if (step == 1)
 			while (lb->flows[i].id != 0 && !fwd_match(&lb->flows[i], a, pa, b, pb, proto))
 				i = (i + 1) & lb->flows_mask;
-		if (step <= 1)
-			f = &lb->flows[i];
+		f = &lb->flows[i];
 	} else {
 		uint32_t i = h & lb->rev.mask;
 		uint64_t s;
@@ -132,7 +133,7 @@ void l4lb_flow_prefetch(const struct l4lb *lb, bool forward, uint32_t a, uint16_
 		}
 		while ((s = lb->rev.slot[i]) != 0 && slot_home(s) != h)
 			i = (i + 1) & lb->rev.mask;
-		if (step == 1 && s != 0)
+		if (s != 0)
 			f = &lb->flows[slot_idx1(s) - 1];
 	}
 	if (f) {
