@@ -17,19 +17,17 @@
  *
  * Invariants: see lb/l4lb-t.h.  Removing a flow shifts later flows of its probe run back (no
  * tombstones), and each moved flow's reverse-index slot and idle-list neighbours follow it: a
- * flow pointer does not survive l4lb_flow_remove().  The table is mmap'd, so its pages cost
- * memory only once a flow lands on them.
+ * flow pointer does not survive l4lb_flow_remove().  The table comes from huge_table_new(): its
+ * pages cost memory only once a flow lands on them.
  */
 #include <stddef.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
+#include "common/hugemem.h"
 #include "common/stage.h"
 #include "lb/l4lb.h"
 
 #define NONE 0u /* as index + 1 */
-#define HUGE_PAGE (2u << 20)
 
 G_STATIC_ASSERT(sizeof(struct l4lb_flow) == L4LB_FLOW_ALIGN);
 G_STATIC_ASSERT(offsetof(struct l4lb_flow, count[1]) == 64); /* a forward packet's fields in one line */
@@ -194,49 +192,24 @@ static uint32_t rev_home(const struct l4lb_flow *f)
 	return key_hash(f->target_ip, f->tport, f->source, f->sport, f->proto);
 }
 
-/* Ask for 2 MB pages over [p, p + bytes): at 100,000 flows spread over tens of megabytes, with
- * 4 KB pages nearly every lookup would miss the TLB as well as the cache.  Advice only. */
-static void advise_huge(void *p, size_t bytes)
-{
-#ifdef MADV_HUGEPAGE
-	uintptr_t start = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
-	uintptr_t end = ((uintptr_t)p + bytes) & ~(uintptr_t)4095;
-	if (end > start)
-		madvise((void *)start, end - start, MADV_HUGEPAGE);
-#else
-	(void)p;
-	(void)bytes;
-#endif
-}
-
 bool l4lb_flow_table_init(struct l4lb *lb, uint32_t max_flows)
 {
 	uint32_t slots = 16;
 	while (slots < 2 * max_flows)
 		slots *= 2;
-	/* mmap: zeroed (every entry empty), page-aligned (so each flow is two whole cache lines), and
-	 * touched only where flows land */
-	size_t bytes = (size_t)slots * sizeof(struct l4lb_flow);
-	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return false;
-	advise_huge(p, bytes);
-	lb->flows = p;
-	lb->flows_mask = slots - 1;
+	/* zeroed (every entry empty), touched only where flows land, and, once large enough for huge
+	 * pages, aligned on them (so each flow is two whole cache lines) */
+	lb->flows = huge_table_new(slots, sizeof(struct l4lb_flow));
+	lb->rev.slot = huge_table_new(slots, sizeof(uint64_t));
+	lb->flows_mask = lb->rev.mask = slots - 1;
 	lb->max_flows = max_flows;
-
-	/* calloc: a big index comes zeroed from the kernel, its pages touched only when used */
-	lb->rev.slot = g_new0(uint64_t, slots);
-	advise_huge(lb->rev.slot, slots * sizeof(uint64_t));
-	lb->rev.mask = slots - 1;
-	return true;
+	return lb->flows && lb->rev.slot;
 }
 
 void l4lb_flow_table_free(struct l4lb *lb)
 {
-	if (lb->flows)
-		munmap(lb->flows, ((size_t)lb->flows_mask + 1) * sizeof(struct l4lb_flow));
-	g_free(lb->rev.slot);
+	huge_table_free(lb->flows, (size_t)lb->flows_mask + 1, sizeof(struct l4lb_flow));
+	huge_table_free(lb->rev.slot, (size_t)lb->rev.mask + 1, sizeof(uint64_t));
 }
 
 static unsigned idle_class(const struct l4lb_flow *f)

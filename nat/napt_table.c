@@ -9,39 +9,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
+#include "common/hugemem.h"
 #include "nat/napt.h"
-
-/* ---- Big zeroed tables on huge pages ---------------------------------------------------------- */
-
-#define NAPT_HUGE_ALIGN (2u << 20)
-
-/* A zeroed table of n * size bytes, on 2 MB pages where the kernel allows it: at a million
- * mappings the pools and indexes span hundreds of megabytes, and with 4 KB pages nearly every
- * lookup would miss the TLB as well as the cache.  Freed with napt_huge_free(). */
-static void *napt_huge_new0(size_t n, size_t size)
-{
-	if (n && size > SIZE_MAX / n)
-		return NULL;
-	size_t bytes = n * size;
-	void *p = NULL;
-	if (bytes < NAPT_HUGE_ALIGN)
-		return g_try_malloc0(bytes ? bytes : 1);
-	size_t rounded = (bytes + NAPT_HUGE_ALIGN - 1) & ~(size_t)(NAPT_HUGE_ALIGN - 1);
-	if (posix_memalign(&p, NAPT_HUGE_ALIGN, rounded) != 0)
-		return NULL;
-#ifdef MADV_HUGEPAGE
-	madvise(p, rounded, MADV_HUGEPAGE); /* advice only: 4 KB pages still work */
-#endif
-	memset(p, 0, bytes);
-	return p;
-}
-
-static void napt_huge_free(void *p)
-{
-	free(p); /* posix_memalign and g_malloc both come from malloc */
-}
 
 /* murmur3's 64-bit finaliser over the two key words: enough mixing for addresses that differ in
  * their low bits only. */
@@ -70,14 +40,14 @@ static bool ix_init(struct napt_index *ix, uint32_t entries)
 		n <<= 1;
 	if (n > (1ull << 31))
 		return false;
-	ix->slot = napt_huge_new0(n, sizeof(struct napt_slot));
+	ix->slot = huge_table_new(n, sizeof(struct napt_slot));
 	ix->mask = (uint32_t)n - 1;
 	return ix->slot != NULL;
 }
 
 static void ix_free(struct napt_index *ix)
 {
-	napt_huge_free(ix->slot);
+	huge_table_free(ix->slot, (size_t)ix->mask + 1, sizeof(struct napt_slot));
 	memset(ix, 0, sizeof *ix);
 }
 
@@ -273,9 +243,9 @@ uint32_t napt_dest_count(const struct napt *nat, uint8_t proto, uint32_t eaddr, 
 bool napt_table_init(struct napt *nat, uint32_t cap)
 {
 	nat->cap = cap;
-	nat->maps = napt_huge_new0(cap, sizeof(struct napt_mapping));
-	nat->sess = napt_huge_new0(cap, sizeof(struct napt_session));
-	nat->tlinks = napt_huge_new0(cap, sizeof(struct napt_timer_link));
+	nat->maps = huge_table_new(cap, sizeof(struct napt_mapping));
+	nat->sess = huge_table_new(cap, sizeof(struct napt_session));
+	nat->tlinks = huge_table_new(cap, sizeof(struct napt_timer_link));
 	if (!nat->maps || !nat->sess || !nat->tlinks)
 		return false;
 	/* Free lists in index order, so the first entries used are the first in memory. */
@@ -289,7 +259,7 @@ bool napt_table_init(struct napt *nat, uint32_t cap)
 	if (!nat->cfg.port_overlapping && !ix_init(&nat->map_ext, cap))
 		return false;
 	if (nat->cfg.max_per_destination) {
-		nat->dests = napt_huge_new0(cap, sizeof(struct napt_dest));
+		nat->dests = huge_table_new(cap, sizeof(struct napt_dest));
 		if (!nat->dests || !ix_init(&nat->dest_ix, cap))
 			return false;
 		for (uint32_t i = 0; i < cap; i++)
@@ -304,10 +274,10 @@ bool napt_table_init(struct napt *nat, uint32_t cap)
 
 void napt_table_free(struct napt *nat)
 {
-	napt_huge_free(nat->maps);
-	napt_huge_free(nat->sess);
-	napt_huge_free(nat->tlinks);
-	napt_huge_free(nat->dests);
+	huge_table_free(nat->maps, nat->cap, sizeof(struct napt_mapping));
+	huge_table_free(nat->sess, nat->cap, sizeof(struct napt_session));
+	huge_table_free(nat->tlinks, nat->cap, sizeof(struct napt_timer_link));
+	huge_table_free(nat->dests, nat->cap, sizeof(struct napt_dest));
 	ix_free(&nat->sess_in);
 	ix_free(&nat->sess_out);
 	ix_free(&nat->map_in);
