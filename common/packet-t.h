@@ -10,6 +10,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The largest frame natlb reads or builds: libpcap's MAXIMUM_SNAPLEN. */
+#define PACKET_MAX_FRAME 262144u
+
 /* Truncated is not invalid (STYLE.md habit 2): a short snaplen means we saw less of a good
  * packet, which can still be translated; an invalid packet's own fields contradict each
  * other, and it travels on untouched. */
@@ -54,6 +57,7 @@ struct ip4_view {
 
 struct packet {
 	uint8_t *data;          /* the frame, writable: stages translate it in place */
+	uint32_t capacity;      /* bytes data can hold: a stage may grow the frame up to this */
 	uint32_t caplen;        /* bytes captured */
 	uint32_t wirelen;       /* bytes on the wire */
 	int linktype;           /* DLT_* of the input */

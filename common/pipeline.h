@@ -6,9 +6,6 @@
 #include "common/output.h"
 #include "common/scenario-t.h"
 
-/* Derived views are stamped this long after the previous hop, so Wireshark's order is travel order. */
-#define PIPELINE_HOP_NS 1000
-
 struct pipeline_options {
 	const char *links;   /* --links: comma-separated link names to write; NULL for all */
 	bool trace;          /* --trace: one line per view on stderr */
@@ -18,9 +15,21 @@ struct pipeline_options {
 
 struct pipeline; /* opaque */
 
+/* Where the loop writes its views: a struct output (pipeline_new), or a test's recorder. */
+struct view_sink {
+	/* Declare a link; returns the handle write() gets. */
+	int (*add_link)(void *data, const char *name, const char *description);
+	gboolean (*write)(void *data, int link, int linktype, int64_t ts_ns, const uint8_t *bytes, uint32_t caplen,
+	                  uint32_t wirelen, enum pcapng_direction dir, const char *const *notes, unsigned n_notes,
+	                  GError **err);
+	void *data;
+};
+
 /* The output must be open; the links are declared on it here.  Unknown --links names fail. */
 struct pipeline *pipeline_new(struct scenario *sc, struct output *out, const struct pipeline_options *opt,
                               GError **err);
+struct pipeline *pipeline_new_with_sink(struct scenario *sc, const struct view_sink *sink,
+                                        const struct pipeline_options *opt, GError **err);
 /* Replay one captured packet now.  False only when the output could not be written. */
 gboolean pipeline_replay(struct pipeline *pl, const struct input_record *rec, GError **err);
 /* The same, reading ahead: rec is copied and queued, the stage it will meet first is asked to

@@ -4,12 +4,18 @@
  * inside, a balancer's clients), its right link after.  For every packet that crosses it the
  * loop calls process() with the direction of travel; the stage translates the packet in place,
  * appends one sentence to ctx->note and returns a verdict (STYLE.md habit 8).  A stage may also
- * emit packets of its own (an ICMP error, a TCP RST) through stage_emit().
+ * emit packets of its own, onto either of its links and in either direction (an ICMP error, a
+ * TCP RST, a proxy's SYN-ACK or its backend request), through stage_emit(): they join the loop's
+ * queue of hops, ordered by time.
  *
  * reverse() answers the inverse question, for a packet captured after it crossed the stage:
  * "what did it look like before you translated it?".  It must not change the stage's state:
  * the loop then replays the packet forward from where it came from, and process() does the
  * bookkeeping (and may drop it: a probe the NAT would have filtered never reached the capture).
+ * A stage that sent the packet itself (a proxy's response to its client) answers ORIGINATED: the
+ * walk back stops there and the packet is replayed forward from the stage.  reverse() may emit
+ * the packets that caused the captured one (a target's response, before the proxy's own) with a
+ * negative time offset, which puts them ahead of it in the queue.
  */
 #ifndef NATLB_STAGE_T_H
 #define NATLB_STAGE_T_H
@@ -29,6 +35,20 @@ enum hop_dir {
 enum side {
 	SIDE_LEFT,
 	SIDE_RIGHT,
+};
+
+/* What reverse() found, for a packet captured after it crossed the stage. */
+enum reverse_answer {
+	REVERSE_TRANSLATED, /* undone: the packet is now as it reached the stage; the walk back goes on */
+	REVERSE_ORIGINATED, /* the stage sent this packet itself: the walk back stops at the stage */
+	REVERSE_IMPOSSIBLE, /* no packet can have left the stage like this; ctx->note says why */
+};
+
+/* Where the packet a stage is handed comes from. */
+enum packet_origin {
+	ORIGIN_CAPTURED, /* the bytes of the capture, on the capture link */
+	ORIGIN_DERIVED,  /* a captured packet as the loop derived it on another link */
+	ORIGIN_EMITTED,  /* a packet that a stage built (stage_emit) */
 };
 
 enum verdict {
@@ -79,12 +99,34 @@ enum table_event {
 	TABLE_EVENT_N
 };
 
+/* A packet a stage emits, as stage_emit() hands it to the emitter. */
+struct emitted_packet {
+	const struct stage *from;  /* the stage that built it */
+	enum side side;            /* the stage's link it starts on */
+	enum hop_dir dir;          /* its direction of travel: away from the stage, or towards it */
+	int64_t at_ns;             /* the capture time of its first view */
+	int linktype;              /* DLT_* of bytes */
+	const uint8_t *bytes;      /* a whole frame, copied by the emitter */
+	uint32_t len;
+	const char *note;          /* its first annotation; may be NULL */
+};
+
+/* Where stage_emit() sends packets: the replay loop's queue of hops, or a test's recorder.
+ * emit() copies what it keeps and returns false when it has no room. */
+struct emitter {
+	bool (*emit)(struct emitter *em, const struct emitted_packet *e);
+};
+
 /* What the loop hands a stage with each packet. */
 struct stage_ctx {
 	int64_t now_ns;          /* capture time of the packet */
 	GString *note;           /* append one sentence: what you did and why */
 	enum drop_reason drop;   /* set it when returning VERDICT_DROP */
-	struct emitter *emitter; /* for stage_emit() */
+	struct emitter *emitter; /* for stage_emit(); NULL outside the loop (nowhere to send) */
+	struct stage *stage;     /* the stage being called, for stage_emit() */
+	int linktype;            /* DLT_* of the packet in hand: what stage_emit() builds */
+	enum side capture_side;  /* the side of this stage the capture was taken on */
+	enum packet_origin origin; /* whether the packet in hand is the captured one, derived or emitted */
 	uint64_t seed;           /* --seed, for stages that choose at random */
 	bool redecode;           /* set by a stage that changed the packet's length or headers' layout */
 	struct table_recorder *tables; /* --tables; NULL when off: call stage_table_event() regardless */
@@ -98,6 +140,7 @@ struct stage_counters {
 	uint64_t dropped;
 	uint64_t drops[DROP_N];
 	uint64_t reversed;          /* captured packets whose earlier view this stage derived */
+	uint64_t originated;        /* captured packets this stage sent itself (reverse() said ORIGINATED) */
 	uint64_t emitted;
 	uint64_t bypassed;          /* routed around the stage by another one (see stage_ops.bypass); not in in[] */
 };
@@ -108,6 +151,10 @@ struct stage_counters {
  * arrived by the next step. */
 #define STAGE_PREFETCH_STEPS 3
 #define STAGE_PREFETCH_GAP 4
+
+/* Derived views are stamped this long after the previous hop, so Wireshark's order is travel
+ * order; a stage emitting what a packet caused stamps it this long after that packet. */
+#define PIPELINE_HOP_NS 1000
 
 /* A stage type, looked up by the scenario's "type = ..." (STYLE.md habit 7). */
 struct stage_ops {
@@ -120,8 +167,8 @@ struct stage_ops {
 	/* Does the stage answer for addr on that side (a NAT's external address, a VIP)? */
 	bool (*claims)(const struct stage *st, uint32_t addr, enum side side);
 	enum verdict (*process)(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx);
-	/* Undo the translation of a packet that left the stage in dir; false if it cannot have. */
-	bool (*reverse)(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx);
+	/* Undo the translation of a packet that left the stage in dir (see enum reverse_answer). */
+	enum reverse_answer (*reverse)(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx);
 	/* Does this packet, crossing this stage in dir, travel around the stages that follow it on its
 	 * right side instead of through them (a route table sending it to a gateway endpoint, which
 	 * bypasses the NAT gateway)?  Returns how many of those stages it skips, 0 for none, and points

@@ -1,4 +1,4 @@
-/* common/stage.h: looking up stage types and emitting packets from a stage. */
+/* common/stage.h: looking up stage types and emitting packets from a stage (implemented in common/stage.c and common/stage_registry.c). */
 #ifndef NATLB_STAGE_H
 #define NATLB_STAGE_H
 
@@ -8,11 +8,22 @@
 const struct stage_ops *stage_type_find(const char *type);
 const struct stage_ops *const *stage_types(unsigned *n);
 
-/* Emit a packet from stage st onto the link on its side `side`, travelling away from the stage.
- * The bytes are copied; note (may be NULL) becomes the first annotation of the emitted packet.
- * Returns false when the pipeline's emit pool is full (counted as DROP_EMIT_OVERFLOW). */
-bool stage_emit(struct stage_ctx *ctx, struct stage *st, enum side side, int linktype,
+/* Emit a packet from the stage being called (ctx->stage) onto the link on its side `side`,
+ * travelling in dir: away from the stage (an ICMP error, a RST, a proxy's request to a target)
+ * or towards it (a target's response that a proxy's captured response needs before it).  Its
+ * first view is at ctx->now_ns + offset_ns: PIPELINE_HOP_NS after the packet in hand for what
+ * that packet caused; a negative offset, from reverse(), puts it ahead of the captured packet.
+ * bytes is a frame of ctx->linktype, copied; note (may be NULL) becomes its first annotation.
+ * Returns false outside the replay loop, or when the queue of hops is full (counted, and shown
+ * by --stats). */
+bool stage_emit(struct stage_ctx *ctx, enum side side, enum hop_dir dir, int64_t offset_ns,
                 const uint8_t *bytes, uint32_t len, const char *note);
+
+/* Is dir, starting on side, away from the stage? */
+static inline bool stage_side_away(enum side side, enum hop_dir dir)
+{
+	return (side == SIDE_LEFT) == (dir == DIR_RIGHT_TO_LEFT);
+}
 
 const char *hop_dir_name(enum hop_dir dir);
 

@@ -50,8 +50,3 @@ const struct stage_ops *stage_type_find(const char *type)
 			return all_types[i];
 	return NULL;
 }
-
-const char *hop_dir_name(enum hop_dir dir)
-{
-	return dir == DIR_LEFT_TO_RIGHT ? "left-to-right" : "right-to-left";
-}

@@ -39,9 +39,6 @@
 /* The proxy protocol v2 header for TCP over IPv4 (haproxy's proxy-protocol.txt, section 2.2):
  * 12-byte signature, version/command, family/transport, length 12, two addresses, two ports. */
 #define L4LB_PPV2_LEN 28
-/* How far the stage may grow a packet: the pipeline's frame buffers hold libpcap's largest
- * snapshot, 262144 bytes; a packet is grown only when caplen + L4LB_PPV2_LEN fits in that. */
-#define L4LB_FRAME_ROOM 262144
 
 struct l4lb_listener {
 	uint32_t vip;

@@ -614,9 +614,10 @@ static bool reverse_to_target(struct stage *st, struct packet *p, struct stage_c
 	return true;
 }
 
-static bool l4lb_reverse(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx)
+static enum reverse_answer l4lb_reverse(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx)
 {
-	return dir == DIR_RIGHT_TO_LEFT ? reverse_to_client(st, p, ctx) : reverse_to_target(st, p, ctx);
+	bool undone = dir == DIR_RIGHT_TO_LEFT ? reverse_to_client(st, p, ctx) : reverse_to_target(st, p, ctx);
+	return undone ? REVERSE_TRANSLATED : REVERSE_IMPOSSIBLE;
 }
 
 /* The flow lookup process() will make, loaded ahead (stage_ops.prefetch). */

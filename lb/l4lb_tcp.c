@@ -179,7 +179,7 @@ bool l4lb_ppv2_insert(struct packet *p, const struct l4lb_flow *f)
 	uint8_t h[L4LB_PPV2_LEN];
 	uint32_t at = p->payload_off;
 
-	if (!at || at > p->caplen || p->caplen + L4LB_PPV2_LEN > L4LB_FRAME_ROOM ||
+	if (!at || at > p->caplen || p->caplen + L4LB_PPV2_LEN > p->capacity ||
 	    (uint32_t)p->ip.total_len + L4LB_PPV2_LEN > 65535)
 		return false;
 	memcpy(h, ppv2_signature, sizeof ppv2_signature);
@@ -259,7 +259,7 @@ bool l4lb_send_rst(struct stage *st, struct stage_ctx *ctx, const struct packet 
 	}
 	memcpy(frame + p->l3_off, pkt, size);
 	g_snprintf(note, sizeof note, "%s %s: TCP RST from the listener to the client: %s", st->ops->type, st->name, why);
-	ok = stage_emit(ctx, st, SIDE_LEFT, p->linktype, frame, p->l3_off + size, note);
+	ok = stage_emit(ctx, SIDE_LEFT, DIR_RIGHT_TO_LEFT, PIPELINE_HOP_NS, frame, p->l3_off + size, note);
 out:
 	if (pkt)
 		libnet_adv_free_packet(l, pkt);

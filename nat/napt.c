@@ -96,15 +96,6 @@ bool napt_is_external(const struct napt *nat, uint32_t addr)
 	return false;
 }
 
-bool napt_emit(struct stage *st, struct stage_ctx *ctx, enum side side, int linktype, const uint8_t *bytes,
-               uint32_t len, const char *note)
-{
-	/* Outside the replay loop (unit tests, the fuzzer) there is nowhere to send it. */
-	if (!ctx->emitter)
-		return false;
-	return stage_emit(ctx, st, side, linktype, bytes, len, note);
-}
-
 static bool has_ports(uint8_t proto)
 {
 	return proto == PROTO_TCP || proto == PROTO_UDP || proto == PROTO_ICMP;
@@ -279,7 +270,7 @@ static libnet_t *napt_libnet(struct napt *nat)
 }
 
 /* libnet has built an IPv4 packet: put it behind the link header and emit it towards the inside. */
-static bool emit_built(struct stage *st, struct stage_ctx *ctx, struct napt *nat, const struct packet *p,
+static bool emit_built(struct stage_ctx *ctx, struct napt *nat, const struct packet *p,
                        const char *note)
 {
 	uint8_t frame[EMIT_MAX];
@@ -291,7 +282,7 @@ static bool emit_built(struct stage *st, struct stage_ctx *ctx, struct napt *nat
 
 	if (l2 != UINT32_MAX && libnet_pblock_coalesce(l, &ip, &ip_len) != -1 && l2 + ip_len <= sizeof frame) {
 		memcpy(frame + l2, ip, ip_len);
-		ok = napt_emit(st, ctx, SIDE_LEFT, p->linktype, frame, l2 + ip_len, note);
+		ok = stage_emit(ctx, SIDE_LEFT, DIR_RIGHT_TO_LEFT, PIPELINE_HOP_NS, frame, l2 + ip_len, note);
 	}
 	if (ip)
 		libnet_adv_free_packet(l, ip);
@@ -300,7 +291,7 @@ static bool emit_built(struct stage *st, struct stage_ctx *ctx, struct napt *nat
 }
 
 /* RFC 9293 section 3.10.7.1: the RST a closed connection answers a segment with. */
-static bool emit_rst(struct stage *st, struct stage_ctx *ctx, struct napt *nat, const struct packet *p,
+static bool emit_rst(struct stage_ctx *ctx, struct napt *nat, const struct packet *p,
                      const struct napt_session *s, const char *note)
 {
 	struct cursor c;
@@ -322,14 +313,14 @@ static bool emit_rst(struct stage *st, struct stage_ctx *ctx, struct napt *nat, 
 		libnet_clear_packet(l);
 		return false;
 	}
-	bool ok = emit_built(st, ctx, nat, p, note);
+	bool ok = emit_built(ctx, nat, p, note);
 	nat->stats.resets_sent += ok;
 	return ok;
 }
 
 /* RFC 5508 REQ-8: destination unreachable, code 13 (communication administratively prohibited),
  * from the NAT's inside address, quoting the IP header and first 8 bytes of the packet. */
-static bool emit_unreachable(struct stage *st, struct stage_ctx *ctx, struct napt *nat, const struct packet *p,
+static bool emit_unreachable(struct stage_ctx *ctx, struct napt *nat, const struct packet *p,
                              const char *note)
 {
 	libnet_t *l = napt_libnet(nat);
@@ -344,7 +335,7 @@ static bool emit_unreachable(struct stage *st, struct stage_ctx *ctx, struct nap
 		libnet_clear_packet(l);
 		return false;
 	}
-	bool ok = emit_built(st, ctx, nat, p, note);
+	bool ok = emit_built(ctx, nat, p, note);
 	nat->stats.unreachables_sent += ok;
 	return ok;
 }
@@ -554,7 +545,7 @@ static void exhausted(struct stage *st, struct stage_ctx *ctx, struct napt *nat,
 		char note[200];
 		g_snprintf(note, sizeof note, "napt %s: ICMP destination unreachable 13 (administratively prohibited) to %s: "
 		           "no external port (RFC 5508 REQ-8)", nat->name, i);
-		if (emit_unreachable(st, ctx, nat, p, note))
+		if (emit_unreachable(ctx, nat, p, note))
 			g_string_append(ctx->note, "; ICMP 3/13 sent back (RFC 5508 REQ-8)");
 	}
 }
@@ -578,7 +569,7 @@ static uint32_t outbound_session(struct stage *st, struct stage_ctx *ctx, struct
 			g_snprintf(note, sizeof note, "napt %s: TCP RST to %s as from %s: the connection idled out (%us)", nat->name,
 			           napt_ep_str(proto, p->ip.src, iport, i, sizeof i), napt_ep_str(proto, raddr, rport, r, sizeof r),
 			           nat->cfg.timeout_s[NAPT_TO_TCP_ESTABLISHED]);
-			bool sent = emit_rst(st, ctx, nat, p, &nat->sess[s], note);
+			bool sent = emit_rst(ctx, nat, p, &nat->sess[s], note);
 			note_appendf(ctx->note, "napt %s: DROP %s -> %s (connection of mapping #%u idled out after %u s; %s)",
 			                       nat->name, i, r, nat->maps[nat->sess[s].mapping].id,
 			                       nat->cfg.timeout_s[NAPT_TO_TCP_ESTABLISHED],
@@ -783,7 +774,7 @@ static enum verdict hairpin(struct stage *st, struct napt *nat, struct packet *p
 	char note[320];
 	g_snprintf(note, sizeof note, "napt %s: hairpinned %s -> %s back inside as %s -> %s (mappings #%u and #%u, "
 	           "RFC 4787 REQ-9)", nat->name, i, t, x, y, nat->maps[nat->sess[so].mapping].id, nat->maps[s->mapping].id);
-	bool sent = napt_emit(st, ctx, SIDE_LEFT, p->linktype, p->data, p->caplen, note);
+	bool sent = stage_emit(ctx, SIDE_LEFT, DIR_RIGHT_TO_LEFT, PIPELINE_HOP_NS, p->data, p->caplen, note);
 	note_appendf(ctx->note, "napt %s: hairpin: %s is this NAT's own %s; turned back inside as %s -> %s%s%s%s",
 	                       nat->name, t, "external endpoint", x, y, o.how[0] ? " (" : "", o.how, o.how[0] ? ")" : "");
 	if (!sent)
@@ -930,7 +921,7 @@ static enum verdict napt_process(struct stage *st, struct packet *p, enum hop_di
 		uint32_t src = ip->src, dst = ip->dst;
 		v = dir == DIR_LEFT_TO_RIGHT ? in2out(st, nat, p, ctx) : out2in(st, nat, p, ctx);
 		if (v == VERDICT_FORWARD && ip->is_fragment)
-			napt_frag_first(nat, st, ctx, p, dir, src, dst, fragment_mapping_id(nat, p, dir));
+			napt_frag_first(nat, ctx, p, dir, src, dst, fragment_mapping_id(nat, p, dir));
 	}
 	if (v == VERDICT_FORWARD) {
 		nat->stats.packets_out[dir]++;
@@ -1023,7 +1014,7 @@ static bool reverse_icmp_error(struct napt *nat, struct packet *p, enum hop_dir 
 	return true;
 }
 
-static bool napt_reverse(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx)
+static enum reverse_answer napt_reverse(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx)
 {
 	struct napt *nat = st->priv;
 	const struct ip4_view *ip = &p->ip;
@@ -1032,12 +1023,12 @@ static bool napt_reverse(struct stage *st, struct packet *p, enum hop_dir dir, s
 	char e[40];
 
 	if (ip->is_fragment && ip->frag_off > 0)
-		return napt_frag_reverse(nat, p, dir, ctx);
+		return napt_frag_reverse(nat, p, dir, ctx) ? REVERSE_TRANSLATED : REVERSE_IMPOSSIBLE;
 	if (proto == PROTO_ICMP && ip->icmp_error)
-		return reverse_icmp_error(nat, p, dir, ctx);
+		return reverse_icmp_error(nat, p, dir, ctx) ? REVERSE_TRANSLATED : REVERSE_IMPOSSIBLE;
 	if (ports && !ip->has_ports) {
 		g_string_append(ctx->note, "the ports were not captured");
-		return false;
+		return REVERSE_IMPOSSIBLE;
 	}
 	uint16_t sport = ports ? ip->sport : 0, dport = ports ? ip->dport : 0;
 	if (dir == DIR_RIGHT_TO_LEFT) {
@@ -1045,25 +1036,25 @@ static bool napt_reverse(struct stage *st, struct packet *p, enum hop_dir dir, s
 		uint16_t eport;
 		if (napt_is_external(nat, ip->src)) {
 			g_string_append(ctx->note, "a hairpinned packet: the capture should hold it as its inside sender sent it");
-			return false;
+			return REVERSE_IMPOSSIBLE;
 		}
 		if (!reverse_inbound_mapping(nat, proto, ip->dst, dport, ip->src, rport_key(proto, sport), &eaddr, &eport)) {
 			note_appendf(ctx->note, "no mapping for %s: nothing from it went out before",
 			                       napt_ep_str(proto, ip->dst, dport, e, sizeof e));
-			return false;
+			return REVERSE_IMPOSSIBLE;
 		}
 		set_destination(p, eaddr, eport);
-		return true;
+		return REVERSE_TRANSLATED;
 	}
 	uint32_t s = napt_session_find_out(nat, proto, ip->src, sport, ip->dst, rport_key(proto, dport));
 	uint32_t m = s != NAPT_NONE ? nat->sess[s].mapping : napt_mapping_find_ext(nat, proto, ip->src, sport);
 	if (m == NAPT_NONE) {
 		note_appendf(ctx->note, "no mapping for %s: natlb learns the inside sender from an earlier packet",
 		                       napt_ep_str(proto, ip->src, sport, e, sizeof e));
-		return false;
+		return REVERSE_IMPOSSIBLE;
 	}
 	set_source(p, nat->maps[m].iaddr, nat->maps[m].iport);
-	return true;
+	return REVERSE_TRANSLATED;
 }
 
 static bool napt_claims(const struct stage *st, uint32_t addr, enum side side)

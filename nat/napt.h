@@ -90,7 +90,7 @@ size_t napt_table_bytes(const struct napt *nat);
 
 /* A first fragment was translated from (src, dst) to (new_src, new_dst): remember it, and send the
  * later fragments that arrived before it. */
-void napt_frag_first(struct napt *nat, struct stage *st, struct stage_ctx *ctx, const struct packet *p,
+void napt_frag_first(struct napt *nat, struct stage_ctx *ctx, const struct packet *p,
                      enum hop_dir dir, uint32_t src, uint32_t dst, uint32_t mapping_id);
 /* A later fragment (offset > 0): translate it like its first fragment, or hold it. */
 enum verdict napt_frag_later(struct napt *nat, struct stage *st, struct packet *p, enum hop_dir dir,
@@ -103,9 +103,6 @@ void napt_frag_expire(struct napt *nat, int64_t now_ns);
 
 /* "192.168.1.10:51324", or "192.168.1.10 icmp-id 4660" for ICMP, into buf (at least 40 bytes). */
 const char *napt_ep_str(uint8_t proto, uint32_t addr, uint16_t port, char *buf, size_t size);
-/* Send bytes from the stage; false when outside the replay loop (no emitter) or the pool is full. */
-bool napt_emit(struct stage *st, struct stage_ctx *ctx, enum side side, int linktype, const uint8_t *bytes,
-               uint32_t len, const char *note);
 bool napt_is_external(const struct napt *nat, uint32_t addr);
 
 /* For tests/bench_napt.c: live mappings and sessions. */

@@ -14,6 +14,7 @@
 
 #include "common/packet.h"
 #include "common/rewrite.h"
+#include "common/stage.h"
 #include "nat/napt.h"
 
 static bool same_datagram(uint8_t proto, uint8_t dir, uint16_t id, uint32_t src, uint32_t dst, uint8_t proto2,
@@ -83,7 +84,7 @@ static void frag_check_before(struct napt *nat, int64_t expires_ns)
 		nat->frag_check_ns = expires_ns;
 }
 
-void napt_frag_first(struct napt *nat, struct stage *st, struct stage_ctx *ctx, const struct packet *p,
+void napt_frag_first(struct napt *nat, struct stage_ctx *ctx, const struct packet *p,
                      enum hop_dir dir, uint32_t src, uint32_t dst, uint32_t mapping_id)
 {
 	const struct ip4_view *ip = &p->ip;
@@ -110,20 +111,26 @@ void napt_frag_first(struct napt *nat, struct stage *st, struct stage_ctx *ctx, 
 		                       .expires_ns = ctx->now_ns + (int64_t)nat->cfg.fragment_timeout_s * 1000000000 };
 	frag_check_before(nat, e->expires_ns);
 
-	/* The later fragments that came first go now, after their first fragment. */
+	/* The later fragments that came first go now, after their first fragment, one hop apart. */
+	int64_t offset_ns = 0;
 	for (unsigned i = 0; i < NAPT_FRAG_HELD; i++) {
 		struct napt_frag_held *h = &nat->held[i];
 		if (!h->used || !same_datagram(h->proto, h->dir, h->ipid, h->src, h->dst, e->proto, e->dir, e->ipid, e->src,
 		                               e->dst))
 			continue;
-		struct packet q = { .data = h->bytes, .caplen = h->len, .wirelen = h->len, .linktype = h->linktype,
+		struct packet q = { .data = h->bytes, .capacity = h->len, .caplen = h->len, .wirelen = h->len, .linktype = h->linktype,
 			            .ts_ns = ctx->now_ns };
 		decode_packet(&q);
 		GString *note = g_string_sized_new(160);
 		uint32_t before = dir == DIR_LEFT_TO_RIGHT ? q.ip.src : q.ip.dst;
 		translate(&q, e);
 		note_follow(note, nat, &q, e, before, "held until it came; now follows");
-		napt_emit(st, ctx, dir == DIR_LEFT_TO_RIGHT ? SIDE_RIGHT : SIDE_LEFT, h->linktype, h->bytes, h->len, note->str);
+		/* A held fragment may have come from another input, of another link type. */
+		int linktype = ctx->linktype;
+		ctx->linktype = h->linktype;
+		offset_ns += PIPELINE_HOP_NS;
+		stage_emit(ctx, dir == DIR_LEFT_TO_RIGHT ? SIDE_RIGHT : SIDE_LEFT, dir, offset_ns, h->bytes, h->len, note->str);
+		ctx->linktype = linktype;
 		g_string_free(note, TRUE);
 		h->used = false;
 		nat->stats.frags_released++;

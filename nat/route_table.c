@@ -411,10 +411,10 @@ static enum verdict route_table_process(struct stage *st, struct packet *p, enum
 }
 
 /* A route table translates nothing: every packet looked the same before it. */
-static bool route_table_reverse(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx)
+static enum reverse_answer route_table_reverse(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx)
 {
 	(void)st; (void)p; (void)dir; (void)ctx;
-	return true;
+	return REVERSE_TRANSLATED;
 }
 
 static unsigned route_table_bypass(const struct stage *st, const struct packet *p, enum hop_dir dir, const char **via)

@@ -215,7 +215,7 @@ static bool could_leave_as_is(const struct static_nat *nat, uint32_t addr, bool 
 	return false;
 }
 
-static bool static_nat_reverse(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx)
+static enum reverse_answer static_nat_reverse(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx)
 {
 	struct static_nat *nat = st->priv;
 	bool out = dir == DIR_LEFT_TO_RIGHT;
@@ -224,15 +224,15 @@ static bool static_nat_reverse(struct stage *st, struct packet *p, enum hop_dir 
 
 	/* Check both addresses before touching either: a failed reverse leaves the packet as it was. */
 	if (!could_leave_as_is(nat, outer == ENDPOINT_SRC ? p->ip.src : p->ip.dst, !out, ctx, st->name))
-		return false;
+		return REVERSE_IMPOSSIBLE;
 	if (p->has_inner &&
 	    !could_leave_as_is(nat, quoted == ENDPOINT_SRC ? p->inner.src : p->inner.dst, !out, ctx, st->name))
-		return false;
+		return REVERSE_IMPOSSIBLE;
 	/* After in2out the address is an outside one: map it back inside; and the converse. */
 	translate(nat, p, &p->ip, outer, out, &before, &after);
 	if (p->has_inner)
 		translate(nat, p, &p->inner, quoted, out, &before, &after);
-	return true;
+	return REVERSE_TRANSLATED;
 }
 
 static void static_nat_stats_print(const struct stage *st, GString *out)

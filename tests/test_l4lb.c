@@ -95,9 +95,10 @@ static void checksums_verify(const struct packet *p)
 static void tpkt_init(struct tpkt *t)
 {
 	if (!t->buf)
-		t->buf = g_malloc0(L4LB_FRAME_ROOM);
+		t->buf = g_malloc0(PACKET_MAX_FRAME);
 	memset(&t->p, 0, sizeof t->p);
 	t->p.data = t->buf;
+	t->p.capacity = PACKET_MAX_FRAME;
 	t->p.linktype = DLT_RAW;
 }
 
@@ -764,7 +765,7 @@ static void test_reverse_reply(void)
 	memcpy(captured, r.t.buf, sizeof captured);
 	struct rows before = table(&r, T0 + 3);
 	struct stage_ctx ctx = { .now_ns = T0 + 3, .note = r.note };
-	g_assert_true(r.st->ops->reverse(r.st, &r.t.p, DIR_RIGHT_TO_LEFT, &ctx));
+	g_assert_cmpint(r.st->ops->reverse(r.st, &r.t.p, DIR_RIGHT_TO_LEFT, &ctx), ==, REVERSE_TRANSLATED);
 	g_assert_cmpuint(r.t.p.ip.src, ==, TARGET(0));
 	g_assert_cmpuint(r.t.p.ip.dst, ==, ADDRESS);
 	g_assert_cmpuint(test_get32(r.t.buf + 28, 0), ==, 106 + 28); /* the target acknowledged the header too */
@@ -777,7 +778,7 @@ static void test_reverse_reply(void)
 
 	/* a reply from the VIP that no flow has could not have passed */
 	tcp(&r.t, VIP, 80, CLIENT, 40999, TCP_ACK, 1, 1, NULL, NULL, 0);
-	g_assert_false(r.st->ops->reverse(r.st, &r.t.p, DIR_RIGHT_TO_LEFT, &ctx));
+	g_assert_cmpint(r.st->ops->reverse(r.st, &r.t.p, DIR_RIGHT_TO_LEFT, &ctx), ==, REVERSE_IMPOSSIBLE);
 	run_clear(&r);
 }
 
@@ -789,7 +790,7 @@ static void test_reverse_request(void)
 	run_init(&r, "proxy-protocol-v2 = true\ntargets = 10.0.1.11\n");
 	ctx.note = r.note;
 	tcp(&r.t, CLIENT, 40001, TARGET(0), 80, TCP_SYN, 100, 0, NULL, NULL, 0);
-	g_assert_true(r.st->ops->reverse(r.st, &r.t.p, DIR_LEFT_TO_RIGHT, &ctx));
+	g_assert_cmpint(r.st->ops->reverse(r.st, &r.t.p, DIR_LEFT_TO_RIGHT, &ctx), ==, REVERSE_TRANSLATED);
 	g_assert_cmpuint(r.t.p.ip.dst, ==, VIP);
 	g_assert_cmpuint(table(&r, T0).n, ==, 0);
 	g_assert_cmpint(run_process(&r, DIR_LEFT_TO_RIGHT, T0), ==, VERDICT_FORWARD);
@@ -797,7 +798,7 @@ static void test_reverse_request(void)
 
 	/* the first data, as the target received it: header and all */
 	send_tcp(&r, CLIENT, 40001, TCP_PSH | TCP_ACK, 101, 1, "hello", T0 + 1);
-	g_assert_true(r.st->ops->reverse(r.st, &r.t.p, DIR_LEFT_TO_RIGHT, &ctx));
+	g_assert_cmpint(r.st->ops->reverse(r.st, &r.t.p, DIR_LEFT_TO_RIGHT, &ctx), ==, REVERSE_TRANSLATED);
 	g_assert_cmpuint(r.t.p.ip.total_len, ==, 45);
 	g_assert_cmpuint(r.t.p.caplen, ==, 45);
 	g_assert_cmpmem(r.t.buf + 40, 5, "hello", 5);
@@ -805,7 +806,7 @@ static void test_reverse_request(void)
 	/* later data, 28 ahead in the target's numbers */
 	send_tcp(&r, CLIENT, 40001, TCP_PSH | TCP_ACK, 106, 1, "again", T0 + 2);
 	g_assert_cmpuint(test_get32(r.t.buf + 24, 0), ==, 106 + 28);
-	g_assert_true(r.st->ops->reverse(r.st, &r.t.p, DIR_LEFT_TO_RIGHT, &ctx));
+	g_assert_cmpint(r.st->ops->reverse(r.st, &r.t.p, DIR_LEFT_TO_RIGHT, &ctx), ==, REVERSE_TRANSLATED);
 	g_assert_cmpuint(test_get32(r.t.buf + 24, 0), ==, 106);
 	g_assert_cmpuint(r.t.p.ip.dst, ==, VIP);
 	checksums_verify(&r.t.p);
@@ -815,7 +816,7 @@ static void test_reverse_request(void)
 	run_init(&r, "preserve-client-ip = false\naddress = 10.0.1.2\n");
 	ctx.note = r.note;
 	tcp(&r.t, ADDRESS, 40001, TARGET(0), 80, TCP_SYN, 100, 0, NULL, NULL, 0);
-	g_assert_false(r.st->ops->reverse(r.st, &r.t.p, DIR_LEFT_TO_RIGHT, &ctx));
+	g_assert_cmpint(r.st->ops->reverse(r.st, &r.t.p, DIR_LEFT_TO_RIGHT, &ctx), ==, REVERSE_IMPOSSIBLE);
 	g_assert_nonnull(strstr(r.note->str, "preserve-client-ip = false"));
 	run_clear(&r);
 }

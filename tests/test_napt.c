@@ -209,7 +209,7 @@ static bool rev(struct nat_test *t, struct pkt *k, enum hop_dir dir)
 {
 	struct stage_ctx ctx = { .now_ns = t->now, .note = t->note, .drop = DROP_N, .seed = t->seed };
 	g_string_truncate(t->note, 0);
-	return t->st->ops->reverse(t->st, &k->p, dir, &ctx);
+	return t->st->ops->reverse(t->st, &k->p, dir, &ctx) == REVERSE_TRANSLATED;
 }
 
 /* Send UDP from the inside; returns the external port it left with (0 if dropped). */

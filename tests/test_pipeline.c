@@ -54,7 +54,8 @@ static enum verdict responder_process(struct stage *st, struct packet *p, enum h
 	uint16_t c = csum_fold(csum_partial(reply + p->ip.l4_off, len - p->ip.l4_off, 0));
 	reply[p->ip.l4_off + 2] = (uint8_t)(c >> 8);
 	reply[p->ip.l4_off + 3] = (uint8_t)c;
-	g_assert_true(stage_emit(ctx, st, SIDE_LEFT, p->linktype, reply, len, "responder: echo reply built by the stage"));
+	g_assert_true(stage_emit(ctx, SIDE_LEFT, DIR_RIGHT_TO_LEFT, PIPELINE_HOP_NS, reply, len,
+	                         "responder: echo reply built by the stage"));
 	note_appendf(ctx->note, "responder %s: answered the echo request itself", st->name);
 	return VERDICT_CONSUMED;
 }

@@ -141,7 +141,7 @@ static void test_bypass_reply(void)
 	/* A route table translates nothing: reverse() accepts everything and changes nothing. */
 	GString *note = g_string_new(NULL);
 	struct stage_ctx ctx = { .now_ns = T0, .note = note };
-	g_assert_true(st->ops->reverse(st, &p, DIR_RIGHT_TO_LEFT, &ctx));
+	g_assert_cmpint(st->ops->reverse(st, &p, DIR_RIGHT_TO_LEFT, &ctx), ==, REVERSE_TRANSLATED);
 	g_string_free(note, TRUE);
 	scenario_free(sc);
 }

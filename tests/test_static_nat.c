@@ -199,7 +199,7 @@ static enum verdict run_process(struct nat_fixture *f, struct packet *p, enum ho
 static bool run_reverse(struct nat_fixture *f, struct packet *p, enum hop_dir dir)
 {
 	g_string_truncate(f->ctx.note, 0);
-	return f->st->ops->reverse(f->st, p, dir, &f->ctx);
+	return f->st->ops->reverse(f->st, p, dir, &f->ctx) == REVERSE_TRANSLATED;
 }
 
 static char *stats_text(const struct nat_fixture *f)

@@ -65,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (data[0] & 0x80)
 		return fuzz_text(data, size);
 	if (!frame) {
-		frame = g_malloc(L4LB_FRAME_ROOM);
+		frame = g_malloc(PACKET_MAX_FRAME);
 		note = g_string_sized_new(512);
 	}
 	char *text = g_strdup_printf("[scenario]\nchain = internet > nlb > vpc\n[link internet]\n[link vpc]\n"
@@ -85,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pos += 3;
 		if (len > size - pos)
 			len = size - pos;
-		struct packet p = { .data = frame, .caplen = (uint32_t)len, .wirelen = (uint32_t)len,
+		struct packet p = { .data = frame, .capacity = PACKET_MAX_FRAME, .caplen = (uint32_t)len, .wirelen = (uint32_t)len,
 		                    .linktype = (kind & 0x04) ? DLT_EN10MB : DLT_RAW, .ts_ns = now };
 		memcpy(frame, data + pos, len);
 		pos += len;
@@ -103,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		enum hop_dir dir = (kind & 0x01) ? DIR_RIGHT_TO_LEFT : DIR_LEFT_TO_RIGHT;
 		if (kind & 0x02) {
 			/* reverse, then process in the same direction: the packet's walk back, then its replay */
-			if (!st->ops->reverse(st, &p, dir, &ctx))
+			if (st->ops->reverse(st, &p, dir, &ctx) != REVERSE_TRANSLATED)
 				continue;
 			g_string_truncate(note, 0);
 		} else {
@@ -114,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		st->ops->process(st, &p, dir, &ctx);
 		if (ctx.redecode)
 			decode_packet(&p);
-		if (p.caplen > L4LB_FRAME_ROOM)
+		if (p.caplen > PACKET_MAX_FRAME)
 			__builtin_trap();
 	}
 	unsigned rows = 0;

@@ -1,0 +1,45 @@
+/* common/chain.h: where a packet goes next along the chain of links and stages (DESIGN.md "How a packet travels", step 3).
+ *
+ * Routing is by address: a link holds its networks; a stage answers for the addresses it claims
+ * (a NAT's outside addresses, a VIP); anything else lives on the default link (the first link
+ * without networks: the internet).  A packet moves towards the link of its destination.  The
+ * replay loop and its look-ahead both route through these functions, so they always agree.
+ */
+#ifndef NATLB_CHAIN_H
+#define NATLB_CHAIN_H
+
+#include "common/scenario-t.h"
+
+/* One step from a link: deliver here, or cross st in dir. */
+struct chain_hop {
+	bool deliver;              /* the destination is on this link */
+	struct stage *st;          /* else the stage to cross ... */
+	enum hop_dir dir;          /* ... in this direction */
+};
+
+/* The link an address lives on: the side of a stage that claims it, else the link's networks. */
+unsigned chain_locate(const struct scenario *sc, uint32_t addr);
+
+/* From link k, where does a packet for addr go next? */
+struct chain_hop chain_next_hop(const struct scenario *sc, unsigned k, uint32_t addr);
+
+/* The link a packet reaches when it crosses st in dir. */
+static inline unsigned chain_link_after(const struct stage *st, enum hop_dir dir)
+{
+	return dir == DIR_LEFT_TO_RIGHT ? st->index + 1 : st->index;
+}
+
+static inline enum hop_dir chain_opposite(enum hop_dir dir)
+{
+	return dir == DIR_LEFT_TO_RIGHT ? DIR_RIGHT_TO_LEFT : DIR_LEFT_TO_RIGHT;
+}
+
+/* Does any stage of the chain route packets around others (stage_ops.bypass)? */
+bool chain_has_bypass(const struct scenario *sc);
+
+/* Does a stage to the left of st route p, crossing st in dir, around st?  Returns the stage that
+ * routes it around, and the path's name in *via; NULL when st is crossed normally. */
+const struct stage *chain_bypassed_by(const struct scenario *sc, const struct packet *p, const struct stage *st,
+                                      enum hop_dir dir, const char **via);
+
+#endif
