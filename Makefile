@@ -83,11 +83,12 @@ test: deps
 	@NATLB=$(abspath $(NATLB)) FUZZ_DIR=$(abspath build/fuzz) \
 	  prove -j2 --exec '' $(TEST_BINS)
 
-# libFuzzer harnesses (clang): one per parser of untrusted bytes.
+# libFuzzer harnesses (clang): one per parser of untrusted bytes, with the stage types the binary has.
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -I. $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+FUZZ_LIB_SRCS := $(LIB_SRCS) tools/stage_types.c
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS) $(LIBNET_LIBS) -lhttp_parser -lm
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(PKG_LIBS) $(LIBNET_LIBS) -lhttp_parser -lm
 fuzz: $(FUZZ_BINS)
 
 pcaps: natlb

@@ -40,7 +40,7 @@ struct pipeline_totals {
 	uint64_t truncated, invalid;
 	uint64_t emitted;
 	uint64_t mismatched;       /* replayed view differs from the captured bytes: a stage bug */
-	uint64_t drops[DROP_N];
+	uint64_t drops[SCENARIO_MAX_LINKS - 1][DROP_CODES]; /* per stage, per drop code */
 	uint64_t views[SCENARIO_MAX_LINKS];
 };
 
@@ -249,7 +249,7 @@ static void ctx_for(const struct pipeline *pl, struct stage_ctx *ctx, struct sta
 	ctx->linktype = p->linktype;
 	ctx->capture_side = pl->sc->capture <= st->index ? SIDE_LEFT : SIDE_RIGHT;
 	ctx->origin = origin;
-	ctx->drop = DROP_N;
+	ctx->drop = DROP_NONE;
 	ctx->redecode = false;
 }
 
@@ -381,7 +381,7 @@ static gboolean stay_on_link(struct pipeline *pl, struct packet *p, unsigned k, 
 /* What happened at one stage. */
 struct crossing {
 	enum verdict v;
-	enum drop_reason reason;   /* for VERDICT_DROP */
+	unsigned reason;           /* for VERDICT_DROP: a drop code */
 	bool loop_drop;            /* dropped by the loop before the stage saw it */
 	const struct stage *by;    /* the stage that routed the packet around this one; NULL */
 };
@@ -392,7 +392,7 @@ struct crossing {
 static struct crossing cross_stage(struct pipeline *pl, struct journey *j, struct stage *st, enum hop_dir dir,
                                    struct packet *q)
 {
-	struct crossing c = { .v = VERDICT_FORWARD, .reason = DROP_N };
+	struct crossing c = { .v = VERDICT_FORWARD, .reason = DROP_NONE };
 	struct stage_ctx ctx;
 	const char *via = NULL;
 
@@ -401,7 +401,7 @@ static struct crossing cross_stage(struct pipeline *pl, struct journey *j, struc
 		c.reason = DROP_ROUTING_LOOP;
 	else if (j->hops > 2 * pl->sc->n_stages)
 		c.reason = DROP_HOP_LIMIT;
-	if (c.reason != DROP_N) {
+	if (c.reason != DROP_NONE) {
 		note_printf(pl->stage_note, "DROP: %s", drop_reason_text(c.reason));
 		c.v = VERDICT_DROP;
 		c.loop_drop = true;
@@ -431,9 +431,16 @@ static struct crossing cross_stage(struct pipeline *pl, struct journey *j, struc
 	if (ctx.redecode) /* the stage changed lengths or layout: learn the offsets again */
 		decode_packet(q);
 	if (c.v == VERDICT_DROP) {
-		c.reason = ctx.drop < DROP_N ? ctx.drop : DROP_UNSPECIFIED; /* never lose the count */
+		/* A stage that names no reason of its own list still has its drop counted. */
+		const struct drop_info *why = stage_drop_info(st->ops, ctx.drop);
+		if (!why || ctx.drop < DROP_STAGE_FIRST) {
+			c.reason = DROP_UNSPECIFIED;
+			why = stage_drop_info(st->ops, c.reason);
+		} else {
+			c.reason = ctx.drop;
+		}
 		if (pl->stage_note->len == 0)
-			note_printf(pl->stage_note, "%s %s: DROP (%s)", st->ops->type, st->name, drop_reason_text(c.reason));
+			note_printf(pl->stage_note, "%s %s: DROP (%s)", st->ops->type, st->name, why->text);
 	}
 	return c;
 }
@@ -450,7 +457,7 @@ static void account(struct pipeline *pl, const struct journey *j, struct stage *
 		}
 		if (counted) {
 			pl->totals.dropped++;
-			pl->totals.drops[c->reason]++;
+			pl->totals.drops[st->index][c->reason]++;
 		}
 		break;
 	case VERDICT_CONSUMED:
@@ -682,12 +689,38 @@ static void stats_stage(const struct stage *st, GString *out)
 	if (c->bypassed)
 		g_string_append_printf(out, "    bypassed %" G_GUINT64_FORMAT " (routed around this stage by another one; "
 		                       "not counted in 'in')\n", c->bypassed);
-	for (unsigned r = 0; r < DROP_N; r++)
-		if (c->drops[r])
-			g_string_append_printf(out, "    drop %-22s %8" G_GUINT64_FORMAT "  %s\n", drop_reason_name(r),
-			                       c->drops[r], drop_reason_text(r));
+	for (unsigned r = 0; r < DROP_CODES; r++) {
+		const struct drop_info *why = stage_drop_info(st->ops, r);
+		if (c->drops[r] && why)
+			g_string_append_printf(out, "    drop %-22s %8" G_GUINT64_FORMAT "  %s\n", why->name, c->drops[r],
+			                       why->text);
+	}
 	if (st->ops->stats_print)
 		st->ops->stats_print(st, out);
+}
+
+/* The input packets dropped, by reason: the loop's own, summed over the stages where they
+ * happened, then each stage's in chain order. */
+static void stats_drops(const struct pipeline *pl, GString *out)
+{
+	const struct scenario *sc = pl->sc;
+	const struct pipeline_totals *t = &pl->totals;
+
+	for (unsigned r = 0; r < DROP_N; r++) {
+		uint64_t n = 0;
+		for (unsigned i = 0; i < sc->n_stages; i++)
+			n += t->drops[i][r];
+		if (n)
+			g_string_append_printf(out, "    %-22s %8" G_GUINT64_FORMAT "  %s\n", loop_drop_info(r)->name, n,
+			                       loop_drop_info(r)->text);
+	}
+	for (unsigned i = 0; i < sc->n_stages; i++) {
+		const struct stage_ops *ops = sc->stages[i]->ops;
+		for (unsigned r = DROP_STAGE_FIRST; r < DROP_STAGE_FIRST + ops->n_drops; r++)
+			if (t->drops[i][r])
+				g_string_append_printf(out, "    %-22s %8" G_GUINT64_FORMAT "  %s\n", ops->drops[r - DROP_STAGE_FIRST].name,
+				                       t->drops[i][r], ops->drops[r - DROP_STAGE_FIRST].text);
+	}
 }
 
 void pipeline_stats(const struct pipeline *pl, GString *out)
@@ -700,10 +733,7 @@ void pipeline_stats(const struct pipeline *pl, GString *out)
 	g_string_append_printf(out, "  delivered      %12" G_GUINT64_FORMAT "   (%" G_GUINT64_FORMAT
 	                       " of them untranslated: not IPv4, or invalid)\n", t->delivered, t->untranslated);
 	g_string_append_printf(out, "  dropped        %12" G_GUINT64_FORMAT "\n", t->dropped);
-	for (unsigned r = 0; r < DROP_N; r++)
-		if (t->drops[r])
-			g_string_append_printf(out, "    %-22s %8" G_GUINT64_FORMAT "  %s\n", drop_reason_name(r), t->drops[r],
-			                       drop_reason_text(r));
+	stats_drops(pl, out);
 	g_string_append_printf(out, "  consumed       %12" G_GUINT64_FORMAT "\n", t->consumed);
 	g_string_append_printf(out, "  balance: %" G_GUINT64_FORMAT " input = %" G_GUINT64_FORMAT " delivered + %"
 	                       G_GUINT64_FORMAT " dropped + %" G_GUINT64_FORMAT " consumed: %s\n", t->packets,

@@ -248,8 +248,8 @@ out:
 	return ok;
 }
 
-static gboolean parse_stage(struct scenario *sc, unsigned idx, const char *name, GKeyFile *kf,
-                            const char *text, GError **err)
+static gboolean parse_stage(struct scenario *sc, const struct stage_registry *types, unsigned idx, const char *name,
+                            GKeyFile *kf, const char *text, GError **err)
 {
 	char *group = g_strdup_printf("stage %s", name);
 	char *type = g_key_file_get_string(kf, group, "type", NULL);
@@ -258,26 +258,22 @@ static gboolean parse_stage(struct scenario *sc, unsigned idx, const char *name,
 	char h[96];
 
 	if (!type) {
-		unsigned n;
-		const struct stage_ops *const *types = stage_types(&n);
 		GString *names = g_string_new(NULL);
-		for (unsigned i = 0; i < n; i++)
-			g_string_append_printf(names, "%s%s", i ? ", " : "", types[i]->type);
+		for (unsigned i = 0; i < types->n; i++)
+			g_string_append_printf(names, "%s%s", i ? ", " : "", types->types[i]->type);
 		scenario_error(err, SCENARIO_ERROR_KEY, sc->source, text, group, NULL,
 		               "missing key 'type' (one of: %s)", names->str);
 		g_string_free(names, TRUE);
 		goto out;
 	}
 	g_strstrip(type);
-	const struct stage_ops *ops = stage_type_find(type);
+	const struct stage_ops *ops = stage_registry_find(types, type);
 	if (!ops) {
-		unsigned n;
-		const struct stage_ops *const *types = stage_types(&n);
-		const char *names[32];
-		for (unsigned i = 0; i < n && i < G_N_ELEMENTS(names); i++)
-			names[i] = types[i]->type;
+		const char *names[STAGE_TYPES_MAX];
+		for (unsigned i = 0; i < types->n; i++)
+			names[i] = types->types[i]->type;
 		scenario_error(err, SCENARIO_ERROR_VALUE, sc->source, text, group, "type",
-		               "unknown stage type '%s'%s", type, hint(h, sizeof h, type, names, MIN(n, 32u)));
+		               "unknown stage type '%s'%s", type, hint(h, sizeof h, type, names, types->n));
 		goto out;
 	}
 	static const char *const common_keys[] = { "type", "description" };
@@ -534,7 +530,8 @@ static void append_escaped_value(GString *out, const char *key, const char *valu
 	g_string_append_c(out, '\n');
 }
 
-struct scenario *scenario_load_data(const char *source, const char *text, GError **err)
+struct scenario *scenario_load_data(const struct stage_registry *types, const char *source, const char *text,
+                                    GError **err)
 {
 	GKeyFile *kf = g_key_file_new();
 	struct scenario *sc = g_new0(struct scenario, 1);
@@ -590,7 +587,7 @@ struct scenario *scenario_load_data(const char *source, const char *text, GError
 	if (!parse_prefix_lists(sc, kf, text, err))
 		goto out;
 	for (unsigned i = 0; stage_names[i]; i++)
-		if (!parse_stage(sc, i, stage_names[i], kf, text, err))
+		if (!parse_stage(sc, types, i, stage_names[i], kf, text, err))
 			goto out;
 	ok = TRUE;
 out:
@@ -604,7 +601,7 @@ out:
 	return sc;
 }
 
-struct scenario *scenario_load_file(const char *path, GError **err)
+struct scenario *scenario_load_file(const struct stage_registry *types, const char *path, GError **err)
 {
 	char *text = NULL;
 	GError *ferr = NULL;
@@ -614,7 +611,7 @@ struct scenario *scenario_load_file(const char *path, GError **err)
 		g_error_free(ferr);
 		return NULL;
 	}
-	struct scenario *sc = scenario_load_data(path, text, err);
+	struct scenario *sc = scenario_load_data(types, path, text, err);
 	g_free(text);
 	return sc;
 }

@@ -14,9 +14,11 @@ enum scenario_error {
 };
 GQuark scenario_error_quark(void);
 
-/* Parse text (source names it in messages).  Errors read "SOURCE:LINE: [group] key: what is wrong". */
-struct scenario *scenario_load_data(const char *source, const char *text, GError **err);
-struct scenario *scenario_load_file(const char *path, GError **err);
+/* Parse text (source names it in messages), with the stage types in types.  Errors read
+ * "SOURCE:LINE: [group] key: what is wrong". */
+struct scenario *scenario_load_data(const struct stage_registry *types, const char *source, const char *text,
+                                    GError **err);
+struct scenario *scenario_load_file(const struct stage_registry *types, const char *path, GError **err);
 void scenario_free(struct scenario *sc);
 
 /* The scenario back as a key file with every default filled in (natlb check). */

@@ -121,7 +121,7 @@ struct emitter {
 struct stage_ctx {
 	int64_t now_ns;          /* capture time of the packet */
 	GString *note;           /* append one sentence: what you did and why */
-	enum drop_reason drop;   /* set it when returning VERDICT_DROP */
+	unsigned drop;           /* set it when returning VERDICT_DROP: a code of common/drop.h */
 	struct emitter *emitter; /* for stage_emit(); NULL outside the loop (nowhere to send) */
 	struct stage *stage;     /* the stage being called, for stage_emit() */
 	int linktype;            /* DLT_* of the packet in hand: what stage_emit() builds */
@@ -138,7 +138,7 @@ struct stage_counters {
 	uint64_t forwarded;
 	uint64_t consumed;
 	uint64_t dropped;
-	uint64_t drops[DROP_N];
+	uint64_t drops[DROP_CODES]; /* per drop code: the loop's reasons, then the stage type's own */
 	uint64_t reversed;          /* captured packets whose earlier view this stage derived */
 	uint64_t originated;        /* captured packets this stage sent itself (reverse() said ORIGINATED) */
 	uint64_t emitted;
@@ -161,6 +161,8 @@ struct stage_ops {
 	const char *type;                 /* "static-nat" */
 	const char *summary;              /* one line for natlb check and the README */
 	const char *const *keys;          /* scenario keys it accepts besides "type"; NULL-terminated */
+	const struct drop_info *drops;    /* its own drop reasons, codes DROP_STAGE_FIRST on (common/drop.h) */
+	unsigned n_drops;                 /* at most STAGE_MAX_DROPS */
 	gboolean (*configure)(struct stage *st, const struct stage_config *cfg, GError **err);
 	/* The settings with every default filled in, as key = value lines (natlb check). */
 	void (*describe)(const struct stage *st, GString *out);
@@ -194,6 +196,14 @@ struct stage_ops {
 	/* Stage-specific lines for --stats (optional). */
 	void (*stats_print)(const struct stage *st, GString *out);
 	void (*destroy)(struct stage *st);
+};
+
+/* The stage types a scenario may name.  The binary puts its own together (tools/stage_types.c);
+ * a test adds its toy types to a copy. */
+#define STAGE_TYPES_MAX 32
+struct stage_registry {
+	const struct stage_ops *types[STAGE_TYPES_MAX];
+	unsigned n;
 };
 
 struct stage {

@@ -1,12 +1,13 @@
-/* common/stage.h: looking up stage types and emitting packets from a stage (implemented in common/stage.c and common/stage_registry.c). */
+/* common/stage.h: looking up stage types and emitting packets from a stage (common/stage.c). */
 #ifndef NATLB_STAGE_H
 #define NATLB_STAGE_H
 
 #include "common/stage-t.h"
 
-/* The stage types this build knows (common/stage_registry.c). */
-const struct stage_ops *stage_type_find(const char *type);
-const struct stage_ops *const *stage_types(unsigned *n);
+/* The type a scenario's "type = ..." names; NULL when reg has none of that name. */
+const struct stage_ops *stage_registry_find(const struct stage_registry *reg, const char *type);
+/* Add a type; false when the registry is full or already has one of that name. */
+bool stage_registry_add(struct stage_registry *reg, const struct stage_ops *ops);
 
 /* Emit a packet from the stage being called (ctx->stage) onto the link on its side `side`,
  * travelling in dir: away from the stage (an ICMP error, a RST, a proxy's request to a target)
@@ -27,13 +28,14 @@ static inline bool stage_side_away(enum side side, enum hop_dir dir)
 
 const char *hop_dir_name(enum hop_dir dir);
 
+/* The name and sentence of a drop code at a stage of type ops: one of the loop's reasons, or one
+ * of the type's own; NULL for a code the type does not have. */
+const struct drop_info *stage_drop_info(const struct stage_ops *ops, unsigned code);
+
 /* Record that an entry of st's table changed (no-op unless --tables is on).  why is a short
  * sentence ("port 51324 preserved"), may be NULL. */
 void stage_table_event(struct stage_ctx *ctx, const struct stage *st, enum table_event kind,
                        const struct table_row *row, const char *why);
 const char *table_event_name(enum table_event ev);
-
-/* Add a stage type at run time (tests, or a type built outside the registry table). */
-void stage_type_register(const struct stage_ops *ops);
 
 #endif

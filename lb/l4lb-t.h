@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/drop.h"
 #include "lb/hash-t.h"
 #include "lb/select-t.h"
 
@@ -186,6 +187,24 @@ struct l4lb {
 	GString *flags;          /* scratch for table rows */
 	GString *note_prefix;    /* "l4-lb nlb: ", which begins every annotation */
 	struct libnet_context *lnet; /* builds the RSTs (libnet_t) */
+};
+
+/* Why the l4-lb stage drops a packet (its stage_ops.drops). */
+#define foreach_l4lb_drop(X) \
+	X(L4LB_NO_LISTENER, "no listener on that address, port and protocol") \
+	X(L4LB_NO_PORTS, "no ports to hash (a later IPv4 fragment, or a header cut short)") \
+	X(L4LB_NO_TARGET, "no target can take a new flow (all deregistered)") \
+	X(L4LB_TARGET_DOWN, "its flow's target is down or deregistered: the balancer answered with a TCP RST") \
+	X(L4LB_NO_FLOW, "a reply that matches no flow of the balancer") \
+	X(L4LB_FLOW_TABLE_FULL, "the balancer's flow table is full (max-flows)") \
+	X(L4LB_TUPLE_IN_USE, "the target already has a connection from that client address and port (client IP preserved)") \
+	X(L4LB_NO_SOURCE_PORT, "no free source port from the balancer's address to that target") \
+	X(L4LB_PPV2_NO_ROOM, "no room for the proxy protocol header (the IPv4 packet would pass 65535 bytes)")
+
+enum l4lb_drop {
+	L4LB_DROP_BEFORE = DROP_STAGE_FIRST - 1, /* so that the first reason is DROP_STAGE_FIRST */
+	foreach_l4lb_drop(DROP_ENUM_ENTRY)
+	L4LB_DROP_END
 };
 
 #endif

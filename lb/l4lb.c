@@ -184,7 +184,7 @@ static void note_start(struct stage *st, struct stage_ctx *ctx)
 	}
 }
 
-static enum verdict drop(struct stage_ctx *ctx, enum drop_reason r)
+static enum verdict drop(struct stage_ctx *ctx, enum l4lb_drop r)
 {
 	ctx->drop = r;
 	return VERDICT_DROP;
@@ -631,11 +631,16 @@ static void l4lb_prefetch(const struct stage *st, const struct packet *p, enum h
 	l4lb_flow_prefetch(lb, dir == DIR_LEFT_TO_RIGHT, ip->src, ip->sport, ip->dst, ip->dport, ip->proto, step);
 }
 
+static const struct drop_info l4lb_drops[] = { foreach_l4lb_drop(DROP_INFO_ENTRY) };
+G_STATIC_ASSERT(G_N_ELEMENTS(l4lb_drops) <= STAGE_MAX_DROPS);
+
 const struct stage_ops l4lb_ops = {
 	.type = "l4-lb",
 	.summary = "an L4 load balancer like AWS NLB: listeners, a flow hash, Maglev/modulo/rendezvous, "
 	           "a flow table, health events",
 	.keys = l4lb_keys,
+	.drops = l4lb_drops,
+	.n_drops = G_N_ELEMENTS(l4lb_drops),
 	.configure = l4lb_configure,
 	.describe = l4lb_describe,
 	.claims = l4lb_claims,

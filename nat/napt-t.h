@@ -265,4 +265,30 @@ struct napt {
 	struct napt_stats stats;
 };
 
+/* Why the napt stage drops a packet (its stage_ops.drops). */
+#define foreach_napt_drop(X) \
+	X(NAPT_NO_MAPPING, "no mapping for the destination (unsolicited inbound)") \
+	X(NAPT_FILTERED_ADF, "address-dependent filtering: the sender's address was never contacted") \
+	X(NAPT_FILTERED_APDF, "address-and-port-dependent filtering: the sender's address and port were never contacted") \
+	X(NAPT_NO_PORT, "no free external port") \
+	X(NAPT_PER_DESTINATION, "connections to this destination from each external address at their limit") \
+	X(NAPT_TABLE_FULL, "the NAT table is full (max-mappings)") \
+	X(NAPT_IDLE_TIMEOUT, "the connection timed out while idle; answered with a TCP RST") \
+	X(NAPT_NOT_EXTERNAL, "addressed from outside to an address that is not the NAT's") \
+	X(NAPT_HAIRPIN_OFF, "addressed from inside to the NAT's own external address, and hairpinning is off") \
+	X(NAPT_ICMP_NO_MAPPING, "ICMP error about a flow that has no mapping (RFC 5508 REQ-4, REQ-5)") \
+	X(NAPT_ICMP_BAD_CHECKSUM, "ICMP error with a bad checksum (RFC 5508 REQ-3)") \
+	X(NAPT_ICMP_UNTRANSLATABLE, "ICMP error whose quoted packet is too short to find its flow") \
+	X(NAPT_ICMP_UNKNOWN, "ICMP message that is neither a query nor an error: no identifier to map") \
+	X(NAPT_NO_PORTS, "the ports were not captured, so no mapping can be found") \
+	X(NAPT_PROTOCOL, "protocol not translated (only TCP, UDP and ICMP)") \
+	X(NAPT_FRAGMENT, "fragment of a protocol whose fragments this NAT drops") \
+	X(NAPT_FRAGMENT_NO_FIRST, "later fragment whose first fragment did not come in time")
+
+enum napt_drop {
+	NAPT_DROP_BEFORE = DROP_STAGE_FIRST - 1, /* so that the first reason is DROP_STAGE_FIRST */
+	foreach_napt_drop(DROP_ENUM_ENTRY)
+	NAPT_DROP_END
+};
+
 #endif

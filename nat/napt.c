@@ -238,7 +238,7 @@ static void napt_clock(struct napt *nat, struct stage_ctx *ctx)
 		nat->clock_ns = ctx->now_ns;
 }
 
-static enum verdict drop(struct stage_ctx *ctx, enum drop_reason r)
+static enum verdict drop(struct stage_ctx *ctx, enum napt_drop r)
 {
 	ctx->drop = r;
 	return VERDICT_DROP;
@@ -345,7 +345,7 @@ static bool emit_unreachable(struct stage_ctx *ctx, struct napt *nat, const stru
 /* How a session came to be, for the annotation: "new mapping #3, port preserved, EIM". */
 struct napt_open {
 	char how[160];
-	enum drop_reason reason; /* when none could be opened */
+	enum napt_drop reason; /* when none could be opened */
 };
 
 /* The external address an inside address is paired with (RFC 4787 REQ-2): a hash, so the pairing
@@ -478,7 +478,7 @@ static uint32_t session_open_out(struct napt *nat, uint8_t proto, uint32_t iaddr
  * session for exactly that pair.  Returns the mapping, or NAPT_NONE with the reason and the
  * sentence for the annotation. */
 static uint32_t filter_inbound(const struct napt *nat, uint8_t proto, uint32_t eaddr, uint16_t eport, uint32_t raddr,
-                               uint16_t rport, enum drop_reason *reason, char *why, size_t size)
+                               uint16_t rport, enum napt_drop *reason, char *why, size_t size)
 {
 	char r[40], e[40];
 	napt_ep_str(proto, raddr, rport, r, sizeof r);
@@ -521,17 +521,17 @@ static uint32_t filter_inbound(const struct napt *nat, uint8_t proto, uint32_t e
 /* ---- in2out and out2in ---------------------------------------------------------------------- */
 
 static void exhausted(struct stage *st, struct stage_ctx *ctx, struct napt *nat, const struct packet *p,
-                      enum drop_reason reason, const char *what)
+                      enum napt_drop reason, const char *what)
 {
 	struct table_row row = { .proto = p->ip.proto, .expires_ns = INT64_MAX, .state = "",
 		                 .orig = { p->ip.src, p->ip.dst, p->ip.sport, p->ip.dport }, .flags = what };
 	char i[40], r[40];
 	if (reason != DROP_NAPT_TABLE_FULL)
 		nat->stats.port_allocation_errors++; /* AWS ErrorPortAllocation: "could not allocate a source port" */
-	stage_table_event(ctx, st, TABLE_EVENT_EXHAUSTED, &row, drop_reason_text(reason));
+	stage_table_event(ctx, st, TABLE_EVENT_EXHAUSTED, &row, stage_drop_info(st->ops, reason)->text);
 	note_appendf(ctx->note, "napt %s: DROP %s -> %s (%s", nat->name,
 	                       napt_ep_str(p->ip.proto, p->ip.src, p->ip.sport, i, sizeof i),
-	                       napt_ep_str(p->ip.proto, p->ip.dst, p->ip.dport, r, sizeof r), drop_reason_text(reason));
+	                       napt_ep_str(p->ip.proto, p->ip.dst, p->ip.dport, r, sizeof r), stage_drop_info(st->ops, reason)->text);
 	if (reason == DROP_NAPT_NO_PORT || reason == DROP_NAPT_PER_DESTINATION) {
 		char e[16];
 		note_appendf(ctx->note, ": %s%s ports %u-%u", ip4_to_str(nat->cfg.external[0], e),
@@ -553,7 +553,7 @@ static void exhausted(struct stage *st, struct stage_ctx *ctx, struct napt *nat,
 /* Look up or open the outbound session of p; NAPT_NONE after writing the drop note.  *how gets the
  * open's sentence, empty for a known session. */
 static uint32_t outbound_session(struct stage *st, struct stage_ctx *ctx, struct napt *nat, struct packet *p,
-                                 uint32_t raddr, uint16_t rport, struct napt_open *o, enum drop_reason *reason)
+                                 uint32_t raddr, uint16_t rport, struct napt_open *o, enum napt_drop *reason)
 {
 	uint8_t proto = p->ip.proto;
 	uint16_t iport = has_ports(proto) ? p->ip.sport : 0;
@@ -648,7 +648,7 @@ static enum verdict in2out(struct stage *st, struct napt *nat, struct packet *p,
 	uint32_t raddr = p->ip.dst;
 	uint16_t rport = has_ports(proto) ? rport_key(proto, p->ip.dport) : 0;
 	struct napt_open o;
-	enum drop_reason reason = DROP_N;
+	enum napt_drop reason = NAPT_DROP_END;
 
 	if (napt_is_external(nat, raddr))
 		return hairpin(st, nat, p, ctx);
@@ -692,7 +692,7 @@ static enum verdict out2in(struct stage *st, struct napt *nat, struct packet *p,
 		return drop(ctx, DROP_NAPT_NO_MAPPING);
 	}
 	if (si == NAPT_NONE) {
-		enum drop_reason reason = DROP_N;
+		enum napt_drop reason = NAPT_DROP_END;
 		uint32_t m = filter_inbound(nat, proto, eaddr, eport, raddr, rport, &reason, why, sizeof why);
 		if (m == NAPT_NONE) {
 			note_appendf(ctx->note, "napt %s: DROP inbound %s -> %s (%s)", nat->name,
@@ -728,7 +728,7 @@ static enum verdict hairpin(struct stage *st, struct napt *nat, struct packet *p
 	uint16_t tport = has_ports(proto) ? p->ip.dport : 0, iport = has_ports(proto) ? p->ip.sport : 0;
 	char i[40], t[40], x[40], y[40], why[128];
 	struct napt_open o;
-	enum drop_reason reason = DROP_N;
+	enum napt_drop reason = NAPT_DROP_END;
 
 	napt_ep_str(proto, iaddr, iport, i, sizeof i);
 	napt_ep_str(proto, taddr, tport, t, sizeof t);
@@ -1186,10 +1186,15 @@ uint32_t napt_live_sessions(const struct stage *st)
 	return ((const struct napt *)st->priv)->n_sess;
 }
 
+static const struct drop_info napt_drops[] = { foreach_napt_drop(DROP_INFO_ENTRY) };
+G_STATIC_ASSERT(G_N_ELEMENTS(napt_drops) <= STAGE_MAX_DROPS);
+
 const struct stage_ops napt_ops = {
 	.type = "napt",
 	.summary = "NAPT with RFC 4787 mapping and filtering behaviours: home router, Linux, AWS NAT gateway",
 	.keys = napt_keys,
+	.drops = napt_drops,
+	.n_drops = G_N_ELEMENTS(napt_drops),
 	.configure = napt_configure,
 	.describe = napt_describe,
 	.claims = napt_claims,

@@ -441,10 +441,15 @@ static void route_table_stats_print(const struct stage *st, GString *out)
 		                       rt->routes[i].hits[DIR_RIGHT_TO_LEFT]);
 }
 
+static const struct drop_info route_table_drops[] = { foreach_route_drop(DROP_INFO_ENTRY) };
+G_STATIC_ASSERT(G_N_ELEMENTS(route_table_drops) <= STAGE_MAX_DROPS);
+
 const struct stage_ops route_table_ops = {
 	.type = "route-table",
 	.summary = "a VPC route table: longest prefix match to local, the next stage, a gateway endpoint or a blackhole",
 	.keys = route_table_keys,
+	.drops = route_table_drops,
+	.n_drops = G_N_ELEMENTS(route_table_drops),
 	.configure = route_table_configure,
 	.describe = route_table_describe,
 	.process = route_table_process,

@@ -22,6 +22,7 @@
 #include "common/stage.h"
 #include "nat/napt.h"
 #include "tests/testpkt.h"
+#include "tools/stage_types.h"
 
 #define FRAME 42 /* Ethernet 14 + IPv4 20 + UDP 8 */
 #define BENCH_ROUNDS 3
@@ -73,7 +74,7 @@ static struct result run(uint32_t n, uint64_t packets)
 	                             "[link internet]\n[stage nat]\ntype = napt\nexternal = 198.18.0.0/27\n"
 	                             "pooling = arbitrary\nmax-mappings = %u\n", n + n / 8 + 16);
 	GError *err = NULL;
-	struct scenario *sc = scenario_load_data("bench", text, &err);
+	struct scenario *sc = scenario_load_data(natlb_stage_types(), "bench", text, &err);
 	if (!sc) {
 		fprintf(stderr, "bench_napt: %s\n", err->message);
 		exit(1);
@@ -82,7 +83,7 @@ static struct result run(uint32_t n, uint64_t packets)
 	uint8_t *frames = g_malloc((size_t)n * FRAME);
 	uint8_t scratch[FRAME];
 	GString *note = g_string_sized_new(256);
-	struct stage_ctx ctx = { .now_ns = 1000000000000ll, .note = note, .drop = DROP_N, .seed = 1 };
+	struct stage_ctx ctx = { .now_ns = 1000000000000ll, .note = note, .drop = DROP_NONE, .seed = 1 };
 	struct packet p = { .data = scratch, .caplen = FRAME, .wirelen = FRAME, .linktype = 1 };
 	struct result r = { 0 };
 

@@ -14,6 +14,10 @@
 #include "common/scenario.h"
 #include "common/stage.h"
 #include "tests/testpkt.h"
+#include "tools/stage_types.h"
+
+/* natlb's stage types and this file's toy ones. */
+static struct stage_registry test_types;
 
 #define CLIENT  0x0a000005u /* 10.0.0.5, on lan */
 #define VIP     0xc6336401u /* 198.51.100.1: the test proxy's address on lan's side */
@@ -197,7 +201,7 @@ struct run {
 static void run_one(struct run *r, const char *scenario_text, uint32_t src, uint32_t dst)
 {
 	GError *err = NULL;
-	struct scenario *sc = scenario_load_data("test.ini", scenario_text, &err);
+	struct scenario *sc = scenario_load_data(&test_types, "test.ini", scenario_text, &err);
 	g_assert_no_error(err);
 	r->sink.link_names = g_ptr_array_new_with_free_func(g_free);
 	r->sink.views = g_array_new(FALSE, TRUE, sizeof(struct view));
@@ -421,9 +425,10 @@ static void test_stage_emit_fills_in_the_packet(void)
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	stage_type_register(&proxy_ops);
-	stage_type_register(&flood_ops);
-	stage_type_register(&pass_ops);
+	test_types = *natlb_stage_types();
+	stage_registry_add(&test_types, &proxy_ops);
+	stage_registry_add(&test_types, &flood_ops);
+	stage_registry_add(&test_types, &pass_ops);
 	g_test_add_func("/hops/emit/away-from-the-stage-on-its-far-link", test_emit_away_on_the_far_link);
 	g_test_add_func("/hops/reverse/originated-response-follows-the-packet-that-caused-it",
 	                test_originated_response_follows_what_caused_it);

@@ -20,6 +20,7 @@
 #include "lb/l4lb.h"
 #include "tests/testpkt.h"
 #include "tests/testutil.h"
+#include "tools/stage_types.h"
 
 #define NS      G_GINT64_CONSTANT(1000000000)
 #define T0      (G_GINT64_CONSTANT(1767225600) * NS)
@@ -47,7 +48,7 @@ static const char base_scenario[] =
 static struct scenario *load(const char *extra, GError **err)
 {
 	char *text = g_strconcat(base_scenario, extra ? extra : "", NULL);
-	struct scenario *sc = scenario_load_data("test", text, err);
+	struct scenario *sc = scenario_load_data(natlb_stage_types(), "test", text, err);
 	g_free(text);
 	return sc;
 }
@@ -170,7 +171,7 @@ struct run {
 	struct scenario *sc;
 	struct stage *st;
 	GString *note;
-	enum drop_reason drop;
+	unsigned drop;
 	struct tpkt t;
 };
 
@@ -191,7 +192,7 @@ static void run_clear(struct run *r)
 
 static enum verdict run_process(struct run *r, enum hop_dir dir, int64_t now)
 {
-	struct stage_ctx ctx = { .now_ns = now, .note = r->note, .drop = DROP_N };
+	struct stage_ctx ctx = { .now_ns = now, .note = r->note, .drop = DROP_NONE };
 	g_string_truncate(r->note, 0);
 	r->st->ops->advance(r->st, now, &ctx);
 	enum verdict v = r->st->ops->process(r->st, &r->t.p, dir, &ctx);
@@ -301,7 +302,7 @@ static void test_config(gconstpointer data)
 {
 	const struct config_case *c = data;
 	GError *err = NULL;
-	struct scenario *sc = scenario_load_data("t.ini", c->text, &err);
+	struct scenario *sc = scenario_load_data(natlb_stage_types(), "t.ini", c->text, &err);
 	if (!c->error) {
 		g_assert_no_error(err);
 		g_assert_nonnull(sc);
@@ -333,7 +334,7 @@ static void test_describe_fills_defaults(void)
 	/* what it prints loads again, to the same description */
 	GError *err = NULL;
 	char *text = g_strdup(out->str);
-	struct scenario *again = scenario_load_data("again", text, &err);
+	struct scenario *again = scenario_load_data(natlb_stage_types(), "again", text, &err);
 	g_assert_no_error(err);
 	GString *out2 = g_string_new(NULL);
 	scenario_describe(again, out2);

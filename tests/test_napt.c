@@ -15,6 +15,7 @@
 #include "nat/napt.h"
 #include "tests/testpkt.h"
 #include "tests/testutil.h"
+#include "tools/stage_types.h"
 
 #define T_SEC 1000000000ll
 #define TCP_SYN 0x02
@@ -33,7 +34,7 @@ struct nat_test {
 	GString *note;
 	int64_t now;
 	uint64_t seed;
-	enum drop_reason drop; /* of the last VERDICT_DROP */
+	unsigned drop; /* of the last VERDICT_DROP: a drop code */
 };
 
 static void nat_open(struct nat_test *t, const char *stage_keys)
@@ -42,7 +43,7 @@ static void nat_open(struct nat_test *t, const char *stage_keys)
 	                             "[link internet]\n[stage nat]\ntype = napt\n%s\n", LAN, stage_keys);
 	GError *err = NULL;
 	memset(t, 0, sizeof *t);
-	t->sc = scenario_load_data("test", text, &err);
+	t->sc = scenario_load_data(natlb_stage_types(), "test", text, &err);
 	g_assert_no_error(err);
 	t->st = t->sc->stages[0];
 	t->nat = t->st->priv;
@@ -64,7 +65,7 @@ static void nat_refused(const char *stage_keys, const char *msg)
 	char *text = g_strdup_printf("[scenario]\nchain = lan > nat > internet\n[link lan]\nnetworks = %s\n"
 	                             "[link internet]\n[stage nat]\ntype = napt\n%s\n", LAN, stage_keys);
 	GError *err = NULL;
-	struct scenario *sc = scenario_load_data("test", text, &err);
+	struct scenario *sc = scenario_load_data(natlb_stage_types(), "test", text, &err);
 	g_assert_null(sc);
 	g_assert_nonnull(err);
 	if (!strstr(err->message, msg))
@@ -191,14 +192,14 @@ static void udp_fragments(struct pkt *first, struct pkt *second, const char *src
 
 static enum verdict run(struct nat_test *t, struct pkt *k, enum hop_dir dir)
 {
-	struct stage_ctx ctx = { .now_ns = t->now, .note = t->note, .drop = DROP_N, .seed = t->seed };
+	struct stage_ctx ctx = { .now_ns = t->now, .note = t->note, .drop = DROP_NONE, .seed = t->seed };
 	g_string_truncate(t->note, 0);
 	if (t->st->ops->advance)
 		t->st->ops->advance(t->st, t->now, &ctx);
 	enum verdict v = t->st->ops->process(t->st, &k->p, dir, &ctx);
-	t->drop = DROP_N;
+	t->drop = DROP_NONE;
 	if (v == VERDICT_DROP) {
-		g_assert_cmpint(ctx.drop, <, DROP_N);
+		g_assert_cmpuint(ctx.drop, !=, DROP_NONE);
 		t->drop = ctx.drop;
 	}
 	g_assert_cmpuint(t->note->len, >, 0); /* every verdict says why */
@@ -207,7 +208,7 @@ static enum verdict run(struct nat_test *t, struct pkt *k, enum hop_dir dir)
 
 static bool rev(struct nat_test *t, struct pkt *k, enum hop_dir dir)
 {
-	struct stage_ctx ctx = { .now_ns = t->now, .note = t->note, .drop = DROP_N, .seed = t->seed };
+	struct stage_ctx ctx = { .now_ns = t->now, .note = t->note, .drop = DROP_NONE, .seed = t->seed };
 	g_string_truncate(t->note, 0);
 	return t->st->ops->reverse(t->st, &k->p, dir, &ctx) == REVERSE_TRANSLATED;
 }
@@ -232,7 +233,7 @@ static enum verdict in_udp(struct nat_test *t, const char *src, uint16_t sport, 
 
 static void advance(struct nat_test *t, int64_t to)
 {
-	struct stage_ctx ctx = { .now_ns = to, .note = t->note, .drop = DROP_N, .seed = t->seed };
+	struct stage_ctx ctx = { .now_ns = to, .note = t->note, .drop = DROP_NONE, .seed = t->seed };
 	t->now = to;
 	t->st->ops->advance(t->st, to, &ctx);
 }
@@ -290,19 +291,19 @@ struct filter_case {
 	const char *from;      /* sender of the inbound packet */
 	uint16_t from_port;
 	enum verdict want;
-	enum drop_reason reason;
+	unsigned reason;
 	const char *note;      /* a substring of the annotation */
 };
 
 static const struct filter_case filter_cases[] = {
 	{ "/napt/filtering/eif/passes-unknown-address", "endpoint-independent", "198.51.100.9", 4444, VERDICT_FORWARD,
-	  DROP_N, "EIF: any remote may use mapping #1" },
+	  DROP_NONE, "EIF: any remote may use mapping #1" },
 	{ "/napt/filtering/adf/passes-other-port-of-contacted-address", "address-dependent", "198.51.100.1", 3479,
-	  VERDICT_FORWARD, DROP_N, "ADF: 198.51.100.1 was contacted" },
+	  VERDICT_FORWARD, DROP_NONE, "ADF: 198.51.100.1 was contacted" },
 	{ "/napt/filtering/adf/drops-unknown-address", "address-dependent", "198.51.100.9", 3478, VERDICT_DROP,
 	  DROP_NAPT_FILTERED_ADF, "(ADF: 198.51.100.9 never contacted)" },
 	{ "/napt/filtering/apdf/passes-the-contacted-endpoint", "address-and-port-dependent", "198.51.100.1", 3478,
-	  VERDICT_FORWARD, DROP_N, "DNAT 203.0.113.7:40000 -> 192.168.1.10:40000 (mapping #1)" },
+	  VERDICT_FORWARD, DROP_NONE, "DNAT 203.0.113.7:40000 -> 192.168.1.10:40000 (mapping #1)" },
 	{ "/napt/filtering/apdf/drops-unknown-port", "address-and-port-dependent", "198.51.100.1", 4444, VERDICT_DROP,
 	  DROP_NAPT_FILTERED_APDF,
 	  "napt nat: DROP inbound 198.51.100.1:4444 -> 203.0.113.7:40000 (APDF: 198.51.100.1:4444 never contacted)" },

@@ -11,6 +11,10 @@
 #include "common/scenario.h"
 #include "common/stage.h"
 #include "tests/testutil.h"
+#include "tools/stage_types.h"
+
+/* natlb's stage types and this file's toy ones. */
+static struct stage_registry test_types;
 
 #define SERVER  0xc6336401u /* 198.51.100.1 */
 #define CLIENT  0x0a000005u /* 10.0.0.5 */
@@ -105,7 +109,7 @@ static void build_echo(uint8_t frame[42], uint32_t src, uint32_t dst)
 static char *replay_one(const char *scenario_text, uint32_t src, uint32_t dst, char **stats)
 {
 	GError *err = NULL;
-	struct scenario *sc = scenario_load_data("test.ini", scenario_text, &err);
+	struct scenario *sc = scenario_load_data(&test_types, "test.ini", scenario_text, &err);
 	g_assert_no_error(err);
 	char *dir = test_tmpdir();
 	char *out_path = g_strdup_printf("%s/out.pcapng", dir);
@@ -237,7 +241,7 @@ static const struct lesson_case {
 static GBytes *replay_capture(const struct lesson_case *c, bool ahead, char **stats)
 {
 	GError *err = NULL;
-	struct scenario *sc = scenario_load_file(c->scenario, &err);
+	struct scenario *sc = scenario_load_file(&test_types, c->scenario, &err);
 	g_assert_no_error(err);
 	char *dir = test_tmpdir();
 	char *out_path = g_strdup_printf("%s/out.pcapng", dir);
@@ -289,8 +293,9 @@ static void test_look_ahead_changes_nothing(gconstpointer data)
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	stage_type_register(&responder_ops);
-	stage_type_register(&dropper_ops);
+	test_types = *natlb_stage_types();
+	stage_registry_add(&test_types, &responder_ops);
+	stage_registry_add(&test_types, &dropper_ops);
 	g_test_add_func("/pipeline/emit/stage-answers-and-its-packet-travels-back", test_emit_and_consume);
 	g_test_add_func("/pipeline/drop/view-written-where-dropped-and-not-after", test_drop_writes_the_view_where_it_dropped);
 	g_test_add_func("/pipeline/derive/capture-on-a-middle-link", test_capture_in_the_middle);

@@ -20,6 +20,11 @@
 #include "common/tables_file.h"
 #include "tests/testpkt.h"
 #include "tests/testutil.h"
+#include "nat/route_table.h"
+#include "tools/stage_types.h"
+
+/* natlb's stage types and this file's toy ones. */
+static struct stage_registry test_types;
 
 #define T0 G_GINT64_CONSTANT(1767225600000000000)
 
@@ -45,7 +50,7 @@
 static struct scenario *load(const char *text)
 {
 	GError *err = NULL;
-	struct scenario *sc = scenario_load_data("rt.ini", text, &err);
+	struct scenario *sc = scenario_load_data(&test_types, "rt.ini", text, &err);
 	g_assert_no_error(err);
 	return sc;
 }
@@ -57,27 +62,27 @@ struct lookup_case {
 	const char *routes;
 	uint32_t dst;
 	enum verdict want;
-	enum drop_reason want_drop; /* DROP_N when forwarded */
+	unsigned want_drop; /* DROP_NONE when forwarded */
 	const char *want_note;      /* substring */
 	unsigned want_bypass;       /* stages routed around */
 };
 
 static const struct lookup_case lookup_cases[] = {
-	{ "local-route-beats-the-default", LESSON_ROUTES, RESOLVER, VERDICT_FORWARD, DROP_N,
+	{ "local-route-beats-the-default", LESSON_ROUTES, RESOLVER, VERDICT_FORWARD, DROP_NONE,
 	  "10.0.0.2 matches 10.0.0.0/16: local, stays in the VPC", 0 },
-	{ "prefix-list-entry-beats-the-default", LESSON_ROUTES, S3, VERDICT_FORWARD, DROP_N,
+	{ "prefix-list-entry-beats-the-default", LESSON_ROUTES, S3, VERDICT_FORWARD, DROP_NONE,
 	  "52.216.20.181 matches pl-s3 (52.216.0.0/15): via gateway endpoint vpce-s3, not translated "
 	  "(the source stays 10.0.1.10)", 1 },
-	{ "default-route-to-the-next-stage", LESSON_ROUTES, WEB, VERDICT_FORWARD, DROP_N,
+	{ "default-route-to-the-next-stage", LESSON_ROUTES, WEB, VERDICT_FORWARD, DROP_NONE,
 	  "198.51.100.80 matches 0.0.0.0/0: to natgw", 0 },
-	{ "longer-cidr-inside-a-prefix-list-entry-wins", LESSON_ROUTES "; 52.216.20.0/24 natgw", S3, VERDICT_FORWARD, DROP_N,
+	{ "longer-cidr-inside-a-prefix-list-entry-wins", LESSON_ROUTES "; 52.216.20.0/24 natgw", S3, VERDICT_FORWARD, DROP_NONE,
 	  "matches 52.216.20.0/24: to natgw", 0 },
 	{ "equal-length-cidr-beats-the-prefix-list", "52.216.0.0/15 natgw; pl-s3 endpoint vpce-s3", S3, VERDICT_FORWARD,
-	  DROP_N, "matches 52.216.0.0/15: to natgw", 0 },
+	  DROP_NONE, "matches 52.216.0.0/15: to natgw", 0 },
 	{ "equal-length-cidr-beats-the-prefix-list-written-after-it", "pl-s3 endpoint vpce-s3; 52.216.0.0/15 natgw", S3,
-	  VERDICT_FORWARD, DROP_N, "matches 52.216.0.0/15: to natgw", 0 },
+	  VERDICT_FORWARD, DROP_NONE, "matches 52.216.0.0/15: to natgw", 0 },
 	{ "longer-prefix-list-entry-beats-a-shorter-cidr", "pl-s3 vpce-s3; 52.0.0.0/8 blackhole", S3, VERDICT_FORWARD,
-	  DROP_N, "via gateway endpoint vpce-s3", 1 },
+	  DROP_NONE, "via gateway endpoint vpce-s3", 1 },
 	{ "blackhole-drops-with-its-reason", LESSON_ROUTES, 0xc000020au, VERDICT_DROP, DROP_ROUTE_BLACKHOLE,
 	  "DROP 10.0.1.10 -> 192.0.2.10 matches 192.0.2.0/24, a blackhole route", 0 },
 	{ "no-route-drops", "10.0.0.0/16 local; pl-s3 endpoint vpce-s3", WEB, VERDICT_DROP, DROP_ROUTE_NO_ROUTE,
@@ -97,7 +102,7 @@ static void test_lookup(gconstpointer data)
 	uint8_t frame[46];
 	struct packet p = { .data = frame, .caplen = sizeof frame, .wirelen = sizeof frame, .linktype = DLT_EN10MB };
 	GString *note = g_string_new(NULL);
-	struct stage_ctx ctx = { .now_ns = T0, .note = note, .drop = DROP_N };
+	struct stage_ctx ctx = { .now_ns = T0, .note = note, .drop = DROP_NONE };
 	const char *via = NULL;
 
 	test_udp_frame(frame, APP, c->dst, 41000, 80);
@@ -346,8 +351,6 @@ static const struct stage_ops tb_ops = {
 
 static void test_loop_bypass_spans_only_what_it_says(void)
 {
-	if (!stage_type_find("test-bypass"))
-		stage_type_register(&tb_ops);
 	struct scenario *sc = load("[scenario]\nchain = a > tb > b > nat1 > c > nat2 > d\ncapture = a\n"
 	                           "[link a]\nnetworks = 10.0.1.0/24\n[link b]\nnetworks = 10.0.2.0/24\n"
 	                           "[link c]\nnetworks = 100.64.0.0/24\n[link d]\n[stage tb]\ntype = test-bypass\n"
@@ -445,7 +448,7 @@ static void test_scenario_error(gconstpointer data)
 {
 	const struct error_case *c = data;
 	GError *err = NULL;
-	struct scenario *sc = scenario_load_data("rt.ini", c->text, &err);
+	struct scenario *sc = scenario_load_data(&test_types, "rt.ini", c->text, &err);
 	g_assert_null(sc);
 	g_assert_nonnull(err);
 	if (!strstr(err->message, c->want))
@@ -455,7 +458,7 @@ static void test_scenario_error(gconstpointer data)
 	g_assert_null(strchr(err->message, '\n'));
 	g_error_free(err);
 	/* And without a GError to fill: still refused. */
-	g_assert_null(scenario_load_data("rt.ini", c->text, NULL));
+	g_assert_null(scenario_load_data(&test_types, "rt.ini", c->text, NULL));
 }
 
 /* natlb check prints the route table and the prefix lists back; that text loads again, the same. */
@@ -672,6 +675,8 @@ static void test_lesson_without_endpoint(void)
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	test_types = *natlb_stage_types();
+	stage_registry_add(&test_types, &tb_ops);
 	for (unsigned i = 0; i < G_N_ELEMENTS(lookup_cases); i++) {
 		char *path = g_strdup_printf("/route-table/lookup/%s", lookup_cases[i].name);
 		g_test_add_data_func(path, &lookup_cases[i], test_lookup);

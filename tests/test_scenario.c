@@ -7,6 +7,7 @@
 #include "common/scenario.h"
 #include "common/stage.h"
 #include "tests/testutil.h"
+#include "tools/stage_types.h"
 
 #include <string.h>
 
@@ -186,7 +187,7 @@ static void test_load_case(gconstpointer data)
 {
 	const struct scenario_case *c = data;
 	GError *err = NULL;
-	struct scenario *sc = scenario_load_data(SOURCE, c->text, &err);
+	struct scenario *sc = scenario_load_data(natlb_stage_types(), SOURCE, c->text, &err);
 	char *why = NULL;
 	bool ok;
 
@@ -212,7 +213,7 @@ static void test_load_case(gconstpointer data)
 static void test_load_case_without_gerror(gconstpointer data)
 {
 	const struct scenario_case *c = data;
-	struct scenario *sc = scenario_load_data(SOURCE, c->text, NULL);
+	struct scenario *sc = scenario_load_data(natlb_stage_types(), SOURCE, c->text, NULL);
 
 	g_assert_null(sc);
 	scenario_free(sc);
@@ -221,7 +222,7 @@ static void test_load_case_without_gerror(gconstpointer data)
 static struct scenario *load_ok(const char *text)
 {
 	GError *err = NULL;
-	struct scenario *sc = scenario_load_data(SOURCE, text, &err);
+	struct scenario *sc = scenario_load_data(natlb_stage_types(), SOURCE, text, &err);
 	g_assert_no_error(err);
 	g_assert_nonnull(sc);
 	return sc;
@@ -360,7 +361,7 @@ static void test_describe_escapes_values(void)
 	GString *out = g_string_new(NULL);
 	scenario_describe(sc, out);
 	GError *err = NULL;
-	struct scenario *again = scenario_load_data(SOURCE, out->str, &err);
+	struct scenario *again = scenario_load_data(natlb_stage_types(), SOURCE, out->str, &err);
 	g_assert_no_error(err);
 	g_assert_cmpstr(again->description, ==, sc->description);
 	g_clear_error(&err);
@@ -372,14 +373,14 @@ static void test_describe_escapes_values(void)
 static void test_load_file(void)
 {
 	GError *err = NULL;
-	struct scenario *sc = scenario_load_file("scenarios/static-nat.ini", &err);
+	struct scenario *sc = scenario_load_file(natlb_stage_types(), "scenarios/static-nat.ini", &err);
 	g_assert_no_error(err);
 	g_assert_nonnull(sc);
 	g_assert_cmpstr(sc->source, ==, "scenarios/static-nat.ini");
 	g_assert_cmpuint(sc->n_stages, ==, 1);
 	scenario_free(sc);
 
-	sc = scenario_load_file("scenarios/no-such-lesson.ini", &err);
+	sc = scenario_load_file(natlb_stage_types(), "scenarios/no-such-lesson.ini", &err);
 	g_assert_null(sc);
 	g_assert_error(err, SCENARIO_ERROR, SCENARIO_ERROR_READ);
 	g_assert_nonnull(strstr(err->message, "no-such-lesson.ini"));

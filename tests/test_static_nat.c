@@ -13,6 +13,7 @@
 #include "common/stage.h"
 #include "tests/testpkt.h"
 #include "tests/testutil.h"
+#include "tools/stage_types.h"
 
 #include <pcap/dlt.h>
 #include <stdint.h>
@@ -174,14 +175,14 @@ struct nat_fixture {
 static void fixture_open(struct nat_fixture *f, const char *text)
 {
 	GError *err = NULL;
-	f->sc = scenario_load_data("test", text, &err);
+	f->sc = scenario_load_data(natlb_stage_types(), "test", text, &err);
 	g_assert_no_error(err);
 	g_assert_nonnull(f->sc);
 	f->st = f->sc->stages[0];
 	g_assert_cmpstr(f->st->ops->type, ==, "static-nat");
 	memset(&f->ctx, 0, sizeof f->ctx);
 	f->ctx.note = g_string_new(NULL);
-	f->ctx.drop = DROP_N;
+	f->ctx.drop = DROP_NONE;
 }
 
 static void fixture_close(struct nat_fixture *f)
@@ -478,7 +479,7 @@ static void test_overlapping_rules_are_refused(void)
 	for (unsigned i = 0; i < G_N_ELEMENTS(maps); i++) {
 		GError *err = NULL;
 		char *text = g_strconcat(SCENARIO_HEAD, maps[i], NULL);
-		struct scenario *sc = scenario_load_data("test", text, &err);
+		struct scenario *sc = scenario_load_data(natlb_stage_types(), "test", text, &err);
 		g_assert_null(sc);
 		g_assert_error(err, SCENARIO_ERROR, SCENARIO_ERROR_VALUE);
 		g_assert_nonnull(strstr(err->message, "overlaps rule 1"));
@@ -487,7 +488,7 @@ static void test_overlapping_rules_are_refused(void)
 		g_free(text);
 		/* and without a GError, the load still fails */
 		text = g_strconcat(SCENARIO_HEAD, maps[i], NULL);
-		g_assert_null(scenario_load_data("test", text, NULL));
+		g_assert_null(scenario_load_data(natlb_stage_types(), "test", text, NULL));
 		g_free(text);
 	}
 }

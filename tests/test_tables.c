@@ -19,6 +19,10 @@
 #include "common/tables_file.h"
 #include "tests/testpkt.h"
 #include "tests/testutil.h"
+#include "tools/stage_types.h"
+
+/* natlb's stage types and this file's toy ones. */
+static struct stage_registry test_types;
 
 #define T0 G_GINT64_CONSTANT(1767225600000000000) /* 2026-01-01T00:00:00Z */
 #define SEC G_GINT64_CONSTANT(1000000000)
@@ -109,9 +113,7 @@ static void toy_reset(void)
 static struct scenario *toy_load(void)
 {
 	GError *err = NULL;
-	if (!stage_type_find("test-table"))
-		stage_type_register(&toy_ops);
-	struct scenario *sc = scenario_load_data("toy.ini", toy_scenario, &err);
+	struct scenario *sc = scenario_load_data(&test_types, "toy.ini", toy_scenario, &err);
 	g_assert_no_error(err);
 	return sc;
 }
@@ -790,6 +792,8 @@ static void test_replay_writes_tables(void)
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	test_types = *natlb_stage_types();
+	stage_registry_add(&test_types, &toy_ops);
 	g_test_add_func("/tables/schedule/parses-seconds-change-and-end", test_schedule_parses);
 	g_test_add_func("/tables/schedule/refuses-what-is-not-a-time", test_schedule_refuses);
 	g_test_add_func("/tables/recorder/json-round-trip-keeps-every-field", test_round_trip);

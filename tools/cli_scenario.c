@@ -5,17 +5,18 @@
 #include "common/scenario.h"
 #include "tools/bundled.h"
 #include "tools/cli.h"
+#include "tools/stage_types.h"
 
 struct scenario *cli_scenario_load(const char *name_or_path, GError **err)
 {
 	const char *name = name_or_path ? name_or_path : BUNDLED_DEFAULT;
 
 	if (name_or_path && g_file_test(name_or_path, G_FILE_TEST_EXISTS))
-		return scenario_load_file(name_or_path, err);
+		return scenario_load_file(natlb_stage_types(), name_or_path, err);
 	for (unsigned i = 0; i < n_bundled_scenarios; i++)
 		if (strcmp(bundled_scenarios[i].name, name) == 0) {
 			char *source = g_strdup_printf("built-in %s", bundled_scenarios[i].path);
-			struct scenario *sc = scenario_load_data(source, bundled_scenarios[i].text, err);
+			struct scenario *sc = scenario_load_data(natlb_stage_types(), source, bundled_scenarios[i].text, err);
 			g_free(source);
 			return sc;
 		}
@@ -74,7 +75,7 @@ int scenarios_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	for (unsigned i = 0; i < n_bundled_scenarios; i++) {
-		struct scenario *sc = scenario_load_data(bundled_scenarios[i].path, bundled_scenarios[i].text, &err);
+		struct scenario *sc = scenario_load_data(natlb_stage_types(), bundled_scenarios[i].path, bundled_scenarios[i].text, &err);
 		printf("%-20s %-32s %s%s\n", bundled_scenarios[i].name, bundled_scenarios[i].path,
 		       sc && sc->description ? sc->description : (err ? err->message : ""),
 		       strcmp(bundled_scenarios[i].name, BUNDLED_DEFAULT) == 0 ? " [default]" : "");

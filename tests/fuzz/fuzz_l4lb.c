@@ -18,6 +18,7 @@
 #include "common/stage.h"
 #include "lb/hash.h"
 #include "lb/l4lb.h"
+#include "tools/stage_types.h"
 
 #define NS G_GINT64_CONSTANT(1000000000)
 
@@ -71,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *text = g_strdup_printf("[scenario]\nchain = internet > nlb > vpc\n[link internet]\n[link vpc]\n"
 	                             "networks = 10.0.1.0/24\n[stage nlb]\ntype = l4-lb\ntable-size = 251\nmax-flows = 64\n%s",
 	                             variants[data[0] % G_N_ELEMENTS(variants)]);
-	struct scenario *sc = scenario_load_data("fuzz", text, NULL);
+	struct scenario *sc = scenario_load_data(natlb_stage_types(), "fuzz", text, NULL);
 	g_free(text);
 	if (!sc)
 		__builtin_trap(); /* the variants are valid: a failure here is a bug */
@@ -94,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* the clock: a little, or past a timeout or an event */
 		now += (kind & 0x80) ? 400 * NS : (int64_t)(kind >> 4) * NS / 4;
 		decode_packet(&p);
-		struct stage_ctx ctx = { .now_ns = now, .note = note, .drop = DROP_N, .seed = 1 };
+		struct stage_ctx ctx = { .now_ns = now, .note = note, .drop = DROP_NONE, .seed = 1 };
 		g_string_truncate(note, 0);
 		st->ops->advance(st, now, &ctx);
 		/* as the replay loop: only readable IPv4 reaches a stage */

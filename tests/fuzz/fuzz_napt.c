@@ -19,6 +19,7 @@
 #include "common/stage.h"
 #include "nat/napt.h"
 #include "tests/testpkt.h"
+#include "tools/stage_types.h"
 
 static const char *const stage_keys[] = {
 	"profile = port-restricted-cone\nexternal = 203.0.113.7\nports = 1024-1031\nmax-mappings = 16\nfragment-timeout = 2",
@@ -117,7 +118,7 @@ static struct scenario *load(unsigned which)
 {
 	char *text = g_strdup_printf("[scenario]\nchain = lan > nat > internet\n[link lan]\nnetworks = 192.168.1.0/24\n"
 	                             "[link internet]\n[stage nat]\ntype = napt\n%s\n", stage_keys[which]);
-	struct scenario *sc = scenario_load_data("fuzz", text, NULL);
+	struct scenario *sc = scenario_load_data(natlb_stage_types(), "fuzz", text, NULL);
 	g_free(text);
 	if (!sc)
 		abort(); /* the configurations above are valid */
@@ -151,7 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p.data = exact;
 		decode_packet(&p);
 		now += (int64_t)(op >> 3) * 700000000ll; /* 0 to 21.7 s between packets */
-		struct stage_ctx ctx = { .now_ns = now, .note = note, .drop = DROP_N, .seed = seed };
+		struct stage_ctx ctx = { .now_ns = now, .note = note, .drop = DROP_NONE, .seed = seed };
 		st->ops->advance(st, now, &ctx);
 		/* The replay loop gives a stage only IPv4 it could read, never an invalid packet. */
 		if (p.l3 == L3_IPV4 && p.ip.hdr_len >= 20 && p.status != DECODE_INVALID) {
@@ -174,7 +175,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				enum verdict v = st->ops->process(st, &p, dir, &ctx);
 				if (v != VERDICT_FORWARD && v != VERDICT_DROP && v != VERDICT_CONSUMED)
 					abort();
-				if (v == VERDICT_DROP && ctx.drop >= DROP_N)
+				if (v == VERDICT_DROP && ctx.drop == DROP_NONE)
 					abort();
 				if (note->len == 0)
 					abort();

@@ -1,4 +1,4 @@
-/* tests/fuzz/fuzz_scenario.c: libFuzzer harness for scenario_load_data() (DESIGN.md "The scenario format").
+/* tests/fuzz/fuzz_scenario.c: libFuzzer harness for scenario_load_data(natlb_stage_types(), ) (DESIGN.md "The scenario format").
  *
  * A scenario is text a teacher types, so any bytes must give a scenario or one error, never a
  * crash, a leak or a read past the text.  A loaded scenario must describe itself and answer
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/scenario.h"
+#include "tools/stage_types.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -17,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size] = '\0';
 
 	GError *err = NULL;
-	struct scenario *sc = scenario_load_data("fuzz.ini", text, &err);
+	struct scenario *sc = scenario_load_data(natlb_stage_types(), "fuzz.ini", text, &err);
 	if (sc) {
 		if (err)
 			abort(); /* a scenario and an error at once */
