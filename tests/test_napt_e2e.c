@@ -1,7 +1,7 @@
 /* tests/test_napt_e2e.c: the napt lessons end to end: natlb gen, natlb replay, and tshark as the independent reader.
  *
- * Golden dumps (tests/golden/napt-*.fields) were read line by line once; a difference fails with
- * the new dump in build/ to compare.  Behaviours the lessons do not cover (the AWS idle RST,
+ * The lessons' golden dumps are cases of tests/golden/TESTLIST, run by tests/test_golden.c; here,
+ * what the lessons teach, field by field.  Behaviours the lessons do not cover (the AWS idle RST,
  * out-of-order fragments, hairpinning off, seeds) use captures built here with the gen layer.
  */
 #include <pcap/pcap.h>
@@ -63,36 +63,29 @@ static unsigned count_lines(const char *s)
 	return n;
 }
 
-/* ---- Golden dumps of each lesson ------------------------------------------------------------- */
+/* ---- Every lesson: the checksums tshark can verify ------------------------------------------------ */
 
+/* The lessons' golden dumps are cases of tests/golden/TESTLIST (tests/test_golden.c); what a dump
+ * of addresses and comments cannot show is whether the rewritten checksums are right. */
 struct lesson_case {
-	const char *name;
-	const char *lesson;
+	const char *name;     /* test path */
+	const char *lesson;   /* natlb gen LESSON */
 	const char *scenario;
-	const char *golden;
 };
 
 static const struct lesson_case lessons[] = {
-	{ "/napt-e2e/home/matches-golden", "napt-home", "scenarios/napt-home.ini", "tests/golden/napt-home.fields" },
-	{ "/napt-e2e/probes/full-cone/matches-golden", "napt-probes", "scenarios/napt-full-cone.ini",
-	  "tests/golden/napt-full-cone.fields" },
-	{ "/napt-e2e/probes/restricted-cone/matches-golden", "napt-probes", "scenarios/napt-restricted-cone.ini",
-	  "tests/golden/napt-restricted-cone.fields" },
-	{ "/napt-e2e/probes/port-restricted-cone/matches-golden", "napt-probes", "scenarios/napt-port-restricted-cone.ini",
-	  "tests/golden/napt-port-restricted-cone.fields" },
-	{ "/napt-e2e/probes/symmetric/matches-golden", "napt-probes", "scenarios/napt-symmetric.ini",
-	  "tests/golden/napt-symmetric.fields" },
-	{ "/napt-e2e/exhaustion/matches-golden", "napt-exhaustion", "scenarios/napt-exhaustion.ini",
-	  "tests/golden/napt-exhaustion.fields" },
-	{ "/napt-e2e/hairpin/matches-golden", "napt-hairpin", "scenarios/napt-hairpin.ini", "tests/golden/napt-hairpin.fields" },
+	{ "/napt-e2e/home/checksums-verify-on-every-link", "napt-home", "scenarios/napt-home.ini" },
+	{ "/napt-e2e/probes/full-cone/checksums-verify-on-every-link", "napt-probes", "scenarios/napt-full-cone.ini" },
+	{ "/napt-e2e/probes/restricted-cone/checksums-verify-on-every-link", "napt-probes",
+	  "scenarios/napt-restricted-cone.ini" },
+	{ "/napt-e2e/probes/port-restricted-cone/checksums-verify-on-every-link", "napt-probes",
+	  "scenarios/napt-port-restricted-cone.ini" },
+	{ "/napt-e2e/probes/symmetric/checksums-verify-on-every-link", "napt-probes", "scenarios/napt-symmetric.ini" },
+	{ "/napt-e2e/exhaustion/checksums-verify-on-every-link", "napt-exhaustion", "scenarios/napt-exhaustion.ini" },
+	{ "/napt-e2e/hairpin/checksums-verify-on-every-link", "napt-hairpin", "scenarios/napt-hairpin.ini" },
 };
 
-static const char *const golden_fields[] = {
-	"frame.interface_name", "frame.packet_flags_direction", "ip.src", "ip.dst", "tcp.srcport", "tcp.dstport",
-	"udp.srcport", "udp.dstport", "icmp.ident", "frame.comment", NULL,
-};
-
-static void test_golden(gconstpointer data)
+static void test_lesson_checksums(gconstpointer data)
 {
 	const struct lesson_case *c = data;
 	if (!test_have_tshark()) {
@@ -103,25 +96,11 @@ static void test_golden(gconstpointer data)
 	char *in = gen(dir, c->lesson);
 	char *out = g_strdup_printf("%s/out.pcapng", dir);
 	g_free(replay(c->scenario, in, out, NULL));
-	char *got = tshark(out, golden_fields, NULL);
-	char *want = NULL;
-	GError *err = NULL;
-	g_file_get_contents(c->golden, &want, NULL, &err);
-	g_assert_no_error(err);
-	if (g_strcmp0(got, want) != 0) {
-		char *base = g_path_get_basename(c->golden);
-		char *actual = g_strdup_printf("build/%s.actual", base);
-		g_file_set_contents(actual, got, -1, NULL);
-		g_test_message("output differs from %s; see %s (diff them, and understand the change before updating)",
-		               c->golden, actual);
-		g_free(actual);
-		g_free(base);
-	}
-	g_assert_cmpstr(got, ==, want);
 	/* Every checksum tshark can verify is right on every link (the lessons have no bad one). */
 	static const char *const sums[] = { "ip.checksum.status", "tcp.checksum.status", "udp.checksum.status",
 		                            "icmp.checksum.status", NULL };
 	char *st = tshark(out, sums, NULL);
+	g_assert_cmpuint(count_lines(st), >, 10);
 	char **lines = g_strsplit(st, "\n", -1);
 	for (char **l = lines; *l && **l; l++) {
 		char **v = g_strsplit_set(*l, "|,", -1);
@@ -131,8 +110,6 @@ static void test_golden(gconstpointer data)
 	}
 	g_strfreev(lines);
 	g_free(st);
-	g_free(got);
-	g_free(want);
 	g_free(in);
 	g_free(out);
 	test_rmdir(dir);
@@ -366,7 +343,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	for (unsigned i = 0; i < G_N_ELEMENTS(lessons); i++)
-		g_test_add_data_func(lessons[i].name, &lessons[i], test_golden);
+		g_test_add_data_func(lessons[i].name, &lessons[i], test_lesson_checksums);
 	g_test_add_func("/napt-e2e/icmp/time-exceeded-quote-translated-both-ways", test_icmp_error_quote);
 	g_test_add_func("/napt-e2e/exhaustion/drops-counted-and-answered-3-13", test_exhaustion_counts);
 	g_test_add_func("/napt-e2e/hairpin/off-drops-every-hairpinned-packet", test_hairpin_off);
