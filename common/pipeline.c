@@ -60,6 +60,7 @@ struct pipeline {
 	GString *problem_note;
 	GString *trace;
 	struct hop_queue *hops;
+	struct stage_ctx ctx;      /* what a stage is handed; the loop sets its fields before each call */
 	struct lookahead *lookahead;
 	struct pipeline_totals totals;
 	int64_t clock_ns;          /* capture time the stages have been advanced to */
@@ -69,7 +70,7 @@ struct pipeline {
 /* One packet on its way: where it is, and what the loop must remember about it. */
 struct journey {
 	struct packet *p;
-	int cur;                   /* p is pkt[cur] */
+	int spare;                 /* pkt[spare] and frame[spare] take the next hop's copy */
 	unsigned k;                /* the link it is on */
 	int64_t ts;                /* capture time of its view there */
 	const struct stage *came_from; /* the stage it just left; NULL */
@@ -197,6 +198,7 @@ struct pipeline *pipeline_new_with_sink(struct scenario *sc, const struct view_s
 	pl->problem_note = g_string_sized_new(128);
 	pl->trace = g_string_sized_new(256);
 	pl->hops = hop_queue_new();
+	pl->ctx = (struct stage_ctx){ .emitter = hop_queue_emitter(pl->hops), .seed = opt->seed, .tables = opt->tables };
 	pl->lookahead = lookahead_new(sc);
 	pl->any_bypass = chain_has_bypass(sc);
 	return pl;
@@ -234,16 +236,12 @@ void pipeline_free(struct pipeline *pl)
 
 /* ---- the walk back from the capture ---------------------------------------------------------------- */
 
-static void ctx_init(struct pipeline *pl, struct stage_ctx *ctx)
-{
-	*ctx = (struct stage_ctx){ .note = pl->stage_note, .emitter = hop_queue_emitter(pl->hops),
-	                           .seed = pl->opt.seed, .tables = pl->opt.tables };
-}
-
 /* The context for one call of a stage about p. */
-static void ctx_for(const struct pipeline *pl, struct stage_ctx *ctx, struct stage *st, const struct packet *p,
-                    int64_t now_ns, enum packet_origin origin)
+static struct stage_ctx *ctx_for(struct pipeline *pl, struct stage *st, const struct packet *p, int64_t now_ns,
+                                 enum packet_origin origin)
 {
+	struct stage_ctx *ctx = &pl->ctx;
+	ctx->note = pl->stage_note;
 	ctx->stage = st;
 	ctx->now_ns = now_ns;
 	ctx->linktype = p->linktype;
@@ -251,23 +249,24 @@ static void ctx_for(const struct pipeline *pl, struct stage_ctx *ctx, struct sta
 	ctx->origin = origin;
 	ctx->drop = DROP_NONE;
 	ctx->redecode = false;
+	return ctx;
 }
 
 /* Walk from the capture link back towards the packet's source, undoing each stage's translation,
  * and queue the packet where it was sent: on the link of its sender, or beside the stage that
  * originated it.  reverse() rewrites the packet in place, so it first moves to capture_frame:
  * the captured bytes stay as they were, for the check against the replayed view. */
-static void walk_back(struct pipeline *pl, struct packet *p, int64_t ts)
+static void walk_back(struct pipeline *pl, const struct packet *captured, int64_t ts)
 {
 	const struct scenario *sc = pl->sc;
-	bool translatable = p->status != DECODE_INVALID;
 	struct hop_entry *e = &pl->captured;
+	struct packet *p = &e->pkt;
+	bool translatable = captured->status != DECODE_INVALID;
 	const struct stage *originator = NULL;
 	unsigned k = sc->capture, hops = 0;
 	enum hop_dir sent_dir = DIR_LEFT_TO_RIGHT;
-	struct stage_ctx ctx;
 
-	ctx_init(pl, &ctx);
+	*p = *captured;
 	g_string_truncate(pl->walk_problem, 0);
 	while (hops <= 2 * sc->n_stages) {
 		struct chain_hop h = chain_next_hop(sc, k, p->ip.src);
@@ -279,7 +278,7 @@ static void walk_back(struct pipeline *pl, struct packet *p, int64_t ts)
 			memcpy(pl->capture_frame, p->data, p->caplen);
 			p->data = pl->capture_frame;
 		}
-		g_string_truncate(ctx.note, 0);
+		g_string_truncate(pl->stage_note, 0);
 		/* A stage the packet was routed around did not touch it: nothing to undo. */
 		if (translatable && pl->any_bypass && chain_bypassed_by(sc, p, h.st, crossed, &via)) {
 			k = chain_link_after(h.st, h.dir);
@@ -289,12 +288,12 @@ static void walk_back(struct pipeline *pl, struct packet *p, int64_t ts)
 		enum reverse_answer a = REVERSE_TRANSLATED;
 		if (translatable && h.st->ops->reverse) {
 			/* reverse() may read the clock (a flow's idle timeout); it never advances it */
-			ctx_for(pl, &ctx, h.st, p, ts, hops ? ORIGIN_DERIVED : ORIGIN_CAPTURED);
-			a = h.st->ops->reverse(h.st, p, crossed, &ctx);
+			struct stage_ctx *ctx = ctx_for(pl, h.st, p, ts, hops ? ORIGIN_DERIVED : ORIGIN_CAPTURED);
+			a = h.st->ops->reverse(h.st, p, crossed, ctx);
 		}
 		if (a == REVERSE_IMPOSSIBLE) {
 			note_appendf(pl->walk_problem, "%s %s could not have passed this packet (%s)", h.st->ops->type,
-			             h.st->name, ctx.note->len ? ctx.note->str : "no translation matches it");
+			             h.st->name, pl->stage_note->len ? pl->stage_note->str : "no translation matches it");
 			break;
 		}
 		if (a == REVERSE_ORIGINATED) {
@@ -313,7 +312,6 @@ static void walk_back(struct pipeline *pl, struct packet *p, int64_t ts)
 	else
 		note_printf(e->note, "sent on %s (derived: the capture on %s shows it after %u stage%s)",
 		            sc->links[k].name, sc->links[sc->capture].name, hops, hops == 1 ? "" : "s");
-	e->pkt = *p;
 	e->link = k;
 	e->dir = sent_dir;
 	e->origin = ORIGIN_CAPTURED;
@@ -393,7 +391,6 @@ static struct crossing cross_stage(struct pipeline *pl, struct journey *j, struc
                                    struct packet *q)
 {
 	struct crossing c = { .v = VERDICT_FORWARD, .reason = DROP_NONE };
-	struct stage_ctx ctx;
 	const char *via = NULL;
 
 	g_string_truncate(pl->stage_note, 0);
@@ -410,14 +407,14 @@ static struct crossing cross_stage(struct pipeline *pl, struct journey *j, struc
 	if (j->translatable && pl->any_bypass && (c.by = chain_bypassed_by(pl->sc, j->p, st, dir, &via))) {
 		/* Routed around st: it never sees the packet, which reaches its far link unchanged. */
 		if (q != j->p)
-			packet_copy(q, j->p, pl->frame[!j->cur]);
+			packet_copy(q, j->p, pl->frame[j->spare]);
 		note_printf(pl->stage_note, "%s %s: bypassed, not processed: %s %s routes this flow via %s",
 		            st->ops->type, st->name, c.by->ops->type, c.by->name, via);
 		return c;
 	}
 	st->counters.in[dir]++;
 	if (q != j->p)
-		packet_copy(q, j->p, pl->frame[!j->cur]);
+		packet_copy(q, j->p, pl->frame[j->spare]);
 	if (!j->translatable) {
 		note_printf(pl->stage_note, "%s %s: not translated (invalid packet)", st->ops->type, st->name);
 		return c;
@@ -425,19 +422,18 @@ static struct crossing cross_stage(struct pipeline *pl, struct journey *j, struc
 	enum packet_origin origin = j->origin;
 	if (origin == ORIGIN_CAPTURED && (j->k != pl->sc->capture || j->hops != j->capture_hops))
 		origin = ORIGIN_DERIVED;
-	ctx_init(pl, &ctx);
-	ctx_for(pl, &ctx, st, q, j->ts, origin);
-	c.v = st->ops->process(st, q, dir, &ctx);
-	if (ctx.redecode) /* the stage changed lengths or layout: learn the offsets again */
+	struct stage_ctx *ctx = ctx_for(pl, st, q, j->ts, origin);
+	c.v = st->ops->process(st, q, dir, ctx);
+	if (ctx->redecode) /* the stage changed lengths or layout: learn the offsets again */
 		decode_packet(q);
 	if (c.v == VERDICT_DROP) {
 		/* A stage that names no reason of its own list still has its drop counted. */
-		const struct drop_info *why = stage_drop_info(st->ops, ctx.drop);
-		if (!why || ctx.drop < DROP_STAGE_FIRST) {
+		const struct drop_info *why = stage_drop_info(st->ops, ctx->drop);
+		if (!why || ctx->drop < DROP_STAGE_FIRST) {
 			c.reason = DROP_UNSPECIFIED;
 			why = stage_drop_info(st->ops, c.reason);
 		} else {
-			c.reason = ctx.drop;
+			c.reason = ctx->drop;
 		}
 		if (pl->stage_note->len == 0)
 			note_printf(pl->stage_note, "%s %s: DROP (%s)", st->ops->type, st->name, why->text);
@@ -503,7 +499,7 @@ static gboolean travel(struct pipeline *pl, struct journey *j, GError **err)
 		}
 		struct stage *st = h.st;
 		bool seen = pl->out_link[j->k] >= 0 || pl->opt.trace;
-		struct packet *q = seen ? &pl->pkt[!j->cur] : p;
+		struct packet *q = seen ? &pl->pkt[j->spare] : p;
 		struct crossing c = cross_stage(pl, j, st, h.dir, q);
 
 		account(pl, j, st, &c);
@@ -519,7 +515,7 @@ static gboolean travel(struct pipeline *pl, struct journey *j, GError **err)
 		pl->arrive_note = pl->stage_note;
 		pl->stage_note = swap;
 		if (q != p)
-			j->cur = !j->cur;
+			j->spare = !j->spare;
 		j->p = q;
 		j->k = chain_link_after(st, h.dir);
 		j->ts += PIPELINE_HOP_NS;
@@ -537,15 +533,17 @@ static gboolean travel_entry(struct pipeline *pl, struct hop_entry *e, GError **
 	/* A packet travelling away from the stage that sent it must not go back through it. */
 	bool away = e->from && stage_side_away(e->link == e->from->index ? SIDE_LEFT : SIDE_RIGHT, e->dir);
 	struct journey j = {
-		.p = &pl->pkt[0], .cur = 0, .k = e->link, .ts = e->at_ns, .came_from = away ? e->from : NULL,
+		.p = &e->pkt, .spare = 0, .k = e->link, .ts = e->at_ns, .came_from = away ? e->from : NULL,
 		.last_dir = e->dir, .has_dir = e->from != NULL, .capture_hops = captured ? e->derived_hops : 0,
 		.origin = e->origin,
 	};
 
-	pl->pkt[0] = e->pkt;
 	/* A stage may grow a packet up to a full frame: an emitted one moves into a frame buffer. */
-	if (e->pkt.capacity < PACKET_MAX_FRAME)
+	if (e->pkt.capacity < PACKET_MAX_FRAME) {
 		packet_copy(&pl->pkt[0], &e->pkt, pl->frame[0]);
+		j.p = &pl->pkt[0];
+		j.spare = 1;
+	}
 	GString *swap = pl->arrive_note;
 	pl->arrive_note = e->note;
 	e->note = swap;
@@ -586,20 +584,21 @@ static void advance_to(struct pipeline *pl, int64_t now_ns)
 
 	if (now_ns <= pl->clock_ns)
 		return;
-	struct stage_ctx ctx;
-	ctx_init(pl, &ctx);
-	ctx.now_ns = now_ns;
+	struct stage_ctx *ctx = &pl->ctx;
+	ctx->note = pl->stage_note;
+	ctx->now_ns = now_ns;
 	for (unsigned i = 0; i < sc->n_stages; i++) {
 		if (!sc->stages[i]->ops->advance)
 			continue;
-		ctx.stage = sc->stages[i];
-		sc->stages[i]->ops->advance(sc->stages[i], now_ns, &ctx);
+		ctx->stage = sc->stages[i];
+		sc->stages[i]->ops->advance(sc->stages[i], now_ns, ctx);
 	}
 	pl->clock_ns = now_ns;
 }
 
 /* Replay rec, decoded in p: walk it back, queue it, and drain the queue. */
-static gboolean replay_decoded(struct pipeline *pl, struct packet *p, const struct input_record *rec, GError **err)
+static gboolean replay_decoded(struct pipeline *pl, const struct packet *p, const struct input_record *rec,
+                               GError **err)
 {
 	struct scenario *sc = pl->sc;
 	struct hop_entry *e = &pl->captured;
@@ -643,23 +642,16 @@ gboolean pipeline_replay(struct pipeline *pl, const struct input_record *rec, GE
 gboolean pipeline_push(struct pipeline *pl, const struct input_record *rec, GError **err)
 {
 	const struct lookahead_slot *s = lookahead_push(pl->lookahead, rec);
-	struct packet p;
-
-	if (!s)
-		return TRUE;
-	p = s->pkt;
-	return replay_decoded(pl, &p, &s->rec, err);
+	return s ? replay_decoded(pl, &s->pkt, &s->rec, err) : TRUE;
 }
 
 gboolean pipeline_drain(struct pipeline *pl, GError **err)
 {
 	const struct lookahead_slot *s;
 
-	while ((s = lookahead_drain(pl->lookahead))) {
-		struct packet p = s->pkt;
-		if (!replay_decoded(pl, &p, &s->rec, err))
+	while ((s = lookahead_drain(pl->lookahead)))
+		if (!replay_decoded(pl, &s->pkt, &s->rec, err))
 			return FALSE;
-	}
 	return TRUE;
 }
 
