@@ -3,13 +3,12 @@
  * Invariant: after any call here, each checksum field that was captured differs from its correct
  * value by exactly what it differed before (zero if it was right).
  */
+#include <netinet/in.h>
+
 #include "common/checksum.h"
 #include "common/cursor.h"
 #include "common/rewrite.h"
 
-#define PROTO_ICMP 1
-#define PROTO_TCP  6
-#define PROTO_UDP  17
 
 bool pkt_get_be16(const struct packet *p, uint32_t off, uint16_t *v)
 {
@@ -64,9 +63,9 @@ static void word_set(struct packet *p, const struct ip4_view *ip, uint32_t off, 
 	if (in_ip_header && csum_follow(p, ip->off + 10, old_word, new_word, false, &was, &now) && cover)
 		csum_follow(p, cover, was, now, false, &was, &now);
 	bool l4_covers = ip->has_l4_csum &&
-	                 (in_pseudo_header ? (ip->proto == PROTO_TCP || ip->proto == PROTO_UDP) : true);
+	                 (in_pseudo_header ? (ip->proto == IPPROTO_TCP || ip->proto == IPPROTO_UDP) : true);
 	if (l4_covers && off != ip->l4_csum_off &&
-	    csum_follow(p, ip->l4_csum_off, old_word, new_word, ip->proto == PROTO_UDP, &was, &now) && cover)
+	    csum_follow(p, ip->l4_csum_off, old_word, new_word, ip->proto == IPPROTO_UDP, &was, &now) && cover)
 		csum_follow(p, cover, was, now, false, &was, &now);
 }
 
@@ -86,7 +85,7 @@ void rewrite_ip4_port(struct packet *p, struct ip4_view *ip, enum ip4_endpoint w
 {
 	if (!ip->has_ports)
 		return;
-	if (ip->proto == PROTO_ICMP) { /* the query identifier, covered by the ICMP checksum */
+	if (ip->proto == IPPROTO_ICMP) { /* the query identifier, covered by the ICMP checksum */
 		word_set(p, ip, ip->l4_off + 4, port, false, false);
 		ip->sport = ip->dport = port;
 		return;

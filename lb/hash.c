@@ -14,6 +14,7 @@
  * Invariant: the same key gives the same number on every platform (bytes are laid out
  * explicitly; lanes of xxHash32 are read little-endian whatever the host).
  */
+#include <netinet/in.h>
 #include <string.h>
 
 #include "common/addr.h"
@@ -21,9 +22,6 @@
 
 G_DEFINE_QUARK(natlb-lb-hash-error-quark, lb_hash_error)
 
-#define PROTO_ICMP 1
-#define PROTO_TCP  6
-#define PROTO_UDP  17
 
 /* "Verifying the RSS Hash Calculation": the key of the verification suite, which is also the
  * default many NIC drivers program. */
@@ -123,7 +121,7 @@ static uint32_t toeplitz_hash(const uint8_t *in, size_t len)
 
 static bool has_ports(uint8_t proto)
 {
-	return proto == PROTO_TCP || proto == PROTO_UDP;
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP;
 }
 
 static size_t toeplitz_input(const struct lb_flow_key *k, enum lb_hash_fields fields, uint8_t out[LB_HASH_INPUT_MAX])
@@ -313,7 +311,7 @@ static bool parse_port(const char *text, const char *what, uint16_t *out, GError
 static bool parse_proto(const char *text, uint8_t *out, GError **err)
 {
 	static const struct { const char *name; uint8_t proto; } names[] = {
-		{ "tcp", PROTO_TCP }, { "udp", PROTO_UDP }, { "icmp", PROTO_ICMP },
+		{ "tcp", IPPROTO_TCP }, { "udp", IPPROTO_UDP }, { "icmp", IPPROTO_ICMP },
 	};
 	guint64 v;
 
@@ -357,13 +355,13 @@ bool lb_flow_key_parse(const char *src, const char *dst, enum lb_hash_fields fie
 	bool ok;
 
 	memset(out, 0, sizeof *out);
-	out->proto = PROTO_TCP;
+	out->proto = IPPROTO_TCP;
 	ok = parse_endpoint(src, "source", &out->src, &out->sport, &src_port, err) &&
 	     parse_endpoint(dst_ep, "destination", &out->dst, &out->dport, &dst_port, err) &&
 	     (!slash || parse_proto(slash + 1, &out->proto, err));
 	if (ok && fields == LB_FIELDS_5TUPLE && has_ports(out->proto) && (!src_port || !dst_port)) {
 		g_set_error(err, LB_HASH_ERROR, 0, "a 5-tuple of %s hashes both ports: give %s as ADDRESS:PORT",
-		            out->proto == PROTO_TCP ? "TCP" : "UDP", !src_port ? "the source" : "the destination");
+		            out->proto == IPPROTO_TCP ? "TCP" : "UDP", !src_port ? "the source" : "the destination");
 		ok = false;
 	}
 	g_free(dst_ep);

@@ -17,21 +17,18 @@
  *
  * Invariant: nothing here allocates; the annotation goes into ctx->note without a temporary.
  */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 
 #include "common/note.h"
 #include "common/packet.h"
 #include "common/rewrite.h"
 #include "common/stage.h"
+#include "common/tcp_segment.h"
 #include "lb/hash.h"
 #include "lb/l4lb.h"
 
-#define PROTO_TCP 6
-#define PROTO_UDP 17
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
-#define TCP_RST 0x04
-#define TCP_ACK 0x10
 
 /* Asked by the routing of every packet: one probe of a hash set at most half full. */
 static bool is_vip(const struct l4lb *lb, uint32_t addr)
@@ -219,13 +216,13 @@ static void count(struct l4lb *lb, struct l4lb_flow *f, const struct packet *p, 
 
 static void tcp_track(struct l4lb_flow *f, uint8_t flags, bool from_client)
 {
-	if (flags & TCP_RST) {
+	if (flags & TH_RST) {
 		f->tcp_state = L4LB_TCP_CLOSED;
 		return;
 	}
 	if (!from_client && f->tcp_state == L4LB_TCP_SYN_SENT)
 		f->tcp_state = L4LB_TCP_ESTABLISHED;
-	if (flags & TCP_FIN) {
+	if (flags & TH_FIN) {
 		f->marks |= from_client ? L4LB_MARK_FIN_CLIENT : L4LB_MARK_FIN_TARGET;
 		f->tcp_state = (f->marks & L4LB_MARK_FIN_CLIENT) && (f->marks & L4LB_MARK_FIN_TARGET) ? L4LB_TCP_CLOSED
 		                                                                                  : L4LB_TCP_FIN_WAIT;
@@ -237,9 +234,9 @@ static void tcp_track(struct l4lb_flow *f, uint8_t flags, bool from_client)
 static enum verdict ppv2_forward(struct stage *st, struct l4lb_flow *f, struct packet *p, struct stage_ctx *ctx)
 {
 	struct l4lb *lb = st->priv;
-	uint32_t len = l4lb_tcp_payload_len(p);
-	uint32_t seq = l4lb_tcp_seq(p);
-	uint32_t data_seq = seq + ((p->ip.tcp_flags & TCP_SYN) ? 1 : 0);
+	uint32_t len = tcp_segment_payload_len(p);
+	uint32_t seq = tcp_segment_seq(p);
+	uint32_t data_seq = seq + ((p->ip.tcp_flags & TH_SYN) ? 1 : 0);
 	bool first = f->ppv2 == L4LB_PPV2_PENDING && len > 0;
 	bool again = f->ppv2 == L4LB_PPV2_SENT && len > 0 && data_seq == f->ppv2_seq;
 
@@ -260,8 +257,8 @@ static enum verdict ppv2_forward(struct stage *st, struct l4lb_flow *f, struct p
 			lb->totals.ppv2_reinserted++;
 			note_appendf(ctx->note, "; a retransmission of the first data: the proxy protocol header again");
 		}
-	} else if (f->ppv2 == L4LB_PPV2_SENT && l4lb_seq_after(data_seq, f->ppv2_seq)) {
-		l4lb_tcp_set_seq(p, seq + L4LB_PPV2_LEN);
+	} else if (f->ppv2 == L4LB_PPV2_SENT && tcp_seq_after(data_seq, f->ppv2_seq)) {
+		tcp_segment_set_seq(p, seq + L4LB_PPV2_LEN);
 		note_appendf(ctx->note, "; seq +%u (proxy protocol header)", L4LB_PPV2_LEN);
 	}
 	return VERDICT_FORWARD;
@@ -270,16 +267,16 @@ static enum verdict ppv2_forward(struct stage *st, struct l4lb_flow *f, struct p
 /* Target to client: acknowledgements of the header the client never sent come down by 28. */
 static uint32_t ack_to_client(uint32_t v, uint32_t base)
 {
-	if (l4lb_seq_after(v, base + L4LB_PPV2_LEN))
+	if (tcp_seq_after(v, base + L4LB_PPV2_LEN))
 		return v - L4LB_PPV2_LEN;
-	if (l4lb_seq_after(v, base))
+	if (tcp_seq_after(v, base))
 		return base; /* part of the header only: nothing of the client's data */
 	return v;
 }
 
 static uint32_t ack_to_target(uint32_t v, uint32_t base)
 {
-	return l4lb_seq_after(v, base) ? v + L4LB_PPV2_LEN : v;
+	return tcp_seq_after(v, base) ? v + L4LB_PPV2_LEN : v;
 }
 
 /* The client's packet of a flow whose target can no longer take it. */
@@ -290,7 +287,7 @@ static enum verdict unusable_target(struct stage *st, struct l4lb_flow **fp, str
 	const struct l4lb_target *t = &lb->targets[f->target];
 	char why[160];
 
-	if (f->proto == PROTO_TCP) {
+	if (f->proto == IPPROTO_TCP) {
 		g_snprintf(why, sizeof why, "flow #%" G_GUINT64_FORMAT " was on %s, which is %s", f->id, t->name,
 		           l4lb_target_state_name(t->state));
 		l4lb_send_rst(st, ctx, p, why);
@@ -321,7 +318,7 @@ static enum verdict new_flow(struct stage *st, struct packet *p, struct stage_ct
 	if (li < 0) {
 		note_appendf(ctx->note, "DROP: no listener on ");
 		note_append_endpoint(ctx->note, ip->dst, ip->dport);
-		note_appendf(ctx->note, "/%s", ip->proto == PROTO_TCP ? "tcp" : "udp");
+		note_appendf(ctx->note, "/%s", ip->proto == IPPROTO_TCP ? "tcp" : "udp");
 		return drop(ctx, DROP_L4LB_NO_LISTENER);
 	}
 	struct lb_flow_key key = { ip->src, ip->dst, ip->sport, ip->dport, ip->proto };
@@ -369,7 +366,7 @@ static enum verdict new_flow(struct stage *st, struct packet *p, struct stage_ct
 	f->slot = slot;
 	f->generation = lb->generation;
 	f->created_ns = f->last_ns = ctx->now_ns;
-	f->ppv2 = lb->ppv2 && ip->proto == PROTO_TCP ? L4LB_PPV2_PENDING : L4LB_PPV2_OFF;
+	f->ppv2 = lb->ppv2 && ip->proto == IPPROTO_TCP ? L4LB_PPV2_PENDING : L4LB_PPV2_OFF;
 	f->tcp_state = L4LB_TCP_SYN_SENT;
 	l4lb_flow_insert(lb, f);
 	lb->targets[ti].flows++;
@@ -383,7 +380,7 @@ static enum verdict new_flow(struct stage *st, struct packet *p, struct stage_ct
 	note_appendf(ctx->note, " -> ");
 	note_append_endpoint(ctx->note, t->ip, tport);
 	note_appendf(ctx->note, " (new flow #%" G_GUINT64_FORMAT "%s)", f->id,
-	             ip->proto == PROTO_TCP && (ip->tcp_flags & (TCP_SYN | TCP_ACK)) != TCP_SYN ?
+	             ip->proto == IPPROTO_TCP && (ip->tcp_flags & (TH_SYN | TH_ACK)) != TH_SYN ?
 	             ", not a SYN: the connection began before the balancer saw it" : "");
 	if (lb->fail_open)
 		note_appendf(ctx->note, "; failing open: no target is healthy, so all of them take flows");
@@ -398,10 +395,10 @@ static enum verdict left_to_right(struct stage *st, struct packet *p, struct sta
 	struct l4lb *lb = st->priv;
 	struct ip4_view *ip = &p->ip;
 	struct l4lb_flow *f = fwd_live(st, ctx, ip->src, ip->sport, ip->dst, ip->dport, ip->proto);
-	bool tcp = ip->proto == PROTO_TCP;
+	bool tcp = ip->proto == IPPROTO_TCP;
 	enum verdict v;
 
-	if (f && tcp && f->tcp_state == L4LB_TCP_CLOSED && (ip->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+	if (f && tcp && f->tcp_state == L4LB_TCP_CLOSED && (ip->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN) {
 		/* a new connection on the ports of a closed one */
 		l4lb_flow_event(ctx, st, TABLE_EVENT_EXPIRED, f, "closed; a new SYN reuses its ports");
 		l4lb_flow_remove(lb, f);
@@ -491,11 +488,11 @@ static enum verdict right_to_left(struct stage *st, struct packet *p, struct sta
 		rewrite_ip4_port(p, ip, ENDPOINT_DST, f->cport);
 	}
 	f->marks |= L4LB_MARK_REPLIED;
-	if (ip->proto == PROTO_TCP) {
+	if (ip->proto == IPPROTO_TCP) {
 		if (f->ppv2 == L4LB_PPV2_SENT) {
-			uint32_t before = l4lb_tcp_ack(p);
-			l4lb_tcp_map_acks(p, ack_to_client, f->ppv2_seq);
-			if (l4lb_tcp_ack(p) != before)
+			uint32_t before = tcp_segment_ack(p);
+			tcp_segment_map_acks(p, ack_to_client, f->ppv2_seq);
+			if (tcp_segment_ack(p) != before)
 				note_appendf(ctx->note, "; ack -%u (the proxy protocol header the client never sent)", L4LB_PPV2_LEN);
 		}
 		tcp_track(f, ip->tcp_flags, false);
@@ -508,7 +505,7 @@ static enum verdict l4lb_process(struct stage *st, struct packet *p, enum hop_di
 {
 	struct l4lb *lb = st->priv;
 	const struct ip4_view *ip = &p->ip;
-	bool ports = (ip->proto == PROTO_TCP || ip->proto == PROTO_UDP) && ip->has_ports && !ip->is_fragment;
+	bool ports = (ip->proto == IPPROTO_TCP || ip->proto == IPPROTO_UDP) && ip->has_ports && !ip->is_fragment;
 
 	advance_to(st, ctx->now_ns, ctx);
 	note_start(st, ctx);
@@ -518,7 +515,7 @@ static enum verdict l4lb_process(struct stage *st, struct packet *p, enum hop_di
 			return VERDICT_FORWARD;
 		}
 		if (!ports) {
-			bool fragment = (ip->proto == PROTO_TCP || ip->proto == PROTO_UDP) && (ip->is_fragment || !ip->has_ports);
+			bool fragment = (ip->proto == IPPROTO_TCP || ip->proto == IPPROTO_UDP) && (ip->is_fragment || !ip->has_ports);
 			note_appendf(ctx->note, "DROP: %s", fragment ? "no ports to hash (an IPv4 fragment, or the header was "
 			             "cut short)" : "the balancer has listeners for TCP and UDP only (it does not answer pings)");
 			return drop(ctx, fragment ? DROP_L4LB_NO_PORTS : DROP_L4LB_NO_LISTENER);
@@ -544,7 +541,7 @@ static bool reverse_to_client(struct stage *st, struct packet *p, struct stage_c
 
 	if (!is_vip(lb, ip->src))
 		return true; /* the stage let it cross untranslated */
-	if (!(ip->proto == PROTO_TCP || ip->proto == PROTO_UDP) || !ip->has_ports || ip->is_fragment) {
+	if (!(ip->proto == IPPROTO_TCP || ip->proto == IPPROTO_UDP) || !ip->has_ports || ip->is_fragment) {
 		note_appendf(ctx->note, "a listener address sends only TCP and UDP replies of its flows");
 		return false;
 	}
@@ -559,8 +556,8 @@ static bool reverse_to_client(struct stage *st, struct packet *p, struct stage_c
 		rewrite_ip4_addr(p, ip, ENDPOINT_DST, f->source);
 		rewrite_ip4_port(p, ip, ENDPOINT_DST, f->sport);
 	}
-	if (ip->proto == PROTO_TCP && f->ppv2 == L4LB_PPV2_SENT)
-		l4lb_tcp_map_acks(p, ack_to_target, f->ppv2_seq);
+	if (ip->proto == IPPROTO_TCP && f->ppv2 == L4LB_PPV2_SENT)
+		tcp_segment_map_acks(p, ack_to_target, f->ppv2_seq);
 	return true;
 }
 
@@ -570,17 +567,17 @@ static bool reverse_to_target(struct stage *st, struct packet *p, struct stage_c
 	const struct l4lb *lb = st->priv;
 	struct ip4_view *ip = &p->ip;
 
-	if (!(ip->proto == PROTO_TCP || ip->proto == PROTO_UDP) || !ip->has_ports || ip->is_fragment)
+	if (!(ip->proto == IPPROTO_TCP || ip->proto == IPPROTO_UDP) || !ip->has_ports || ip->is_fragment)
 		return true;
 	const struct l4lb_flow *f = rev_peek(lb, ip->dst, ip->dport, ip->src, ip->sport, ip->proto);
 	if (f) {
-		if (ip->proto == PROTO_TCP && f->ppv2 != L4LB_PPV2_OFF) {
-			uint32_t seq = l4lb_tcp_seq(p);
-			uint32_t data_seq = seq + ((ip->tcp_flags & TCP_SYN) ? 1 : 0);
+		if (ip->proto == IPPROTO_TCP && f->ppv2 != L4LB_PPV2_OFF) {
+			uint32_t seq = tcp_segment_seq(p);
+			uint32_t data_seq = seq + ((ip->tcp_flags & TH_SYN) ? 1 : 0);
 			if (f->ppv2 == L4LB_PPV2_PENDING || data_seq == f->ppv2_seq)
 				l4lb_ppv2_strip(p); /* the first data, or its retransmission */
-			else if (l4lb_seq_after(data_seq, f->ppv2_seq))
-				l4lb_tcp_set_seq(p, seq - L4LB_PPV2_LEN);
+			else if (tcp_seq_after(data_seq, f->ppv2_seq))
+				tcp_segment_set_seq(p, seq - L4LB_PPV2_LEN);
 		}
 		rewrite_ip4_addr(p, ip, ENDPOINT_DST, f->vip);
 		rewrite_ip4_port(p, ip, ENDPOINT_DST, f->vport);
@@ -607,7 +604,7 @@ static bool reverse_to_target(struct stage *st, struct packet *p, struct stage_c
 		             "no flow of the balancer has it");
 		return false;
 	}
-	if (ip->proto == PROTO_TCP && lb->ppv2)
+	if (ip->proto == IPPROTO_TCP && lb->ppv2)
 		l4lb_ppv2_strip(p);
 	rewrite_ip4_addr(p, ip, ENDPOINT_DST, lb->listeners[li].vip);
 	rewrite_ip4_port(p, ip, ENDPOINT_DST, lb->listeners[li].port);
@@ -626,7 +623,7 @@ static void l4lb_prefetch(const struct stage *st, const struct packet *p, enum h
 	const struct l4lb *lb = st->priv;
 	const struct ip4_view *ip = &p->ip;
 
-	if ((ip->proto != PROTO_TCP && ip->proto != PROTO_UDP) || !ip->has_ports || ip->is_fragment)
+	if ((ip->proto != IPPROTO_TCP && ip->proto != IPPROTO_UDP) || !ip->has_ports || ip->is_fragment)
 		return;
 	l4lb_flow_prefetch(lb, dir == DIR_LEFT_TO_RIGHT, ip->src, ip->sport, ip->dst, ip->dport, ip->proto, step);
 }

@@ -73,21 +73,11 @@ void l4lb_table_foreach(const struct stage *st, int64_t now_ns,
                         void (*visit)(const struct table_row *row, void *data), void *data);
 const char *l4lb_tcp_state_name(uint8_t state);
 
-/* l4lb_tcp.c: proxy protocol v2, sequence shifts, resets */
+/* l4lb_tcp.c: proxy protocol v2 and resets (segment editing is common/tcp_segment.h) */
 bool l4lb_ppv2_insert(struct packet *p, const struct l4lb_flow *f);
 bool l4lb_ppv2_strip(struct packet *p);
 bool l4lb_payload_is_ppv2(const struct packet *p);
-uint32_t l4lb_tcp_seq(const struct packet *p);
-uint32_t l4lb_tcp_ack(const struct packet *p);
-uint32_t l4lb_tcp_payload_len(const struct packet *p);
-void l4lb_tcp_set_seq(struct packet *p, uint32_t seq);
-/* Map the acknowledgement number and every SACK edge through map (ack direction only). */
-void l4lb_tcp_map_acks(struct packet *p, uint32_t (*map)(uint32_t v, uint32_t base), uint32_t base);
 bool l4lb_send_rst(struct stage *st, struct stage_ctx *ctx, const struct packet *p, const char *why);
-static inline bool l4lb_seq_after(uint32_t a, uint32_t b)
-{
-	return (int32_t)(a - b) > 0;
-}
 
 /* l4lb_health.c: the events timeline, the selection builds, the report */
 void l4lb_rebuild(struct l4lb *lb);

@@ -15,28 +15,22 @@
  * Invariant: every verdict comes with one sentence in ctx->note naming the stage, what was done
  * and why; every drop names its reason from common/drop.h.
  */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 
 #include <libnet.h>
 
+#include "common/answer.h"
 #include "common/checksum.h"
-#include "common/cursor.h"
 #include "common/note.h"
 #include "common/packet.h"
 #include "common/rewrite.h"
 #include "common/stage.h"
 #include "nat/napt.h"
 
-#define PROTO_ICMP 1
-#define PROTO_TCP 6
-#define PROTO_UDP 17
 
-#define TCPF_FIN 0x01
-#define TCPF_SYN 0x02
-#define TCPF_RST 0x04
-#define TCPF_ACK 0x10
 
-#define EMIT_MAX 1600 /* an emitted RST or ICMP error with its link header */
 
 static const char *const state_names[] = {
 	[NAPT_ST_NONE] = "",
@@ -55,9 +49,9 @@ const char *napt_ep_str(uint8_t proto, uint32_t addr, uint16_t port, char *buf, 
 {
 	char a[16];
 	ip4_to_str(addr, a);
-	if (proto == PROTO_ICMP)
+	if (proto == IPPROTO_ICMP)
 		g_snprintf(buf, size, "%s icmp-id %u", a, port);
-	else if (proto == PROTO_TCP || proto == PROTO_UDP)
+	else if (proto == IPPROTO_TCP || proto == IPPROTO_UDP)
 		g_snprintf(buf, size, "%s:%u", a, port);
 	else
 		g_snprintf(buf, size, "%s", a);
@@ -68,10 +62,10 @@ const char *napt_ep_str(uint8_t proto, uint32_t addr, uint16_t port, char *buf, 
 static void nb_ep(struct note_buf *nb, uint8_t proto, uint32_t addr, uint16_t port)
 {
 	note_buf_ip4(nb, addr);
-	if (proto == PROTO_ICMP) {
+	if (proto == IPPROTO_ICMP) {
 		NOTE_BUF_LIT(nb, " icmp-id ");
 		note_buf_uint(nb, port);
-	} else if (proto == PROTO_TCP || proto == PROTO_UDP) {
+	} else if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
 		NOTE_BUF_LIT(nb, ":");
 		note_buf_uint(nb, port);
 	}
@@ -98,20 +92,20 @@ bool napt_is_external(const struct napt *nat, uint32_t addr)
 
 static bool has_ports(uint8_t proto)
 {
-	return proto == PROTO_TCP || proto == PROTO_UDP || proto == PROTO_ICMP;
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_ICMP;
 }
 
 /* The remote port as the tables key it: an ICMP identifier is the inside host's, not the remote's,
  * so the remote side of an ICMP session has no port. */
 static uint16_t rport_key(uint8_t proto, uint16_t port)
 {
-	return proto == PROTO_ICMP ? 0 : port;
+	return proto == IPPROTO_ICMP ? 0 : port;
 }
 
 static enum napt_timeout session_class(const struct napt_session *s)
 {
 	switch (s->proto) {
-	case PROTO_TCP:
+	case IPPROTO_TCP:
 		switch (s->state) {
 		case NAPT_ST_ESTABLISHED:
 			return NAPT_TO_TCP_ESTABLISHED;
@@ -126,9 +120,9 @@ static enum napt_timeout session_class(const struct napt_session *s)
 		default:
 			return NAPT_TO_TCP_SYN;
 		}
-	case PROTO_UDP:
+	case IPPROTO_UDP:
 		return (s->flags & NAPT_SESS_REPLIED) ? NAPT_TO_UDP : NAPT_TO_UDP_UNREPLIED;
-	case PROTO_ICMP:
+	case IPPROTO_ICMP:
 		return NAPT_TO_ICMP;
 	default:
 		return NAPT_TO_OTHER;
@@ -142,21 +136,21 @@ static bool tcp_track(struct napt *nat, struct napt_session *s, uint8_t flags, e
 	bool out = dir == DIR_LEFT_TO_RIGHT;
 	uint8_t before = s->state;
 
-	if (flags & TCPF_RST) {
+	if (flags & TH_RST) {
 		s->state = NAPT_ST_CLOSE;
-	} else if ((flags & TCPF_SYN) && !(flags & TCPF_ACK)) {
+	} else if ((flags & TH_SYN) && !(flags & TH_ACK)) {
 		if (out && s->state != NAPT_ST_SYN_SENT && s->state != NAPT_ST_ESTABLISHED) {
 			s->state = NAPT_ST_SYN_SENT; /* a new connection reusing the tuple */
 			s->flags &= (uint8_t)~(NAPT_SESS_FIN_IN | NAPT_SESS_FIN_OUT | NAPT_SESS_SYN_IN);
 		} else if (!out && s->state == NAPT_ST_NONE) {
 			s->state = NAPT_ST_SYN_RECV;
 		}
-	} else if ((flags & TCPF_SYN) && (flags & TCPF_ACK)) {
+	} else if ((flags & TH_SYN) && (flags & TH_ACK)) {
 		if ((s->state == NAPT_ST_SYN_SENT && !out) || (s->state == NAPT_ST_SYN_RECV && out)) {
 			s->state = NAPT_ST_ESTABLISHED;
 			nat->stats.connections_established++;
 		}
-	} else if (flags & TCPF_FIN) {
+	} else if (flags & TH_FIN) {
 		s->flags |= out ? NAPT_SESS_FIN_OUT : NAPT_SESS_FIN_IN;
 		bool both = (s->flags & NAPT_SESS_FIN_OUT) && (s->flags & NAPT_SESS_FIN_IN);
 		if (s->state != NAPT_ST_CLOSE)
@@ -177,13 +171,13 @@ static const char *session_touch(struct napt *nat, uint32_t si, const struct pac
 
 	s->packets[dir]++;
 	s->bytes[dir] += p->ip.total_len;
-	if (s->proto == PROTO_TCP && p->ip.has_ports)
+	if (s->proto == IPPROTO_TCP && p->ip.has_ports)
 		changed = tcp_track(nat, s, p->ip.tcp_flags, dir);
-	else if (s->state == NAPT_ST_NONE && s->proto == PROTO_TCP)
+	else if (s->state == NAPT_ST_NONE && s->proto == IPPROTO_TCP)
 		s->state = NAPT_ST_ESTABLISHED;
 	if (dir == DIR_RIGHT_TO_LEFT && !(s->flags & NAPT_SESS_INBOUND) && !(s->flags & NAPT_SESS_REPLIED)) {
 		s->flags |= NAPT_SESS_REPLIED;
-		if (s->proto != PROTO_TCP)
+		if (s->proto != IPPROTO_TCP)
 			nat->stats.connections_established++;
 	}
 	if (dir == DIR_LEFT_TO_RIGHT && (s->flags & NAPT_SESS_INBOUND))
@@ -201,7 +195,7 @@ static void session_row(const struct napt *nat, const struct napt_session *s, st
                         size_t size)
 {
 	const struct napt_mapping *m = &nat->maps[s->mapping];
-	bool udp_like = s->proto != PROTO_TCP;
+	bool udp_like = s->proto != IPPROTO_TCP;
 	g_snprintf(buf, size, "mapping #%u %s%s%s%s", m->id, napt_dep_name(nat->cfg.mapping, true, false),
 	           (m->flags & NAPT_MAP_PRESERVED) ? " port-preserved" : "",
 	           (s->flags & NAPT_SESS_INBOUND) ? " inbound" : "",
@@ -211,8 +205,8 @@ static void session_row(const struct napt *nat, const struct napt_session *s, st
 		.proto = s->proto,
 		.expires_ns = s->expires_ns,
 		.state = state_names[s->state],
-		.orig = { .src = s->iaddr, .dst = s->raddr, .sport = s->iport, .dport = s->proto == PROTO_ICMP ? s->iport : s->rport },
-		.reply = { .src = s->raddr, .dst = s->eaddr, .sport = s->proto == PROTO_ICMP ? s->eport : s->rport, .dport = s->eport },
+		.orig = { .src = s->iaddr, .dst = s->raddr, .sport = s->iport, .dport = s->proto == IPPROTO_ICMP ? s->iport : s->rport },
+		.reply = { .src = s->raddr, .dst = s->eaddr, .sport = s->proto == IPPROTO_ICMP ? s->eport : s->rport, .dport = s->eport },
 		.flags = buf,
 		.packets = { s->packets[0], s->packets[1] },
 		.bytes = { s->bytes[0], s->bytes[1] },
@@ -246,21 +240,6 @@ static enum verdict drop(struct stage_ctx *ctx, enum napt_drop r)
 
 /* ---- Emitted packets ----------------------------------------------------------------------- */
 
-/* The link header of the packet that caused the emission, turned round: the reply goes back the
- * way the packet came. */
-static uint32_t reply_l2(const struct packet *p, uint8_t *buf, uint32_t size)
-{
-	uint32_t n = p->ip.off;
-	if (n > size || n > p->caplen)
-		return UINT32_MAX;
-	memcpy(buf, p->data, n);
-	if (p->linktype == DLT_EN10MB && n >= 12) {
-		memcpy(buf, p->data + 6, 6);
-		memcpy(buf + 6, p->data, 6);
-	}
-	return n;
-}
-
 static libnet_t *napt_libnet(struct napt *nat)
 {
 	char errbuf[LIBNET_ERRBUF_SIZE];
@@ -269,51 +248,11 @@ static libnet_t *napt_libnet(struct napt *nat)
 	return nat->lnet;
 }
 
-/* libnet has built an IPv4 packet: put it behind the link header and emit it towards the inside. */
-static bool emit_built(struct stage_ctx *ctx, struct napt *nat, const struct packet *p,
-                       const char *note)
+/* A RST to the inside host, as from the remote endpoint, so that its stack drops the connection. */
+static bool emit_rst(struct stage_ctx *ctx, struct napt *nat, const struct packet *p, const char *note)
 {
-	uint8_t frame[EMIT_MAX];
-	uint8_t *ip = NULL;
-	uint32_t ip_len = 0;
-	libnet_t *l = nat->lnet;
-	bool ok = false;
-	uint32_t l2 = reply_l2(p, frame, sizeof frame);
-
-	if (l2 != UINT32_MAX && libnet_pblock_coalesce(l, &ip, &ip_len) != -1 && l2 + ip_len <= sizeof frame) {
-		memcpy(frame + l2, ip, ip_len);
-		ok = stage_emit(ctx, SIDE_LEFT, DIR_RIGHT_TO_LEFT, PIPELINE_HOP_NS, frame, l2 + ip_len, note);
-	}
-	if (ip)
-		libnet_adv_free_packet(l, ip);
-	libnet_clear_packet(l);
-	return ok;
-}
-
-/* RFC 9293 section 3.10.7.1: the RST a closed connection answers a segment with. */
-static bool emit_rst(struct stage_ctx *ctx, struct napt *nat, const struct packet *p,
-                     const struct napt_session *s, const char *note)
-{
-	struct cursor c;
-	uint32_t seq = 0, ack = 0;
 	libnet_t *l = napt_libnet(nat);
-
-	if (!l)
-		return false;
-	cur_init(&c, p->data, p->caplen);
-	cur_be32_at(&c, p->ip.l4_off + 4, &seq);
-	cur_be32_at(&c, p->ip.l4_off + 8, &ack);
-	bool has_ack = (p->ip.tcp_flags & TCPF_ACK) != 0;
-	uint32_t seg_len = p->payload_len + ((p->ip.tcp_flags & TCPF_SYN) ? 1 : 0) + ((p->ip.tcp_flags & TCPF_FIN) ? 1 : 0);
-	/* From the remote endpoint, so that the inside host's stack accepts it for that connection. */
-	if (libnet_build_tcp(s->rport, s->iport, has_ack ? ack : 0, has_ack ? 0 : seq + seg_len,
-	                     has_ack ? TH_RST : (TH_RST | TH_ACK), 0, 0, 0, LIBNET_TCP_H, NULL, 0, l, 0) == -1 ||
-	    libnet_build_ipv4(LIBNET_IPV4_H + LIBNET_TCP_H, 0, 0, 0, 64, IPPROTO_TCP, 0, g_htonl(s->raddr),
-	                      g_htonl(s->iaddr), NULL, 0, l, 0) == -1) {
-		libnet_clear_packet(l);
-		return false;
-	}
-	bool ok = emit_built(ctx, nat, p, note);
+	bool ok = l && answer_tcp_rst(ctx, l, p, DIR_LEFT_TO_RIGHT, note);
 	nat->stats.resets_sent += ok;
 	return ok;
 }
@@ -335,7 +274,7 @@ static bool emit_unreachable(struct stage_ctx *ctx, struct napt *nat, const stru
 		libnet_clear_packet(l);
 		return false;
 	}
-	bool ok = emit_built(ctx, nat, p, note);
+	bool ok = answer_emit(ctx, l, p, DIR_LEFT_TO_RIGHT, note);
 	nat->stats.unreachables_sent += ok;
 	return ok;
 }
@@ -410,7 +349,7 @@ static uint32_t mapping_open(struct napt *nat, uint8_t proto, uint32_t iaddr, ui
 			g_snprintf(o->how, sizeof o->how, "new mapping #%u, address only, %s", nat->maps[m].id, dep);
 		else if (port == iport)
 			g_snprintf(o->how, sizeof o->how, "new mapping #%u, %s preserved, %s", nat->maps[m].id,
-			           proto == PROTO_ICMP ? "id" : "port", dep);
+			           proto == IPPROTO_ICMP ? "id" : "port", dep);
 		else {
 			uint32_t holder = port_holder(nat, proto, eaddr, iport, raddr, rport);
 			char why[64];
@@ -418,7 +357,7 @@ static uint32_t mapping_open(struct napt *nat, uint8_t proto, uint32_t iaddr, ui
 				g_snprintf(why, sizeof why, "%u outside %u-%u", iport, c->port_min, c->port_max);
 			else if (holder)
 				g_snprintf(why, sizeof why, "%u in use by mapping #%u", iport, holder);
-			else if (c->port_parity && proto != PROTO_ICMP)
+			else if (c->port_parity && proto != IPPROTO_ICMP)
 				g_snprintf(why, sizeof why, "%u not kept", iport);
 			else
 				g_snprintf(why, sizeof why, "%u not kept", iport);
@@ -541,7 +480,7 @@ static void exhausted(struct stage *st, struct stage_ctx *ctx, struct napt *nat,
 			note_appendf(ctx->note, ", %u connections to this destination", nat->cfg.max_per_destination);
 	}
 	g_string_append(ctx->note, ")");
-	if (nat->cfg.exhaustion_icmp && p->ip.proto != PROTO_ICMP) {
+	if (nat->cfg.exhaustion_icmp && p->ip.proto != IPPROTO_ICMP) {
 		char note[200];
 		g_snprintf(note, sizeof note, "napt %s: ICMP destination unreachable 13 (administratively prohibited) to %s: "
 		           "no external port (RFC 5508 REQ-8)", nat->name, i);
@@ -558,7 +497,7 @@ static uint32_t outbound_session(struct stage *st, struct stage_ctx *ctx, struct
 	uint8_t proto = p->ip.proto;
 	uint16_t iport = has_ports(proto) ? p->ip.sport : 0;
 	uint32_t s = napt_session_find_in(nat, proto, p->ip.src, iport, raddr, rport);
-	bool syn = proto == PROTO_TCP && (p->ip.tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN;
+	bool syn = proto == IPPROTO_TCP && (p->ip.tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN;
 
 	o->how[0] = '\0';
 	if (s != NAPT_NONE && nat->sess[s].state == NAPT_ST_IDLE) {
@@ -569,7 +508,7 @@ static uint32_t outbound_session(struct stage *st, struct stage_ctx *ctx, struct
 			g_snprintf(note, sizeof note, "napt %s: TCP RST to %s as from %s: the connection idled out (%us)", nat->name,
 			           napt_ep_str(proto, p->ip.src, iport, i, sizeof i), napt_ep_str(proto, raddr, rport, r, sizeof r),
 			           nat->cfg.timeout_s[NAPT_TO_TCP_ESTABLISHED]);
-			bool sent = emit_rst(ctx, nat, p, &nat->sess[s], note);
+			bool sent = emit_rst(ctx, nat, p, note);
 			note_appendf(ctx->note, "napt %s: DROP %s -> %s (connection of mapping #%u idled out after %u s; %s)",
 			                       nat->name, i, r, nat->maps[nat->sess[s].mapping].id,
 			                       nat->cfg.timeout_s[NAPT_TO_TCP_ESTABLISHED],
@@ -590,9 +529,9 @@ static uint32_t outbound_session(struct stage *st, struct stage_ctx *ctx, struct
 		exhausted(st, ctx, nat, p, o->reason, o->reason == DROP_NAPT_TABLE_FULL ? "table full" : "no port");
 		return NAPT_NONE;
 	}
-	if (proto == PROTO_TCP && syn)
+	if (proto == IPPROTO_TCP && syn)
 		nat->stats.connection_attempts++;
-	else if (proto != PROTO_TCP)
+	else if (proto != IPPROTO_TCP)
 		nat->stats.connection_attempts++;
 	return s;
 }
@@ -811,7 +750,7 @@ static const char *icmp_error_name(uint8_t type)
 
 static const char *proto_name(uint8_t proto)
 {
-	return proto == PROTO_TCP ? "TCP" : proto == PROTO_UDP ? "UDP" : proto == PROTO_ICMP ? "ICMP" : "IP";
+	return proto == IPPROTO_TCP ? "TCP" : proto == IPPROTO_UDP ? "UDP" : proto == IPPROTO_ICMP ? "ICMP" : "IP";
 }
 
 static enum verdict icmp_error(struct stage *st, struct napt *nat, struct packet *p, enum hop_dir dir,
@@ -896,7 +835,7 @@ static enum verdict napt_process(struct stage *st, struct packet *p, enum hop_di
 	nat->stats.packets_in[dir]++;
 	nat->stats.bytes_in[dir] += ip->total_len;
 	if (ip->is_fragment && (nat->cfg.fragments == NAPT_FRAG_DROP ||
-	                        (nat->cfg.fragments == NAPT_FRAG_UDP_ONLY && ip->proto != PROTO_UDP))) {
+	                        (nat->cfg.fragments == NAPT_FRAG_UDP_ONLY && ip->proto != IPPROTO_UDP))) {
 		note_appendf(ctx->note, "napt %s: DROP %s fragment %s -> %s id 0x%04x (%s)", nat->name,
 		                       proto_name(ip->proto), ip4_to_str(ip->src, a), ip4_to_str(ip->dst, b), ip->id,
 		                       nat->cfg.fragments == NAPT_FRAG_DROP ? "fragments = drop" :
@@ -909,14 +848,14 @@ static enum verdict napt_process(struct stage *st, struct packet *p, enum hop_di
 		note_appendf(ctx->note, "napt %s: DROP protocol %u %s -> %s (only TCP, UDP and ICMP are translated)",
 		                       nat->name, ip->proto, ip4_to_str(ip->src, a), ip4_to_str(ip->dst, b));
 		v = drop(ctx, DROP_NAPT_PROTOCOL);
-	} else if (ip->proto == PROTO_ICMP && ip->icmp_error) {
+	} else if (ip->proto == IPPROTO_ICMP && ip->icmp_error) {
 		v = icmp_error(st, nat, p, dir, ctx);
 	} else if (has_ports(ip->proto) && !ip->has_ports) {
 		note_appendf(ctx->note, "napt %s: DROP %s %s -> %s (%s)", nat->name, proto_name(ip->proto),
 		                       ip4_to_str(ip->src, a), ip4_to_str(ip->dst, b),
-		                       ip->proto == PROTO_ICMP && ip->has_l4 ? "an ICMP message with no identifier to map" :
+		                       ip->proto == IPPROTO_ICMP && ip->has_l4 ? "an ICMP message with no identifier to map" :
 		                       "the ports were not captured");
-		v = drop(ctx, ip->proto == PROTO_ICMP && ip->has_l4 ? DROP_NAPT_ICMP_UNKNOWN : DROP_NAPT_NO_PORTS);
+		v = drop(ctx, ip->proto == IPPROTO_ICMP && ip->has_l4 ? DROP_NAPT_ICMP_UNKNOWN : DROP_NAPT_NO_PORTS);
 	} else {
 		uint32_t src = ip->src, dst = ip->dst;
 		v = dir == DIR_LEFT_TO_RIGHT ? in2out(st, nat, p, ctx) : out2in(st, nat, p, ctx);
@@ -1024,7 +963,7 @@ static enum reverse_answer napt_reverse(struct stage *st, struct packet *p, enum
 
 	if (ip->is_fragment && ip->frag_off > 0)
 		return napt_frag_reverse(nat, p, dir, ctx) ? REVERSE_TRANSLATED : REVERSE_IMPOSSIBLE;
-	if (proto == PROTO_ICMP && ip->icmp_error)
+	if (proto == IPPROTO_ICMP && ip->icmp_error)
 		return reverse_icmp_error(nat, p, dir, ctx) ? REVERSE_TRANSLATED : REVERSE_IMPOSSIBLE;
 	if (ports && !ip->has_ports) {
 		g_string_append(ctx->note, "the ports were not captured");
@@ -1078,7 +1017,7 @@ static void napt_advance(struct stage *st, int64_t now, struct stage_ctx *ctx)
 		uint32_t s;
 		while ((s = napt_timer_first(nat, (enum napt_timeout)t)) != NAPT_NONE && nat->sess[s].expires_ns <= now) {
 			struct napt_session *x = &nat->sess[s];
-			if (nat->cfg.idle_rst && x->proto == PROTO_TCP && x->state != NAPT_ST_IDLE && !closed_gracefully(x)) {
+			if (nat->cfg.idle_rst && x->proto == IPPROTO_TCP && x->state != NAPT_ST_IDLE && !closed_gracefully(x)) {
 				/* AWS IdleTimeoutCount: "connections that transitioned from the active state to the
 				 * idle state": not closed gracefully and no activity for 350 s. */
 				x->state = NAPT_ST_IDLE;
@@ -1123,7 +1062,7 @@ static void napt_stats_print(const struct stage *st, GString *out)
 
 	for (uint32_t i = 0; i < nat->cap; i++) {
 		const struct napt_session *x = &nat->sess[i];
-		if (x->id && x->proto == PROTO_TCP && x->state != NAPT_ST_IDLE && !closed_gracefully(x))
+		if (x->id && x->proto == IPPROTO_TCP && x->state != NAPT_ST_IDLE && !closed_gracefully(x))
 			active++;
 	}
 	if (nat->cfg.aws_metrics) {

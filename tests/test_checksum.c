@@ -13,13 +13,11 @@
 #include "tests/testpkt.h"
 #include "tests/testutil.h"
 
+#include <netinet/in.h>
 #include <pcap/dlt.h>
 #include <stdint.h>
 #include <string.h>
 
-#define PROTO_ICMP 1
-#define PROTO_TCP  6
-#define PROTO_UDP  17
 #define ITERATIONS 1000
 
 /* ---- one's-complement arithmetic, written out independently of common/checksum.c ---- */
@@ -59,12 +57,12 @@ struct dgram {
 
 static size_t l4_header_len(const struct dgram *d)
 {
-	return d->proto == PROTO_TCP ? 20 : 8;
+	return d->proto == IPPROTO_TCP ? 20 : 8;
 }
 
 static size_t l4_csum_rel(uint8_t proto)
 {
-	return proto == PROTO_TCP ? 16 : proto == PROTO_UDP ? 6 : 2;
+	return proto == IPPROTO_TCP ? 16 : proto == IPPROTO_UDP ? 6 : 2;
 }
 
 /* The datagram with every checksum right, computed by csum_partial/csum_fold over the whole of it. */
@@ -87,7 +85,7 @@ static GByteArray *dgram_build(const struct dgram *d)
 
 	uint8_t *l4 = b + hl;
 	switch (d->proto) {
-	case PROTO_TCP:
+	case IPPROTO_TCP:
 		test_put16(l4, 0, d->sport);
 		test_put16(l4, 2, d->dport);
 		test_put32(l4, 4, d->seq);
@@ -96,7 +94,7 @@ static GByteArray *dgram_build(const struct dgram *d)
 		l4[13] = 0x18; /* PSH ACK */
 		test_put16(l4, 14, 0xfaf0);
 		break;
-	case PROTO_UDP:
+	case IPPROTO_UDP:
 		test_put16(l4, 0, d->sport);
 		test_put16(l4, 2, d->dport);
 		test_put16(l4, 4, (uint16_t)l4len);
@@ -114,7 +112,7 @@ static GByteArray *dgram_build(const struct dgram *d)
 		memcpy(l4 + l4_header_len(d), d->payload, d->payload_len);
 
 	uint32_t sum = 0;
-	if (d->proto != PROTO_ICMP) {
+	if (d->proto != IPPROTO_ICMP) {
 		uint8_t pseudo[12] = { 0 };
 		memcpy(pseudo, b + 12, 8);
 		pseudo[9] = d->proto;
@@ -122,9 +120,9 @@ static GByteArray *dgram_build(const struct dgram *d)
 		sum = csum_partial(pseudo, sizeof pseudo, 0);
 	}
 	uint16_t c = csum_fold(csum_partial(l4, l4len, sum));
-	if (d->proto == PROTO_UDP && c == 0)
+	if (d->proto == IPPROTO_UDP && c == 0)
 		c = 0xffff;
-	if (d->proto == PROTO_UDP && d->udp_no_csum)
+	if (d->proto == IPPROTO_UDP && d->udp_no_csum)
 		c = 0;
 	test_put16(l4, l4_csum_rel(d->proto), c);
 
@@ -189,8 +187,8 @@ static void dgram_random(struct dgram *d, uint8_t proto)
 	d->src = rand_addr();
 	d->dst = rand_addr();
 	d->sport = rand16();
-	d->dport = proto == PROTO_ICMP ? d->sport : rand16();
-	d->icmp_type = proto == PROTO_ICMP ? 8 : 0;
+	d->dport = proto == IPPROTO_ICMP ? d->sport : rand16();
+	d->icmp_type = proto == IPPROTO_ICMP ? 8 : 0;
 	d->opt_words = (unsigned)g_test_rand_int_range(0, 4);
 	d->payload_len = (size_t)g_test_rand_int_range(0, 41); /* odd lengths too: RFC 1071 pads them */
 	d->payload = rand_bytes(d->payload_len);
@@ -334,7 +332,7 @@ static void rewrite_random(struct packet *p, struct ip4_view *ip, uint32_t *src,
 	} else {
 		uint16_t port = rand16();
 		rewrite_ip4_port(p, ip, which, port);
-		if (ip->proto == PROTO_ICMP)
+		if (ip->proto == IPPROTO_ICMP)
 			*sport = *dport = port;
 		else
 			*(which == ENDPOINT_SRC ? sport : dport) = port;
@@ -383,17 +381,17 @@ static void check_random_rewrites(uint8_t proto)
 
 static void test_rewrite_tcp(void)
 {
-	check_random_rewrites(PROTO_TCP);
+	check_random_rewrites(IPPROTO_TCP);
 }
 
 static void test_rewrite_udp(void)
 {
-	check_random_rewrites(PROTO_UDP);
+	check_random_rewrites(IPPROTO_UDP);
 }
 
 static void test_rewrite_icmp_echo(void)
 {
-	check_random_rewrites(PROTO_ICMP);
+	check_random_rewrites(IPPROTO_ICMP);
 }
 
 /* A wrong checksum (offload, corruption) stays wrong by exactly as much: a NAT does not repair it. */
@@ -438,17 +436,17 @@ static void check_wrong_stays_wrong(uint8_t proto)
 
 static void test_wrong_tcp(void)
 {
-	check_wrong_stays_wrong(PROTO_TCP);
+	check_wrong_stays_wrong(IPPROTO_TCP);
 }
 
 static void test_wrong_udp(void)
 {
-	check_wrong_stays_wrong(PROTO_UDP);
+	check_wrong_stays_wrong(IPPROTO_UDP);
 }
 
 static void test_wrong_icmp(void)
 {
-	check_wrong_stays_wrong(PROTO_ICMP);
+	check_wrong_stays_wrong(IPPROTO_ICMP);
 }
 
 /* RFC 768: a UDP checksum of zero means none was computed; a NAT must not invent one. */
@@ -457,7 +455,7 @@ static void test_udp_zero_stays_zero(void)
 	for (int it = 0; it < ITERATIONS; it++) {
 		struct dgram d;
 		struct packet p;
-		dgram_random(&d, PROTO_UDP);
+		dgram_random(&d, IPPROTO_UDP);
 		d.udp_no_csum = true;
 		GByteArray *dg = dgram_build(&d);
 		frame_decode(&p, rand_linktype(), dg, 0);
@@ -483,7 +481,7 @@ static void test_udp_computed_zero_is_sent_as_ffff(void)
 	for (int it = 0; it < 200; it++) {
 		struct dgram d;
 		struct packet p;
-		dgram_random(&d, PROTO_UDP);
+		dgram_random(&d, IPPROTO_UDP);
 		d.sport = 0;
 		GByteArray *zero_port = dgram_build(&d);
 		/* with sport 0, the checksum field holds ~S; a port of ~S makes the sum 0xffff */
@@ -520,7 +518,7 @@ static void test_truncated_rewrite_stays_inside(void)
 	for (int it = 0; it < ITERATIONS; it++) {
 		struct dgram d;
 		struct packet p;
-		uint8_t proto = (uint8_t)(g_test_rand_bit() ? PROTO_TCP : PROTO_UDP);
+		uint8_t proto = (uint8_t)(g_test_rand_bit() ? IPPROTO_TCP : IPPROTO_UDP);
 		dgram_random(&d, proto);
 		d.opt_words = 0;
 		GByteArray *dg = dgram_build(&d);
@@ -576,7 +574,7 @@ static GByteArray *icmp_error_build(uint8_t type, uint8_t code, uint32_t router,
                                     size_t quote_len, uint32_t to)
 {
 	struct dgram e = {
-		.proto = PROTO_ICMP, .src = router, .dst = to, .icmp_type = type, .icmp_code = code,
+		.proto = IPPROTO_ICMP, .src = router, .dst = to, .icmp_type = type, .icmp_code = code,
 		.payload = orig->data, .payload_len = quote_len, .ip_id = 0x4242,
 	};
 	return dgram_build(&e);
@@ -585,9 +583,9 @@ static GByteArray *icmp_error_build(uint8_t type, uint8_t code, uint32_t router,
 /* The original datagram an error quotes: TCP, UDP (possibly without a checksum) or an echo request. */
 static void dgram_random_original(struct dgram *d)
 {
-	static const uint8_t protos[] = { PROTO_UDP, PROTO_TCP, PROTO_ICMP };
+	static const uint8_t protos[] = { IPPROTO_UDP, IPPROTO_TCP, IPPROTO_ICMP };
 	dgram_random(d, protos[g_test_rand_int_range(0, 3)]);
-	d->udp_no_csum = d->proto == PROTO_UDP && g_test_rand_int_range(0, 4) == 0;
+	d->udp_no_csum = d->proto == IPPROTO_UDP && g_test_rand_int_range(0, 4) == 0;
 }
 
 /* RFC 1624 eqn. 3 applied by hand for each changed word, without csum_update16. */
@@ -628,7 +626,7 @@ static void test_icmp_error_quote_rewrite(void)
 		/* a NAT translating a reply's quote: the quoted source (our side) address and port */
 		enum ip4_endpoint which = g_test_rand_bit() ? ENDPOINT_SRC : ENDPOINT_DST;
 		uint32_t new_addr = rand_addr(), old_addr = which == ENDPOINT_SRC ? o.src : o.dst;
-		uint16_t new_port = rand16(), old_port = which == ENDPOINT_SRC || o.proto == PROTO_ICMP ? o.sport : o.dport;
+		uint16_t new_port = rand16(), old_port = which == ENDPOINT_SRC || o.proto == IPPROTO_ICMP ? o.sport : o.dport;
 		rewrite_ip4_addr(&p, &p.inner, which, new_addr);
 		rewrite_ip4_port(&p, &p.inner, which, new_port);
 
@@ -643,9 +641,9 @@ static void test_icmp_error_quote_rewrite(void)
 				uint16_t olds[3] = { (uint16_t)(old_addr >> 16), (uint16_t)old_addr, old_port };
 				uint16_t news[3] = { (uint16_t)(new_addr >> 16), (uint16_t)new_addr, new_port };
 				/* ICMP has no pseudo-header: only the identifier is covered */
-				uint16_t want = o.proto == PROTO_ICMP ? rfc1624_by_hand(inner_before, olds + 2, news + 2, 1)
+				uint16_t want = o.proto == IPPROTO_ICMP ? rfc1624_by_hand(inner_before, olds + 2, news + 2, 1)
 				                                      : rfc1624_by_hand(inner_before, olds, news, 3);
-				if (o.proto == PROTO_UDP && want == 0)
+				if (o.proto == IPPROTO_UDP && want == 0)
 					want = 0xffff;
 				g_assert_cmphex(now, ==, want);
 			}
@@ -655,7 +653,7 @@ static void test_icmp_error_quote_rewrite(void)
 			o.src = new_addr;
 		else
 			o.dst = new_addr;
-		if (o.proto == PROTO_ICMP)
+		if (o.proto == IPPROTO_ICMP)
 			o.sport = o.dport = new_port;
 		else if (which == ENDPOINT_SRC)
 			o.sport = new_port;
@@ -708,7 +706,7 @@ static void test_icmp_error_short_quote(void)
 {
 	struct dgram o;
 	struct packet p;
-	dgram_random(&o, PROTO_UDP);
+	dgram_random(&o, IPPROTO_UDP);
 	o.opt_words = 0;
 	GByteArray *orig = dgram_build(&o);
 	GByteArray *err = icmp_error_build(3, 3, 0xc0000201u, orig, 24, o.src);
@@ -736,7 +734,7 @@ static const unsigned lying_totals[] = { 4, 20, 27 };
 static void test_l4_expected_on_lying_quote_child(unsigned total)
 {
 	struct dgram o;
-	dgram_random(&o, PROTO_UDP);
+	dgram_random(&o, IPPROTO_UDP);
 	o.opt_words = 0;
 	GByteArray *orig = dgram_build(&o);
 	test_put16(orig->data, 2, (uint16_t)total);
@@ -770,7 +768,7 @@ static void test_l4_expected_refuses_a_partial_quote(void)
 {
 	struct dgram o;
 	struct packet p;
-	dgram_random(&o, PROTO_TCP);
+	dgram_random(&o, IPPROTO_TCP);
 	GByteArray *orig = dgram_build(&o);
 	GByteArray *err = icmp_error_build(3, 3, 0xc0000201u, orig, 20 + 4 * o.opt_words + 20, o.src);
 	frame_decode(&p, DLT_RAW, err, 0);

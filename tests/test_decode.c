@@ -9,6 +9,7 @@
 #include "common/packet.h"
 #include "tests/testutil.h"
 
+#include <netinet/in.h>
 #include <pcap/dlt.h>
 #include <stdint.h>
 #include <string.h>
@@ -37,23 +38,20 @@
 	0x60, 0x00, 0x00, 0x00, 0x00, 0x08, 17, 64, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, \
 	0, 0, 0, 0, 1, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, UDP(5353, 53, 8)
 
-#define PROTO_ICMP 1
-#define PROTO_TCP  6
-#define PROTO_UDP  17
 
 /* Ethernet / IPv4 / TCP 10.0.0.5:40001 > 198.51.100.7:80 SYN: 54 bytes. */
-static const uint8_t eth_tcp[] = { ETH(0x0800), IP4(0x45, 40, 0, PROTO_TCP), TCP(40001, 80, 0x50) };
+static const uint8_t eth_tcp[] = { ETH(0x0800), IP4(0x45, 40, 0, IPPROTO_TCP), TCP(40001, 80, 0x50) };
 /* Ethernet / IPv4 / UDP 10.0.0.5:5353 > 198.51.100.7:53 with 4 payload bytes: 46 bytes. */
 static const uint8_t eth_udp[] = {
-	ETH(0x0800), IP4(0x45, 32, 0, PROTO_UDP), UDP(5353, 53, 12), 'a', 'b', 'c', 'd',
+	ETH(0x0800), IP4(0x45, 32, 0, IPPROTO_UDP), UDP(5353, 53, 12), 'a', 'b', 'c', 'd',
 };
-static const uint8_t eth_icmp_echo[] = { ETH(0x0800), IP4(0x45, 28, 0, PROTO_ICMP), ICMP_ECHO(0x1234, 1) };
+static const uint8_t eth_icmp_echo[] = { ETH(0x0800), IP4(0x45, 28, 0, IPPROTO_ICMP), ICMP_ECHO(0x1234, 1) };
 static const uint8_t eth_vlan[] = {
-	ETH(0x8100), 0x00, 0x64, 0x08, 0x00, IP4(0x45, 40, 0, PROTO_TCP), TCP(40001, 80, 0x50),
+	ETH(0x8100), 0x00, 0x64, 0x08, 0x00, IP4(0x45, 40, 0, IPPROTO_TCP), TCP(40001, 80, 0x50),
 };
 static const uint8_t eth_qinq[] = {
 	ETH(0x88a8), 0x00, 0x0a, 0x81, 0x00, 0x00, 0x64, 0x08, 0x00,
-	IP4(0x45, 40, 0, PROTO_TCP), TCP(40001, 80, 0x50),
+	IP4(0x45, 40, 0, IPPROTO_TCP), TCP(40001, 80, 0x50),
 };
 static const uint8_t eth_arp[] = {
 	ETH(0x0806), 0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x01, 0x02, 0, 0, 0, 0, 0x01, ADDR_A,
@@ -64,7 +62,7 @@ static const uint8_t eth_ipv6[] = { ETH(0x86dd), IP6_UDP };
 static const uint8_t eth_8023[] = { MACS, 0x00, 0x26, 0x42, 0x42, 0x03, 0x00, 0x00, 0x00, 0x00 };
 /* 42 bytes of UDP/IPv4 padded to Ethernet's 60-byte minimum. */
 static const uint8_t eth_padded_udp[] = {
-	ETH(0x0800), IP4(0x45, 28, 0, PROTO_UDP), UDP(5353, 53, 8),
+	ETH(0x0800), IP4(0x45, 28, 0, IPPROTO_UDP), UDP(5353, 53, 8),
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 static const uint8_t eth_short[] = { MACS }; /* no EtherType */
@@ -73,36 +71,36 @@ static const uint8_t eth_vlan_cut[] = { ETH(0x8100), 0x00 }; /* tag cut in the m
 /* Linux cooked v1: packet type, ARPHRD_ETHER, address length 6, 8 address bytes, protocol. */
 static const uint8_t sll_udp[] = {
 	0x00, 0x00, 0x00, 0x01, 0x00, 0x06, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
-	0x08, 0x00, IP4(0x45, 28, 0, PROTO_UDP), UDP(5353, 53, 8),
+	0x08, 0x00, IP4(0x45, 28, 0, IPPROTO_UDP), UDP(5353, 53, 8),
 };
 static const uint8_t sll_short[] = { 0x00, 0x00, 0x00, 0x01, 0x00, 0x06, 0x02, 0x00, 0x00, 0x00 };
 /* Linux cooked v2: protocol, reserved, ifindex, ARPHRD, packet type, address length, 8 address bytes. */
 static const uint8_t sll2_tcp[] = {
 	0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01, 0x00, 0x06,
-	0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, IP4(0x45, 40, 0, PROTO_TCP), TCP(40001, 80, 0x50),
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, IP4(0x45, 40, 0, IPPROTO_TCP), TCP(40001, 80, 0x50),
 };
 static const uint8_t sll2_ipv6[] = {
 	0x86, 0xdd, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01, 0x00, 0x06,
 	0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, IP6_UDP,
 };
 
-static const uint8_t raw_udp[] = { IP4(0x45, 28, 0, PROTO_UDP), UDP(5353, 53, 8) };
+static const uint8_t raw_udp[] = { IP4(0x45, 28, 0, IPPROTO_UDP), UDP(5353, 53, 8) };
 static const uint8_t raw_ipv6[] = { IP6_UDP };
 static const uint8_t raw_version_5[] = { 0x55, 0x00, 0x00, 0x14 };
 
 /* BSD loopback: a 4-byte address family, in the capturing host's order (NULL) or big-endian (LOOP). */
-static const uint8_t null_le_udp[] = { 0x02, 0x00, 0x00, 0x00, IP4(0x45, 28, 0, PROTO_UDP), UDP(5353, 53, 8) };
-static const uint8_t null_be_udp[] = { 0x00, 0x00, 0x00, 0x02, IP4(0x45, 28, 0, PROTO_UDP), UDP(5353, 53, 8) };
+static const uint8_t null_le_udp[] = { 0x02, 0x00, 0x00, 0x00, IP4(0x45, 28, 0, IPPROTO_UDP), UDP(5353, 53, 8) };
+static const uint8_t null_be_udp[] = { 0x00, 0x00, 0x00, 0x02, IP4(0x45, 28, 0, IPPROTO_UDP), UDP(5353, 53, 8) };
 static const uint8_t null_le_ipv6[] = { 0x1e, 0x00, 0x00, 0x00, IP6_UDP }; /* AF_INET6 = 30 (macOS) */
 static const uint8_t null_be_ipv6_bsd[] = { 0x00, 0x00, 0x00, 0x18, IP6_UDP }; /* 24 (OpenBSD, NetBSD) */
 static const uint8_t null_short[] = { 0x02, 0x00 };
 
 /* IPv4 options: IHL 6 (three NOPs and an end of list), IHL 15 (40 bytes of options). */
 static const uint8_t eth_opts6[] = {
-	ETH(0x0800), IP4(0x46, 44, 0, PROTO_TCP), 0x01, 0x01, 0x01, 0x00, TCP(40001, 80, 0x50),
+	ETH(0x0800), IP4(0x46, 44, 0, IPPROTO_TCP), 0x01, 0x01, 0x01, 0x00, TCP(40001, 80, 0x50),
 };
 static const uint8_t eth_opts15[] = {
-	ETH(0x0800), IP4(0x4f, 80, 0, PROTO_TCP),
+	ETH(0x0800), IP4(0x4f, 80, 0, IPPROTO_TCP),
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
 	TCP(40001, 80, 0x50),
@@ -110,63 +108,63 @@ static const uint8_t eth_opts15[] = {
 
 /* Fragments: the first (MF, offset 0) carries the UDP header of a 200-byte datagram; a later one does not. */
 static const uint8_t eth_frag_first[] = {
-	ETH(0x0800), IP4(0x45, 44, 0x2000, PROTO_UDP), UDP(5353, 53, 200),
+	ETH(0x0800), IP4(0x45, 44, 0x2000, IPPROTO_UDP), UDP(5353, 53, 200),
 	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
 };
 static const uint8_t eth_frag_later[] = {
-	ETH(0x0800), IP4(0x45, 36, 0x00b9, PROTO_UDP), /* offset 185 * 8 = 1480, last fragment */
+	ETH(0x0800), IP4(0x45, 36, 0x00b9, IPPROTO_UDP), /* offset 185 * 8 = 1480, last fragment */
 	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
 };
 
 /* IPv4 header fields that contradict each other or the frame. */
-static const uint8_t eth_version6[] = { ETH(0x0800), IP4(0x65, 40, 0, PROTO_TCP), TCP(40001, 80, 0x50) };
-static const uint8_t eth_ihl4[] = { ETH(0x0800), IP4(0x44, 40, 0, PROTO_TCP), TCP(40001, 80, 0x50) };
-static const uint8_t eth_total_19[] = { ETH(0x0800), IP4(0x45, 19, 0, PROTO_TCP), TCP(40001, 80, 0x50) };
-static const uint8_t eth_total_100[] = { ETH(0x0800), IP4(0x45, 100, 0, PROTO_TCP), TCP(40001, 80, 0x50) };
+static const uint8_t eth_version6[] = { ETH(0x0800), IP4(0x65, 40, 0, IPPROTO_TCP), TCP(40001, 80, 0x50) };
+static const uint8_t eth_ihl4[] = { ETH(0x0800), IP4(0x44, 40, 0, IPPROTO_TCP), TCP(40001, 80, 0x50) };
+static const uint8_t eth_total_19[] = { ETH(0x0800), IP4(0x45, 19, 0, IPPROTO_TCP), TCP(40001, 80, 0x50) };
+static const uint8_t eth_total_100[] = { ETH(0x0800), IP4(0x45, 100, 0, IPPROTO_TCP), TCP(40001, 80, 0x50) };
 /* total length 1500 on the wire, 10 payload bytes captured: a snaplen cut after the headers is fine. */
 static const uint8_t eth_tcp_payload_cut[] = {
-	ETH(0x0800), IP4(0x45, 1500, 0, PROTO_TCP), TCP(40001, 80, 0x50), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+	ETH(0x0800), IP4(0x45, 1500, 0, IPPROTO_TCP), TCP(40001, 80, 0x50), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
 };
 
 /* The same shortness, read twice: once with a longer wire length (truncated), once without (invalid). */
 static const uint8_t eth_ip4_cut[] = { ETH(0x0800), 0x45, 0x00, 0x00, 0x28, 0x12, 0x34, 0x00, 0x00, 0x40, 0x06 };
-static const uint8_t eth_opts_cut[] = { ETH(0x0800), IP4(0x46, 44, 0, PROTO_TCP), 0x01, 0x01 };
+static const uint8_t eth_opts_cut[] = { ETH(0x0800), IP4(0x46, 44, 0, IPPROTO_TCP), 0x01, 0x01 };
 static const uint8_t eth_tcp_cut[] = {
-	ETH(0x0800), IP4(0x45, 40, 0, PROTO_TCP), B16(40001), B16(80), 0, 0, 0, 1, 0, 0,
+	ETH(0x0800), IP4(0x45, 40, 0, IPPROTO_TCP), B16(40001), B16(80), 0, 0, 0, 1, 0, 0,
 };
 /* IPv4 says 30 bytes: a 10-byte TCP header, and the frame ends there. */
 static const uint8_t eth_tcp_short_total[] = {
-	ETH(0x0800), IP4(0x45, 30, 0, PROTO_TCP), B16(40001), B16(80), 0, 0, 0, 1, 0, 0,
+	ETH(0x0800), IP4(0x45, 30, 0, IPPROTO_TCP), B16(40001), B16(80), 0, 0, 0, 1, 0, 0,
 };
 /* TCP data offset 8 (32 bytes): 4 of its 12 option bytes captured. */
 static const uint8_t eth_tcp_opts_cut[] = {
-	ETH(0x0800), IP4(0x45, 52, 0, PROTO_TCP), TCP(40001, 80, 0x80), 0x02, 0x04, 0x05, 0xb4,
+	ETH(0x0800), IP4(0x45, 52, 0, IPPROTO_TCP), TCP(40001, 80, 0x80), 0x02, 0x04, 0x05, 0xb4,
 };
-static const uint8_t eth_tcp_doff4[] = { ETH(0x0800), IP4(0x45, 40, 0, PROTO_TCP), TCP(40001, 80, 0x40) };
-static const uint8_t eth_tcp_doff15[] = { ETH(0x0800), IP4(0x45, 40, 0, PROTO_TCP), TCP(40001, 80, 0xf0) };
-static const uint8_t eth_udp_len100[] = { ETH(0x0800), IP4(0x45, 28, 0, PROTO_UDP), UDP(5353, 53, 100) };
-static const uint8_t eth_udp_len4[] = { ETH(0x0800), IP4(0x45, 28, 0, PROTO_UDP), UDP(5353, 53, 4) };
-static const uint8_t eth_udp_cut[] = { ETH(0x0800), IP4(0x45, 28, 0, PROTO_UDP), B16(5353), B16(53) };
-static const uint8_t eth_icmp_cut[] = { ETH(0x0800), IP4(0x45, 28, 0, PROTO_ICMP), 0x08, 0x00, 0x00, 0x00 };
+static const uint8_t eth_tcp_doff4[] = { ETH(0x0800), IP4(0x45, 40, 0, IPPROTO_TCP), TCP(40001, 80, 0x40) };
+static const uint8_t eth_tcp_doff15[] = { ETH(0x0800), IP4(0x45, 40, 0, IPPROTO_TCP), TCP(40001, 80, 0xf0) };
+static const uint8_t eth_udp_len100[] = { ETH(0x0800), IP4(0x45, 28, 0, IPPROTO_UDP), UDP(5353, 53, 100) };
+static const uint8_t eth_udp_len4[] = { ETH(0x0800), IP4(0x45, 28, 0, IPPROTO_UDP), UDP(5353, 53, 4) };
+static const uint8_t eth_udp_cut[] = { ETH(0x0800), IP4(0x45, 28, 0, IPPROTO_UDP), B16(5353), B16(53) };
+static const uint8_t eth_icmp_cut[] = { ETH(0x0800), IP4(0x45, 28, 0, IPPROTO_ICMP), 0x08, 0x00, 0x00, 0x00 };
 
 /* ICMP errors from 10.0.0.5 quoting 198.51.100.7:5353 > 10.0.0.5:53 (a 40-byte UDP datagram). */
 static const uint8_t eth_icmp3_udp[] = {
-	ETH(0x0800), IP4(0x45, 56, 0, PROTO_ICMP), ICMP_ERR(3, 3), IP4R(0x45, 40, 0, PROTO_UDP), UDP(5353, 53, 20),
+	ETH(0x0800), IP4(0x45, 56, 0, IPPROTO_ICMP), ICMP_ERR(3, 3), IP4R(0x45, 40, 0, IPPROTO_UDP), UDP(5353, 53, 20),
 };
 static const uint8_t eth_icmp11_udp[] = {
-	ETH(0x0800), IP4(0x45, 56, 0, PROTO_ICMP), ICMP_ERR(11, 0), IP4R(0x45, 40, 0, PROTO_UDP), UDP(5353, 53, 20),
+	ETH(0x0800), IP4(0x45, 56, 0, IPPROTO_ICMP), ICMP_ERR(11, 0), IP4R(0x45, 40, 0, IPPROTO_UDP), UDP(5353, 53, 20),
 };
 /* The quote holds the first 8 TCP bytes (ports and sequence number), as RFC 792 requires and no more. */
 static const uint8_t eth_icmp11_tcp8[] = {
-	ETH(0x0800), IP4(0x45, 56, 0, PROTO_ICMP), ICMP_ERR(11, 0), IP4R(0x45, 60, 0, PROTO_TCP),
+	ETH(0x0800), IP4(0x45, 56, 0, IPPROTO_ICMP), ICMP_ERR(11, 0), IP4R(0x45, 60, 0, IPPROTO_TCP),
 	B16(443), B16(40001), 0x11, 0x22, 0x33, 0x44,
 };
 static const uint8_t eth_icmp3_quote12[] = {
-	ETH(0x0800), IP4(0x45, 40, 0, PROTO_ICMP), ICMP_ERR(3, 1),
+	ETH(0x0800), IP4(0x45, 40, 0, IPPROTO_ICMP), ICMP_ERR(3, 1),
 	0x45, 0x00, 0x00, 0x28, 0x56, 0x78, 0x00, 0x00, 0x3f, 0x11, 0x00, 0x00,
 };
 static const uint8_t eth_icmp3_quote_frag[] = {
-	ETH(0x0800), IP4(0x45, 56, 0, PROTO_ICMP), ICMP_ERR(3, 4), IP4R(0x45, 36, 0x00b9, PROTO_UDP),
+	ETH(0x0800), IP4(0x45, 56, 0, IPPROTO_ICMP), ICMP_ERR(3, 4), IP4R(0x45, 36, 0x00b9, IPPROTO_UDP),
 	1, 2, 3, 4, 5, 6, 7, 8,
 };
 
@@ -204,15 +202,15 @@ struct decode_case {
 
 static const struct decode_case cases[] = {
 	/* Ethernet II, the three transport protocols. */
-	{ .name = "ethernet/ipv4-tcp-is-ok", BYTES(eth_tcp), ETH_IP4(PROTO_TCP), .want = DECODE_OK,
+	{ .name = "ethernet/ipv4-tcp-is-ok", BYTES(eth_tcp), ETH_IP4(IPPROTO_TCP), .want = DECODE_OK,
 	  .want_ports = W_YES, .want_sport = 40001, .want_dport = 80, .want_l4 = W_YES, .want_l4_csum = W_YES,
 	  .want_l4_off = 34, PAYLOAD(0), .want_fragment = W_NO, .want_inner = W_NO,
 	  .want_describe = "TCP 10.0.0.5:40001 > 198.51.100.7:80" },
-	{ .name = "ethernet/ipv4-udp-is-ok", BYTES(eth_udp), ETH_IP4(PROTO_UDP), .want = DECODE_OK,
+	{ .name = "ethernet/ipv4-udp-is-ok", BYTES(eth_udp), ETH_IP4(IPPROTO_UDP), .want = DECODE_OK,
 	  .want_ports = W_YES, .want_sport = 5353, .want_dport = 53, .want_l4 = W_YES, .want_l4_csum = W_YES,
 	  .want_l4_off = 34, PAYLOAD(4), .want_describe = "UDP 10.0.0.5:5353 > 198.51.100.7:53" },
 	{ .name = "ethernet/ipv4-icmp-echo-is-ok-and-its-identifier-is-both-ports", BYTES(eth_icmp_echo),
-	  ETH_IP4(PROTO_ICMP), .want = DECODE_OK, .want_ports = W_YES, .want_sport = 0x1234, .want_dport = 0x1234,
+	  ETH_IP4(IPPROTO_ICMP), .want = DECODE_OK, .want_ports = W_YES, .want_sport = 0x1234, .want_dport = 0x1234,
 	  .want_l4 = W_YES, .want_l4_csum = W_YES, .want_icmp_query = true, .want_inner = W_NO,
 	  PAYLOAD(0), .want_describe = "ICMP 10.0.0.5 > 198.51.100.7 type 8 code 0" },
 	{ .name = "ethernet/8021q-tag-is-skipped", BYTES(eth_vlan), .linktype = DLT_EN10MB, .want = DECODE_OK,
@@ -227,7 +225,7 @@ static const struct decode_case cases[] = {
 	  .want_l3 = L3_IPV6, .want_l3_off = 14, .want_ethertype = 0x86dd, .want_describe = "IPv6" },
 	{ .name = "ethernet/8023-length-field-is-other", BYTES(eth_8023), .linktype = DLT_EN10MB,
 	  .want = DECODE_OK, .want_l3 = L3_OTHER, .want_l3_off = 14 },
-	{ .name = "ethernet/padding-after-a-short-ipv4-packet-is-ok", BYTES(eth_padded_udp), ETH_IP4(PROTO_UDP),
+	{ .name = "ethernet/padding-after-a-short-ipv4-packet-is-ok", BYTES(eth_padded_udp), ETH_IP4(IPPROTO_UDP),
 	  .want = DECODE_OK, .want_ports = W_YES, .want_sport = 5353, .want_dport = 53, PAYLOAD(0) },
 	{ .name = "ethernet/header-cut-by-snaplen-is-truncated", BYTES(eth_short), .wirelen = 60,
 	  .linktype = DLT_EN10MB, .want = DECODE_TRUNCATED, .want_problem_substr = "link-layer header cut short",
@@ -288,29 +286,29 @@ static const struct decode_case cases[] = {
 	  .want = DECODE_OK, .want_l3 = L3_OTHER, .want_l3_off = 4 },
 
 	/* IPv4 header. */
-	{ .name = "ipv4/options-ihl-6-are-skipped", BYTES(eth_opts6), ETH_IP4(PROTO_TCP), .want = DECODE_OK,
+	{ .name = "ipv4/options-ihl-6-are-skipped", BYTES(eth_opts6), ETH_IP4(IPPROTO_TCP), .want = DECODE_OK,
 	  .want_ports = W_YES, .want_sport = 40001, .want_dport = 80, .want_l4_off = 38, PAYLOAD(0) },
-	{ .name = "ipv4/options-ihl-15-are-skipped", BYTES(eth_opts15), ETH_IP4(PROTO_TCP), .want = DECODE_OK,
+	{ .name = "ipv4/options-ihl-15-are-skipped", BYTES(eth_opts15), ETH_IP4(IPPROTO_TCP), .want = DECODE_OK,
 	  .want_ports = W_YES, .want_sport = 40001, .want_dport = 80, .want_l4_off = 74, PAYLOAD(0) },
-	{ .name = "ipv4/first-fragment-has-its-ports-read", BYTES(eth_frag_first), ETH_IP4(PROTO_UDP),
+	{ .name = "ipv4/first-fragment-has-its-ports-read", BYTES(eth_frag_first), ETH_IP4(IPPROTO_UDP),
 	  .want = DECODE_OK, .want_fragment = W_YES, .want_ports = W_YES, .want_l4 = W_YES, .want_sport = 5353,
 	  .want_dport = 53, PAYLOAD(16), .want_describe = "(fragment id 0x1234 offset 0)" },
-	{ .name = "ipv4/later-fragment-has-no-transport-header", BYTES(eth_frag_later), ETH_IP4(PROTO_UDP),
+	{ .name = "ipv4/later-fragment-has-no-transport-header", BYTES(eth_frag_later), ETH_IP4(IPPROTO_UDP),
 	  .want = DECODE_OK, .want_fragment = W_YES, .want_ports = W_NO, .want_l4 = W_NO, .want_l4_csum = W_NO,
 	  .want_describe = "IPv4 10.0.0.5 > 198.51.100.7 proto 17 (fragment id 0x1234 offset 1480)" },
-	{ .name = "ipv4/version-6-in-an-ipv4-frame-is-invalid", BYTES(eth_version6), ETH_IP4(PROTO_TCP),
+	{ .name = "ipv4/version-6-in-an-ipv4-frame-is-invalid", BYTES(eth_version6), ETH_IP4(IPPROTO_TCP),
 	  .want = DECODE_INVALID, .want_problem_substr = "version is not 4" },
-	{ .name = "ipv4/ihl-below-5-is-invalid", BYTES(eth_ihl4), ETH_IP4(PROTO_TCP), .want = DECODE_INVALID,
+	{ .name = "ipv4/ihl-below-5-is-invalid", BYTES(eth_ihl4), ETH_IP4(IPPROTO_TCP), .want = DECODE_INVALID,
 	  .want_problem_substr = "IHL) below 5" },
-	{ .name = "ipv4/total-length-below-header-is-invalid", BYTES(eth_total_19), ETH_IP4(PROTO_TCP),
+	{ .name = "ipv4/total-length-below-header-is-invalid", BYTES(eth_total_19), ETH_IP4(IPPROTO_TCP),
 	  .want = DECODE_INVALID, .want_problem_substr = "total length smaller than its header" },
-	{ .name = "ipv4/total-length-beyond-the-frame-is-invalid", BYTES(eth_total_100), ETH_IP4(PROTO_TCP),
+	{ .name = "ipv4/total-length-beyond-the-frame-is-invalid", BYTES(eth_total_100), ETH_IP4(IPPROTO_TCP),
 	  .want = DECODE_INVALID, .want_problem_substr = "total length larger than the frame" },
 	{ .name = "ipv4/total-length-beyond-the-frame-is-invalid-even-when-snaplen-cut-it", BYTES(eth_total_100),
-	  .wirelen = 60, ETH_IP4(PROTO_TCP), .want = DECODE_INVALID,
+	  .wirelen = 60, ETH_IP4(IPPROTO_TCP), .want = DECODE_INVALID,
 	  .want_problem_substr = "total length larger than the frame" },
 	{ .name = "ipv4/payload-cut-by-snaplen-after-the-headers-is-ok", BYTES(eth_tcp_payload_cut),
-	  .wirelen = 14 + 1500, ETH_IP4(PROTO_TCP), .want = DECODE_OK, .want_ports = W_YES, .want_sport = 40001,
+	  .wirelen = 14 + 1500, ETH_IP4(IPPROTO_TCP), .want = DECODE_OK, .want_ports = W_YES, .want_sport = 40001,
 	  .want_dport = 80, PAYLOAD(10) },
 	{ .name = "ipv4/header-cut-by-snaplen-is-truncated", BYTES(eth_ip4_cut), .wirelen = 54,
 	  ETH_IP4(0), .want = DECODE_TRUNCATED, .want_problem_substr = "IPv4 header cut short by the snapshot length",
@@ -318,56 +316,56 @@ static const struct decode_case cases[] = {
 	{ .name = "ipv4/header-cut-on-the-wire-is-invalid", BYTES(eth_ip4_cut), ETH_IP4(0),
 	  .want = DECODE_INVALID, .want_problem_substr = "frame too short for an IPv4 header" },
 	{ .name = "ipv4/options-cut-by-snaplen-are-truncated", BYTES(eth_opts_cut), .wirelen = 14 + 44,
-	  ETH_IP4(PROTO_TCP), .want = DECODE_TRUNCATED, .want_problem_substr = "IPv4 options cut short",
+	  ETH_IP4(IPPROTO_TCP), .want = DECODE_TRUNCATED, .want_problem_substr = "IPv4 options cut short",
 	  .want_ports = W_NO, .want_l4 = W_NO },
-	{ .name = "ipv4/options-cut-on-the-wire-are-invalid", BYTES(eth_opts_cut), ETH_IP4(PROTO_TCP),
+	{ .name = "ipv4/options-cut-on-the-wire-are-invalid", BYTES(eth_opts_cut), ETH_IP4(IPPROTO_TCP),
 	  .want = DECODE_INVALID, .want_problem_substr = "IPv4 total length" },
 
 	/* TCP. */
 	{ .name = "tcp/header-cut-by-snaplen-is-truncated", BYTES(eth_tcp_cut), .wirelen = 54,
-	  ETH_IP4(PROTO_TCP), .want = DECODE_TRUNCATED, .want_problem_substr = "transport header cut short",
+	  ETH_IP4(IPPROTO_TCP), .want = DECODE_TRUNCATED, .want_problem_substr = "transport header cut short",
 	  .want_ports = W_YES, .want_sport = 40001, .want_dport = 80, .want_l4 = W_YES, .want_l4_csum = W_NO },
-	{ .name = "tcp/header-cut-on-the-wire-is-invalid", BYTES(eth_tcp_short_total), ETH_IP4(PROTO_TCP),
+	{ .name = "tcp/header-cut-on-the-wire-is-invalid", BYTES(eth_tcp_short_total), ETH_IP4(IPPROTO_TCP),
 	  .want = DECODE_INVALID, .want_problem_substr = "too short for its transport header" },
 	{ .name = "tcp/options-cut-by-snaplen-are-truncated", BYTES(eth_tcp_opts_cut), .wirelen = 14 + 52,
-	  ETH_IP4(PROTO_TCP), .want = DECODE_TRUNCATED, .want_problem_substr = "transport header cut short",
+	  ETH_IP4(IPPROTO_TCP), .want = DECODE_TRUNCATED, .want_problem_substr = "transport header cut short",
 	  .want_ports = W_YES, .want_sport = 40001, .want_dport = 80, .want_l4_csum = W_YES },
-	{ .name = "tcp/options-cut-on-the-wire-are-invalid", BYTES(eth_tcp_opts_cut), ETH_IP4(PROTO_TCP),
+	{ .name = "tcp/options-cut-on-the-wire-are-invalid", BYTES(eth_tcp_opts_cut), ETH_IP4(IPPROTO_TCP),
 	  .want = DECODE_INVALID, .want_problem_substr = "IPv4 total length larger than the frame" },
-	{ .name = "tcp/data-offset-below-5-is-invalid", BYTES(eth_tcp_doff4), ETH_IP4(PROTO_TCP),
+	{ .name = "tcp/data-offset-below-5-is-invalid", BYTES(eth_tcp_doff4), ETH_IP4(IPPROTO_TCP),
 	  .want = DECODE_INVALID, .want_problem_substr = "TCP data offset below 5" },
-	{ .name = "tcp/data-offset-beyond-the-payload-is-invalid", BYTES(eth_tcp_doff15), ETH_IP4(PROTO_TCP),
+	{ .name = "tcp/data-offset-beyond-the-payload-is-invalid", BYTES(eth_tcp_doff15), ETH_IP4(IPPROTO_TCP),
 	  .want = DECODE_INVALID, .want_problem_substr = "TCP header longer than the IPv4 payload" },
 
 	/* UDP. */
-	{ .name = "udp/length-field-beyond-the-payload-is-invalid", BYTES(eth_udp_len100), ETH_IP4(PROTO_UDP),
+	{ .name = "udp/length-field-beyond-the-payload-is-invalid", BYTES(eth_udp_len100), ETH_IP4(IPPROTO_UDP),
 	  .want = DECODE_INVALID, .want_problem_substr = "UDP length disagrees" },
-	{ .name = "udp/length-field-below-8-is-invalid", BYTES(eth_udp_len4), ETH_IP4(PROTO_UDP),
+	{ .name = "udp/length-field-below-8-is-invalid", BYTES(eth_udp_len4), ETH_IP4(IPPROTO_UDP),
 	  .want = DECODE_INVALID, .want_problem_substr = "UDP length disagrees" },
 	{ .name = "udp/header-cut-by-snaplen-is-truncated-with-ports", BYTES(eth_udp_cut), .wirelen = 42,
-	  ETH_IP4(PROTO_UDP), .want = DECODE_TRUNCATED, .want_problem_substr = "transport header cut short",
+	  ETH_IP4(IPPROTO_UDP), .want = DECODE_TRUNCATED, .want_problem_substr = "transport header cut short",
 	  .want_ports = W_YES, .want_sport = 5353, .want_dport = 53, .want_l4 = W_NO, .want_l4_csum = W_NO },
-	{ .name = "udp/header-cut-on-the-wire-is-invalid", BYTES(eth_udp_cut), ETH_IP4(PROTO_UDP),
+	{ .name = "udp/header-cut-on-the-wire-is-invalid", BYTES(eth_udp_cut), ETH_IP4(IPPROTO_UDP),
 	  .want = DECODE_INVALID, .want_problem_substr = "IPv4 total length larger than the frame" },
 
 	/* ICMP. */
 	{ .name = "icmp/header-cut-by-snaplen-is-truncated", BYTES(eth_icmp_cut), .wirelen = 42,
-	  ETH_IP4(PROTO_ICMP), .want = DECODE_TRUNCATED, .want_problem_substr = "transport header cut short",
+	  ETH_IP4(IPPROTO_ICMP), .want = DECODE_TRUNCATED, .want_problem_substr = "transport header cut short",
 	  .want_ports = W_NO, .want_l4_csum = W_YES },
 	{ .name = "icmp/dest-unreachable-quoting-udp-has-the-inner-ports", BYTES(eth_icmp3_udp),
-	  ETH_IP4(PROTO_ICMP), .want = DECODE_OK, .want_icmp_error = true, .want_ports = W_NO,
+	  ETH_IP4(IPPROTO_ICMP), .want = DECODE_OK, .want_icmp_error = true, .want_ports = W_NO,
 	  .want_inner = W_YES, .want_inner_sport = 5353, .want_inner_dport = 53, .want_inner_off = 42,
 	  PAYLOAD(28), .want_describe = "ICMP 10.0.0.5 > 198.51.100.7 type 3 code 3" },
 	{ .name = "icmp/time-exceeded-quoting-udp-has-the-inner-ports", BYTES(eth_icmp11_udp),
-	  ETH_IP4(PROTO_ICMP), .want = DECODE_OK, .want_icmp_error = true, .want_inner = W_YES,
+	  ETH_IP4(IPPROTO_ICMP), .want = DECODE_OK, .want_icmp_error = true, .want_inner = W_YES,
 	  .want_inner_sport = 5353, .want_inner_dport = 53, .want_inner_off = 42 },
 	{ .name = "icmp/time-exceeded-quoting-8-tcp-bytes-has-the-inner-ports", BYTES(eth_icmp11_tcp8),
-	  ETH_IP4(PROTO_ICMP), .want = DECODE_OK, .want_icmp_error = true, .want_inner = W_YES,
+	  ETH_IP4(IPPROTO_ICMP), .want = DECODE_OK, .want_icmp_error = true, .want_inner = W_YES,
 	  .want_inner_sport = 443, .want_inner_dport = 40001, .want_inner_off = 42 },
 	{ .name = "icmp/error-with-a-quote-shorter-than-an-ip-header-has-no-inner", BYTES(eth_icmp3_quote12),
-	  ETH_IP4(PROTO_ICMP), .want = DECODE_OK, .want_icmp_error = true, .want_inner = W_NO },
+	  ETH_IP4(IPPROTO_ICMP), .want = DECODE_OK, .want_icmp_error = true, .want_inner = W_NO },
 	{ .name = "icmp/error-quoting-a-later-fragment-has-no-inner-ports", BYTES(eth_icmp3_quote_frag),
-	  ETH_IP4(PROTO_ICMP), .want = DECODE_OK, .want_icmp_error = true, .want_inner = W_YES,
+	  ETH_IP4(IPPROTO_ICMP), .want = DECODE_OK, .want_icmp_error = true, .want_inner = W_YES,
 	  .want_inner_off = 42 },
 };
 
@@ -540,7 +538,7 @@ static void test_prefixes_are_never_invalid(gconstpointer data)
  * the sentence must not blame the frame's length or the snapshot length: neither is short. */
 static const uint8_t eth_five_tags[] = {
 	ETH(0x8100), 0x00, 0x01, 0x81, 0x00, 0x00, 0x02, 0x81, 0x00, 0x00, 0x03, 0x81, 0x00,
-	0x00, 0x04, 0x81, 0x00, 0x00, 0x05, 0x08, 0x00, IP4(0x45, 40, 0, PROTO_TCP), TCP(40001, 80, 0x50),
+	0x00, 0x04, 0x81, 0x00, 0x00, 0x05, 0x08, 0x00, IP4(0x45, 40, 0, IPPROTO_TCP), TCP(40001, 80, 0x50),
 };
 
 static void test_five_vlan_tags(gconstpointer data)

@@ -8,6 +8,7 @@
  * Packets are raw IPv4 built here with correct checksums, in buffers as large as the replay
  * loop's frames (the stage may grow a packet by the proxy protocol header).
  */
+#include <netinet/tcp.h>
 #include <pcap/pcap.h>
 
 #include "common/checksum.h"
@@ -28,11 +29,6 @@
 #define CLIENT  0xc6336407u /* 198.51.100.7 */
 #define ADDRESS 0x0a000102u /* 10.0.1.2 */
 #define TARGET(i) (0x0a00010bu + (i)) /* 10.0.1.11 + i */
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
-#define TCP_RST 0x04
-#define TCP_PSH 0x08
-#define TCP_ACK 0x10
 
 static const char base_scenario[] =
 	"[scenario]\n"
@@ -359,7 +355,7 @@ static void test_stickiness(void)
 	for (unsigned round = 0; round < 5; round++)
 		for (unsigned i = 0; i < 200; i++) {
 			int64_t now = T0 + (int64_t)(round * 200 + i) * 1000000;
-			uint32_t got = send_tcp(&r, CLIENT + (i % 7), (uint16_t)(30000 + i), round ? TCP_ACK : TCP_SYN,
+			uint32_t got = send_tcp(&r, CLIENT + (i % 7), (uint16_t)(30000 + i), round ? TH_ACK : TH_SYN,
 			                        1000 + round, round ? 5000 : 0, NULL, now);
 			g_assert_cmpuint(got, !=, 0);
 			g_assert_cmpuint(r.t.p.ip.src, ==, CLIENT + (i % 7)); /* client IP preserved by default */
@@ -375,7 +371,7 @@ static void test_stickiness(void)
 				g_assert_nonnull(strstr(r.note->str, " -> "));
 			}
 			/* the target answers; the client sees the VIP */
-			tcp(&r.t, got, 80, CLIENT + (i % 7), (uint16_t)(30000 + i), TCP_ACK, 5000, 1001 + round, NULL, NULL, 0);
+			tcp(&r.t, got, 80, CLIENT + (i % 7), (uint16_t)(30000 + i), TH_ACK, 5000, 1001 + round, NULL, NULL, 0);
 			g_assert_cmpint(run_process(&r, DIR_RIGHT_TO_LEFT, now + 1000), ==, VERDICT_FORWARD);
 			g_assert_cmpuint(r.t.p.ip.src, ==, VIP);
 			g_assert_cmpuint(r.t.p.ip.sport, ==, 80);
@@ -396,17 +392,17 @@ static void test_timeouts(gconstpointer data)
 	int64_t timeout = (is_udp ? 120 : 350) * NS;
 	struct run r;
 	run_init(&r, NULL);
-	uint32_t a = is_udp ? send_udp(&r, CLIENT, 5000, T0) : send_tcp(&r, CLIENT, 5000, TCP_SYN, 1, 0, NULL, T0);
+	uint32_t a = is_udp ? send_udp(&r, CLIENT, 5000, T0) : send_tcp(&r, CLIENT, 5000, TH_SYN, 1, 0, NULL, T0);
 	g_assert_cmpuint(note_flow(&r), ==, 1);
 	int64_t last = T0 + timeout - 1;
-	uint32_t b = is_udp ? send_udp(&r, CLIENT, 5000, last) : send_tcp(&r, CLIENT, 5000, TCP_ACK, 2, 1, NULL, last);
+	uint32_t b = is_udp ? send_udp(&r, CLIENT, 5000, last) : send_tcp(&r, CLIENT, 5000, TH_ACK, 2, 1, NULL, last);
 	g_assert_cmpuint(b, ==, a);
 	g_assert_cmpuint(note_flow(&r), ==, 1);
 	g_assert_null(strstr(r.note->str, "new flow"));
 	g_assert_cmpuint(table(&r, last + timeout - 1).n, ==, 1);
 	g_assert_cmpuint(table(&r, last + timeout).n, ==, 0); /* the table does not show it once due */
 	uint32_t c = is_udp ? send_udp(&r, CLIENT, 5000, last + timeout)
-	                    : send_tcp(&r, CLIENT, 5000, TCP_ACK, 3, 1, NULL, last + timeout);
+	                    : send_tcp(&r, CLIENT, 5000, TH_ACK, 3, 1, NULL, last + timeout);
 	g_assert_cmpuint(c, ==, a);
 	g_assert_cmpuint(note_flow(&r), ==, 2);
 	g_assert_nonnull(strstr(r.note->str, "new flow #2"));
@@ -421,15 +417,15 @@ static void test_reply_without_flow(void)
 {
 	struct run r;
 	run_init(&r, NULL);
-	tcp(&r.t, TARGET(0), 80, CLIENT, 4000, TCP_ACK, 1, 1, NULL, NULL, 0);
+	tcp(&r.t, TARGET(0), 80, CLIENT, 4000, TH_ACK, 1, 1, NULL, NULL, 0);
 	g_assert_cmpint(run_process(&r, DIR_RIGHT_TO_LEFT, T0), ==, VERDICT_DROP);
 	g_assert_cmpint(r.drop, ==, DROP_L4LB_NO_FLOW);
 	/* a target reaching out on another port is not a reply of the balancer's */
-	tcp(&r.t, TARGET(0), 443, CLIENT, 4000, TCP_SYN, 1, 0, NULL, NULL, 0);
+	tcp(&r.t, TARGET(0), 443, CLIENT, 4000, TH_SYN, 1, 0, NULL, NULL, 0);
 	g_assert_cmpint(run_process(&r, DIR_RIGHT_TO_LEFT, T0), ==, VERDICT_FORWARD);
 	g_assert_cmpuint(r.t.p.ip.src, ==, TARGET(0));
 	/* to the VIP on a port without a listener, and a ping: dropped, each with its reason */
-	tcp(&r.t, CLIENT, 4000, VIP, 443, TCP_SYN, 1, 0, NULL, NULL, 0);
+	tcp(&r.t, CLIENT, 4000, VIP, 443, TH_SYN, 1, 0, NULL, NULL, 0);
 	g_assert_cmpint(run_process(&r, DIR_LEFT_TO_RIGHT, T0), ==, VERDICT_DROP);
 	g_assert_cmpint(r.drop, ==, DROP_L4LB_NO_LISTENER);
 	g_assert_nonnull(strstr(r.note->str, "no listener on 203.0.113.10:443/tcp"));
@@ -437,7 +433,7 @@ static void test_reply_without_flow(void)
 	g_assert_cmpint(run_process(&r, DIR_LEFT_TO_RIGHT, T0), ==, VERDICT_DROP);
 	g_assert_cmpint(r.drop, ==, DROP_L4LB_NO_LISTENER);
 	/* to somewhere else: not the balancer's business */
-	tcp(&r.t, CLIENT, 4000, 0x0a000163u, 22, TCP_SYN, 1, 0, NULL, NULL, 0);
+	tcp(&r.t, CLIENT, 4000, 0x0a000163u, 22, TH_SYN, 1, 0, NULL, NULL, 0);
 	g_assert_cmpint(run_process(&r, DIR_LEFT_TO_RIGHT, T0), ==, VERDICT_FORWARD);
 	g_assert_cmpuint(r.t.p.ip.dst, ==, 0x0a000163u);
 	g_assert_true(r.st->ops->claims(r.st, VIP, SIDE_LEFT));
@@ -468,7 +464,7 @@ static unsigned open_flows(struct run *r, bool is_udp, unsigned n, uint32_t *tar
 {
 	for (unsigned i = 0; i < n; i++) {
 		target_of[i] = is_udp ? send_udp(r, CLIENT, (uint16_t)(20000 + i), now)
-		                      : send_tcp(r, CLIENT, (uint16_t)(20000 + i), TCP_SYN, 100, 0, NULL, now);
+		                      : send_tcp(r, CLIENT, (uint16_t)(20000 + i), TH_SYN, 100, 0, NULL, now);
 		g_assert_cmpuint(target_of[i], !=, 0);
 	}
 	return n;
@@ -487,7 +483,7 @@ static void test_event_down(void)
 		target_of[i] = send_udp(&r, CLIENT, (uint16_t)(20000 + i), T0);
 	for (unsigned i = 0; i < 100; i++) {
 		int64_t now = T0 + 6 * NS;
-		uint32_t got = i < 50 ? send_tcp(&r, CLIENT, (uint16_t)(20000 + i), TCP_ACK, 101, 1, "x", now)
+		uint32_t got = i < 50 ? send_tcp(&r, CLIENT, (uint16_t)(20000 + i), TH_ACK, 101, 1, "x", now)
 		                      : send_udp(&r, CLIENT, (uint16_t)(20000 + i), now);
 		if (i == 0)
 			g_assert_nonnull(strstr(r.note->str, "[event at 5.000 s: down 10.0.1.13, 4 of 5 targets take new flows"));
@@ -532,7 +528,7 @@ static void test_event_drain_and_up(void)
 	/* during the delay: everything continues, new flows avoid 10.0.1.12 */
 	for (unsigned i = 0; i < 60; i++) {
 		int64_t now = T0 + 10 * NS;
-		uint32_t got = i < 30 ? send_tcp(&r, CLIENT, (uint16_t)(20000 + i), TCP_ACK, 101, 1, "x", now)
+		uint32_t got = i < 30 ? send_tcp(&r, CLIENT, (uint16_t)(20000 + i), TH_ACK, 101, 1, "x", now)
 		                      : send_udp(&r, CLIENT, (uint16_t)(20000 + i), now);
 		g_assert_cmpuint(got, ==, target_of[i]);
 	}
@@ -542,7 +538,7 @@ static void test_event_drain_and_up(void)
 	unsigned reset = 0, moved = 0;
 	for (unsigned i = 0; i < 60; i++) {
 		int64_t now = T0 + 25 * NS;
-		uint32_t got = i < 30 ? send_tcp(&r, CLIENT, (uint16_t)(20000 + i), TCP_ACK, 102, 1, "y", now)
+		uint32_t got = i < 30 ? send_tcp(&r, CLIENT, (uint16_t)(20000 + i), TH_ACK, 102, 1, "y", now)
 		                      : send_udp(&r, CLIENT, (uint16_t)(20000 + i), now);
 		if (i == 0)
 			g_assert_nonnull(strstr(r.note->str, "deregistration of 10.0.1.12 complete at 25.000 s"));
@@ -581,7 +577,7 @@ static void test_fail_open(void)
 	         "1s down 10.0.1.15; 9s up 10.0.1.14\n");
 	open_flows(&r, false, 20, target_of, T0);
 	for (unsigned i = 0; i < 20; i++)
-		g_assert_cmpuint(send_tcp(&r, CLIENT, (uint16_t)(20000 + i), TCP_ACK, 101, 1, "x", T0 + 2 * NS), ==,
+		g_assert_cmpuint(send_tcp(&r, CLIENT, (uint16_t)(20000 + i), TH_ACK, 101, 1, "x", T0 + 2 * NS), ==,
 		                 target_of[i]);
 	unsigned seen[5] = { 0 };
 	for (unsigned i = 0; i < 200; i++) {
@@ -596,7 +592,7 @@ static void test_fail_open(void)
 	g_assert_cmpuint(send_udp(&r, CLIENT + 5, 999, T0 + 10 * NS), ==, TARGET(3));
 	g_assert_nonnull(strstr(r.note->str, "fail-open ends"));
 	for (unsigned i = 0; i < 20; i++) {
-		uint32_t got = send_tcp(&r, CLIENT, (uint16_t)(20000 + i), TCP_ACK, 102, 1, "y", T0 + 11 * NS);
+		uint32_t got = send_tcp(&r, CLIENT, (uint16_t)(20000 + i), TH_ACK, 102, 1, "y", T0 + 11 * NS);
 		g_assert_cmpuint(got, ==, target_of[i] == TARGET(3) ? TARGET(3) : 0);
 	}
 	run_clear(&r);
@@ -607,15 +603,15 @@ static void test_port_reuse_after_close(void)
 {
 	struct run r;
 	run_init(&r, NULL);
-	uint32_t a = send_tcp(&r, CLIENT, 7000, TCP_SYN, 1, 0, NULL, T0);
-	tcp(&r.t, a, 80, CLIENT, 7000, TCP_SYN | TCP_ACK, 50, 2, NULL, NULL, 0);
+	uint32_t a = send_tcp(&r, CLIENT, 7000, TH_SYN, 1, 0, NULL, T0);
+	tcp(&r.t, a, 80, CLIENT, 7000, TH_SYN | TH_ACK, 50, 2, NULL, NULL, 0);
 	run_process(&r, DIR_RIGHT_TO_LEFT, T0 + 1);
-	send_tcp(&r, CLIENT, 7000, TCP_FIN | TCP_ACK, 2, 51, NULL, T0 + 2);
+	send_tcp(&r, CLIENT, 7000, TH_FIN | TH_ACK, 2, 51, NULL, T0 + 2);
 	g_assert_cmpstr(table(&r, T0 + 3).state, ==, "FIN_WAIT");
-	tcp(&r.t, a, 80, CLIENT, 7000, TCP_FIN | TCP_ACK, 51, 3, NULL, NULL, 0);
+	tcp(&r.t, a, 80, CLIENT, 7000, TH_FIN | TH_ACK, 51, 3, NULL, NULL, 0);
 	run_process(&r, DIR_RIGHT_TO_LEFT, T0 + 3);
 	g_assert_cmpstr(table(&r, T0 + 4).state, ==, "CLOSED");
-	send_tcp(&r, CLIENT, 7000, TCP_SYN, 9000, 0, NULL, T0 + 5);
+	send_tcp(&r, CLIENT, 7000, TH_SYN, 9000, 0, NULL, T0 + 5);
 	g_assert_nonnull(strstr(r.note->str, "new flow #2"));
 	run_clear(&r);
 }
@@ -628,24 +624,24 @@ static void test_client_ip_replaced(void)
 	run_init(&r, "preserve-client-ip = false\naddress = 10.0.1.2\ntargets = 10.0.1.11\n");
 	g_assert_true(r.st->ops->claims(r.st, ADDRESS, SIDE_RIGHT));
 	/* two clients with the same source port, one target: the second gets another port */
-	uint32_t t1 = send_tcp(&r, CLIENT, 43001, TCP_SYN, 1, 0, NULL, T0);
+	uint32_t t1 = send_tcp(&r, CLIENT, 43001, TH_SYN, 1, 0, NULL, T0);
 	g_assert_cmpuint(t1, ==, TARGET(0));
 	g_assert_cmpuint(r.t.p.ip.src, ==, ADDRESS);
 	g_assert_cmpuint(r.t.p.ip.sport, ==, 43001);
 	checksums_verify(&r.t.p);
-	send_tcp(&r, CLIENT + 1, 43001, TCP_SYN, 1, 0, NULL, T0 + 1);
+	send_tcp(&r, CLIENT + 1, 43001, TH_SYN, 1, 0, NULL, T0 + 1);
 	g_assert_cmpuint(r.t.p.ip.src, ==, ADDRESS);
 	g_assert_cmpuint(r.t.p.ip.sport, ==, 43002);
 	g_assert_nonnull(strstr(r.note->str, "port 43001 toward that target is in use"));
 	/* the target answers the balancer; the client sees the VIP answer it */
-	tcp(&r.t, TARGET(0), 80, ADDRESS, 43002, TCP_SYN | TCP_ACK, 7, 2, NULL, NULL, 0);
+	tcp(&r.t, TARGET(0), 80, ADDRESS, 43002, TH_SYN | TH_ACK, 7, 2, NULL, NULL, 0);
 	g_assert_cmpint(run_process(&r, DIR_RIGHT_TO_LEFT, T0 + 2), ==, VERDICT_FORWARD);
 	g_assert_cmpuint(r.t.p.ip.src, ==, VIP);
 	g_assert_cmpuint(r.t.p.ip.dst, ==, CLIENT + 1);
 	g_assert_cmpuint(r.t.p.ip.dport, ==, 43001);
 	checksums_verify(&r.t.p);
 	/* traffic for the balancer's address that is no flow's */
-	tcp(&r.t, TARGET(0), 80, ADDRESS, 50000, TCP_ACK, 7, 2, NULL, NULL, 0);
+	tcp(&r.t, TARGET(0), 80, ADDRESS, 50000, TH_ACK, 7, 2, NULL, NULL, 0);
 	g_assert_cmpint(run_process(&r, DIR_RIGHT_TO_LEFT, T0 + 3), ==, VERDICT_DROP);
 	g_assert_cmpint(r.drop, ==, DROP_L4LB_NO_FLOW);
 	run_clear(&r);
@@ -657,8 +653,8 @@ static void test_client_ip_preserved_collision(void)
 {
 	struct run r;
 	run_init(&r, "listen = 203.0.113.10:80, 203.0.113.11:80\ntargets = 10.0.1.11\n");
-	g_assert_cmpuint(send_tcp(&r, CLIENT, 43001, TCP_SYN, 1, 0, NULL, T0), ==, TARGET(0));
-	tcp(&r.t, CLIENT, 43001, VIP + 1, 80, TCP_SYN, 1, 0, NULL, NULL, 0);
+	g_assert_cmpuint(send_tcp(&r, CLIENT, 43001, TH_SYN, 1, 0, NULL, T0), ==, TARGET(0));
+	tcp(&r.t, CLIENT, 43001, VIP + 1, 80, TH_SYN, 1, 0, NULL, NULL, 0);
 	g_assert_cmpint(run_process(&r, DIR_LEFT_TO_RIGHT, T0 + 1), ==, VERDICT_DROP);
 	g_assert_cmpint(r.drop, ==, DROP_L4LB_TUPLE_IN_USE);
 	run_clear(&r);
@@ -680,16 +676,16 @@ static void test_ppv2(void)
 	const uint32_t tisn = 777;
 	run_init(&r, "proxy-protocol-v2 = true\npreserve-client-ip = false\naddress = 10.0.1.2\ntargets = 10.0.1.11\n");
 
-	send_tcp(&r, CLIENT, 40001, TCP_SYN, isn, 0, NULL, T0);
+	send_tcp(&r, CLIENT, 40001, TH_SYN, isn, 0, NULL, T0);
 	g_assert_cmpuint(r.t.p.payload_len, ==, 0);
-	tcp(&r.t, TARGET(0), 80, ADDRESS, 40001, TCP_SYN | TCP_ACK, tisn, isn + 1, NULL, NULL, 0);
+	tcp(&r.t, TARGET(0), 80, ADDRESS, 40001, TH_SYN | TH_ACK, tisn, isn + 1, NULL, NULL, 0);
 	run_process(&r, DIR_RIGHT_TO_LEFT, T0 + 1);
 	g_assert_cmpuint(test_get32(r.t.buf + 28, 0), ==, isn + 1); /* nothing to shift yet */
-	send_tcp(&r, CLIENT, 40001, TCP_ACK, isn + 1, tisn + 1, NULL, T0 + 2);
+	send_tcp(&r, CLIENT, 40001, TH_ACK, isn + 1, tisn + 1, NULL, T0 + 2);
 	g_assert_cmpuint(test_get32(r.t.buf + 24, 0), ==, isn + 1);
 
 	/* the first data: the header goes before it, 28 bytes more on the wire */
-	send_tcp(&r, CLIENT, 40001, TCP_PSH | TCP_ACK, isn + 1, tisn + 1, "GET / HTTP/1.0\r\n\r\n", T0 + 3);
+	send_tcp(&r, CLIENT, 40001, TH_PUSH | TH_ACK, isn + 1, tisn + 1, "GET / HTTP/1.0\r\n\r\n", T0 + 3);
 	g_assert_cmpuint(r.t.p.ip.total_len, ==, 40 + 28 + 18);
 	g_assert_cmpuint(r.t.p.caplen, ==, 40 + 28 + 18);
 	g_assert_cmpuint(r.t.p.payload_len, ==, 28 + 18);
@@ -705,7 +701,7 @@ static void test_ppv2(void)
 	memcpy(opts, sack, sizeof opts);
 	test_put32(opts + 4, 0, isn + 1 + 28 + 18 + 100);
 	test_put32(opts + 8, 0, isn + 1 + 28 + 18 + 200);
-	tcp(&r.t, TARGET(0), 80, ADDRESS, 40001, TCP_ACK, tisn + 1, isn + 1 + 28 + 18, NULL, opts, sizeof opts);
+	tcp(&r.t, TARGET(0), 80, ADDRESS, 40001, TH_ACK, tisn + 1, isn + 1 + 28 + 18, NULL, opts, sizeof opts);
 	run_process(&r, DIR_RIGHT_TO_LEFT, T0 + 4);
 	g_assert_cmpuint(test_get32(r.t.buf + 28, 0), ==, isn + 1 + 18);
 	g_assert_cmpuint(test_get32(r.t.buf + 40 + 4, 0), ==, isn + 1 + 18 + 100);
@@ -713,15 +709,15 @@ static void test_ppv2(void)
 	g_assert_nonnull(strstr(r.note->str, "ack -28"));
 	checksums_verify(&r.t.p);
 	/* an acknowledgement of part of the header only acknowledges nothing of the client's */
-	tcp(&r.t, TARGET(0), 80, ADDRESS, 40001, TCP_ACK, tisn + 1, isn + 1 + 10, NULL, NULL, 0);
+	tcp(&r.t, TARGET(0), 80, ADDRESS, 40001, TH_ACK, tisn + 1, isn + 1 + 10, NULL, NULL, 0);
 	run_process(&r, DIR_RIGHT_TO_LEFT, T0 + 5);
 	g_assert_cmpuint(test_get32(r.t.buf + 28, 0), ==, isn + 1);
 
 	/* the first data again (a retransmission): the header again; later data: seq + 28 */
-	send_tcp(&r, CLIENT, 40001, TCP_PSH | TCP_ACK, isn + 1, tisn + 1, "GET / HTTP/1.0\r\n\r\n", T0 + 6);
+	send_tcp(&r, CLIENT, 40001, TH_PUSH | TH_ACK, isn + 1, tisn + 1, "GET / HTTP/1.0\r\n\r\n", T0 + 6);
 	g_assert_cmpmem(r.t.buf + 40, 28, ppv2_want, 28);
 	g_assert_nonnull(strstr(r.note->str, "retransmission of the first data"));
-	send_tcp(&r, CLIENT, 40001, TCP_FIN | TCP_ACK, isn + 1 + 18, tisn + 1, NULL, T0 + 7);
+	send_tcp(&r, CLIENT, 40001, TH_FIN | TH_ACK, isn + 1 + 18, tisn + 1, NULL, T0 + 7);
 	g_assert_cmpuint(test_get32(r.t.buf + 24, 0), ==, isn + 1 + 18 + 28);
 	g_assert_cmpuint(r.t.p.ip.total_len, ==, 40);
 	checksums_verify(&r.t.p);
@@ -739,11 +735,11 @@ static void test_ppv2_no_room(void)
 {
 	struct run r;
 	run_init(&r, "proxy-protocol-v2 = true\ntargets = 10.0.1.11\n");
-	send_tcp(&r, CLIENT, 40001, TCP_SYN, 1, 0, NULL, T0);
+	send_tcp(&r, CLIENT, 40001, TH_SYN, 1, 0, NULL, T0);
 	char *big = g_malloc(65535 - 40 + 1);
 	memset(big, 'a', 65535 - 40);
 	big[65535 - 40] = '\0';
-	g_assert_cmpuint(send_tcp(&r, CLIENT, 40001, TCP_ACK, 2, 1, big, T0 + 1), ==, 0);
+	g_assert_cmpuint(send_tcp(&r, CLIENT, 40001, TH_ACK, 2, 1, big, T0 + 1), ==, 0);
 	g_assert_cmpint(r.drop, ==, DROP_L4LB_PPV2_NO_ROOM);
 	g_free(big);
 	run_clear(&r);
@@ -757,11 +753,11 @@ static void test_reverse_reply(void)
 {
 	struct run r;
 	run_init(&r, "proxy-protocol-v2 = true\npreserve-client-ip = false\naddress = 10.0.1.2\ntargets = 10.0.1.11\n");
-	send_tcp(&r, CLIENT, 40001, TCP_SYN, 100, 0, NULL, T0);
-	send_tcp(&r, CLIENT, 40001, TCP_ACK, 101, 501, NULL, T0 + 1);
-	send_tcp(&r, CLIENT, 40001, TCP_PSH | TCP_ACK, 101, 501, "hello", T0 + 2);
+	send_tcp(&r, CLIENT, 40001, TH_SYN, 100, 0, NULL, T0);
+	send_tcp(&r, CLIENT, 40001, TH_ACK, 101, 501, NULL, T0 + 1);
+	send_tcp(&r, CLIENT, 40001, TH_PUSH | TH_ACK, 101, 501, "hello", T0 + 2);
 
-	tcp(&r.t, VIP, 80, CLIENT, 40001, TCP_ACK, 501, 106, NULL, NULL, 0); /* as the client saw it */
+	tcp(&r.t, VIP, 80, CLIENT, 40001, TH_ACK, 501, 106, NULL, NULL, 0); /* as the client saw it */
 	uint8_t captured[40];
 	memcpy(captured, r.t.buf, sizeof captured);
 	struct rows before = table(&r, T0 + 3);
@@ -778,7 +774,7 @@ static void test_reverse_reply(void)
 	g_assert_cmpmem(r.t.buf, 40, captured, 40);
 
 	/* a reply from the VIP that no flow has could not have passed */
-	tcp(&r.t, VIP, 80, CLIENT, 40999, TCP_ACK, 1, 1, NULL, NULL, 0);
+	tcp(&r.t, VIP, 80, CLIENT, 40999, TH_ACK, 1, 1, NULL, NULL, 0);
 	g_assert_cmpint(r.st->ops->reverse(r.st, &r.t.p, DIR_RIGHT_TO_LEFT, &ctx), ==, REVERSE_IMPOSSIBLE);
 	run_clear(&r);
 }
@@ -790,7 +786,7 @@ static void test_reverse_request(void)
 	struct stage_ctx ctx = { .now_ns = T0 };
 	run_init(&r, "proxy-protocol-v2 = true\ntargets = 10.0.1.11\n");
 	ctx.note = r.note;
-	tcp(&r.t, CLIENT, 40001, TARGET(0), 80, TCP_SYN, 100, 0, NULL, NULL, 0);
+	tcp(&r.t, CLIENT, 40001, TARGET(0), 80, TH_SYN, 100, 0, NULL, NULL, 0);
 	g_assert_cmpint(r.st->ops->reverse(r.st, &r.t.p, DIR_LEFT_TO_RIGHT, &ctx), ==, REVERSE_TRANSLATED);
 	g_assert_cmpuint(r.t.p.ip.dst, ==, VIP);
 	g_assert_cmpuint(table(&r, T0).n, ==, 0);
@@ -798,14 +794,14 @@ static void test_reverse_request(void)
 	g_assert_cmpuint(r.t.p.ip.dst, ==, TARGET(0));
 
 	/* the first data, as the target received it: header and all */
-	send_tcp(&r, CLIENT, 40001, TCP_PSH | TCP_ACK, 101, 1, "hello", T0 + 1);
+	send_tcp(&r, CLIENT, 40001, TH_PUSH | TH_ACK, 101, 1, "hello", T0 + 1);
 	g_assert_cmpint(r.st->ops->reverse(r.st, &r.t.p, DIR_LEFT_TO_RIGHT, &ctx), ==, REVERSE_TRANSLATED);
 	g_assert_cmpuint(r.t.p.ip.total_len, ==, 45);
 	g_assert_cmpuint(r.t.p.caplen, ==, 45);
 	g_assert_cmpmem(r.t.buf + 40, 5, "hello", 5);
 	checksums_verify(&r.t.p);
 	/* later data, 28 ahead in the target's numbers */
-	send_tcp(&r, CLIENT, 40001, TCP_PSH | TCP_ACK, 106, 1, "again", T0 + 2);
+	send_tcp(&r, CLIENT, 40001, TH_PUSH | TH_ACK, 106, 1, "again", T0 + 2);
 	g_assert_cmpuint(test_get32(r.t.buf + 24, 0), ==, 106 + 28);
 	g_assert_cmpint(r.st->ops->reverse(r.st, &r.t.p, DIR_LEFT_TO_RIGHT, &ctx), ==, REVERSE_TRANSLATED);
 	g_assert_cmpuint(test_get32(r.t.buf + 24, 0), ==, 106);
@@ -816,7 +812,7 @@ static void test_reverse_request(void)
 	/* without the client's address in the packet there is no telling where it came from */
 	run_init(&r, "preserve-client-ip = false\naddress = 10.0.1.2\n");
 	ctx.note = r.note;
-	tcp(&r.t, ADDRESS, 40001, TARGET(0), 80, TCP_SYN, 100, 0, NULL, NULL, 0);
+	tcp(&r.t, ADDRESS, 40001, TARGET(0), 80, TH_SYN, 100, 0, NULL, NULL, 0);
 	g_assert_cmpint(r.st->ops->reverse(r.st, &r.t.p, DIR_LEFT_TO_RIGHT, &ctx), ==, REVERSE_IMPOSSIBLE);
 	g_assert_nonnull(strstr(r.note->str, "preserve-client-ip = false"));
 	run_clear(&r);
@@ -841,7 +837,7 @@ static void test_rst_through_pipeline(void)
 	uint16_t port = 0;
 	/* find a client port whose flow lands on a target that goes down */
 	for (uint16_t p = 30000; !target; p++) {
-		tcp(&t, CLIENT, p, VIP, 80, TCP_SYN, 1000, 0, NULL, NULL, 0);
+		tcp(&t, CLIENT, p, VIP, 80, TH_SYN, 1000, 0, NULL, NULL, 0);
 		struct input_record rec = { t.buf, t.p.caplen, t.p.caplen, T0, DLT_RAW, 0 };
 		g_assert_true(pipeline_replay(pl, &rec, &err));
 		struct rows rs = { 0 };
@@ -851,7 +847,7 @@ static void test_rst_through_pipeline(void)
 			port = p;
 		}
 	}
-	tcp(&t, CLIENT, port, VIP, 80, TCP_PSH | TCP_ACK, 1001, 5555, "data", NULL, 0);
+	tcp(&t, CLIENT, port, VIP, 80, TH_PUSH | TH_ACK, 1001, 5555, "data", NULL, 0);
 	struct input_record rec = { t.buf, t.p.caplen, t.p.caplen, T0 + 2 * NS, DLT_RAW, 0 };
 	g_assert_true(pipeline_replay(pl, &rec, &err));
 	g_assert_true(pipeline_balanced(pl));
@@ -877,7 +873,7 @@ static void test_rst_through_pipeline(void)
 	g_assert_cmpuint(last[20] << 8 | last[21], ==, 80);
 	g_assert_cmpuint(last[22] << 8 | last[23], ==, port);
 	g_assert_cmpuint(test_get32(last + 24, 0), ==, 5555);
-	g_assert_cmphex(last[33], ==, TCP_RST);
+	g_assert_cmphex(last[33], ==, TH_RST);
 	struct packet rst = { .data = last, .caplen = 40, .wirelen = 40, .linktype = DLT_RAW };
 	decode_packet(&rst);
 	checksums_verify(&rst);

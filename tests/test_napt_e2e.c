@@ -4,6 +4,7 @@
  * what the lessons teach, field by field.  Behaviours the lessons do not cover (the AWS idle RST,
  * out-of-order fragments, hairpinning off, seeds) use captures built here with the gen layer.
  */
+#include <netinet/tcp.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 
@@ -12,10 +13,6 @@
 #include "tests/testutil.h"
 #include "tools/gen.h"
 
-#define TCPF_FIN 0x01
-#define TCPF_SYN 0x02
-#define TCPF_PSH 0x08
-#define TCPF_ACK 0x10
 
 
 static char *gen(const char *dir, const char *lesson)
@@ -222,11 +219,11 @@ static void test_aws_idle_rst(void)
 	struct gen_end c = end_at("10.0.1.10", 40000, 10), s = end_at("198.51.100.80", 443, 1);
 	struct gen_tcp t;
 	gen_tcp_init(&t, &c, &s, 1000, 2000);
-	gen_tcp_send(g, &t, GEN_FROM_CLIENT, TCPF_SYN, NULL, 0);
-	gen_tcp_send(g, &t, GEN_FROM_SERVER, TCPF_SYN | TCPF_ACK, NULL, 0);
-	gen_tcp_send(g, &t, GEN_FROM_CLIENT, TCPF_ACK, NULL, 0);
+	gen_tcp_send(g, &t, GEN_FROM_CLIENT, TH_SYN, NULL, 0);
+	gen_tcp_send(g, &t, GEN_FROM_SERVER, TH_SYN | TH_ACK, NULL, 0);
+	gen_tcp_send(g, &t, GEN_FROM_CLIENT, TH_ACK, NULL, 0);
 	gen_clock_set(g, 400 * GEN_NSEC_PER_SEC); /* 400 s of silence: more than 350 */
-	gen_tcp_send(g, &t, GEN_FROM_CLIENT, TCPF_PSH | TCPF_ACK, "late", 4);
+	gen_tcp_send(g, &t, GEN_FROM_CLIENT, TH_PUSH | TH_ACK, "late", 4);
 	g_assert_true(gen_ctx_finish(g, &err));
 	char *sc = write_scenario(dir, "aws", aws_scenario);
 	char *out = g_strdup_printf("%s/out.pcapng", dir);

@@ -15,13 +15,11 @@
 #include "tests/testutil.h"
 #include "tools/stage_types.h"
 
+#include <netinet/in.h>
 #include <pcap/dlt.h>
 #include <stdint.h>
 #include <string.h>
 
-#define PROTO_ICMP 1
-#define PROTO_TCP  6
-#define PROTO_UDP  17
 
 /* The lesson's office router: one web server, and a /24 of desks mapped one to one. */
 #define OFFICE_MAP "map = 10.0.0.5 203.0.113.5; 10.0.1.0/24 192.0.2.0/24\n"
@@ -67,7 +65,7 @@ static GByteArray *pkt_build(const struct pkt *k)
 		payload = quote->data;
 		payload_len = quote->len;
 	}
-	size_t l4h = k->proto == PROTO_TCP ? 20 : 8, l4len = l4h + payload_len, total = 20 + l4len;
+	size_t l4h = k->proto == IPPROTO_TCP ? 20 : 8, l4len = l4h + payload_len, total = 20 + l4len;
 	uint8_t *b = g_malloc0(total);
 	b[0] = 0x45;
 	test_put16(b, 2, (uint16_t)total);
@@ -80,7 +78,7 @@ static GByteArray *pkt_build(const struct pkt *k)
 
 	uint8_t *l4 = b + 20;
 	size_t csum_rel = 2;
-	if (k->proto == PROTO_TCP) {
+	if (k->proto == IPPROTO_TCP) {
 		test_put16(l4, 0, k->sport);
 		test_put16(l4, 2, k->dport);
 		test_put32(l4, 4, 0x01020304);
@@ -88,7 +86,7 @@ static GByteArray *pkt_build(const struct pkt *k)
 		l4[13] = 0x18;
 		test_put16(l4, 14, 0xfaf0);
 		csum_rel = 16;
-	} else if (k->proto == PROTO_UDP) {
+	} else if (k->proto == IPPROTO_UDP) {
 		test_put16(l4, 0, k->sport);
 		test_put16(l4, 2, k->dport);
 		test_put16(l4, 4, (uint16_t)l4len);
@@ -103,7 +101,7 @@ static GByteArray *pkt_build(const struct pkt *k)
 	}
 	memcpy(l4 + l4h, payload, payload_len);
 	uint32_t sum = 0;
-	if (k->proto != PROTO_ICMP) {
+	if (k->proto != IPPROTO_ICMP) {
 		uint8_t pseudo[12] = { 0 };
 		memcpy(pseudo, b + 12, 8);
 		pseudo[9] = k->proto;
@@ -111,7 +109,7 @@ static GByteArray *pkt_build(const struct pkt *k)
 		sum = csum_partial(pseudo, sizeof pseudo, 0);
 	}
 	uint16_t c = csum_fold(csum_partial(l4, l4len, sum));
-	test_put16(l4, csum_rel, k->proto == PROTO_UDP && c == 0 ? 0xffff : c);
+	test_put16(l4, csum_rel, k->proto == IPPROTO_UDP && c == 0 ? 0xffff : c);
 
 	GByteArray *out = g_byte_array_new();
 	g_byte_array_append(out, b, (guint)total);
@@ -226,11 +224,11 @@ struct nat_case {
 
 #define L2R DIR_LEFT_TO_RIGHT
 #define R2L DIR_RIGHT_TO_LEFT
-#define TCP_(s, sp, d, dp) { .proto = PROTO_TCP, .src = (s), .dst = (d), .sport = (sp), .dport = (dp) }
-#define UDP_(s, sp, d, dp) { .proto = PROTO_UDP, .src = (s), .dst = (d), .sport = (sp), .dport = (dp) }
-#define ECHO_(s, d, id) { .proto = PROTO_ICMP, .src = (s), .dst = (d), .sport = (id), .dport = (id), .icmp_type = 8 }
+#define TCP_(s, sp, d, dp) { .proto = IPPROTO_TCP, .src = (s), .dst = (d), .sport = (sp), .dport = (dp) }
+#define UDP_(s, sp, d, dp) { .proto = IPPROTO_UDP, .src = (s), .dst = (d), .sport = (sp), .dport = (dp) }
+#define ECHO_(s, d, id) { .proto = IPPROTO_ICMP, .src = (s), .dst = (d), .sport = (id), .dport = (id), .icmp_type = 8 }
 #define ICMP_ERR_(s, d, type, code, q, qlen)                                                   \
-	{ .proto = PROTO_ICMP, .src = (s), .dst = (d), .icmp_type = (type), .icmp_code = (code), \
+	{ .proto = IPPROTO_ICMP, .src = (s), .dst = (d), .icmp_type = (type), .icmp_code = (code), \
 	  .quoted = &(const struct pkt)q, .quote_len = (qlen) }
 
 static const struct nat_case nat_cases[] = {
@@ -256,8 +254,8 @@ static const struct nat_case nat_cases[] = {
 	  .in = UDP_("198.51.100.7", 53, "192.0.2.200", 5353), .want = UDP_("198.51.100.7", 53, "10.0.1.200", 5353),
 	  .want_note = "static-nat office: DNAT 192.0.2.200 -> 10.0.1.200 (rule 2)" },
 	{ .name = "dnat/icmp-echo-reply", .dir = R2L,
-	  .in = { .proto = PROTO_ICMP, .src = "198.51.100.7", .dst = "203.0.113.5", .sport = 9, .icmp_type = 0 },
-	  .want = { .proto = PROTO_ICMP, .src = "198.51.100.7", .dst = "10.0.0.5", .sport = 9, .icmp_type = 0 },
+	  .in = { .proto = IPPROTO_ICMP, .src = "198.51.100.7", .dst = "203.0.113.5", .sport = 9, .icmp_type = 0 },
+	  .want = { .proto = IPPROTO_ICMP, .src = "198.51.100.7", .dst = "10.0.0.5", .sport = 9, .icmp_type = 0 },
 	  .want_note = "static-nat office: DNAT 203.0.113.5 -> 10.0.0.5 (rule 1)" },
 	{ .name = "unmatched/outbound-crosses-untranslated", .dir = L2R,
 	  .in = TCP_("10.0.2.9", 40001, "198.51.100.7", 80), .want = TCP_("10.0.2.9", 40001, "198.51.100.7", 80),

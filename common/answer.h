@@ -1,0 +1,27 @@
+/* common/answer.h: building the packet a stage sends back in answer to one it received: a TCP RST (RFC 9293 section 3.10.7.1), an ICMP error (RFC 792), built with libnet.
+ *
+ * The answer goes back the way the answered packet came: its link header is the answered
+ * packet's turned round (Ethernet source and destination swapped), and it is emitted onto the
+ * stage's link that packet came from, travelling away from the stage.
+ */
+#ifndef NATLB_ANSWER_H
+#define NATLB_ANSWER_H
+
+#include <stdbool.h>
+
+#include "common/stage-t.h"
+
+struct libnet_context; /* libnet_t */
+
+/* libnet (l) holds a built IPv4 packet: put it behind p's link header turned round and emit it
+ * back towards p's sender (p crossed the stage in dir).  Clears l's packet in every case. */
+bool answer_emit(struct stage_ctx *ctx, struct libnet_context *l, const struct packet *p, enum hop_dir dir,
+                 const char *note);
+
+/* A TCP RST from p's destination to its source, resetting p's connection: its sequence number
+ * is p's acknowledgement, or, when p acknowledged nothing, it acknowledges p (RFC 9293
+ * section 3.10.7.1).  False when it could not be built or emitted. */
+bool answer_tcp_rst(struct stage_ctx *ctx, struct libnet_context *l, const struct packet *p, enum hop_dir dir,
+                    const char *note);
+
+#endif
