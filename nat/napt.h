@@ -1,7 +1,10 @@
 /* nat/napt.h: the napt stage (RFC 4787, 5382, 5508, 7857; AWS NAT gateway) and the functions its files share.
  *
- * nat/napt.c is the data path, napt_config.c the scenario keys and profiles, napt_ports.c the
- * port allocators, napt_table.c the pools, indexes and timers, napt_frag.c the fragments.
+ * nat/napt.c is the stage (its ops: process, reverse, advance, ...); the data path is
+ * napt_in2out.c and napt_out2in.c (filtering, hairpinning), with napt_session.c opening sessions
+ * and napt_icmp.c translating ICMP errors; napt_config.c holds the scenario keys and profiles,
+ * napt_ports.c the port allocators, napt_table.c the pools, indexes and timers, napt_frag.c the
+ * fragments.
  */
 #ifndef NATLB_NAPT_H
 #define NATLB_NAPT_H
@@ -9,6 +12,9 @@
 #include <glib.h>
 #include <stddef.h>
 
+#include <netinet/in.h>
+
+#include "common/rewrite.h"
 #include "common/scenario-t.h"
 #include "common/stage-t.h"
 #include "nat/napt-t.h"
@@ -99,11 +105,94 @@ enum verdict napt_frag_later(struct napt *nat, struct stage *st, struct packet *
 bool napt_frag_reverse(struct napt *nat, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx);
 void napt_frag_expire(struct napt *nat, int64_t now_ns);
 
-/* ---- napt.c ------------------------------------------------------------------------------- */
+/* ---- napt_session.c: sessions and how they open ---------------------------------------------- */
+
+/* How a session came to be, for the annotation: "new mapping #3, port preserved, EIM". */
+struct napt_open {
+	char how[160];
+	enum napt_drop reason; /* when none could be opened */
+};
+
+/* The packet went through session si in dir: refresh it, track TCP; the new state's name when
+ * it changed, else NULL. */
+const char *napt_session_touch(struct napt *nat, uint32_t si, const struct packet *p, enum hop_dir dir, int64_t now);
+void napt_session_row(const struct napt *nat, const struct napt_session *s, struct table_row *row, char *buf,
+                      size_t size);
+void napt_session_event(struct stage *st, struct stage_ctx *ctx, uint32_t si, enum table_event kind, const char *why);
+/* A new session for (proto, inside endpoint) to (raddr, rport), on the mapping the mapping
+ * behaviour allows or a new one; NAPT_NONE with o->reason when none can be opened. */
+uint32_t napt_session_open_out(struct napt *nat, uint8_t proto, uint32_t iaddr, uint16_t iport, uint32_t raddr,
+                               uint16_t rport, int64_t now_ns, struct napt_open *o);
+
+/* ---- napt_in2out.c and napt_out2in.c: the data path, each way ---------------------------------- */
+
+enum verdict napt_in2out(struct stage *st, struct napt *nat, struct packet *p, struct stage_ctx *ctx);
+enum verdict napt_out2in(struct stage *st, struct napt *nat, struct packet *p, struct stage_ctx *ctx);
+/* RFC 4787 REQ-9: from inside to one of the NAT's own external endpoints. */
+enum verdict napt_hairpin(struct stage *st, struct napt *nat, struct packet *p, struct stage_ctx *ctx);
+/* The session an outbound packet to (raddr, rport) uses, opened when needed; NAPT_NONE with
+ * *reason when there is none (idled out, or nothing free: see napt_exhausted). */
+uint32_t napt_outbound_session(struct stage *st, struct stage_ctx *ctx, struct napt *nat, struct packet *p,
+                               uint32_t raddr, uint16_t rport, struct napt_open *o, enum napt_drop *reason);
+/* No mapping could be opened for p: the event, the note, and the ICMP error REQ-8 asks for. */
+void napt_exhausted(struct stage *st, struct stage_ctx *ctx, struct napt *nat, const struct packet *p,
+                    enum napt_drop reason, const char *what);
+/* May a packet from (raddr, rport) use the mapping of (eaddr, eport)?  The mapping, or NAPT_NONE
+ * with the reason and the filtering behaviour's sentence in why. */
+uint32_t napt_filter_inbound(const struct napt *nat, uint8_t proto, uint32_t eaddr, uint16_t eport, uint32_t raddr,
+                             uint16_t rport, enum napt_drop *reason, char *why, size_t size);
+
+/* ---- napt_icmp.c: ICMP errors (RFC 5508 section 4) ---------------------------------------------- */
+
+enum verdict napt_icmp_error(struct stage *st, struct napt *nat, struct packet *p, enum hop_dir dir,
+                             struct stage_ctx *ctx);
+/* reverse() for an ICMP error: through the session of the packet it quotes. */
+bool napt_icmp_error_reverse(struct napt *nat, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx);
+/* "TCP", "UDP", "ICMP" or "protocol N". */
+const char *napt_proto_name(uint8_t proto);
+
+/* ---- napt.c: the stage, and helpers every napt file uses -------------------------------------- */
 
 /* "192.168.1.10:51324", or "192.168.1.10 icmp-id 4660" for ICMP, into buf (at least 40 bytes). */
 const char *napt_ep_str(uint8_t proto, uint32_t addr, uint16_t port, char *buf, size_t size);
 bool napt_is_external(const struct napt *nat, uint32_t addr);
+/* The sentence of a translation: "napt home: SNAT a:p -> b:q (mapping #1, ...)". */
+void napt_note_translation(struct stage_ctx *ctx, const struct napt *nat, const char *verb, uint8_t proto,
+                           uint32_t a1, uint16_t p1, uint32_t a2, uint16_t p2, const struct napt_session *s,
+                           const char *how, const char *state);
+
+/* Protocols whose ports (or ICMP query identifiers, RFC 5508 REQ-1) the NAT translates. */
+static inline bool napt_has_ports(uint8_t proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_ICMP;
+}
+
+/* The remote port as the tables key it: an ICMP identifier is the inside host's, not the remote's,
+ * so the remote side of an ICMP session has no port. */
+static inline uint16_t napt_rport_key(uint8_t proto, uint16_t port)
+{
+	return proto == IPPROTO_ICMP ? 0 : port;
+}
+
+static inline enum verdict napt_drop_packet(struct stage_ctx *ctx, enum napt_drop r)
+{
+	ctx->drop = r;
+	return VERDICT_DROP;
+}
+
+static inline void napt_set_source(struct packet *p, uint32_t addr, uint16_t port)
+{
+	rewrite_ip4_addr(p, &p->ip, ENDPOINT_SRC, addr);
+	if (napt_has_ports(p->ip.proto))
+		rewrite_ip4_port(p, &p->ip, ENDPOINT_SRC, port);
+}
+
+static inline void napt_set_destination(struct packet *p, uint32_t addr, uint16_t port)
+{
+	rewrite_ip4_addr(p, &p->ip, ENDPOINT_DST, addr);
+	if (napt_has_ports(p->ip.proto))
+		rewrite_ip4_port(p, &p->ip, ENDPOINT_DST, port);
+}
 
 /* For tests/bench_napt.c: live mappings and sessions. */
 uint32_t napt_live_mappings(const struct stage *st);

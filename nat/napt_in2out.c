@@ -1,0 +1,156 @@
+/* nat/napt_in2out.c: the napt stage from inside to outside: SNAT through a session, opened when needed, and what it sends back when it cannot (RFC 4787 section 4, RFC 5508 REQ-8, AWS NAT gateway). */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+
+#include <libnet.h>
+
+#include "common/answer.h"
+#include "common/note.h"
+#include "common/packet.h"
+#include "common/rewrite.h"
+#include "common/stage.h"
+#include "nat/napt.h"
+
+
+static libnet_t *napt_libnet(struct napt *nat)
+{
+	char errbuf[LIBNET_ERRBUF_SIZE];
+	if (!nat->lnet)
+		nat->lnet = libnet_init(LIBNET_NONE, NULL, errbuf);
+	return nat->lnet;
+}
+
+/* A RST to the inside host, as from the remote endpoint, so that its stack drops the connection. */
+static bool emit_rst(struct stage_ctx *ctx, struct napt *nat, const struct packet *p, const char *note)
+{
+	libnet_t *l = napt_libnet(nat);
+	bool ok = l && answer_tcp_rst(ctx, l, p, DIR_LEFT_TO_RIGHT, note);
+	nat->stats.resets_sent += ok;
+	return ok;
+}
+
+/* RFC 5508 REQ-8: destination unreachable, code 13 (communication administratively prohibited),
+ * from the NAT's inside address, quoting the IP header and first 8 bytes of the packet. */
+static bool emit_unreachable(struct stage_ctx *ctx, struct napt *nat, const struct packet *p,
+                             const char *note)
+{
+	libnet_t *l = napt_libnet(nat);
+	uint32_t quote = p->ip.hdr_len + 8;
+	if (!l)
+		return false;
+	if (quote > p->caplen - p->ip.off)
+		quote = p->caplen - p->ip.off;
+	if (libnet_build_icmpv4_unreach(ICMP_UNREACH, ICMP_UNREACH_FILTER_PROHIB, 0, p->data + p->ip.off, quote, l, 0) == -1 ||
+	    libnet_build_ipv4(LIBNET_IPV4_H + LIBNET_ICMPV4_UNREACH_H + quote, 0, 0, 0, 64, IPPROTO_ICMP, 0,
+	                      g_htonl(nat->cfg.inside_address), g_htonl(p->ip.src), NULL, 0, l, 0) == -1) {
+		libnet_clear_packet(l);
+		return false;
+	}
+	bool ok = answer_emit(ctx, l, p, DIR_LEFT_TO_RIGHT, note);
+	nat->stats.unreachables_sent += ok;
+	return ok;
+}
+
+void napt_exhausted(struct stage *st, struct stage_ctx *ctx, struct napt *nat, const struct packet *p,
+                    enum napt_drop reason, const char *what)
+{
+	struct table_row row = { .proto = p->ip.proto, .expires_ns = INT64_MAX, .state = "",
+		                 .orig = { p->ip.src, p->ip.dst, p->ip.sport, p->ip.dport }, .flags = what };
+	char i[40], r[40];
+	if (reason != DROP_NAPT_TABLE_FULL)
+		nat->stats.port_allocation_errors++; /* AWS ErrorPortAllocation: "could not allocate a source port" */
+	stage_table_event(ctx, st, TABLE_EVENT_EXHAUSTED, &row, stage_drop_info(st->ops, reason)->text);
+	note_appendf(ctx->note, "napt %s: DROP %s -> %s (%s", nat->name,
+	                       napt_ep_str(p->ip.proto, p->ip.src, p->ip.sport, i, sizeof i),
+	                       napt_ep_str(p->ip.proto, p->ip.dst, p->ip.dport, r, sizeof r), stage_drop_info(st->ops, reason)->text);
+	if (reason == DROP_NAPT_NO_PORT || reason == DROP_NAPT_PER_DESTINATION) {
+		char e[16];
+		note_appendf(ctx->note, ": %s%s ports %u-%u", ip4_to_str(nat->cfg.external[0], e),
+		                       nat->cfg.n_external > 1 ? " and the other external addresses," : "",
+		                       nat->cfg.port_min, nat->cfg.port_max);
+		if (reason == DROP_NAPT_PER_DESTINATION)
+			note_appendf(ctx->note, ", %u connections to this destination", nat->cfg.max_per_destination);
+	}
+	g_string_append(ctx->note, ")");
+	if (nat->cfg.exhaustion_icmp && p->ip.proto != IPPROTO_ICMP) {
+		char note[200];
+		g_snprintf(note, sizeof note, "napt %s: ICMP destination unreachable 13 (administratively prohibited) to %s: "
+		           "no external port (RFC 5508 REQ-8)", nat->name, i);
+		if (emit_unreachable(ctx, nat, p, note))
+			g_string_append(ctx->note, "; ICMP 3/13 sent back (RFC 5508 REQ-8)");
+	}
+}
+
+/* Look up or open the outbound session of p; NAPT_NONE after writing the drop note.  *how gets the
+ * open's sentence, empty for a known session. */
+uint32_t napt_outbound_session(struct stage *st, struct stage_ctx *ctx, struct napt *nat, struct packet *p,
+                               uint32_t raddr, uint16_t rport, struct napt_open *o, enum napt_drop *reason)
+{
+	uint8_t proto = p->ip.proto;
+	uint16_t iport = napt_has_ports(proto) ? p->ip.sport : 0;
+	uint32_t s = napt_session_find_in(nat, proto, p->ip.src, iport, raddr, rport);
+	bool syn = proto == IPPROTO_TCP && (p->ip.tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN;
+
+	o->how[0] = '\0';
+	if (s != NAPT_NONE && nat->sess[s].state == NAPT_ST_IDLE) {
+		if (!syn) {
+			char note[200], i[40], r[40];
+			/* AWS: "returns an RST packet to any resources behind the NAT gateway that attempt to
+			 * continue the connection (it does not send a FIN packet)". */
+			g_snprintf(note, sizeof note, "napt %s: TCP RST to %s as from %s: the connection idled out (%us)", nat->name,
+			           napt_ep_str(proto, p->ip.src, iport, i, sizeof i), napt_ep_str(proto, raddr, rport, r, sizeof r),
+			           nat->cfg.timeout_s[NAPT_TO_TCP_ESTABLISHED]);
+			bool sent = emit_rst(ctx, nat, p, note);
+			note_appendf(ctx->note, "napt %s: DROP %s -> %s (connection of mapping #%u idled out after %u s; %s)",
+			                       nat->name, i, r, nat->maps[nat->sess[s].mapping].id,
+			                       nat->cfg.timeout_s[NAPT_TO_TCP_ESTABLISHED],
+			                       sent ? "TCP RST sent to the inside host" : "RST not sent");
+			*reason = DROP_NAPT_IDLE_TIMEOUT;
+			return NAPT_NONE;
+		}
+		/* A new connection on the same tuple: the remembered one goes. */
+		napt_session_event(st, ctx, s, TABLE_EVENT_EVICTED, "a new SYN replaces the connection that idled out");
+		napt_session_free(nat, s);
+		s = NAPT_NONE;
+	}
+	if (s != NAPT_NONE)
+		return s;
+	s = napt_session_open_out(nat, proto, p->ip.src, iport, raddr, rport, ctx->now_ns, o);
+	if (s == NAPT_NONE) {
+		*reason = o->reason;
+		napt_exhausted(st, ctx, nat, p, o->reason, o->reason == DROP_NAPT_TABLE_FULL ? "table full" : "no port");
+		return NAPT_NONE;
+	}
+	if (proto == IPPROTO_TCP && syn)
+		nat->stats.connection_attempts++;
+	else if (proto != IPPROTO_TCP)
+		nat->stats.connection_attempts++;
+	return s;
+}
+
+enum verdict napt_in2out(struct stage *st, struct napt *nat, struct packet *p, struct stage_ctx *ctx)
+{
+	uint8_t proto = p->ip.proto;
+	uint32_t raddr = p->ip.dst;
+	uint16_t rport = napt_has_ports(proto) ? napt_rport_key(proto, p->ip.dport) : 0;
+	struct napt_open o;
+	enum napt_drop reason = NAPT_DROP_END;
+
+	if (napt_is_external(nat, raddr))
+		return napt_hairpin(st, nat, p, ctx);
+	uint32_t si = napt_outbound_session(st, ctx, nat, p, raddr, rport, &o, &reason);
+	if (si == NAPT_NONE)
+		return napt_drop_packet(ctx, reason);
+	struct napt_session *s = &nat->sess[si];
+	uint32_t iaddr = p->ip.src;
+	uint16_t iport = napt_has_ports(proto) ? p->ip.sport : 0;
+	napt_set_source(p, s->eaddr, s->eport);
+	const char *state = napt_session_touch(nat, si, p, DIR_LEFT_TO_RIGHT, ctx->now_ns);
+	if (o.how[0])
+		napt_session_event(st, ctx, si, TABLE_EVENT_CREATED, o.how);
+	else if (state)
+		napt_session_event(st, ctx, si, TABLE_EVENT_REFRESHED, state);
+	napt_note_translation(ctx, nat, "SNAT", proto, iaddr, iport, s->eaddr, s->eport, s, o.how, o.how[0] ? NULL : state);
+	return VERDICT_FORWARD;
+}

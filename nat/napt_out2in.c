@@ -1,0 +1,169 @@
+/* nat/napt_out2in.c: the napt stage from outside to inside: DNAT through a session, the filtering behaviour for a new remote, and hairpinning (RFC 4787 sections 5 and 6, REQ-8, REQ-9). */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+
+#include "common/note.h"
+#include "common/packet.h"
+#include "common/rewrite.h"
+#include "common/stage.h"
+#include "nat/napt.h"
+
+
+/* RFC 4787 section 5: may (raddr, rport) send to the mapping on (eaddr, eport)?  The caller found no
+ * session for exactly that pair.  Returns the mapping, or NAPT_NONE with the reason and the
+ * sentence for the annotation. */
+uint32_t napt_filter_inbound(const struct napt *nat, uint8_t proto, uint32_t eaddr, uint16_t eport, uint32_t raddr,
+                             uint16_t rport, enum napt_drop *reason, char *why, size_t size)
+{
+	char r[40], e[40];
+	napt_ep_str(proto, raddr, rport, r, sizeof r);
+	napt_ep_str(proto, eaddr, eport, e, sizeof e);
+
+	if (nat->cfg.port_overlapping) {
+		/* Ports are shared: only the 5-tuple names a session (APDF is enforced at configure time). */
+		*reason = DROP_NAPT_NO_MAPPING;
+		g_snprintf(why, size, "no session from %s through %s: only replies pass", r, e);
+		return NAPT_NONE;
+	}
+	uint32_t m = napt_mapping_find_ext(nat, proto, eaddr, eport);
+	if (m == NAPT_NONE) {
+		*reason = DROP_NAPT_NO_MAPPING;
+		g_snprintf(why, size, "no mapping for %s", e);
+		return NAPT_NONE;
+	}
+	switch (nat->cfg.filtering) {
+	case NAPT_EI:
+		g_snprintf(why, size, "EIF: any remote may use mapping #%u", nat->maps[m].id);
+		return m;
+	case NAPT_AD: {
+		char a[16];
+		for (uint32_t s = nat->maps[m].sessions; s != NAPT_NONE; s = nat->sess[s].next_in_mapping)
+			if (nat->sess[s].raddr == raddr && nat->sess[s].state != NAPT_ST_IDLE) {
+				g_snprintf(why, size, "ADF: %s was contacted through mapping #%u", ip4_to_str(raddr, a), nat->maps[m].id);
+				return m;
+			}
+		*reason = DROP_NAPT_FILTERED_ADF;
+		g_snprintf(why, size, "ADF: %s never contacted", ip4_to_str(raddr, a));
+		return NAPT_NONE;
+	}
+	default:
+		*reason = DROP_NAPT_FILTERED_APDF;
+		g_snprintf(why, size, "APDF: %s never contacted", r);
+		return NAPT_NONE;
+	}
+}
+
+enum verdict napt_out2in(struct stage *st, struct napt *nat, struct packet *p, struct stage_ctx *ctx)
+{
+	uint8_t proto = p->ip.proto;
+	uint32_t eaddr = p->ip.dst, raddr = p->ip.src;
+	uint16_t eport = napt_has_ports(proto) ? p->ip.dport : 0;
+	uint16_t rsport = napt_has_ports(proto) ? p->ip.sport : 0;
+	uint16_t rport = napt_rport_key(proto, rsport);
+	char r[40], e[40], why[128];
+
+	if (!napt_is_external(nat, eaddr)) {
+		note_appendf(ctx->note, "napt %s: DROP inbound %s -> %s (not an external address of this NAT: "
+		                       "inside addresses are not reachable from outside)", nat->name,
+		                       napt_ep_str(proto, raddr, rsport, r, sizeof r), napt_ep_str(proto, eaddr, eport, e, sizeof e));
+		return napt_drop_packet(ctx, DROP_NAPT_NOT_EXTERNAL);
+	}
+	uint32_t si = napt_session_find_out(nat, proto, eaddr, eport, raddr, rport);
+	why[0] = '\0';
+	if (si != NAPT_NONE && nat->sess[si].state == NAPT_ST_IDLE) {
+		note_appendf(ctx->note, "napt %s: DROP inbound %s -> %s (the connection of mapping #%u idled out)",
+		                       nat->name, napt_ep_str(proto, raddr, rsport, r, sizeof r),
+		                       napt_ep_str(proto, eaddr, eport, e, sizeof e), nat->maps[nat->sess[si].mapping].id);
+		return napt_drop_packet(ctx, DROP_NAPT_NO_MAPPING);
+	}
+	if (si == NAPT_NONE) {
+		enum napt_drop reason = NAPT_DROP_END;
+		uint32_t m = napt_filter_inbound(nat, proto, eaddr, eport, raddr, rport, &reason, why, sizeof why);
+		if (m == NAPT_NONE) {
+			note_appendf(ctx->note, "napt %s: DROP inbound %s -> %s (%s)", nat->name,
+			                       napt_ep_str(proto, raddr, rsport, r, sizeof r),
+			                       napt_ep_str(proto, eaddr, eport, e, sizeof e), why);
+			return napt_drop_packet(ctx, reason);
+		}
+		si = nat->free_sess == NAPT_NONE ? NAPT_NONE : napt_session_new(nat, m, raddr, rport, ctx->now_ns);
+		if (si == NAPT_NONE) {
+			napt_exhausted(st, ctx, nat, p, DROP_NAPT_TABLE_FULL, "table full");
+			return napt_drop_packet(ctx, DROP_NAPT_TABLE_FULL);
+		}
+		nat->sess[si].flags |= NAPT_SESS_INBOUND;
+	}
+	struct napt_session *s = &nat->sess[si];
+	napt_set_destination(p, s->iaddr, s->iport);
+	const char *state = napt_session_touch(nat, si, p, DIR_RIGHT_TO_LEFT, ctx->now_ns);
+	if (why[0])
+		napt_session_event(st, ctx, si, TABLE_EVENT_CREATED, why);
+	else if (state)
+		napt_session_event(st, ctx, si, TABLE_EVENT_REFRESHED, state);
+	napt_note_translation(ctx, nat, "DNAT", proto, eaddr, eport, s->iaddr, s->iport, s, why, why[0] ? NULL : state);
+	return VERDICT_FORWARD;
+}
+
+/* RFC 4787 REQ-9: a packet from inside to one of the NAT's own external endpoints is turned back
+ * inside, with the external address and port of its sender as source ("External source IP address
+ * and port"), and the filtering of the receiving mapping applied as to any inbound packet. */
+enum verdict napt_hairpin(struct stage *st, struct napt *nat, struct packet *p, struct stage_ctx *ctx)
+{
+	uint8_t proto = p->ip.proto;
+	uint32_t taddr = p->ip.dst, iaddr = p->ip.src;
+	uint16_t tport = napt_has_ports(proto) ? p->ip.dport : 0, iport = napt_has_ports(proto) ? p->ip.sport : 0;
+	char i[40], t[40], x[40], y[40], why[128];
+	struct napt_open o;
+	enum napt_drop reason = NAPT_DROP_END;
+
+	napt_ep_str(proto, iaddr, iport, i, sizeof i);
+	napt_ep_str(proto, taddr, tport, t, sizeof t);
+	if (!nat->cfg.hairpin) {
+		note_appendf(ctx->note, "napt %s: DROP %s -> %s (hairpinning is off: the NAT does not turn a "
+		                       "packet for its own external address back inside)", nat->name, i, t);
+		return napt_drop_packet(ctx, DROP_NAPT_HAIRPIN_OFF);
+	}
+	/* Outbound half: the sender's session towards the external endpoint. */
+	uint32_t so = napt_outbound_session(st, ctx, nat, p, taddr, napt_rport_key(proto, tport), &o, &reason);
+	if (so == NAPT_NONE)
+		return napt_drop_packet(ctx, reason);
+	if (o.how[0])
+		napt_session_event(st, ctx, so, TABLE_EVENT_CREATED, o.how);
+	uint32_t saddr = nat->sess[so].eaddr;
+	uint16_t sport = nat->sess[so].eport;
+	napt_session_touch(nat, so, p, DIR_LEFT_TO_RIGHT, ctx->now_ns);
+	/* Inbound half: from the sender's external endpoint to the target mapping. */
+	uint32_t si = napt_session_find_out(nat, proto, taddr, tport, saddr, napt_rport_key(proto, sport));
+	why[0] = '\0';
+	if (si == NAPT_NONE) {
+		uint32_t m = napt_filter_inbound(nat, proto, taddr, tport, saddr, napt_rport_key(proto, sport), &reason, why, sizeof why);
+		if (m == NAPT_NONE) {
+			note_appendf(ctx->note, "napt %s: DROP hairpin %s -> %s, as %s -> %s (%s)", nat->name, i, t,
+			                       napt_ep_str(proto, saddr, sport, x, sizeof x), t, why);
+			return napt_drop_packet(ctx, reason);
+		}
+		si = nat->free_sess == NAPT_NONE ? NAPT_NONE : napt_session_new(nat, m, saddr, napt_rport_key(proto, sport), ctx->now_ns);
+		if (si == NAPT_NONE) {
+			napt_exhausted(st, ctx, nat, p, DROP_NAPT_TABLE_FULL, "table full");
+			return napt_drop_packet(ctx, DROP_NAPT_TABLE_FULL);
+		}
+		nat->sess[si].flags |= NAPT_SESS_INBOUND;
+		napt_session_event(st, ctx, si, TABLE_EVENT_CREATED, why);
+	}
+	const struct napt_session *s = &nat->sess[si];
+	napt_set_source(p, saddr, sport);
+	napt_set_destination(p, s->iaddr, s->iport);
+	napt_session_touch(nat, si, p, DIR_RIGHT_TO_LEFT, ctx->now_ns);
+	nat->stats.hairpinned++;
+	napt_ep_str(proto, s->iaddr, s->iport, y, sizeof y);
+	napt_ep_str(proto, saddr, sport, x, sizeof x);
+	char note[320];
+	g_snprintf(note, sizeof note, "napt %s: hairpinned %s -> %s back inside as %s -> %s (mappings #%u and #%u, "
+	           "RFC 4787 REQ-9)", nat->name, i, t, x, y, nat->maps[nat->sess[so].mapping].id, nat->maps[s->mapping].id);
+	bool sent = stage_emit(ctx, SIDE_LEFT, DIR_RIGHT_TO_LEFT, PIPELINE_HOP_NS, p->data, p->caplen, note);
+	note_appendf(ctx->note, "napt %s: hairpin: %s is this NAT's own %s; turned back inside as %s -> %s%s%s%s",
+	                       nat->name, t, "external endpoint", x, y, o.how[0] ? " (" : "", o.how, o.how[0] ? ")" : "");
+	if (!sent)
+		g_string_append(ctx->note, " [not emitted: no room in the emit pool]");
+	return VERDICT_CONSUMED;
+}
