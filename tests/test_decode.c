@@ -534,7 +534,7 @@ static void test_prefixes_are_never_invalid(gconstpointer data)
 	}
 }
 
-/* Five 802.1Q tags, all captured: more than decode.c's MAX_VLAN_TAGS (4).  Whatever the status,
+/* Five 802.1Q tags, all captured: more than packet.c's MAX_VLAN_TAGS (4).  Whatever the status,
  * the sentence must not blame the frame's length or the snapshot length: neither is short. */
 static const uint8_t eth_five_tags[] = {
 	ETH(0x8100), 0x00, 0x01, 0x81, 0x00, 0x00, 0x02, 0x81, 0x00, 0x00, 0x03, 0x81, 0x00,

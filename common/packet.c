@@ -1,4 +1,4 @@
-/* common/decode.c: one bounds-checked pass from the link header to the transport header.
+/* common/packet.c: one bounds-checked pass from the link header to the transport header.
  *
  * Follows RFC 791 (IPv4), RFC 793 (TCP), RFC 768 (UDP), RFC 792 (ICMP, quoted headers),
  * IEEE 802.1Q (VLAN tags, QinQ), and the tcpdump.org LINKTYPE pages for Linux SLL, SLL2 and
