@@ -481,8 +481,10 @@ static gboolean travel(struct pipeline *pl, struct journey *j, GError **err)
 		struct packet *p = j->p;
 		struct chain_hop h = chain_next_hop(sc, j->k, p->ip.dst);
 		const char *extra = NULL;
-		/* The replayed view on the capture link must be the captured packet. */
-		if (j->capture_hops > 0 && j->hops == j->capture_hops) {
+		/* The replayed view on the capture link must be the captured packet: checked for a packet
+		 * the walk back translated, when its replay comes back to the capture link (one whose walk
+		 * back stopped short may go elsewhere, and already says why). */
+		if (j->capture_hops > 0 && j->hops == j->capture_hops && j->k == pl->sc->capture) {
 			const struct input_record *rec = pl->captured_rec;
 			extra = "this is the captured packet";
 			if (p->caplen != rec->caplen || memcmp(p->data, rec->data, p->caplen) != 0) {

@@ -191,6 +191,19 @@ static const struct stage_ops pass_ops = {
 	.describe = no_describe, .process = pass_process,
 };
 
+/* test-refuse: forwards everything, but no packet can have come through it backwards. */
+static enum reverse_answer refuse_reverse(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx)
+{
+	(void)st; (void)p; (void)dir;
+	g_string_append(ctx->note, "refuses every packet");
+	return REVERSE_IMPOSSIBLE;
+}
+
+static const struct stage_ops refuse_ops = {
+	.type = "test-refuse", .summary = "test stage", .keys = no_keys, .configure = ok_configure,
+	.describe = no_describe, .process = pass_process, .reverse = refuse_reverse,
+};
+
 /* ---- running one packet --------------------------------------------------------------------------- */
 
 struct run {
@@ -349,6 +362,25 @@ static void test_context_says_capture_side_and_origin(void)
 	run_clear(&r);
 }
 
+/* A walk back that stops short leaves the packet on another path: its views elsewhere are not
+ * compared with the captured bytes (they were, and read "differs from the captured packet"). */
+static void test_capture_check_only_on_the_capture_link(void)
+{
+	static const char scen[] = "[scenario]\nchain = lan > refuse > mid > pass > far\ncapture = far\n"
+	                           "[link lan]\nnetworks = 10.0.0.0/24\n[link mid]\nnetworks = 100.64.0.0/24\n[link far]\n"
+	                           "[stage refuse]\ntype = test-refuse\n[stage pass]\ntype = test-pass\n";
+	struct run r;
+	/* lan to lan, captured on far: the walk back crosses pass, then refuse says no. */
+	run_one(&r, scen, CLIENT, CLIENT + 1);
+	g_assert_cmpuint(r.sink.views->len, ==, 2);
+	g_assert_cmpstr(view_at(&r, 0)->link, ==, "mid");
+	g_assert_cmpstr(view_at(&r, 1)->link, ==, "lan");
+	g_assert_null(strstr(view_at(&r, 1)->notes, "captured packet"));
+	g_assert_nonnull(strstr(view_at(&r, 1)->notes, "test-refuse refuse could not have passed this packet (refuses every packet)"));
+	g_assert_null(strstr(r.stats, "differ from the captured packet"));
+	run_clear(&r);
+}
+
 /* The heap itself: earliest time first; equal times in the order pushed. */
 static void test_heap_order_and_ties(void)
 {
@@ -429,6 +461,7 @@ int main(int argc, char **argv)
 	stage_registry_add(&test_types, &proxy_ops);
 	stage_registry_add(&test_types, &flood_ops);
 	stage_registry_add(&test_types, &pass_ops);
+	stage_registry_add(&test_types, &refuse_ops);
 	g_test_add_func("/hops/emit/away-from-the-stage-on-its-far-link", test_emit_away_on_the_far_link);
 	g_test_add_func("/hops/reverse/originated-response-follows-the-packet-that-caused-it",
 	                test_originated_response_follows_what_caused_it);
@@ -436,6 +469,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/hops/queue/heap-earliest-first-equal-times-in-push-order", test_heap_order_and_ties);
 	g_test_add_func("/hops/queue/overflow-refused-counted-and-reported", test_queue_overflow_is_counted);
 	g_test_add_func("/hops/context/says-capture-side-and-origin", test_context_says_capture_side_and_origin);
+	g_test_add_func("/hops/capture-check/only-where-the-replay-meets-the-capture-link",
+	                test_capture_check_only_on_the_capture_link);
 	g_test_add_func("/hops/emit/stage-emit-fills-side-direction-time-and-counts", test_stage_emit_fills_in_the_packet);
 	return g_test_run();
 }
