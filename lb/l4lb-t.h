@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "common/drop.h"
+#include "common/hash_index.h"
 #include "lb/hash-t.h"
 #include "lb/select-t.h"
 
@@ -123,15 +124,6 @@ struct l4lb_flow {
 };
 #define L4LB_FLOW_ALIGN 128
 
-/* An open-addressing index over the flow array (linear probing, backward-shift deletion): a slot
- * holds the key's hash in its high 32 bits and the flow's index + 1 in its low 32; 0 is empty.
- * The hash in the slot lets a probe pass other keys, and a deletion shift them, without reading
- * their flows. */
-struct l4lb_index {
-	uint64_t *slot;
-	uint32_t mask;
-};
-
 struct l4lb_totals {
 	uint64_t new_flows, expired, reset, moved, fail_open_flows;
 	uint64_t ppv2_inserted, ppv2_reinserted;
@@ -178,7 +170,7 @@ struct l4lb {
 	struct l4lb_flow *flows;
 	uint32_t flows_mask;
 	uint32_t live;
-	struct l4lb_index rev;   /* by the 5-tuple the target answers with */
+	struct hash_index rev;   /* flows by the 5-tuple the target answers with */
 	uint32_t idle_head[2], idle_tail[2]; /* per class: 0 TCP, 1 UDP; index + 1 */
 	uint64_t next_id;
 

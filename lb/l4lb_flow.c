@@ -63,21 +63,6 @@ static inline bool rev_match(const struct l4lb_flow *f, uint32_t target, uint16_
 	       f->proto == proto;
 }
 
-static inline uint64_t slot_make(uint32_t home, uint32_t idx1)
-{
-	return (uint64_t)home << 32 | idx1;
-}
-
-static inline uint32_t slot_home(uint64_t s)
-{
-	return (uint32_t)(s >> 32);
-}
-
-static inline uint32_t slot_idx1(uint64_t s)
-{
-	return (uint32_t)s;
-}
-
 struct l4lb_flow *l4lb_flow_find_fwd(const struct l4lb *lb, uint32_t client, uint16_t cport, uint32_t vip,
                                      uint16_t vport, uint8_t proto)
 {
@@ -94,11 +79,11 @@ struct l4lb_flow *l4lb_flow_find_rev(const struct l4lb *lb, uint32_t target, uin
                                      uint16_t sport, uint8_t proto)
 {
 	uint32_t h = key_hash(target, tport, source, sport, proto);
-	uint64_t s;
-	for (uint32_t i = h & lb->rev.mask; (s = lb->rev.slot[i]) != 0; i = (i + 1) & lb->rev.mask) {
-		if (slot_home(s) != h)
+	const struct hash_index *ix = &lb->rev;
+	for (uint32_t i = hash_index_home(ix, h); ix->slot[i].entry; i = hash_index_next(ix, i)) {
+		if (ix->slot[i].hash != h)
 			continue;
-		struct l4lb_flow *f = &lb->flows[slot_idx1(s) - 1];
+		struct l4lb_flow *f = &lb->flows[ix->slot[i].entry - 1];
 		if (rev_match(f, target, tport, source, sport, proto))
 			return f;
 	}
@@ -123,63 +108,21 @@ void l4lb_flow_prefetch(const struct l4lb *lb, bool forward, uint32_t a, uint16_
 				i = (i + 1) & lb->flows_mask;
 		f = &lb->flows[i];
 	} else {
-		uint32_t i = h & lb->rev.mask;
-		uint64_t s;
+		const struct hash_index *ix = &lb->rev;
+		uint32_t i = hash_index_home(ix, h);
 		if (step == 0) {
-			__builtin_prefetch(&lb->rev.slot[i]);
+			__builtin_prefetch(&ix->slot[i]);
 			return;
 		}
-		while ((s = lb->rev.slot[i]) != 0 && slot_home(s) != h)
-			i = (i + 1) & lb->rev.mask;
-		if (s != 0)
-			f = &lb->flows[slot_idx1(s) - 1];
+		while (ix->slot[i].entry && ix->slot[i].hash != h)
+			i = hash_index_next(ix, i);
+		if (ix->slot[i].entry)
+			f = &lb->flows[ix->slot[i].entry - 1];
 	}
 	if (f) {
 		__builtin_prefetch(f, 1);
 		__builtin_prefetch((const char *)f + 64, 1);
 	}
-}
-
-static void index_add(struct l4lb_index *ix, uint32_t home, uint32_t idx1)
-{
-	uint32_t i = home & ix->mask;
-	while (ix->slot[i] != 0)
-		i = (i + 1) & ix->mask;
-	ix->slot[i] = slot_make(home, idx1);
-}
-
-/* Backward-shift deletion: later entries of the probe run move up, so lookups need no tombstones. */
-static void index_del(struct l4lb_index *ix, uint32_t home, uint32_t idx1)
-{
-	uint32_t i = home & ix->mask;
-	while (ix->slot[i] != slot_make(home, idx1)) {
-		g_assert(ix->slot[i] != 0);
-		i = (i + 1) & ix->mask;
-	}
-	for (uint32_t j = i;;) {
-		j = (j + 1) & ix->mask;
-		if (ix->slot[j] == 0)
-			break;
-		uint32_t k = slot_home(ix->slot[j]) & ix->mask;
-		/* move slot j to the hole at i unless its home lies cyclically in (i, j] */
-		bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
-		if (!stays) {
-			ix->slot[i] = ix->slot[j];
-			i = j;
-		}
-	}
-	ix->slot[i] = 0;
-}
-
-/* The flow at index + 1 from moved to index + 1 to: its slot in ix says so. */
-static void index_repoint(struct l4lb_index *ix, uint32_t home, uint32_t from, uint32_t to)
-{
-	uint32_t i = home & ix->mask;
-	while (ix->slot[i] != slot_make(home, from)) {
-		g_assert(ix->slot[i] != 0);
-		i = (i + 1) & ix->mask;
-	}
-	ix->slot[i] = slot_make(home, to);
 }
 
 static uint32_t fwd_home(const struct l4lb_flow *f)
@@ -200,16 +143,15 @@ bool l4lb_flow_table_init(struct l4lb *lb, uint32_t max_flows)
 	/* zeroed (every entry empty), touched only where flows land, and, once large enough for huge
 	 * pages, aligned on them (so each flow is two whole cache lines) */
 	lb->flows = huge_table_new(slots, sizeof(struct l4lb_flow));
-	lb->rev.slot = huge_table_new(slots, sizeof(uint64_t));
-	lb->flows_mask = lb->rev.mask = slots - 1;
+	lb->flows_mask = slots - 1;
 	lb->max_flows = max_flows;
-	return lb->flows && lb->rev.slot;
+	return hash_index_init(&lb->rev, slots) && lb->flows;
 }
 
 void l4lb_flow_table_free(struct l4lb *lb)
 {
 	huge_table_free(lb->flows, (size_t)lb->flows_mask + 1, sizeof(struct l4lb_flow));
-	huge_table_free(lb->rev.slot, (size_t)lb->rev.mask + 1, sizeof(uint64_t));
+	hash_index_free(&lb->rev);
 }
 
 static unsigned idle_class(const struct l4lb_flow *f)
@@ -270,7 +212,7 @@ void l4lb_flow_insert(struct l4lb *lb, struct l4lb_flow *f)
 	if (f->id == 1)
 		lb->first_flow_generation = lb->generation;
 	f->queue_ns = f->last_ns;
-	index_add(&lb->rev, rev_home(f), idx1);
+	hash_index_insert(&lb->rev, rev_home(f), idx1 - 1);
 	idle_append(lb, f);
 	lb->live++;
 	lb->targets[f->target].live++;
@@ -283,7 +225,7 @@ static void flow_move(struct l4lb *lb, uint32_t from, uint32_t to)
 	unsigned c;
 
 	*g = lb->flows[from];
-	index_repoint(&lb->rev, rev_home(g), from + 1, to + 1);
+	hash_index_repoint(&lb->rev, rev_home(g), from, to);
 	c = idle_class(g);
 	if (g->idle_prev)
 		lb->flows[g->idle_prev - 1].idle_next = to + 1;
@@ -299,7 +241,8 @@ void l4lb_flow_remove(struct l4lb *lb, struct l4lb_flow *f)
 {
 	uint32_t i = (uint32_t)(f - lb->flows);
 
-	index_del(&lb->rev, rev_home(f), i + 1);
+	if (!hash_index_remove(&lb->rev, rev_home(f), i))
+		g_assert_not_reached(); /* every live flow is in the reverse index */
 	idle_unlink(lb, f);
 	lb->live--;
 	lb->targets[f->target].live--;
