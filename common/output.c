@@ -40,7 +40,12 @@ struct output {
 	char *stdio_buf;             /* pcapng: setvbuf buffer of w's FILE; outlives it */
 	GPtrArray *links;            /* struct output_link * */
 	GPtrArray *paths;            /* borrowed final paths, NULL-terminated */
+	const char *note;            /* output_set_note(): one more comment on every view */
 };
+
+/* Comments the pipeline gives a view, plus the note: more are written without the note (the
+   pipeline gives at most 4). */
+#define OUTPUT_MAX_COMMENTS 16
 
 static char *partial_name(const char *path)
 {
@@ -212,7 +217,7 @@ static gboolean pcap_link_write(struct output *o, struct output_link *l, int lin
 		return FALSE;
 	}
 	/* The same checks as the pcapng writer, so both formats accept the same views. */
-	if (ts_ns < 0 || caplen > wirelen) {
+	if (ts_ns < 0 || ts_ns / 1000000000 > UINT32_MAX || caplen > wirelen) { /* 32 bits of seconds */
 		g_set_error(err, NATLB_OUTPUT_ERROR, NATLB_OUTPUT_ERROR_INVALID,
 		            "%s: bad packet (timestamp %" G_GINT64_FORMAT " ns, captured %u of %u bytes)",
 		            l->path, ts_ns, caplen, wirelen);
@@ -252,8 +257,21 @@ gboolean output_write(struct output *o, int link, int linktype, int64_t ts_ns, c
 	int interface_id = pcapng_interface(o, l, linktype, err);
 	if (interface_id < 0)
 		return FALSE;
+	if (o->note && n_comments < OUTPUT_MAX_COMMENTS) {
+		const char *with_note[OUTPUT_MAX_COMMENTS];
+		for (unsigned i = 0; i < n_comments; i++)
+			with_note[i] = comments[i];
+		with_note[n_comments] = o->note;
+		return pcapng_writer_packet(o->w, interface_id, ts_ns, data, caplen, wirelen, dir, with_note,
+		                            n_comments + 1, err);
+	}
 	return pcapng_writer_packet(o->w, interface_id, ts_ns, data, caplen, wirelen, dir, comments,
 	                            n_comments, err);
+}
+
+void output_set_note(struct output *o, const char *note)
+{
+	o->note = note;
 }
 
 /* Finish a pcap link file; the first error goes to err. */

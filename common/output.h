@@ -41,6 +41,11 @@ gboolean output_write(struct output *o, int link, int linktype, int64_t ts_ns, c
                       uint32_t caplen, uint32_t wirelen, enum pcapng_direction dir,
                       const char *const *comments, unsigned n_comments, GError **err);
 
+/* Add note as one more comment to every view written until the next call (NULL: stop), e.g.
+   what was wrong with the input record these views come from.  o keeps the pointer, not a copy.
+   Dropped in pcap format, as every comment is. */
+void output_set_note(struct output *o, const char *note);
+
 /* Finish every file and rename it into place; on an error the files not yet renamed are
    removed.  Frees o in every case. */
 gboolean output_close(struct output *o, GError **err);

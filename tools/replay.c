@@ -27,6 +27,48 @@ struct replay_args {
 	char **inputs;
 };
 
+/* A record input.c repaired (its time or length): replayed alone, without the look-ahead, so that
+ * the note lands on its views (and on what stages emit in answer to it) and on nothing else. */
+static gboolean replay_repaired(struct pipeline *pl, struct output *out, const struct input_record *rec,
+                                const char *problem, GError **err)
+{
+	if (!pipeline_drain(pl, err))
+		return FALSE;
+	output_set_note(out, problem);
+	gboolean ok = pipeline_replay(pl, rec, err);
+	output_set_note(out, NULL);
+	return ok;
+}
+
+/* Each line of input_warnings() on its own line of stderr. */
+static void warnings_print(struct input_set *in)
+{
+	const char *w = input_warnings(in);
+	if (!w)
+		return;
+	char **lines = g_strsplit(w, "\n", -1);
+	for (char **l = lines; *l; l++)
+		if (**l)
+			fprintf(stderr, "natlb replay: warning: %s\n", *l);
+	g_strfreev(lines);
+}
+
+/* --stats lines about the input itself, after the pipeline's. */
+static void input_stats(struct input_set *in, GString *s)
+{
+	static const char *const what[INPUT_PROBLEM_N] = {
+		[INPUT_PROBLEM_TIME_OUT_OF_RANGE] = "timestamp clamped",
+		[INPUT_PROBLEM_CAPLEN_OVER_LEN] = "captured length above the original",
+	};
+	if (input_filtered(in))
+		g_string_append_printf(s, "  rejected by the filter: %" G_GUINT64_FORMAT " packets (not replayed)\n",
+		                       input_filtered(in));
+	for (unsigned p = 0; p < INPUT_PROBLEM_N; p++)
+		if (input_problems(in, p))
+			g_string_append_printf(s, "  input records repaired (%s): %" G_GUINT64_FORMAT " (replayed, annotated)\n",
+			                       what[p], input_problems(in, p));
+}
+
 /* A bar on stderr, only when a person is watching a terminal. */
 static void progress_show(const struct input_set *in, uint64_t packets, gint64 *last_us)
 {
@@ -106,7 +148,8 @@ static int replay_run(struct replay_args *a)
 		goto out;
 	}
 	while (input_next(in, &rec) == 1) {
-		if (!pipeline_push(pl, &rec, &err)) {
+		const char *problem = input_last_problem(in);
+		if (!(problem ? replay_repaired(pl, out, &rec, problem, &err) : pipeline_push(pl, &rec, &err))) {
 			fprintf(stderr, "%snatlb replay: %s\n", show_progress ? "\n" : "", err->message);
 			goto out;
 		}
@@ -133,14 +176,11 @@ static int replay_run(struct replay_args *a)
 		g_strfreev(paths);
 		goto out;
 	}
-	if (input_warnings(in))
-		fprintf(stderr, "natlb replay: warning: %s", input_warnings(in));
+	warnings_print(in);
 	if (a->stats) {
 		GString *s = g_string_new(NULL);
 		pipeline_stats(pl, s);
-		if (input_filtered(in))
-			g_string_append_printf(s, "  rejected by the filter: %" G_GUINT64_FORMAT " packets (not replayed)\n",
-			                       input_filtered(in));
+		input_stats(in, s);
 		fputs(s->str, stdout);
 		g_string_free(s, TRUE);
 	}
