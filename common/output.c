@@ -8,9 +8,13 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <limits.h>
 #include <pcap/pcap.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* pcapng: the interface written for one link type of a link. */
 struct link_idb {
@@ -360,4 +364,105 @@ void output_abort(struct output *o)
 const char *const *output_paths(struct output *o)
 {
 	return (const char *const *)o->paths->pdata;
+}
+
+/* ---- Path collisions ----------------------------------------------------------------------- */
+
+static void role_clear(gpointer p)
+{
+	struct output_role *r = p;
+	g_free(r->path);
+	g_free(r->what);
+}
+
+GArray *output_roles_new(void)
+{
+	GArray *roles = g_array_new(FALSE, TRUE, sizeof(struct output_role));
+	g_array_set_clear_func(roles, role_clear);
+	return roles;
+}
+
+void output_roles_add(GArray *roles, const char *path, bool input, const char *what_format, ...)
+{
+	va_list ap;
+	va_start(ap, what_format);
+	struct output_role r = { .path = g_strdup(path), .what = g_strdup_vprintf(what_format, ap), .input = input };
+	va_end(ap);
+	g_array_append_val(roles, r);
+}
+
+void output_roles_add_output(GArray *roles, enum output_format fmt, const char *path, const char *const *links)
+{
+	if (fmt == OUTPUT_PCAPNG) {
+		char *partial = partial_name(path);
+		output_roles_add(roles, path, false, "-o %s", path);
+		output_roles_add(roles, partial, false, "%s (where -o %s is written until the end)", partial, path);
+		g_free(partial);
+		return;
+	}
+	for (const char *const *l = links; *l; l++) {
+		char *file = output_pcap_link_path(path, *l), *partial = partial_name(file);
+		output_roles_add(roles, file, false, "%s (link %s of --format pcap -o %s)", file, *l, path);
+		output_roles_add(roles, partial, false, "%s (where link %s is written until the end)", partial, *l);
+		g_free(file);
+		g_free(partial);
+	}
+}
+
+/* The name a path will have, absolute, with the symbolic links of its directory resolved when
+   the directory exists (the file itself need not). */
+static char *normalised_name(const char *path)
+{
+	char *dir = g_path_get_dirname(path), *base = g_path_get_basename(path);
+	char *real = realpath(dir, NULL);
+	char *name = real ? g_build_filename(real, base, NULL) : g_canonicalize_filename(path, NULL);
+	free(real);
+	g_free(dir);
+	g_free(base);
+	return name;
+}
+
+struct role_identity {
+	char *name;
+	bool exists;
+	dev_t dev;
+	ino_t ino;
+};
+
+static gboolean same_file(const struct role_identity *a, const struct role_identity *b)
+{
+	return (a->exists && b->exists && a->dev == b->dev && a->ino == b->ino) || strcmp(a->name, b->name) == 0;
+}
+
+gboolean output_roles_check(const GArray *roles, GError **err)
+{
+	struct role_identity *id = g_new0(struct role_identity, roles->len);
+	gboolean ok = TRUE;
+	for (guint i = 0; i < roles->len; i++) {
+		const struct output_role *r = &g_array_index(roles, struct output_role, i);
+		struct stat st;
+		id[i].name = normalised_name(r->path);
+		id[i].exists = stat(r->path, &st) == 0;
+		id[i].dev = st.st_dev;
+		id[i].ino = st.st_ino;
+	}
+	for (guint i = 0; ok && i < roles->len; i++)
+		for (guint j = i + 1; ok && j < roles->len; j++) {
+			const struct output_role *a = &g_array_index(roles, struct output_role, i);
+			const struct output_role *b = &g_array_index(roles, struct output_role, j);
+			if ((a->input && b->input) || !same_file(&id[i], &id[j]))
+				continue;
+			ok = FALSE;
+			if (a->input || b->input)
+				g_set_error(err, NATLB_OUTPUT_ERROR, NATLB_OUTPUT_ERROR_COLLISION,
+				            "%s is %s: refusing to write over a capture being read", a->input ? b->what : a->what,
+				            a->input ? a->what : b->what);
+			else
+				g_set_error(err, NATLB_OUTPUT_ERROR, NATLB_OUTPUT_ERROR_COLLISION,
+				            "%s and %s are the same file: refusing to write one over the other", a->what, b->what);
+		}
+	for (guint i = 0; i < roles->len; i++)
+		g_free(id[i].name);
+	g_free(id);
+	return ok;
 }

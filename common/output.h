@@ -18,6 +18,8 @@
 #ifndef NATLB_OUTPUT_H
 #define NATLB_OUTPUT_H
 
+#include <stdbool.h>
+
 #include "common/pcapng_writer.h"
 
 enum output_format { OUTPUT_PCAPNG, OUTPUT_PCAP };
@@ -62,5 +64,26 @@ const char *const *output_paths(struct output *o);
    give "out.lan.pcap"); without one, ".LINK.pcap" is appended.  A '/' in the link name becomes
    '_'.  Free with g_free(). */
 char *output_pcap_link_path(const char *base, const char *link);
+
+/* ---- Before anything is opened: is any file written over another one? ---------------------- */
+
+/* A file a replay reads or writes. */
+struct output_role {
+	char *path;
+	char *what;   /* how the refusal names it: "-o out.pcapng", "the input a.pcap" */
+	bool input;   /* read, never written */
+};
+
+/* An array of struct output_role that frees the strings it holds. */
+GArray *output_roles_new(void);
+void output_roles_add(GArray *roles, const char *path, bool input, const char *what_format, ...) G_GNUC_PRINTF(4, 5);
+/* The files output_open(fmt, path) would write, final and temporary, when the links named are
+   written (pcap format writes a file per link; pcapng ignores links). */
+void output_roles_add_output(GArray *roles, enum output_format fmt, const char *path, const char *const *links);
+
+/* FALSE, with one sentence naming both, when an output is an input or another output: the same
+   file (device and inode) where both exist, the same name once made absolute with the directory's
+   symbolic links resolved otherwise.  Two inputs may be the same file: reading twice harms none. */
+gboolean output_roles_check(const GArray *roles, GError **err);
 
 #endif

@@ -69,6 +69,41 @@ static void input_stats(struct input_set *in, GString *s)
 			                       what[p], input_problems(in, p));
 }
 
+/* The links whose views are written: --links, less names the scenario lacks (pipeline_new()
+ * refuses those), or all of them. */
+static GPtrArray *written_links(const struct scenario *sc, const char *links)
+{
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	char **wanted = links ? g_strsplit(links, ",", -1) : NULL;
+	for (char **w = wanted; w && *w; w++)
+		g_strstrip(*w);
+	for (unsigned i = 0; i < sc->n_links; i++)
+		if (!wanted || g_strv_contains((const char *const *)wanted, sc->links[i].name))
+			g_ptr_array_add(names, g_strdup(sc->links[i].name));
+	g_ptr_array_add(names, NULL);
+	g_strfreev(wanted);
+	return names;
+}
+
+/* Refuse, before anything is opened, to write any output (final or temporary name) over an
+ * input or over another output.  The tables' temporary name is made by mkstemp(), which never
+ * opens an existing file. */
+static gboolean check_paths(const struct replay_args *a, const struct scenario *sc, enum output_format fmt,
+                            GError **err)
+{
+	GArray *roles = output_roles_new();
+	for (char **in = a->inputs; *in; in++)
+		output_roles_add(roles, *in, true, "the input %s", *in);
+	GPtrArray *links = written_links(sc, a->links);
+	output_roles_add_output(roles, fmt, a->output, (const char *const *)links->pdata);
+	g_ptr_array_free(links, TRUE);
+	if (a->tables)
+		output_roles_add(roles, a->tables, false, "--tables %s", a->tables);
+	gboolean ok = output_roles_check(roles, err);
+	g_array_free(roles, TRUE);
+	return ok;
+}
+
 /* A bar on stderr, only when a person is watching a terminal. */
 static void progress_show(const struct input_set *in, uint64_t packets, gint64 *last_us)
 {
@@ -115,6 +150,11 @@ static int replay_run(struct replay_args *a)
 	}
 	sc = cli_scenario_load(a->scenario, &err);
 	if (!sc) {
+		fprintf(stderr, "natlb replay: %s\n", err->message);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (!check_paths(a, sc, fmt, &err)) {
 		fprintf(stderr, "natlb replay: %s\n", err->message);
 		status = EXIT_USAGE;
 		goto out;

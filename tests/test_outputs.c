@@ -1,0 +1,182 @@
+/* tests/test_outputs.c: natlb replay never writes over its inputs or one output over another, and leaves all outputs or none (issues 10, 11).
+ *
+ * Each case runs the real binary in a fresh directory holding copies of a lesson capture, then
+ * checks the exit status, the one line on stderr, and that every file there is as it was.
+ */
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "tests/testutil.h"
+
+#define LESSON "pcaps/static-nat.pcap"
+#define SCENARIO "scenarios/static-nat.ini"
+
+/* A file in the case's directory before natlb runs: a copy of the lesson, a directory, or a
+ * symbolic link to another of them. */
+struct setup_file {
+	const char *name;
+	const char *symlink_to; /* NULL: a copy of LESSON */
+	bool directory;
+};
+
+struct collision_case {
+	const char *name;
+	struct setup_file files[3];
+	const char *const args[10]; /* after "replay -q -s SCENARIO"; "@/" starts a path in the directory */
+	int want_status;
+	const char *want_stderr;    /* in full, "@/" substituted; NULL: no check */
+};
+
+static const struct collision_case collision_cases[] = {
+	{ .name = "output-is-the-input", .files = { { "same.pcap" } }, .args = { "-o", "@/same.pcap", "@/same.pcap" },
+	  .want_status = 2,
+	  .want_stderr = "natlb replay: -o @/same.pcap is the input @/same.pcap: refusing to write over a capture being read\n" },
+	{ .name = "tables-is-the-input", .files = { { "napt-home.pcap" } },
+	  .args = { "--tables", "@/napt-home.pcap", "-o", "@/out.pcapng", "@/napt-home.pcap" }, .want_status = 2,
+	  .want_stderr = "natlb replay: --tables @/napt-home.pcap is the input @/napt-home.pcap: refusing to write over "
+	                 "a capture being read\n" },
+	{ .name = "tables-and-output-are-one-name", .files = { { "in.pcap" } },
+	  .args = { "-o", "@/X", "--tables", "@/./X", "@/in.pcap" }, .want_status = 2,
+	  .want_stderr = "natlb replay: -o @/X and --tables @/./X are the same file: refusing to write one over the other\n" },
+	{ .name = "tables-is-the-output-temporary", .files = { { "in.pcap" } },
+	  .args = { "-o", "@/x.pcapng", "--tables", "@/x.pcapng.partial", "@/in.pcap" }, .want_status = 2,
+	  .want_stderr = "natlb replay: @/x.pcapng.partial (where -o @/x.pcapng is written until the end) and --tables "
+	                 "@/x.pcapng.partial are the same file: refusing to write one over the other\n" },
+	{ .name = "input-has-the-temporary-name", .files = { { "OUT.partial" } },
+	  .args = { "-o", "@/OUT", "@/OUT.partial" }, .want_status = 2,
+	  .want_stderr = "natlb replay: @/OUT.partial (where -o @/OUT is written until the end) is the input "
+	                 "@/OUT.partial: refusing to write over a capture being read\n" },
+	{ .name = "pcap-link-file-is-the-input", .files = { { "v.lan.pcap" } },
+	  .args = { "--format", "pcap", "-o", "@/v.pcap", "@/v.lan.pcap" }, .want_status = 2,
+	  .want_stderr = "natlb replay: @/v.lan.pcap (link lan of --format pcap -o @/v.pcap) is the input @/v.lan.pcap: "
+	                 "refusing to write over a capture being read\n" },
+	{ .name = "pcap-link-file-of-an-unwritten-link-may-be-an-input", .files = { { "v.lan.pcap" } },
+	  .args = { "--format", "pcap", "--links", "internet", "-o", "@/v.pcap", "@/v.lan.pcap" }, .want_status = 0 },
+	{ .name = "output-is-a-symbolic-link-to-the-input", .files = { { "in.pcap" }, { "link.pcap", "in.pcap" } },
+	  .args = { "-o", "@/link.pcap", "@/in.pcap" }, .want_status = 2,
+	  .want_stderr = "natlb replay: -o @/link.pcap is the input @/in.pcap: refusing to write over a capture being read\n" },
+	{ .name = "outputs-meet-through-a-symbolic-link-to-their-directory",
+	  .files = { { "in.pcap" }, { "d", .directory = true }, { "dl", "d" } },
+	  .args = { "-o", "@/d/x.pcapng", "--tables", "@/dl/x.pcapng", "@/in.pcap" }, .want_status = 2,
+	  .want_stderr = "natlb replay: -o @/d/x.pcapng and --tables @/dl/x.pcapng are the same file: refusing to write "
+	                 "one over the other\n" },
+};
+
+/* s with every "@/" replaced by dir and a slash. */
+static char *in_dir(const char *s, const char *dir)
+{
+	char **parts = g_strsplit(s, "@/", -1);
+	char *with = g_strconcat(dir, "/", NULL);
+	char *joined = g_strjoinv(with, parts);
+	g_free(with);
+	g_strfreev(parts);
+	return joined;
+}
+
+/* Every name in dir with its size and content checksum, one per line, sorted. */
+static char *dir_state(const char *dir)
+{
+	GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+	g_assert_nonnull(d);
+	while ((name = g_dir_read_name(d))) {
+		char *path = g_build_filename(dir, name, NULL), *bytes = NULL;
+		gsize len = 0;
+		char *sum = NULL;
+		if (g_file_test(path, G_FILE_TEST_IS_SYMLINK))
+			sum = g_file_read_link(path, NULL);
+		else if (g_file_test(path, G_FILE_TEST_IS_REGULAR) && g_file_get_contents(path, &bytes, &len, NULL))
+			sum = g_compute_checksum_for_data(G_CHECKSUM_MD5, (const guchar *)bytes, len);
+		g_ptr_array_add(lines, g_strdup_printf("%s %s", name, sum ? sum : "(directory)"));
+		g_free(sum);
+		g_free(bytes);
+		g_free(path);
+	}
+	g_dir_close(d);
+	g_ptr_array_sort(lines, (GCompareFunc)g_strcmp0);
+	g_ptr_array_add(lines, NULL);
+	char *all = g_strjoinv("\n", (char **)lines->pdata);
+	g_ptr_array_free(lines, TRUE);
+	return all;
+}
+
+static void setup_files(const char *dir, const struct setup_file *files, unsigned n)
+{
+	char *lesson = NULL;
+	gsize len = 0;
+	g_assert_true(g_file_get_contents(LESSON, &lesson, &len, NULL));
+	for (unsigned i = 0; i < n && files[i].name; i++) {
+		char *path = g_build_filename(dir, files[i].name, NULL);
+		if (files[i].directory)
+			g_assert_cmpint(g_mkdir(path, 0755), ==, 0);
+		else if (files[i].symlink_to)
+			g_assert_cmpint(symlink(files[i].symlink_to, path), ==, 0);
+		else
+			g_assert_true(g_file_set_contents(path, lesson, (gssize)len, NULL));
+		g_free(path);
+	}
+	g_free(lesson);
+}
+
+/* test_rmdir() for a directory that may hold one directory level more. */
+static void rm_tree(char *dir)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+	while (d && (name = g_dir_read_name(d))) {
+		char *p = g_build_filename(dir, name, NULL);
+		if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
+			test_rmdir(g_strdup(p));
+		g_free(p);
+	}
+	if (d)
+		g_dir_close(d);
+	test_rmdir(dir);
+}
+
+static void test_collision(gconstpointer data)
+{
+	const struct collision_case *c = data;
+	char *dir = test_tmpdir();
+	setup_files(dir, c->files, G_N_ELEMENTS(c->files));
+	char *before = dir_state(dir);
+
+	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+	const char *head[] = { test_natlb_binary(), "replay", "-q", "-s", SCENARIO };
+	for (unsigned i = 0; i < G_N_ELEMENTS(head); i++)
+		g_ptr_array_add(argv, g_strdup(head[i]));
+	for (unsigned i = 0; c->args[i]; i++)
+		g_ptr_array_add(argv, in_dir(c->args[i], dir));
+	g_ptr_array_add(argv, NULL);
+	char *err = NULL;
+	int rc = test_run((const char *const *)argv->pdata, NULL, &err);
+	if (c->want_stderr) {
+		char *want = in_dir(c->want_stderr, dir);
+		g_assert_cmpstr(err, ==, want);
+		g_free(want);
+	}
+	g_assert_cmpint(rc, ==, c->want_status);
+	char *after = dir_state(dir);
+	if (c->want_status != 0) /* nothing written, nothing removed, nothing changed */
+		g_assert_cmpstr(after, ==, before);
+	g_free(after);
+	g_free(before);
+	g_free(err);
+	g_ptr_array_free(argv, TRUE);
+	rm_tree(dir);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	for (size_t i = 0; i < G_N_ELEMENTS(collision_cases); i++) {
+		char *path = g_strdup_printf("/outputs/collisions/%s", collision_cases[i].name);
+		g_test_add_data_func(path, &collision_cases[i], test_collision);
+		g_free(path);
+	}
+	return g_test_run();
+}
