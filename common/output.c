@@ -310,37 +310,67 @@ static gboolean rename_into_place(const char *partial, const char *path, GError 
 	return FALSE;
 }
 
-gboolean output_close(struct output *o, GError **err)
+gboolean output_finish(struct output *o, GError **err)
 {
-	gboolean ok = TRUE;
 	if (o->fmt == OUTPUT_PCAPNG) {
-		ok = pcapng_writer_close(o->w, err);
+		gboolean ok = pcapng_writer_close(o->w, err);
 		o->w = NULL;
-		if (ok)
-			ok = rename_into_place(o->partial, o->path, err);
-		if (!ok)
-			g_unlink(o->partial);
-		output_free(o);
 		return ok;
 	}
-
-	/* pcap: finish every file first, then rename only if all of them are whole. */
+	gboolean ok = TRUE;
 	for (guint i = 0; i < o->links->len; i++) {
 		struct output_link *l = g_ptr_array_index(o->links, i);
 		if (l->dumper && !pcap_link_close(l, ok, err))
 			ok = FALSE;
 	}
+	return ok;
+}
+
+/* The (temporary, final) names of every file o created, in the order they were created. */
+static void output_renames(const struct output *o, GPtrArray *temps, GPtrArray *finals)
+{
+	if (o->fmt == OUTPUT_PCAPNG) {
+		g_ptr_array_add(temps, o->partial);
+		g_ptr_array_add(finals, o->path);
+		return;
+	}
 	for (guint i = 0; i < o->links->len; i++) {
 		struct output_link *l = g_ptr_array_index(o->links, i);
-		if (!l->created)
-			continue;
-		if (!ok || !rename_into_place(l->partial, l->path, err)) {
-			ok = FALSE;
-			g_unlink(l->partial);
+		if (l->created) {
+			g_ptr_array_add(temps, l->partial);
+			g_ptr_array_add(finals, l->path);
 		}
 	}
+}
+
+gboolean output_commit(struct output *o, GError **err)
+{
+	GPtrArray *temps = g_ptr_array_new(), *finals = g_ptr_array_new();
+	gboolean ok = TRUE;
+	guint renamed = 0;
+	output_renames(o, temps, finals);
+	for (; ok && renamed < temps->len; renamed++)
+		ok = rename_into_place(temps->pdata[renamed], finals->pdata[renamed], err);
+	if (!ok) {
+		/* renamed counts the failed one too: it is still under its temporary name. */
+		for (guint i = 0; i + 1 < renamed; i++)
+			g_unlink(finals->pdata[i]);
+		for (guint i = renamed - 1; i < temps->len; i++)
+			g_unlink(temps->pdata[i]);
+	}
+	g_ptr_array_free(temps, TRUE);
+	g_ptr_array_free(finals, TRUE);
 	output_free(o);
 	return ok;
+}
+
+gboolean output_close(struct output *o, GError **err)
+{
+	if (!output_finish(o, err)) {
+		output_abort(o);
+		return FALSE;
+	}
+	return output_commit(o, err);
 }
 
 void output_abort(struct output *o)

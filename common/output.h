@@ -11,9 +11,10 @@
  * fixed by the link's first packet, and no place for comments or direction, so THOSE ARE
  * DROPPED in this format.
  *
- * Invariant: nothing appears under the final names until output_close() succeeds.  Files are
- * written as NAME.partial in the same directory (so the rename cannot cross file systems) and
- * renamed by output_close(); output_abort(), or a failing output_close(), removes them.
+ * Invariant: nothing appears under the final names until output_close() (or output_commit())
+ * succeeds, and then all of them do.  Files are written as NAME.partial in the same directory
+ * (so the rename cannot cross file systems) and renamed at the end; output_abort(), or a failing
+ * close or commit, removes them.
  */
 #ifndef NATLB_OUTPUT_H
 #define NATLB_OUTPUT_H
@@ -48,9 +49,17 @@ gboolean output_write(struct output *o, int link, int linktype, int64_t ts_ns, c
    Dropped in pcap format, as every comment is. */
 void output_set_note(struct output *o, const char *note);
 
-/* Finish every file and rename it into place; on an error the files not yet renamed are
-   removed.  Frees o in every case. */
+/* Finish every file and rename it into place: output_finish(), then output_commit(); on an
+   error no file is left, under either name.  Frees o in every case. */
 gboolean output_close(struct output *o, GError **err);
+
+/* The two halves of output_close(), for a caller with other files to move into place at the
+   same time (all outputs or none).  output_finish() writes out and closes every file, under its
+   temporary name; on FALSE follow with output_abort().  output_commit() renames them all; when
+   one rename fails, the files renamed before it are removed again and the temporaries too, so
+   no output is left.  It frees o. */
+gboolean output_finish(struct output *o, GError **err);
+gboolean output_commit(struct output *o, GError **err);
 
 /* Remove the temporaries; frees o. */
 void output_abort(struct output *o);

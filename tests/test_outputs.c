@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "common/output.h"
 #include "tests/testutil.h"
 
 #define LESSON "pcaps/static-nat.pcap"
@@ -76,6 +77,11 @@ static char *in_dir(const char *s, const char *dir)
 	return joined;
 }
 
+static gint compare_lines(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* Every name in dir with its size and content checksum, one per line, sorted. */
 static char *dir_state(const char *dir)
 {
@@ -97,7 +103,7 @@ static char *dir_state(const char *dir)
 		g_free(path);
 	}
 	g_dir_close(d);
-	g_ptr_array_sort(lines, (GCompareFunc)g_strcmp0);
+	g_ptr_array_sort(lines, compare_lines);
 	g_ptr_array_add(lines, NULL);
 	char *all = g_strjoinv("\n", (char **)lines->pdata);
 	g_ptr_array_free(lines, TRUE);
@@ -170,6 +176,87 @@ static void test_collision(gconstpointer data)
 	rm_tree(dir);
 }
 
+/* All outputs or none: a replay whose files cannot all be written leaves none of them, under
+ * either name.  The file size limit (RLIMIT_FSIZE) makes writes past it fail as a full disk
+ * would (EFBIG); SIGXFSZ is ignored so that the write fails instead of killing natlb. */
+struct all_or_none_case {
+	const char *name;
+	const char *lesson, *scenario;
+	rlim_t file_size_limit; /* between the sizes of the two outputs */
+	const char *want_stderr; /* a substring, "@/" substituted */
+};
+
+static const struct all_or_none_case all_or_none_cases[] = {
+	/* 11,600 bytes of pcapng, 23,468 of JSON */
+	{ .name = "tables-write-fails-so-no-pcapng", .lesson = "pcaps/napt-home.pcap", .scenario = "scenarios/napt-home.ini",
+	  .file_size_limit = 16384, .want_stderr = "@/t.json: write failed: File too large" },
+	/* 16,148 bytes of pcapng, 286 of JSON */
+	{ .name = "pcapng-write-fails-so-no-tables", .lesson = "pcaps/static-nat.pcap", .scenario = "scenarios/static-nat.ini",
+	  .file_size_limit = 8192, .want_stderr = "@/out.pcapng: File too large" },
+};
+
+static void limit_file_size(gpointer data)
+{
+	struct rlimit lim = { .rlim_cur = *(const rlim_t *)data, .rlim_max = *(const rlim_t *)data };
+	setrlimit(RLIMIT_FSIZE, &lim);
+	signal(SIGXFSZ, SIG_IGN); /* ignored stays ignored across exec */
+}
+
+static void test_all_or_none(gconstpointer data)
+{
+	const struct all_or_none_case *c = data;
+	char *dir = test_tmpdir();
+	char *out = g_strdup_printf("%s/out.pcapng", dir), *tables = g_strdup_printf("%s/t.json", dir);
+	const char *argv[] = { test_natlb_binary(), "replay", "-q", "-s", c->scenario, "--tables", tables,
+	                       "--tables-every", "change", "-o", out, c->lesson, NULL };
+	char *err = NULL;
+	int status = -1;
+	GError *error = NULL;
+	g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, limit_file_size,
+	                           (gpointer)&c->file_size_limit, NULL, &err, &status, &error));
+	g_assert_no_error(error);
+	char *want = in_dir(c->want_stderr, dir);
+	g_assert_nonnull(strstr(err, want));
+	g_assert_true(WIFEXITED(status));
+	g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+	char *left = dir_state(dir);
+	g_assert_cmpstr(left, ==, ""); /* neither output, and no temporary */
+	g_free(left);
+	g_free(want);
+	g_free(err);
+	g_free(out);
+	g_free(tables);
+	test_rmdir(dir);
+}
+
+/* output_commit(): when one file of a --format pcap replay cannot be renamed into place (a
+ * directory has its name), the link files renamed before it are removed again. */
+static void test_failed_rename_takes_back_the_others(void)
+{
+	static const uint8_t frame[60] = { [12] = 0x08, [13] = 0x00, [14] = 0x45 };
+	char *dir = test_tmpdir();
+	char *base = g_strdup_printf("%s/v.pcap", dir), *blocker = g_strdup_printf("%s/v.internet.pcap", dir);
+	g_assert_cmpint(g_mkdir(blocker, 0755), ==, 0);
+	GError *err = NULL;
+	struct output *o = output_open(OUTPUT_PCAP, base, NULL, &err);
+	g_assert_no_error(err);
+	int lan = output_add_link(o, "lan", NULL), internet = output_add_link(o, "internet", NULL);
+	for (int link = lan; link <= internet; link++)
+		g_assert_true(output_write(o, link, 1, 1000000000, frame, sizeof frame, sizeof frame, PCAPNG_DIR_UNKNOWN,
+		                           NULL, 0, &err));
+	g_assert_false(output_close(o, &err));
+	g_assert_error(err, NATLB_OUTPUT_ERROR, NATLB_OUTPUT_ERROR_IO);
+	g_assert_nonnull(strstr(err->message, "v.internet.pcap"));
+	g_clear_error(&err);
+	char *left = dir_state(dir);
+	g_assert_cmpstr(left, ==, "v.internet.pcap (directory)"); /* no v.lan.pcap, no temporary */
+	g_free(left);
+	g_rmdir(blocker);
+	g_free(blocker);
+	g_free(base);
+	test_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -178,5 +265,12 @@ int main(int argc, char **argv)
 		g_test_add_data_func(path, &collision_cases[i], test_collision);
 		g_free(path);
 	}
+	for (size_t i = 0; i < G_N_ELEMENTS(all_or_none_cases); i++) {
+		char *path = g_strdup_printf("/outputs/all-or-none/%s", all_or_none_cases[i].name);
+		g_test_add_data_func(path, &all_or_none_cases[i], test_all_or_none);
+		g_free(path);
+	}
+	g_test_add_func("/outputs/all-or-none/failed-rename-takes-back-the-files-renamed-before-it",
+	                test_failed_rename_takes_back_the_others);
 	return g_test_run();
 }

@@ -1,4 +1,5 @@
 /* tools/replay.c: natlb replay: captures in, one annotated view per link out (DESIGN.md, "The command line"). */
+#include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -104,6 +105,24 @@ static gboolean check_paths(const struct replay_args *a, const struct scenario *
 	return ok;
 }
 
+/* All outputs or none: every file is written out under its temporary name first, then they are
+ * renamed together.  The tables recorder renames its own file as it finishes, so it goes between
+ * the two halves of closing out, and its file is removed again if out's renames fail. */
+static gboolean outputs_commit(struct output *out, struct table_recorder *tables, const struct scenario *sc,
+                               const char *tables_path, GError **err)
+{
+	if (!output_finish(out, err) || (tables && !table_recorder_finish(tables, sc, err))) {
+		output_abort(out);
+		return FALSE;
+	}
+	if (!output_commit(out, err)) {
+		if (tables)
+			g_unlink(tables_path);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /* A bar on stderr, only when a person is watching a terminal. */
 static void progress_show(const struct input_set *in, uint64_t packets, gint64 *last_us)
 {
@@ -202,16 +221,11 @@ static int replay_run(struct replay_args *a)
 	}
 	if (show_progress && packets >= PROGRESS_EVERY)
 		fprintf(stderr, "\r%60s\r", "");
-	/* Keep the list of paths: output_close frees them. */
+	/* Keep the list of paths: output_commit frees them. */
 	char **paths = g_strdupv((char **)output_paths(out));
-	gboolean closed = output_close(out, &err);
+	gboolean committed = outputs_commit(out, tables, sc, a->tables, &err);
 	out = NULL;
-	if (!closed) {
-		fprintf(stderr, "natlb replay: %s\n", err->message);
-		g_strfreev(paths);
-		goto out;
-	}
-	if (tables && !table_recorder_finish(tables, sc, &err)) {
+	if (!committed) {
 		fprintf(stderr, "natlb replay: %s\n", err->message);
 		g_strfreev(paths);
 		goto out;
