@@ -76,18 +76,6 @@ static const char *linktype_name(int dlt)
 	return name ? name : "unknown";
 }
 
-/* pcap-savefile(5)'s magic numbers, in either byte order and either time resolution; the stream
- * is left at its start for libpcap. */
-static bool is_classic_pcap(FILE *fp)
-{
-	uint8_t magic[4];
-	bool classic = fread(magic, 1, sizeof magic, fp) == sizeof magic &&
-	               ((magic[0] == 0xa1 && magic[1] == 0xb2 && (magic[2] == 0xc3 || magic[2] == 0x3c)) ||
-	                (magic[3] == 0xa1 && magic[2] == 0xb2 && (magic[1] == 0xc3 || magic[1] == 0x3c)));
-	rewind(fp);
-	return classic;
-}
-
 struct input_set *input_open(char **paths, unsigned n_paths, const char *filter, GError **err)
 {
 	struct input_set *in = g_new0(struct input_set, 1);
@@ -122,7 +110,6 @@ struct input_set *input_open(char **paths, unsigned n_paths, const char *filter,
 		}
 		f->stdio_buffer = g_malloc(INPUT_STDIO_BUFFER);
 		setvbuf(fp, f->stdio_buffer, _IOFBF, INPUT_STDIO_BUFFER);
-		f->classic = is_classic_pcap(fp);
 		f->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
 		if (!f->pcap) {
 			fclose(fp);
@@ -132,6 +119,9 @@ struct input_set *input_open(char **paths, unsigned n_paths, const char *filter,
 				g_set_error(err, INPUT_ERROR, 0, "%s: %s", f->path, errbuf);
 			goto fail;
 		}
+		/* libpcap gives a classic pcap's version, 2.4, and a pcapng section's, 1.0.  (Peeking at
+		 * the magic number ourselves would need a seekable file, and a FIFO is a fine input.) */
+		f->classic = pcap_major_version(f->pcap) == 2;
 		int dlt = pcap_datalink(f->pcap);
 		if (!decode_linktype_supported(dlt)) {
 			g_set_error(err, INPUT_ERROR, 0, "%s: link type %s (%d) is not supported; natlb reads "

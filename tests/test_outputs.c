@@ -6,7 +6,10 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/output.h"
@@ -97,7 +100,9 @@ static char *dir_state(const char *dir)
 			sum = g_file_read_link(path, NULL);
 		else if (g_file_test(path, G_FILE_TEST_IS_REGULAR) && g_file_get_contents(path, &bytes, &len, NULL))
 			sum = g_compute_checksum_for_data(G_CHECKSUM_MD5, (const guchar *)bytes, len);
-		g_ptr_array_add(lines, g_strdup_printf("%s %s", name, sum ? sum : "(directory)"));
+		g_ptr_array_add(lines, g_strdup_printf("%s %s", name, sum            ? sum
+		                                                      : g_file_test(path, G_FILE_TEST_IS_DIR) ? "(directory)"
+		                                                                                              : "(other)"));
 		g_free(sum);
 		g_free(bytes);
 		g_free(path);
@@ -257,9 +262,146 @@ static void test_failed_rename_takes_back_the_others(void)
 	test_rmdir(dir);
 }
 
+/* SIGINT or SIGTERM mid-replay: natlb stops reading, writes whole outputs of what it replayed,
+ * leaves no temporary, says it was cut short, and exits 128+N.  The capture (natlb gen bench)
+ * reaches natlb through a FIFO, so the test holds most of it back until the signal is sent:
+ * natlb cannot have finished before, however loaded the machine, and without the stop it would
+ * go on to read every record. */
+struct signal_case {
+	const char *name;
+	int sig;
+	int want_status;
+	const char *want_stderr; /* a line, in full */
+	const char *want_stats;  /* a line of --stats, in full */
+};
+
+static const struct signal_case signal_cases[] = {
+	{ "sigint", SIGINT, 130,
+	  "natlb replay: interrupted by SIGINT: the inputs were not read to the end; the output holds what was replayed before\n",
+	  "  cut short by SIGINT: the inputs were not read to the end\n" },
+	{ "sigterm", SIGTERM, 143,
+	  "natlb replay: interrupted by SIGTERM: the inputs were not read to the end; the output holds what was replayed before\n",
+	  "  cut short by SIGTERM: the inputs were not read to the end\n" },
+};
+
+#define SIGNAL_PACKETS "20000"
+#define SIGNAL_AFTER_BYTES (256u << 10) /* of the capture written to the FIFO before the signal */
+
+/* natlb as a shell runs it in the foreground, whatever the test runner ignores. */
+static void default_stop_signals(gpointer data)
+{
+	(void)data;
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+}
+
+static char *read_all(int fd)
+{
+	GString *s = g_string_new(NULL);
+	char buf[4096];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0)
+			g_string_append_len(s, buf, n);
+	close(fd);
+	return g_string_free(s, FALSE);
+}
+
+/* Write bytes to fd, sending sig to pid after the first SIGNAL_AFTER_BYTES; stops when natlb
+ * closes its end (EPIPE).  Returns how many bytes natlb took. */
+static gsize feed_and_signal(int fd, const char *bytes, gsize len, GPid pid, int sig)
+{
+	gsize done = 0;
+	bool sent = false;
+	while (done < len) {
+		if (!sent && done >= SIGNAL_AFTER_BYTES) {
+			g_assert_cmpint(kill(pid, sig), ==, 0);
+			sent = true;
+		}
+		ssize_t n = write(fd, bytes + done, MIN(len - done, 65536));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			g_assert_cmpint(errno, ==, EPIPE);
+			break;
+		}
+		done += (gsize)n;
+	}
+	g_assert_true(sent);
+	return done;
+}
+
+static void test_stop_signal(gconstpointer data)
+{
+	const struct signal_case *c = data;
+	char *dir = test_tmpdir();
+	char *capture = g_strdup_printf("%s/bench.pcap", dir), *fifo = g_strdup_printf("%s/in.pcap", dir);
+	char *out = g_strdup_printf("%s/out.pcapng", dir), *tables = g_strdup_printf("%s/t.json", dir);
+	const char *gen[] = { test_natlb_binary(), "gen", "bench", "-o", capture, "--packets", SIGNAL_PACKETS, NULL };
+	g_assert_cmpint(test_run(gen, NULL, NULL), ==, 0);
+	char *bytes = NULL;
+	gsize len = 0;
+	g_assert_true(g_file_get_contents(capture, &bytes, &len, NULL));
+	g_assert_cmpuint(len, >, 8 * SIGNAL_AFTER_BYTES);
+	g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+
+	const char *argv[] = { test_natlb_binary(), "replay", "-q", "--stats", "-s", "tools/bench-napt.ini", "--tables",
+	                       tables, "-o", out, fifo, NULL };
+	GPid pid;
+	int out_fd, err_fd;
+	GError *error = NULL;
+	g_assert_true(g_spawn_async_with_pipes(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, default_stop_signals,
+	                                       NULL, &pid, NULL, &out_fd, &err_fd, &error));
+	g_assert_no_error(error);
+	int fd = open(fifo, O_WRONLY); /* until natlb opens it */
+	g_assert_cmpint(fd, >=, 0);
+	gsize taken = feed_and_signal(fd, bytes, len, pid, c->sig);
+	close(fd);
+	char *stats = read_all(out_fd), *err = read_all(err_fd);
+	int status;
+	g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+	g_spawn_close_pid(pid);
+
+	g_assert_cmpstr(err, ==, c->want_stderr);
+	g_assert_true(WIFEXITED(status)); /* it ended itself, it was not killed */
+	g_assert_cmpint(WEXITSTATUS(status), ==, c->want_status);
+	g_assert_cmpuint(taken, <, len); /* it stopped reading */
+	g_assert_nonnull(strstr(stats, c->want_stats));
+	g_assert_nonnull(strstr(stats, ": balanced\n"));
+	g_assert_true(g_unlink(capture) == 0 && g_unlink(fifo) == 0);
+	char *left = dir_state(dir);
+	g_assert_true(g_str_has_prefix(left, "out.pcapng ") && strstr(left, "\nt.json ")); /* both, and nothing else */
+	g_assert_null(strchr(strchr(left, '\n') + 1, '\n'));
+
+	/* Both are whole: tshark reads the pcapng without a warning, natlb tables reads the JSON. */
+	if (test_have_tshark()) {
+		static const char *const fields[] = { "frame.number", NULL };
+		char *views = test_tshark_fields(out, NULL, "frame.interface_name == \"lan\"", fields);
+		unsigned n = 0;
+		for (const char *v = views; *v; v++)
+			n += *v == '\n';
+		g_assert_cmpuint(n, >, 0);
+		g_assert_cmpuint(n, <, (unsigned)atoi(SIGNAL_PACKETS));
+		g_free(views);
+	}
+	const char *read_tables[] = { test_natlb_binary(), "tables", tables, NULL };
+	g_assert_cmpint(test_run(read_tables, NULL, NULL), ==, 0);
+
+	g_free(left);
+	g_free(stats);
+	g_free(err);
+	g_free(bytes);
+	g_free(capture);
+	g_free(fifo);
+	g_free(out);
+	g_free(tables);
+	test_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	signal(SIGPIPE, SIG_IGN); /* a write to natlb's FIFO after it stopped reading fails instead */
 	for (size_t i = 0; i < G_N_ELEMENTS(collision_cases); i++) {
 		char *path = g_strdup_printf("/outputs/collisions/%s", collision_cases[i].name);
 		g_test_add_data_func(path, &collision_cases[i], test_collision);
@@ -272,5 +414,11 @@ int main(int argc, char **argv)
 	}
 	g_test_add_func("/outputs/all-or-none/failed-rename-takes-back-the-files-renamed-before-it",
 	                test_failed_rename_takes_back_the_others);
+	for (size_t i = 0; i < G_N_ELEMENTS(signal_cases); i++) {
+		char *path = g_strdup_printf("/outputs/stop-signal/%s-leaves-whole-outputs-of-what-was-replayed",
+		                             signal_cases[i].name);
+		g_test_add_data_func(path, &signal_cases[i], test_stop_signal);
+		g_free(path);
+	}
 	return g_test_run();
 }

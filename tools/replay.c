@@ -1,5 +1,6 @@
 /* tools/replay.c: natlb replay: captures in, one annotated view per link out (DESIGN.md, "The command line"). */
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -123,6 +124,37 @@ static gboolean outputs_commit(struct output *out, struct table_recorder *tables
 	return TRUE;
 }
 
+/* SIGINT and SIGTERM stop the replay as they stop tcpdump: the handler only notes the signal,
+ * the read loop checks it before each record, and the replay then ends as if the inputs had:
+ * whole outputs of what was replayed, renamed into place, no temporary left, and exit 128+N.
+ * SA_RESTART: a read from a pipe resumes instead of failing with EINTR. */
+static volatile sig_atomic_t stop_signal;
+
+static void stop_signal_note(int sig)
+{
+	stop_signal = sig;
+}
+
+static void stop_signals_catch(struct sigaction old[2])
+{
+	struct sigaction sa = { .sa_handler = stop_signal_note, .sa_flags = SA_RESTART };
+	sigemptyset(&sa.sa_mask);
+	stop_signal = 0;
+	static const int sigs[2] = { SIGINT, SIGTERM };
+	for (int i = 0; i < 2; i++) {
+		sigaction(sigs[i], NULL, &old[i]);
+		/* One the caller ignores stays ignored, as a shell ignores SIGINT for a background job. */
+		if (old[i].sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+static void stop_signals_restore(const struct sigaction old[2])
+{
+	sigaction(SIGINT, &old[0], NULL);
+	sigaction(SIGTERM, &old[1], NULL);
+}
+
 /* A bar on stderr, only when a person is watching a terminal. */
 static void progress_show(const struct input_set *in, uint64_t packets, gint64 *last_us)
 {
@@ -136,6 +168,28 @@ static void progress_show(const struct input_set *in, uint64_t packets, gint64 *
 	        "##############################", (int)(f * 100), packets);
 }
 
+/* Every record of the inputs through the pipeline, until they end or a stop signal comes. */
+static gboolean replay_loop(struct input_set *in, struct pipeline *pl, struct output *out, bool show_progress,
+                            GError **err)
+{
+	struct input_record rec;
+	uint64_t packets = 0;
+	gint64 last_us = g_get_monotonic_time();
+
+	while (!stop_signal && input_next(in, &rec) == 1) {
+		const char *problem = input_last_problem(in);
+		if (!(problem ? replay_repaired(pl, out, &rec, problem, err) : pipeline_push(pl, &rec, err)))
+			return FALSE;
+		if (show_progress && ++packets % PROGRESS_EVERY == 0)
+			progress_show(in, packets, &last_us);
+	}
+	if (!pipeline_drain(pl, err))
+		return FALSE;
+	if (show_progress && packets >= PROGRESS_EVERY)
+		fprintf(stderr, "\r%60s\r", "");
+	return TRUE;
+}
+
 static int replay_run(struct replay_args *a)
 {
 	GError *err = NULL;
@@ -147,9 +201,7 @@ static int replay_run(struct replay_args *a)
 	struct table_schedule when = { 0 };
 	int status = EXIT_RUNTIME;
 	enum output_format fmt = OUTPUT_PCAPNG;
-	struct input_record rec;
-	uint64_t packets = 0;
-	gint64 last_us = g_get_monotonic_time();
+	struct sigaction old_actions[2];
 	bool show_progress = !a->quiet && !a->trace && isatty(STDERR_FILENO);
 
 	if (a->format && strcmp(a->format, "pcap") == 0)
@@ -167,6 +219,7 @@ static int replay_run(struct replay_args *a)
 		g_clear_error(&err);
 		return EXIT_USAGE;
 	}
+	stop_signals_catch(old_actions);
 	sc = cli_scenario_load(a->scenario, &err);
 	if (!sc) {
 		fprintf(stderr, "natlb replay: %s\n", err->message);
@@ -206,21 +259,11 @@ static int replay_run(struct replay_args *a)
 		status = EXIT_USAGE;
 		goto out;
 	}
-	while (input_next(in, &rec) == 1) {
-		const char *problem = input_last_problem(in);
-		if (!(problem ? replay_repaired(pl, out, &rec, problem, &err) : pipeline_push(pl, &rec, &err))) {
-			fprintf(stderr, "%snatlb replay: %s\n", show_progress ? "\n" : "", err->message);
-			goto out;
-		}
-		if (show_progress && ++packets % PROGRESS_EVERY == 0)
-			progress_show(in, packets, &last_us);
-	}
-	if (!pipeline_drain(pl, &err)) {
+	if (!replay_loop(in, pl, out, show_progress, &err)) {
 		fprintf(stderr, "%snatlb replay: %s\n", show_progress ? "\n" : "", err->message);
 		goto out;
 	}
-	if (show_progress && packets >= PROGRESS_EVERY)
-		fprintf(stderr, "\r%60s\r", "");
+	int cut_short_by = stop_signal;
 	/* Keep the list of paths: output_commit frees them. */
 	char **paths = g_strdupv((char **)output_paths(out));
 	gboolean committed = outputs_commit(out, tables, sc, a->tables, &err);
@@ -231,10 +274,16 @@ static int replay_run(struct replay_args *a)
 		goto out;
 	}
 	warnings_print(in);
+	if (cut_short_by)
+		fprintf(stderr, "natlb replay: interrupted by %s: the inputs were not read to the end; the output holds "
+		        "what was replayed before\n", cut_short_by == SIGINT ? "SIGINT" : "SIGTERM");
 	if (a->stats) {
 		GString *s = g_string_new(NULL);
 		pipeline_stats(pl, s);
 		input_stats(in, s);
+		if (cut_short_by)
+			g_string_append_printf(s, "  cut short by %s: the inputs were not read to the end\n",
+			                       cut_short_by == SIGINT ? "SIGINT" : "SIGTERM");
 		fputs(s->str, stdout);
 		g_string_free(s, TRUE);
 	}
@@ -254,6 +303,10 @@ out:
 	input_close(in);
 	scenario_free(sc);
 	g_clear_error(&err);
+	/* Asked to stop: the shell's status for a process a signal ended, now that nothing is left behind. */
+	if (stop_signal && status == EXIT_OK)
+		status = 128 + stop_signal;
+	stop_signals_restore(old_actions);
 	return status;
 }
 
