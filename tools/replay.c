@@ -168,15 +168,23 @@ static void progress_show(const struct input_set *in, uint64_t packets, gint64 *
 	        "##############################", (int)(f * 100), packets);
 }
 
-/* Every record of the inputs through the pipeline, until they end or a stop signal comes. */
+/* Every record of the inputs through the pipeline, until they end or a stop signal comes; then
+ * *stopped_by is the signal, else 0. */
 static gboolean replay_loop(struct input_set *in, struct pipeline *pl, struct output *out, bool show_progress,
-                            GError **err)
+                            int *stopped_by, GError **err)
 {
 	struct input_record rec;
 	uint64_t packets = 0;
 	gint64 last_us = g_get_monotonic_time();
 
-	while (!stop_signal && input_next(in, &rec) == 1) {
+	*stopped_by = 0;
+	for (;;) {
+		if (stop_signal) { /* checked before each record: the stop takes effect at once */
+			*stopped_by = stop_signal;
+			break;
+		}
+		if (input_next(in, &rec) != 1)
+			break;
 		const char *problem = input_last_problem(in);
 		if (!(problem ? replay_repaired(pl, out, &rec, problem, err) : pipeline_push(pl, &rec, err)))
 			return FALSE;
@@ -188,6 +196,33 @@ static gboolean replay_loop(struct input_set *in, struct pipeline *pl, struct ou
 	if (show_progress && packets >= PROGRESS_EVERY)
 		fprintf(stderr, "\r%60s\r", "");
 	return TRUE;
+}
+
+/* After a replay whose outputs are in place: warnings, the cut-short line, --stats, and the
+ * names of the files written. */
+static void report_done(const struct replay_args *a, struct input_set *in, const struct pipeline *pl,
+                        const struct table_recorder *tables, const char *const *paths, int cut_short_by)
+{
+	const char *by = cut_short_by == SIGINT ? "SIGINT" : "SIGTERM";
+	warnings_print(in);
+	if (cut_short_by)
+		fprintf(stderr, "natlb replay: interrupted by %s: the inputs were not read to the end; the output holds "
+		        "what was replayed before\n", by);
+	if (a->stats) {
+		GString *s = g_string_new(NULL);
+		pipeline_stats(pl, s);
+		input_stats(in, s);
+		if (cut_short_by)
+			g_string_append_printf(s, "  cut short by %s: the inputs were not read to the end\n", by);
+		fputs(s->str, stdout);
+		g_string_free(s, TRUE);
+	}
+	if (!a->quiet)
+		for (const char *const *p = paths; *p; p++)
+			fprintf(stderr, "natlb replay: wrote %s\n", *p);
+	if (!a->quiet && tables)
+		fprintf(stderr, "natlb replay: wrote %s (%u snapshots, %u events; natlb tables %s)\n", a->tables,
+		        table_recorder_n_snapshots(tables), table_recorder_n_events(tables), a->tables);
 }
 
 static int replay_run(struct replay_args *a)
@@ -259,11 +294,11 @@ static int replay_run(struct replay_args *a)
 		status = EXIT_USAGE;
 		goto out;
 	}
-	if (!replay_loop(in, pl, out, show_progress, &err)) {
+	int cut_short_by = 0;
+	if (!replay_loop(in, pl, out, show_progress, &cut_short_by, &err)) {
 		fprintf(stderr, "%snatlb replay: %s\n", show_progress ? "\n" : "", err->message);
 		goto out;
 	}
-	int cut_short_by = stop_signal;
 	/* Keep the list of paths: output_commit frees them. */
 	char **paths = g_strdupv((char **)output_paths(out));
 	gboolean committed = outputs_commit(out, tables, sc, a->tables, &err);
@@ -273,26 +308,7 @@ static int replay_run(struct replay_args *a)
 		g_strfreev(paths);
 		goto out;
 	}
-	warnings_print(in);
-	if (cut_short_by)
-		fprintf(stderr, "natlb replay: interrupted by %s: the inputs were not read to the end; the output holds "
-		        "what was replayed before\n", cut_short_by == SIGINT ? "SIGINT" : "SIGTERM");
-	if (a->stats) {
-		GString *s = g_string_new(NULL);
-		pipeline_stats(pl, s);
-		input_stats(in, s);
-		if (cut_short_by)
-			g_string_append_printf(s, "  cut short by %s: the inputs were not read to the end\n",
-			                       cut_short_by == SIGINT ? "SIGINT" : "SIGTERM");
-		fputs(s->str, stdout);
-		g_string_free(s, TRUE);
-	}
-	if (!a->quiet)
-		for (char **p = paths; *p; p++)
-			fprintf(stderr, "natlb replay: wrote %s\n", *p);
-	if (!a->quiet && tables)
-		fprintf(stderr, "natlb replay: wrote %s (%u snapshots, %u events; natlb tables %s)\n", a->tables,
-		        table_recorder_n_snapshots(tables), table_recorder_n_events(tables), a->tables);
+	report_done(a, in, pl, tables, (const char *const *)paths, cut_short_by);
 	g_strfreev(paths);
 	status = EXIT_OK;
 out:
