@@ -175,6 +175,9 @@ static void test_bad_record(gconstpointer data)
 		g_assert_cmpstr(err, ==, "");
 	}
 	g_assert_cmpint(rc, ==, 0);
+	char *partial = g_strdup_printf("%s.partial", out);
+	g_assert_false(g_file_test(partial, G_FILE_TEST_EXISTS));
+	g_free(partial);
 
 	/* Both views of every record, in order; the middle one's at its (repaired) time. */
 	static const char *const fields[] = { "frame.interface_name", "frame.time_epoch", "frame.len", "frame.comment",
@@ -236,6 +239,32 @@ static void test_refused_record_ends_the_input(void)
 	test_rmdir(dir);
 }
 
+/* Many bad records make one warning line per file and problem, not one per record: a count and
+ * the first one's number. */
+static void test_warning_counts_records(void)
+{
+	char *dir = test_tmpdir();
+	char *in = g_strdup_printf("%s/bad.pcap", dir);
+	char *out = g_strdup_printf("%s/out.pcapng", dir);
+	GByteArray *b = pcap_file(&(struct record_case){ .ts = G_GUINT64_CONSTANT(1001) << 32, .len = 20 });
+	for (unsigned i = 0; i < 3; i++) /* records 4 to 6, as bad as record 2 */
+		pcap_record(b, (uint64_t)(1003 + i) << 32, sizeof udp_frame, 20);
+	g_assert_true(g_file_set_contents(in, (const char *)b->data, b->len, NULL));
+	g_byte_array_unref(b);
+	const char *argv[] = { test_natlb_binary(), "replay", "-q", "-s", SCENARIO, "-o", out, in, NULL };
+	char *err = NULL;
+	g_assert_cmpint(test_run(argv, NULL, &err), ==, 0);
+	char *want = g_strdup_printf("natlb replay: warning: %s: 4 records have a captured length above the original "
+	                             "length, replayed as long as what was captured (annotated; the first is record 2)\n",
+	                             in);
+	g_assert_cmpstr(err, ==, want);
+	g_free(want);
+	g_free(err);
+	g_free(in);
+	g_free(out);
+	test_rmdir(dir);
+}
+
 /* --stats counts the records that were repaired. */
 static void test_stats_count_repairs(void)
 {
@@ -266,6 +295,8 @@ int main(int argc, char **argv)
 	}
 	g_test_add_func("/input-records/pcap/refused-record-ends-the-input-named-in-the-warning",
 	                test_refused_record_ends_the_input);
+	g_test_add_func("/input-records/warnings/one-line-counts-the-records-and-names-the-first",
+	                test_warning_counts_records);
 	g_test_add_func("/input-records/stats/count-the-repaired-records", test_stats_count_repairs);
 	return g_test_run();
 }
