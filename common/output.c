@@ -475,6 +475,12 @@ gboolean output_roles_check(const GArray *roles, GError **err)
 		id[i].exists = stat(r->path, &st) == 0;
 		id[i].dev = st.st_dev;
 		id[i].ino = st.st_ino;
+		/* Else the rename at the very end would fail, after the whole replay. */
+		if (ok && !r->input && id[i].exists && S_ISDIR(st.st_mode)) {
+			g_set_error(err, NATLB_OUTPUT_ERROR, NATLB_OUTPUT_ERROR_COLLISION,
+			            "%s is a directory: give the output a file name", r->what);
+			ok = FALSE;
+		}
 	}
 	for (guint i = 0; ok && i < roles->len; i++)
 		for (guint j = i + 1; ok && j < roles->len; j++) {

@@ -90,7 +90,8 @@ void output_roles_add(GArray *roles, const char *path, bool input, const char *w
    written (pcap format writes a file per link; pcapng ignores links). */
 void output_roles_add_output(GArray *roles, enum output_format fmt, const char *path, const char *const *links);
 
-/* FALSE, with one sentence naming both, when an output is an input or another output: the same
+/* FALSE, with one sentence, when an output is a directory, or is an input or another output
+   (the sentence names both): the same
    file (device and inode) where both exist, the same name once made absolute with the directory's
    symbolic links resolved otherwise.  Two inputs may be the same file: reading twice harms none. */
 gboolean output_roles_check(const GArray *roles, GError **err);
