@@ -2,6 +2,14 @@
  *
  * Streaming: each input holds exactly one pending record (libpcap's buffer), so memory does not
  * grow with the capture.  Merging several inputs picks the earliest pending record each time.
+ *
+ * Bad records: libpcap hands over, as data, records that Wireshark shows with a warning: a
+ * captured length above the original length, and a classic pcap's seconds past 2038, which it
+ * reads as a signed 32-bit number (pcap-savefile(5) and draft-ietf-opsawg-pcap section 5 say
+ * unsigned, as Wireshark reads them).  So does a pcapng time past what int64 nanoseconds hold.
+ * None of them stops the replay: seconds are read as the format defines them, and a time or a
+ * length natlb cannot use is repaired, counted per file, and said in input_last_problem().
+ * Warnings stay a few lines whatever the number of bad records: a count and the first one.
  */
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -17,15 +25,35 @@ G_DEFINE_QUARK(natlb-input-error-quark, input_error)
 /* The stdio buffer of a capture: see PCAPNG_STDIO_BUFFER for why 64 KiB and not more. */
 #define INPUT_STDIO_BUFFER (64u << 10)
 
+#define NS_PER_S 1000000000
+
+static const char *const input_problem_texts[INPUT_PROBLEM_N] = {
+#define X(name, text) [INPUT_PROBLEM_##name] = text,
+	foreach_input_problem
+#undef X
+};
+
+/* How many records of one file had a problem, and the first of them. */
+struct problem_count {
+	uint64_t records;
+	uint64_t first;
+};
+
 struct input_file {
 	char *path;
 	pcap_t *pcap;
 	struct bpf_program filter;
 	bool has_filter;
-	bool pending;                  /* hdr/data hold the next record */
+	bool pending;                  /* hdr/data/ts_ns hold the next record */
 	bool done;
+	bool classic;                  /* pcap-savefile(5), not pcapng: seconds are 32 bits unsigned */
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
+	int64_t ts_ns;                 /* of the pending record, within [0, INPUT_TS_MAX_NS] */
+	uint32_t wirelen;              /* of the pending record, at least its caplen */
+	bool has_problem;              /* the pending record was repaired; problem says how */
+	uint64_t records;              /* read so far, filtered ones too: the pending one's number */
+	struct problem_count problems[INPUT_PROBLEM_N];
 	uint64_t size;                 /* bytes on disk, for progress */
 	char *stdio_buffer;            /* the FILE's buffer: freed after pcap_close() closes the FILE */
 };
@@ -35,7 +63,11 @@ struct input_set {
 	unsigned n;
 	uint64_t filtered;
 	uint64_t total_size;
-	GString *warnings;
+	GString *read_errors;          /* files finished early, one line each */
+	GString *warnings;             /* read_errors and the problem counts, built on request */
+	GString **file_problem;        /* per file, the sentence about its pending record */
+	bool last_has_problem;
+	unsigned last;                 /* the file input_next() took its last record from */
 };
 
 static const char *linktype_name(int dlt)
@@ -50,6 +82,7 @@ struct input_set *input_open(char **paths, unsigned n_paths, const char *filter,
 	char errbuf[PCAP_ERRBUF_SIZE];
 
 	in->files = g_new0(struct input_file, n_paths);
+	in->file_problem = g_new0(GString *, n_paths);
 	in->n = n_paths;
 	for (unsigned i = 0; i < n_paths; i++) {
 		struct input_file *f = &in->files[i];
@@ -65,6 +98,7 @@ struct input_set *input_open(char **paths, unsigned n_paths, const char *filter,
 			goto fail;
 		}
 		f->size = (uint64_t)stbuf.st_size;
+		in->file_problem[i] = g_string_new(NULL);
 		in->total_size += f->size;
 		/* Our own FILE with a large buffer: libpcap's default stdio buffer costs one read()
 		 * per 4 KiB (313,707 read() calls for the bench capture).  The buffer must be ours:
@@ -85,6 +119,9 @@ struct input_set *input_open(char **paths, unsigned n_paths, const char *filter,
 				g_set_error(err, INPUT_ERROR, 0, "%s: %s", f->path, errbuf);
 			goto fail;
 		}
+		/* libpcap gives a classic pcap's version, 2.4, and a pcapng section's, 1.0.  (Peeking at
+		 * the magic number ourselves would need a seekable file, and a FIFO is a fine input.) */
+		f->classic = pcap_major_version(f->pcap) == 2;
 		int dlt = pcap_datalink(f->pcap);
 		if (!decode_linktype_supported(dlt)) {
 			g_set_error(err, INPUT_ERROR, 0, "%s: link type %s (%d) is not supported; natlb reads "
@@ -106,24 +143,84 @@ fail:
 	return NULL;
 }
 
+/* Count a problem of f's pending record and start the sentence about it. */
+static GString *problem_begin(struct input_set *in, struct input_file *f, enum input_problem problem)
+{
+	GString *s = in->file_problem[f - in->files];
+	struct problem_count *c = &f->problems[problem];
+	if (c->records++ == 0)
+		c->first = f->records;
+	if (!f->has_problem) {
+		g_string_printf(s, "%s record %" G_GUINT64_FORMAT ": ", f->path, f->records);
+		f->has_problem = true;
+	} else {
+		g_string_append(s, "; ");
+	}
+	return s;
+}
+
+/* The pending record's time in nanoseconds since the epoch, clamped to what natlb replays.  The
+ * seconds and fraction are libpcap's (nanoseconds: the file was opened at that precision). */
+static void record_time(struct input_set *in, struct input_file *f)
+{
+	int64_t sec = (int64_t)f->hdr->ts.tv_sec, frac = (int64_t)f->hdr->ts.tv_usec, ns;
+	/* libpcap sign-extends a classic pcap's 32 unsigned bits of seconds (past 2038). */
+	if (f->classic && sec < 0 && sec >= INT32_MIN)
+		sec += G_GINT64_CONSTANT(1) << 32;
+	bool overflow = __builtin_mul_overflow(sec, (int64_t)NS_PER_S, &ns) || __builtin_add_overflow(ns, frac, &ns);
+	if (!overflow && ns >= 0 && ns <= INPUT_TS_MAX_NS) {
+		f->ts_ns = ns;
+		return;
+	}
+	/* A pcapng time is unsigned: libpcap's seconds are negative only past int64, so past the end. */
+	bool before_1970 = !overflow && ns < 0 && (f->classic || sec >= 0);
+	f->ts_ns = before_1970 ? 0 : INPUT_TS_MAX_NS;
+	GString *s = problem_begin(in, f, INPUT_PROBLEM_TIME_OUT_OF_RANGE);
+	if (f->classic || sec >= 0)
+		g_string_append_printf(s, "timestamp %" G_GINT64_FORMAT ".%09" G_GINT64_FORMAT " s", sec, frac);
+	else /* pcapng: libpcap's seconds are the file's unsigned 64 bits */
+		g_string_append_printf(s, "timestamp %" G_GUINT64_FORMAT ".%09" G_GINT64_FORMAT " s", (uint64_t)sec, frac);
+	g_string_append(s, !before_1970 ? " is past 2106-02-07 06:28:15 UTC, the last time natlb replays; replayed at it"
+	                            : " is before 1970, which natlb does not replay; replayed at 1970-01-01 00:00:00 UTC");
+}
+
+/* The pending record's original length, at least its captured length: the bytes are there. */
+static void record_length(struct input_set *in, struct input_file *f)
+{
+	f->wirelen = f->hdr->len;
+	if (f->hdr->caplen <= f->hdr->len)
+		return;
+	f->wirelen = f->hdr->caplen;
+	g_string_append_printf(problem_begin(in, f, INPUT_PROBLEM_CAPLEN_OVER_LEN),
+	                       "captured length %u is more than the original length %u (Wireshark: frame length "
+	                       "is less than captured length); replayed as %u bytes long",
+	                       f->hdr->caplen, f->hdr->len, f->hdr->caplen);
+}
+
 /* Make f->pending true unless the file is finished. */
 static void input_fill(struct input_set *in, struct input_file *f)
 {
 	while (!f->pending && !f->done) {
 		int rc = pcap_next_ex(f->pcap, &f->hdr, &f->data);
 		if (rc == 1) {
+			f->records++;
 			if (f->has_filter && !pcap_offline_filter(&f->filter, f->hdr, f->data)) {
 				in->filtered++;
 				continue;
 			}
+			f->has_problem = false;
+			record_time(in, f);
+			record_length(in, f);
 			f->pending = true;
 		} else {
 			f->done = true;
 			if (rc == PCAP_ERROR) {
-				if (!in->warnings)
-					in->warnings = g_string_new(NULL);
-				g_string_append_printf(in->warnings, "%s: %s; replayed what was read before it\n",
-				                       f->path, pcap_geterr(f->pcap));
+				if (!in->read_errors)
+					in->read_errors = g_string_new(NULL);
+				/* libpcap cannot go on past a record it refuses: where the next one starts is unknown. */
+				g_string_append_printf(in->read_errors, "%s record %" G_GUINT64_FORMAT ": %s; replayed the %"
+				                       G_GUINT64_FORMAT " record%s before it\n", f->path, f->records + 1,
+				                       pcap_geterr(f->pcap), f->records, f->records == 1 ? "" : "s");
 			}
 		}
 	}
@@ -132,34 +229,57 @@ static void input_fill(struct input_set *in, struct input_file *f)
 int input_next(struct input_set *in, struct input_record *rec)
 {
 	struct input_file *best = NULL;
-	int64_t best_ts = 0;
 
 	for (unsigned i = 0; i < in->n; i++) {
 		struct input_file *f = &in->files[i];
 		input_fill(in, f);
-		if (!f->pending)
-			continue;
-		int64_t ts = (int64_t)f->hdr->ts.tv_sec * 1000000000 + f->hdr->ts.tv_usec;
-		if (!best || ts < best_ts) {
+		if (f->pending && (!best || f->ts_ns < best->ts_ns))
 			best = f;
-			best_ts = ts;
-		}
 	}
 	if (!best)
 		return 0;
 	best->pending = false;
 	rec->data = best->data;
 	rec->caplen = best->hdr->caplen;
-	rec->wirelen = best->hdr->len;
-	rec->ts_ns = best_ts;
+	rec->wirelen = best->wirelen;
+	rec->ts_ns = best->ts_ns;
 	rec->linktype = pcap_datalink(best->pcap);
 	rec->input = (unsigned)(best - in->files);
+	in->last = rec->input;
+	in->last_has_problem = best->has_problem;
 	return 1;
 }
 
-const char *input_warnings(const struct input_set *in)
+const char *input_last_problem(const struct input_set *in)
 {
-	return in->warnings ? in->warnings->str : NULL;
+	return in->last_has_problem ? in->file_problem[in->last]->str : NULL;
+}
+
+uint64_t input_problems(const struct input_set *in, enum input_problem problem)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i < in->n; i++)
+		n += in->files[i].problems[problem].records;
+	return n;
+}
+
+const char *input_warnings(struct input_set *in)
+{
+	if (!in->warnings)
+		in->warnings = g_string_new(NULL);
+	g_string_assign(in->warnings, in->read_errors ? in->read_errors->str : "");
+	for (unsigned i = 0; i < in->n; i++)
+		for (unsigned p = 0; p < INPUT_PROBLEM_N; p++) {
+			const struct problem_count *c = &in->files[i].problems[p];
+			if (c->records == 1)
+				g_string_append_printf(in->warnings, "%s record %" G_GUINT64_FORMAT " has %s (annotated)\n",
+				                       in->files[i].path, c->first, input_problem_texts[p]);
+			else if (c->records > 1)
+				g_string_append_printf(in->warnings, "%s: %" G_GUINT64_FORMAT " records have %s (annotated; "
+				                       "the first is record %" G_GUINT64_FORMAT ")\n", in->files[i].path,
+				                       c->records, input_problem_texts[p], c->first);
+		}
+	return in->warnings->len ? in->warnings->str : NULL;
 }
 
 uint64_t input_filtered(const struct input_set *in)
@@ -202,9 +322,14 @@ void input_close(struct input_set *in)
 			pcap_close(f->pcap);
 		g_free(f->stdio_buffer);
 		g_free(f->path);
+		if (in->file_problem[i])
+			g_string_free(in->file_problem[i], TRUE);
 	}
 	if (in->warnings)
 		g_string_free(in->warnings, TRUE);
+	if (in->read_errors)
+		g_string_free(in->read_errors, TRUE);
+	g_free(in->file_problem);
 	g_free(in->files);
 	g_free(in);
 }

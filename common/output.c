@@ -8,9 +8,13 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <limits.h>
 #include <pcap/pcap.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* pcapng: the interface written for one link type of a link. */
 struct link_idb {
@@ -40,7 +44,12 @@ struct output {
 	char *stdio_buf;             /* pcapng: setvbuf buffer of w's FILE; outlives it */
 	GPtrArray *links;            /* struct output_link * */
 	GPtrArray *paths;            /* borrowed final paths, NULL-terminated */
+	const char *note;            /* output_set_note(): one more comment on every view */
 };
+
+/* Comments the pipeline gives a view, plus the note: more are written without the note (the
+   pipeline gives at most 4). */
+#define OUTPUT_MAX_COMMENTS 16
 
 static char *partial_name(const char *path)
 {
@@ -212,7 +221,7 @@ static gboolean pcap_link_write(struct output *o, struct output_link *l, int lin
 		return FALSE;
 	}
 	/* The same checks as the pcapng writer, so both formats accept the same views. */
-	if (ts_ns < 0 || caplen > wirelen) {
+	if (ts_ns < 0 || ts_ns / 1000000000 > UINT32_MAX || caplen > wirelen) { /* 32 bits of seconds */
 		g_set_error(err, NATLB_OUTPUT_ERROR, NATLB_OUTPUT_ERROR_INVALID,
 		            "%s: bad packet (timestamp %" G_GINT64_FORMAT " ns, captured %u of %u bytes)",
 		            l->path, ts_ns, caplen, wirelen);
@@ -252,8 +261,21 @@ gboolean output_write(struct output *o, int link, int linktype, int64_t ts_ns, c
 	int interface_id = pcapng_interface(o, l, linktype, err);
 	if (interface_id < 0)
 		return FALSE;
+	if (o->note && n_comments < OUTPUT_MAX_COMMENTS) {
+		const char *with_note[OUTPUT_MAX_COMMENTS];
+		for (unsigned i = 0; i < n_comments; i++)
+			with_note[i] = comments[i];
+		with_note[n_comments] = o->note;
+		return pcapng_writer_packet(o->w, interface_id, ts_ns, data, caplen, wirelen, dir, with_note,
+		                            n_comments + 1, err);
+	}
 	return pcapng_writer_packet(o->w, interface_id, ts_ns, data, caplen, wirelen, dir, comments,
 	                            n_comments, err);
+}
+
+void output_set_note(struct output *o, const char *note)
+{
+	o->note = note;
 }
 
 /* Finish a pcap link file; the first error goes to err. */
@@ -288,37 +310,67 @@ static gboolean rename_into_place(const char *partial, const char *path, GError 
 	return FALSE;
 }
 
-gboolean output_close(struct output *o, GError **err)
+gboolean output_finish(struct output *o, GError **err)
 {
-	gboolean ok = TRUE;
 	if (o->fmt == OUTPUT_PCAPNG) {
-		ok = pcapng_writer_close(o->w, err);
+		gboolean ok = pcapng_writer_close(o->w, err);
 		o->w = NULL;
-		if (ok)
-			ok = rename_into_place(o->partial, o->path, err);
-		if (!ok)
-			g_unlink(o->partial);
-		output_free(o);
 		return ok;
 	}
-
-	/* pcap: finish every file first, then rename only if all of them are whole. */
+	gboolean ok = TRUE;
 	for (guint i = 0; i < o->links->len; i++) {
 		struct output_link *l = g_ptr_array_index(o->links, i);
 		if (l->dumper && !pcap_link_close(l, ok, err))
 			ok = FALSE;
 	}
+	return ok;
+}
+
+/* The (temporary, final) names of every file o created, in the order they were created. */
+static void output_renames(const struct output *o, GPtrArray *temps, GPtrArray *finals)
+{
+	if (o->fmt == OUTPUT_PCAPNG) {
+		g_ptr_array_add(temps, o->partial);
+		g_ptr_array_add(finals, o->path);
+		return;
+	}
 	for (guint i = 0; i < o->links->len; i++) {
 		struct output_link *l = g_ptr_array_index(o->links, i);
-		if (!l->created)
-			continue;
-		if (!ok || !rename_into_place(l->partial, l->path, err)) {
-			ok = FALSE;
-			g_unlink(l->partial);
+		if (l->created) {
+			g_ptr_array_add(temps, l->partial);
+			g_ptr_array_add(finals, l->path);
 		}
 	}
+}
+
+gboolean output_commit(struct output *o, GError **err)
+{
+	GPtrArray *temps = g_ptr_array_new(), *finals = g_ptr_array_new();
+	gboolean ok = TRUE;
+	guint renamed = 0;
+	output_renames(o, temps, finals);
+	for (; ok && renamed < temps->len; renamed++)
+		ok = rename_into_place(temps->pdata[renamed], finals->pdata[renamed], err);
+	if (!ok) {
+		/* renamed counts the failed one too: it is still under its temporary name. */
+		for (guint i = 0; i + 1 < renamed; i++)
+			g_unlink(finals->pdata[i]);
+		for (guint i = renamed - 1; i < temps->len; i++)
+			g_unlink(temps->pdata[i]);
+	}
+	g_ptr_array_free(temps, TRUE);
+	g_ptr_array_free(finals, TRUE);
 	output_free(o);
 	return ok;
+}
+
+gboolean output_close(struct output *o, GError **err)
+{
+	if (!output_finish(o, err)) {
+		output_abort(o);
+		return FALSE;
+	}
+	return output_commit(o, err);
 }
 
 void output_abort(struct output *o)
@@ -342,4 +394,111 @@ void output_abort(struct output *o)
 const char *const *output_paths(struct output *o)
 {
 	return (const char *const *)o->paths->pdata;
+}
+
+/* ---- Path collisions ----------------------------------------------------------------------- */
+
+static void role_clear(gpointer p)
+{
+	struct output_role *r = p;
+	g_free(r->path);
+	g_free(r->what);
+}
+
+GArray *output_roles_new(void)
+{
+	GArray *roles = g_array_new(FALSE, TRUE, sizeof(struct output_role));
+	g_array_set_clear_func(roles, role_clear);
+	return roles;
+}
+
+void output_roles_add(GArray *roles, const char *path, bool input, const char *what_format, ...)
+{
+	va_list ap;
+	va_start(ap, what_format);
+	struct output_role r = { .path = g_strdup(path), .what = g_strdup_vprintf(what_format, ap), .input = input };
+	va_end(ap);
+	g_array_append_val(roles, r);
+}
+
+void output_roles_add_output(GArray *roles, enum output_format fmt, const char *path, const char *const *links)
+{
+	if (fmt == OUTPUT_PCAPNG) {
+		char *partial = partial_name(path);
+		output_roles_add(roles, path, false, "-o %s", path);
+		output_roles_add(roles, partial, false, "%s (where -o %s is written until the end)", partial, path);
+		g_free(partial);
+		return;
+	}
+	for (const char *const *l = links; *l; l++) {
+		char *file = output_pcap_link_path(path, *l), *partial = partial_name(file);
+		output_roles_add(roles, file, false, "%s (link %s of --format pcap -o %s)", file, *l, path);
+		output_roles_add(roles, partial, false, "%s (where link %s is written until the end)", partial, *l);
+		g_free(file);
+		g_free(partial);
+	}
+}
+
+/* The name a path will have, absolute, with the symbolic links of its directory resolved when
+   the directory exists (the file itself need not). */
+static char *normalised_name(const char *path)
+{
+	char *dir = g_path_get_dirname(path), *base = g_path_get_basename(path);
+	char *real = realpath(dir, NULL);
+	char *name = real ? g_build_filename(real, base, NULL) : g_canonicalize_filename(path, NULL);
+	free(real);
+	g_free(dir);
+	g_free(base);
+	return name;
+}
+
+struct role_identity {
+	char *name;
+	bool exists;
+	dev_t dev;
+	ino_t ino;
+};
+
+static gboolean same_file(const struct role_identity *a, const struct role_identity *b)
+{
+	return (a->exists && b->exists && a->dev == b->dev && a->ino == b->ino) || strcmp(a->name, b->name) == 0;
+}
+
+gboolean output_roles_check(const GArray *roles, GError **err)
+{
+	struct role_identity *id = g_new0(struct role_identity, roles->len);
+	gboolean ok = TRUE;
+	for (guint i = 0; i < roles->len; i++) {
+		const struct output_role *r = &g_array_index(roles, struct output_role, i);
+		struct stat st;
+		id[i].name = normalised_name(r->path);
+		id[i].exists = stat(r->path, &st) == 0;
+		id[i].dev = st.st_dev;
+		id[i].ino = st.st_ino;
+		/* Else the rename at the very end would fail, after the whole replay. */
+		if (ok && !r->input && id[i].exists && S_ISDIR(st.st_mode)) {
+			g_set_error(err, NATLB_OUTPUT_ERROR, NATLB_OUTPUT_ERROR_COLLISION,
+			            "%s is a directory: give the output a file name", r->what);
+			ok = FALSE;
+		}
+	}
+	for (guint i = 0; ok && i < roles->len; i++)
+		for (guint j = i + 1; ok && j < roles->len; j++) {
+			const struct output_role *a = &g_array_index(roles, struct output_role, i);
+			const struct output_role *b = &g_array_index(roles, struct output_role, j);
+			if ((a->input && b->input) || !same_file(&id[i], &id[j]))
+				continue;
+			ok = FALSE;
+			if (a->input || b->input)
+				g_set_error(err, NATLB_OUTPUT_ERROR, NATLB_OUTPUT_ERROR_COLLISION,
+				            "%s is %s: refusing to write over a capture being read", a->input ? b->what : a->what,
+				            a->input ? a->what : b->what);
+			else
+				g_set_error(err, NATLB_OUTPUT_ERROR, NATLB_OUTPUT_ERROR_COLLISION,
+				            "%s and %s are the same file: refusing to write one over the other", a->what, b->what);
+		}
+	for (guint i = 0; i < roles->len; i++)
+		g_free(id[i].name);
+	g_free(id);
+	return ok;
 }

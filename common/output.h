@@ -11,12 +11,15 @@
  * fixed by the link's first packet, and no place for comments or direction, so THOSE ARE
  * DROPPED in this format.
  *
- * Invariant: nothing appears under the final names until output_close() succeeds.  Files are
- * written as NAME.partial in the same directory (so the rename cannot cross file systems) and
- * renamed by output_close(); output_abort(), or a failing output_close(), removes them.
+ * Invariant: nothing appears under the final names until output_close() (or output_commit())
+ * succeeds, and then all of them do.  Files are written as NAME.partial in the same directory
+ * (so the rename cannot cross file systems) and renamed at the end; output_abort(), or a failing
+ * close or commit, removes them.
  */
 #ifndef NATLB_OUTPUT_H
 #define NATLB_OUTPUT_H
+
+#include <stdbool.h>
 
 #include "common/pcapng_writer.h"
 
@@ -41,9 +44,22 @@ gboolean output_write(struct output *o, int link, int linktype, int64_t ts_ns, c
                       uint32_t caplen, uint32_t wirelen, enum pcapng_direction dir,
                       const char *const *comments, unsigned n_comments, GError **err);
 
-/* Finish every file and rename it into place; on an error the files not yet renamed are
-   removed.  Frees o in every case. */
+/* Add note as one more comment to every view written until the next call (NULL: stop), e.g.
+   what was wrong with the input record these views come from.  o keeps the pointer, not a copy.
+   Dropped in pcap format, as every comment is. */
+void output_set_note(struct output *o, const char *note);
+
+/* Finish every file and rename it into place: output_finish(), then output_commit(); on an
+   error no file is left, under either name.  Frees o in every case. */
 gboolean output_close(struct output *o, GError **err);
+
+/* The two halves of output_close(), for a caller with other files to move into place at the
+   same time (all outputs or none).  output_finish() writes out and closes every file, under its
+   temporary name; on FALSE follow with output_abort().  output_commit() renames them all; when
+   one rename fails, the files renamed before it are removed again and the temporaries too, so
+   no output is left.  It frees o. */
+gboolean output_finish(struct output *o, GError **err);
+gboolean output_commit(struct output *o, GError **err);
 
 /* Remove the temporaries; frees o. */
 void output_abort(struct output *o);
@@ -57,5 +73,27 @@ const char *const *output_paths(struct output *o);
    give "out.lan.pcap"); without one, ".LINK.pcap" is appended.  A '/' in the link name becomes
    '_'.  Free with g_free(). */
 char *output_pcap_link_path(const char *base, const char *link);
+
+/* ---- Before anything is opened: is any file written over another one? ---------------------- */
+
+/* A file a replay reads or writes. */
+struct output_role {
+	char *path;
+	char *what;   /* how the refusal names it: "-o out.pcapng", "the input a.pcap" */
+	bool input;   /* read, never written */
+};
+
+/* An array of struct output_role that frees the strings it holds. */
+GArray *output_roles_new(void);
+void output_roles_add(GArray *roles, const char *path, bool input, const char *what_format, ...) G_GNUC_PRINTF(4, 5);
+/* The files output_open(fmt, path) would write, final and temporary, when the links named are
+   written (pcap format writes a file per link; pcapng ignores links). */
+void output_roles_add_output(GArray *roles, enum output_format fmt, const char *path, const char *const *links);
+
+/* FALSE, with one sentence, when an output is a directory, or is an input or another output
+   (the sentence names both): the same
+   file (device and inode) where both exist, the same name once made absolute with the directory's
+   symbolic links resolved otherwise.  Two inputs may be the same file: reading twice harms none. */
+gboolean output_roles_check(const GArray *roles, GError **err);
 
 #endif

@@ -31,6 +31,7 @@ enum natlb_output_error {
 	NATLB_OUTPUT_ERROR_IO,       /* open, write, flush or rename failed; the message has strerror */
 	NATLB_OUTPUT_ERROR_INVALID,  /* the caller passed something the format cannot hold */
 	NATLB_OUTPUT_ERROR_LINKTYPE, /* pcap format: a second link type on one link */
+	NATLB_OUTPUT_ERROR_COLLISION, /* an output would be written over an input or another output */
 };
 
 /* The snaplen every IDB declares; a longer caplen is cut to it (the view is then truncated,

@@ -1,4 +1,6 @@
 /* tools/replay.c: natlb replay: captures in, one annotated view per link out (DESIGN.md, "The command line"). */
+#include <glib/gstdio.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,6 +29,132 @@ struct replay_args {
 	char **inputs;
 };
 
+/* A record input.c repaired (its time or length): replayed alone, without the look-ahead, so that
+ * the note lands on its views (and on what stages emit in answer to it) and on nothing else. */
+static gboolean replay_repaired(struct pipeline *pl, struct output *out, const struct input_record *rec,
+                                const char *problem, GError **err)
+{
+	if (!pipeline_drain(pl, err))
+		return FALSE;
+	output_set_note(out, problem);
+	gboolean ok = pipeline_replay(pl, rec, err);
+	output_set_note(out, NULL);
+	return ok;
+}
+
+/* Each line of input_warnings() on its own line of stderr. */
+static void warnings_print(struct input_set *in)
+{
+	const char *w = input_warnings(in);
+	if (!w)
+		return;
+	char **lines = g_strsplit(w, "\n", -1);
+	for (char **l = lines; *l; l++)
+		if (**l)
+			fprintf(stderr, "natlb replay: warning: %s\n", *l);
+	g_strfreev(lines);
+}
+
+/* --stats lines about the input itself, after the pipeline's. */
+static void input_stats(struct input_set *in, GString *s)
+{
+	static const char *const what[INPUT_PROBLEM_N] = {
+		[INPUT_PROBLEM_TIME_OUT_OF_RANGE] = "timestamp clamped",
+		[INPUT_PROBLEM_CAPLEN_OVER_LEN] = "captured length above the original",
+	};
+	if (input_filtered(in))
+		g_string_append_printf(s, "  rejected by the filter: %" G_GUINT64_FORMAT " packets (not replayed)\n",
+		                       input_filtered(in));
+	for (unsigned p = 0; p < INPUT_PROBLEM_N; p++)
+		if (input_problems(in, p))
+			g_string_append_printf(s, "  input records repaired (%s): %" G_GUINT64_FORMAT " (replayed, annotated)\n",
+			                       what[p], input_problems(in, p));
+}
+
+/* The links whose views are written: --links, less names the scenario lacks (pipeline_new()
+ * refuses those), or all of them. */
+static GPtrArray *written_links(const struct scenario *sc, const char *links)
+{
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	char **wanted = links ? g_strsplit(links, ",", -1) : NULL;
+	for (char **w = wanted; w && *w; w++)
+		g_strstrip(*w);
+	for (unsigned i = 0; i < sc->n_links; i++)
+		if (!wanted || g_strv_contains((const char *const *)wanted, sc->links[i].name))
+			g_ptr_array_add(names, g_strdup(sc->links[i].name));
+	g_ptr_array_add(names, NULL);
+	g_strfreev(wanted);
+	return names;
+}
+
+/* Refuse, before anything is opened, to write any output (final or temporary name) over an
+ * input or over another output.  The tables' temporary name is made by mkstemp(), which never
+ * opens an existing file. */
+static gboolean check_paths(const struct replay_args *a, const struct scenario *sc, enum output_format fmt,
+                            GError **err)
+{
+	GArray *roles = output_roles_new();
+	for (char **in = a->inputs; *in; in++)
+		output_roles_add(roles, *in, true, "the input %s", *in);
+	GPtrArray *links = written_links(sc, a->links);
+	output_roles_add_output(roles, fmt, a->output, (const char *const *)links->pdata);
+	g_ptr_array_free(links, TRUE);
+	if (a->tables)
+		output_roles_add(roles, a->tables, false, "--tables %s", a->tables);
+	gboolean ok = output_roles_check(roles, err);
+	g_array_free(roles, TRUE);
+	return ok;
+}
+
+/* All outputs or none: every file is written out under its temporary name first, then they are
+ * renamed together.  The tables recorder renames its own file as it finishes, so it goes between
+ * the two halves of closing out, and its file is removed again if out's renames fail. */
+static gboolean outputs_commit(struct output *out, struct table_recorder *tables, const struct scenario *sc,
+                               const char *tables_path, GError **err)
+{
+	if (!output_finish(out, err) || (tables && !table_recorder_finish(tables, sc, err))) {
+		output_abort(out);
+		return FALSE;
+	}
+	if (!output_commit(out, err)) {
+		if (tables)
+			g_unlink(tables_path);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* SIGINT and SIGTERM stop the replay as they stop tcpdump: the handler only notes the signal,
+ * the read loop checks it before each record, and the replay then ends as if the inputs had:
+ * whole outputs of what was replayed, renamed into place, no temporary left, and exit 128+N.
+ * SA_RESTART: a read from a pipe resumes instead of failing with EINTR. */
+static volatile sig_atomic_t stop_signal;
+
+static void stop_signal_note(int sig)
+{
+	stop_signal = sig;
+}
+
+static void stop_signals_catch(struct sigaction old[2])
+{
+	struct sigaction sa = { .sa_handler = stop_signal_note, .sa_flags = SA_RESTART };
+	sigemptyset(&sa.sa_mask);
+	stop_signal = 0;
+	static const int sigs[2] = { SIGINT, SIGTERM };
+	for (int i = 0; i < 2; i++) {
+		sigaction(sigs[i], NULL, &old[i]);
+		/* One the caller ignores stays ignored, as a shell ignores SIGINT for a background job. */
+		if (old[i].sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+static void stop_signals_restore(const struct sigaction old[2])
+{
+	sigaction(SIGINT, &old[0], NULL);
+	sigaction(SIGTERM, &old[1], NULL);
+}
+
 /* A bar on stderr, only when a person is watching a terminal. */
 static void progress_show(const struct input_set *in, uint64_t packets, gint64 *last_us)
 {
@@ -40,6 +168,63 @@ static void progress_show(const struct input_set *in, uint64_t packets, gint64 *
 	        "##############################", (int)(f * 100), packets);
 }
 
+/* Every record of the inputs through the pipeline, until they end or a stop signal comes; then
+ * *stopped_by is the signal, else 0. */
+static gboolean replay_loop(struct input_set *in, struct pipeline *pl, struct output *out, bool show_progress,
+                            int *stopped_by, GError **err)
+{
+	struct input_record rec;
+	uint64_t packets = 0;
+	gint64 last_us = g_get_monotonic_time();
+
+	*stopped_by = 0;
+	for (;;) {
+		if (stop_signal) { /* checked before each record: the stop takes effect at once */
+			*stopped_by = stop_signal;
+			break;
+		}
+		if (input_next(in, &rec) != 1)
+			break;
+		const char *problem = input_last_problem(in);
+		if (!(problem ? replay_repaired(pl, out, &rec, problem, err) : pipeline_push(pl, &rec, err)))
+			return FALSE;
+		if (show_progress && ++packets % PROGRESS_EVERY == 0)
+			progress_show(in, packets, &last_us);
+	}
+	if (!pipeline_drain(pl, err))
+		return FALSE;
+	if (show_progress && packets >= PROGRESS_EVERY)
+		fprintf(stderr, "\r%60s\r", "");
+	return TRUE;
+}
+
+/* After a replay whose outputs are in place: warnings, the cut-short line, --stats, and the
+ * names of the files written. */
+static void report_done(const struct replay_args *a, struct input_set *in, const struct pipeline *pl,
+                        const struct table_recorder *tables, const char *const *paths, int cut_short_by)
+{
+	const char *by = cut_short_by == SIGINT ? "SIGINT" : "SIGTERM";
+	warnings_print(in);
+	if (cut_short_by)
+		fprintf(stderr, "natlb replay: interrupted by %s: the inputs were not read to the end; the output holds "
+		        "what was replayed before\n", by);
+	if (a->stats) {
+		GString *s = g_string_new(NULL);
+		pipeline_stats(pl, s);
+		input_stats(in, s);
+		if (cut_short_by)
+			g_string_append_printf(s, "  cut short by %s: the inputs were not read to the end\n", by);
+		fputs(s->str, stdout);
+		g_string_free(s, TRUE);
+	}
+	if (!a->quiet)
+		for (const char *const *p = paths; *p; p++)
+			fprintf(stderr, "natlb replay: wrote %s\n", *p);
+	if (!a->quiet && tables)
+		fprintf(stderr, "natlb replay: wrote %s (%u snapshots, %u events; natlb tables %s)\n", a->tables,
+		        table_recorder_n_snapshots(tables), table_recorder_n_events(tables), a->tables);
+}
+
 static int replay_run(struct replay_args *a)
 {
 	GError *err = NULL;
@@ -51,9 +236,7 @@ static int replay_run(struct replay_args *a)
 	struct table_schedule when = { 0 };
 	int status = EXIT_RUNTIME;
 	enum output_format fmt = OUTPUT_PCAPNG;
-	struct input_record rec;
-	uint64_t packets = 0;
-	gint64 last_us = g_get_monotonic_time();
+	struct sigaction old_actions[2];
 	bool show_progress = !a->quiet && !a->trace && isatty(STDERR_FILENO);
 
 	if (a->format && strcmp(a->format, "pcap") == 0)
@@ -71,8 +254,14 @@ static int replay_run(struct replay_args *a)
 		g_clear_error(&err);
 		return EXIT_USAGE;
 	}
+	stop_signals_catch(old_actions);
 	sc = cli_scenario_load(a->scenario, &err);
 	if (!sc) {
+		fprintf(stderr, "natlb replay: %s\n", err->message);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (!check_paths(a, sc, fmt, &err)) {
 		fprintf(stderr, "natlb replay: %s\n", err->message);
 		status = EXIT_USAGE;
 		goto out;
@@ -105,51 +294,21 @@ static int replay_run(struct replay_args *a)
 		status = EXIT_USAGE;
 		goto out;
 	}
-	while (input_next(in, &rec) == 1) {
-		if (!pipeline_push(pl, &rec, &err)) {
-			fprintf(stderr, "%snatlb replay: %s\n", show_progress ? "\n" : "", err->message);
-			goto out;
-		}
-		if (show_progress && ++packets % PROGRESS_EVERY == 0)
-			progress_show(in, packets, &last_us);
-	}
-	if (!pipeline_drain(pl, &err)) {
+	int cut_short_by = 0;
+	if (!replay_loop(in, pl, out, show_progress, &cut_short_by, &err)) {
 		fprintf(stderr, "%snatlb replay: %s\n", show_progress ? "\n" : "", err->message);
 		goto out;
 	}
-	if (show_progress && packets >= PROGRESS_EVERY)
-		fprintf(stderr, "\r%60s\r", "");
-	/* Keep the list of paths: output_close frees them. */
+	/* Keep the list of paths: output_commit frees them. */
 	char **paths = g_strdupv((char **)output_paths(out));
-	gboolean closed = output_close(out, &err);
+	gboolean committed = outputs_commit(out, tables, sc, a->tables, &err);
 	out = NULL;
-	if (!closed) {
+	if (!committed) {
 		fprintf(stderr, "natlb replay: %s\n", err->message);
 		g_strfreev(paths);
 		goto out;
 	}
-	if (tables && !table_recorder_finish(tables, sc, &err)) {
-		fprintf(stderr, "natlb replay: %s\n", err->message);
-		g_strfreev(paths);
-		goto out;
-	}
-	if (input_warnings(in))
-		fprintf(stderr, "natlb replay: warning: %s", input_warnings(in));
-	if (a->stats) {
-		GString *s = g_string_new(NULL);
-		pipeline_stats(pl, s);
-		if (input_filtered(in))
-			g_string_append_printf(s, "  rejected by the filter: %" G_GUINT64_FORMAT " packets (not replayed)\n",
-			                       input_filtered(in));
-		fputs(s->str, stdout);
-		g_string_free(s, TRUE);
-	}
-	if (!a->quiet)
-		for (char **p = paths; *p; p++)
-			fprintf(stderr, "natlb replay: wrote %s\n", *p);
-	if (!a->quiet && tables)
-		fprintf(stderr, "natlb replay: wrote %s (%u snapshots, %u events; natlb tables %s)\n", a->tables,
-		        table_recorder_n_snapshots(tables), table_recorder_n_events(tables), a->tables);
+	report_done(a, in, pl, tables, (const char *const *)paths, cut_short_by);
 	g_strfreev(paths);
 	status = EXIT_OK;
 out:
@@ -160,6 +319,10 @@ out:
 	input_close(in);
 	scenario_free(sc);
 	g_clear_error(&err);
+	/* Asked to stop: the shell's status for a process a signal ended, now that nothing is left behind. */
+	if (stop_signal && status == EXIT_OK)
+		status = 128 + stop_signal;
+	stop_signals_restore(old_actions);
 	return status;
 }
 
