@@ -167,6 +167,8 @@ struct napt_slot {
 struct napt_index {
 	struct napt_slot *slot;     /* entry and hash side by side: one cache line per probe */
 	uint32_t mask;
+	uint32_t entries;           /* slots in use */
+	uint32_t huge_at;           /* entries at which the slots move to 2 MB pages (UINT32_MAX: done) */
 };
 
 /* Connections from one external address to one destination (AWS: at most 55,000). */
@@ -244,7 +246,8 @@ struct napt {
 	struct napt_timer_link *tlinks; /* per session, beside the pool */
 	struct napt_dest *dests;
 	uint32_t cap;                /* max-mappings: size of each pool */
-	uint32_t free_map, free_sess, free_dest;
+	uint32_t free_map, free_sess, free_dest; /* free list heads: NAPT_NONE when the pool is full */
+	uint32_t fresh_map, fresh_sess, fresh_dest; /* the first never-used entry (napt_table.c, pool_take) */
 	uint32_t n_maps, n_sess;
 	struct napt_index sess_in;   /* sessions by (proto, inside ep, remote ep) */
 	struct napt_index sess_out;  /* sessions by (proto, external ep, remote ep) */

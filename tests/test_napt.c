@@ -5,7 +5,12 @@
  * would.  No emitter: outside the loop the stage cannot send packets (the end-to-end tests check
  * those), so the tests look at verdicts, drop reasons, annotations and the stage's counters.
  */
+#include <fcntl.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "common/checksum.h"
 #include "common/packet.h"
@@ -890,6 +895,73 @@ static void test_describe(void)
 	nat_close(&t);
 }
 
+/* ---- Memory follows the live entries, not max-mappings (issue 11 item 7) ------------------ */
+
+#define LESSON_PCAP "pcaps/napt-home.pcap"
+#define LESSON_SCENARIO "scenarios/napt-home.ini"
+#define HUGE_MAX_MAPPINGS 16777216u     /* the largest max-mappings the scenario takes */
+#define LESSON_PEAK_RSS_KIB (64 * 1024) /* the issue's bound for that 29-packet lesson */
+
+/* A copy of the napt-home lesson's scenario in dir whose stage (its last group) takes max-mappings. */
+static char *lesson_scenario_with(const char *dir, uint32_t max_mappings)
+{
+	char *text = NULL;
+	g_assert_true(g_file_get_contents(LESSON_SCENARIO, &text, NULL, NULL));
+	char *path = g_build_filename(dir, "napt-home-big.ini", NULL);
+	char *big = g_strdup_printf("%s\nmax-mappings = %u\n", text, max_mappings);
+	g_assert_true(g_file_set_contents(path, big, -1, NULL));
+	g_free(big);
+	g_free(text);
+	return path;
+}
+
+/* Run natlb replay of the lesson with scenario as a child, under an address-space limit when
+ * as_limit is not 0; its exit status, and its peak RSS in KiB (wait4: this child's own). */
+static int replay_child(const char *scenario, const char *out, rlim_t as_limit, long *peak_kib)
+{
+	const char *argv[] = { test_natlb_binary(), "replay", "-q", "-s", scenario, "-o", out, LESSON_PCAP, NULL };
+	pid_t pid = fork();
+	g_assert_cmpint(pid, >=, 0);
+	if (pid == 0) {
+		struct rlimit rl = { as_limit, as_limit };
+		int devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, STDERR_FILENO);
+		if (as_limit && setrlimit(RLIMIT_AS, &rl) != 0)
+			_exit(126);
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	int status = 0;
+	struct rusage ru = { 0 };
+	g_assert_cmpint(wait4(pid, &status, 0, &ru), ==, pid);
+	*peak_kib = ru.ru_maxrss;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void test_memory_follows_use(void)
+{
+	if (!g_file_test(test_natlb_binary(), G_FILE_TEST_IS_EXECUTABLE) || !g_file_test(LESSON_PCAP, G_FILE_TEST_EXISTS)) {
+		g_test_skip("no natlb binary or lesson capture to measure");
+		return;
+	}
+	char *dir = test_tmpdir();
+	char *scenario = lesson_scenario_with(dir, HUGE_MAX_MAPPINGS);
+	char *out = g_build_filename(dir, "out.pcapng", NULL);
+	long peak_kib = 0;
+	g_assert_cmpint(replay_child(scenario, out, 0, &peak_kib), ==, 0);
+	if (peak_kib <= 0)
+		g_test_skip("the kernel reports no peak RSS");
+	else {
+		g_test_message("napt-home at max-mappings = %u: peak RSS %ld KiB", HUGE_MAX_MAPPINGS, peak_kib);
+		g_assert_cmpint(peak_kib, <=, LESSON_PEAK_RSS_KIB);
+	}
+	g_unlink(out);
+	g_unlink(scenario);
+	g_free(out);
+	g_free(scenario);
+	test_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -905,6 +977,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/napt/ports/overlapping-shares-a-port-across-destinations", test_overlapping);
 	g_test_add_func("/napt/pooling/paired-and-arbitrary", test_pooling);
 	g_test_add_func("/napt/table/max-mappings-bounds-it", test_max_mappings);
+	g_test_add_func("/napt/table/memory/16m-mappings-lesson-peaks-under-64mb", test_memory_follows_use);
 	for (unsigned i = 0; i < G_N_ELEMENTS(timeout_cases); i++)
 		g_test_add_data_func(timeout_cases[i].name, &timeout_cases[i], test_timeout);
 	g_test_add_func("/napt/timeouts/inbound-refresh-setting", test_inbound_refresh);
