@@ -962,6 +962,31 @@ static void test_memory_follows_use(void)
 	test_rmdir(dir);
 }
 
+/* Tables that do not fit are a runtime failure (exit 1), not a bad scenario (exit 2): the same
+ * scenario runs on a bigger machine.  RLIMIT_AS makes this machine small. */
+static void test_memory_short_is_runtime_failure(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	g_test_skip("AddressSanitizer reserves terabytes of address space: no room for a limit");
+	return;
+#endif
+	if (!g_file_test(test_natlb_binary(), G_FILE_TEST_IS_EXECUTABLE) || !g_file_test(LESSON_PCAP, G_FILE_TEST_EXISTS)) {
+		g_test_skip("no natlb binary or lesson capture to run");
+		return;
+	}
+	char *dir = test_tmpdir();
+	char *scenario = lesson_scenario_with(dir, HUGE_MAX_MAPPINGS);
+	char *out = g_build_filename(dir, "out.pcapng", NULL);
+	long peak_kib = 0;
+	/* 16M mappings reserve about 3 GB of address space; natlb itself needs far less than 1 GB. */
+	g_assert_cmpint(replay_child(scenario, out, (rlim_t)1 << 30, &peak_kib), ==, 1);
+	g_unlink(out);
+	g_unlink(scenario);
+	g_free(out);
+	g_free(scenario);
+	test_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -978,6 +1003,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/napt/pooling/paired-and-arbitrary", test_pooling);
 	g_test_add_func("/napt/table/max-mappings-bounds-it", test_max_mappings);
 	g_test_add_func("/napt/table/memory/16m-mappings-lesson-peaks-under-64mb", test_memory_follows_use);
+	g_test_add_func("/napt/table/memory/tables-that-do-not-fit-exit-1", test_memory_short_is_runtime_failure);
 	for (unsigned i = 0; i < G_N_ELEMENTS(timeout_cases); i++)
 		g_test_add_data_func(timeout_cases[i].name, &timeout_cases[i], test_timeout);
 	g_test_add_func("/napt/timeouts/inbound-refresh-setting", test_inbound_refresh);
