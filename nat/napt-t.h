@@ -216,6 +216,18 @@ struct napt_frag_held {
 	uint8_t bytes[NAPT_FRAG_HELD_BYTES];
 };
 
+/* Without port overlapping, the external ports of one (protocol, external address) that mappings
+ * own, mirrored from map_ext so that an allocator finds a free port by words of 64 and knows there
+ * is none from a count, instead of a hash lookup per port (nat/napt_ports.c).  TCP, UDP and ICMP
+ * identifiers have one each; other protocols use port 0 only and ask map_ext. */
+#define NAPT_PORT_WORDS (65536 / 64)
+#define NAPT_PORT_PROTOS 3           /* TCP, UDP, ICMP */
+
+struct napt_port_set {
+	uint64_t owned[NAPT_PORT_WORDS];  /* bit (port % 64) of word (port / 64): a mapping owns it */
+	uint32_t owned_in_range[2];       /* of `ports` (port_min-port_max), even and odd ones */
+};
+
 /* Counters for --stats, besides the loop's own; AWS CloudWatch names where marked. */
 struct napt_stats {
 	uint64_t mappings_created, sessions_created, sessions_expired;
@@ -230,6 +242,7 @@ struct napt_stats {
 	uint64_t hairpinned, icmp_errors_translated;
 	uint64_t frags_followed, frags_held, frags_released, frags_discarded;
 	uint64_t resets_sent, unreachables_sent;
+	uint64_t port_probes;             /* ports and 64-port words the allocators looked at (not printed) */
 };
 
 struct libnet_context;
@@ -254,6 +267,7 @@ struct napt {
 	struct napt_index map_in;    /* mappings by (proto, inside ep [, remote addr [, port]]) */
 	struct napt_index map_ext;   /* mappings by (proto, external ep): only without port overlapping */
 	struct napt_index dest_ix;   /* destination counters, when max-per-destination is set */
+	struct napt_port_set *port_sets; /* [protocol][external address, in ext_sorted order]; NULL with port overlapping */
 	struct napt_timer_list timers[NAPT_TO_N];
 	int64_t timeout_ns[NAPT_TO_N];
 	uint32_t next_map_id, next_sess_id;

@@ -269,7 +269,7 @@ bool napt_table_init(struct napt *nat, uint32_t cap)
 	nat->fresh_map = nat->fresh_sess = 0;
 	if (!ix_init(&nat->sess_in, cap) || !ix_init(&nat->sess_out, cap) || !ix_init(&nat->map_in, cap))
 		return false;
-	if (!nat->cfg.port_overlapping && !ix_init(&nat->map_ext, cap))
+	if (!nat->cfg.port_overlapping && (!ix_init(&nat->map_ext, cap) || !napt_ports_init(nat)))
 		return false;
 	if (nat->cfg.max_per_destination) {
 		nat->dests = huge_table_new(cap, sizeof(struct napt_dest));
@@ -295,6 +295,7 @@ void napt_table_free(struct napt *nat)
 	ix_free(&nat->map_in);
 	ix_free(&nat->map_ext);
 	ix_free(&nat->dest_ix);
+	napt_ports_free(nat);
 	nat->maps = NULL;
 	nat->sess = NULL;
 	nat->tlinks = NULL;
@@ -307,6 +308,8 @@ size_t napt_table_bytes(const struct napt *nat)
 	                               sizeof(struct napt_timer_link));
 	if (nat->dests)
 		b += (size_t)nat->cap * sizeof(struct napt_dest);
+	if (nat->port_sets)
+		b += (size_t)NAPT_PORT_PROTOS * nat->cfg.n_external * sizeof(struct napt_port_set);
 	return b + ix_bytes(&nat->sess_in) + ix_bytes(&nat->sess_out) + ix_bytes(&nat->map_in) + ix_bytes(&nat->map_ext) +
 	       ix_bytes(&nat->dest_ix);
 }
@@ -343,8 +346,10 @@ uint32_t napt_mapping_new(struct napt *nat, uint8_t proto, uint32_t iaddr, uint1
 		ix_insert(&nat->map_in, map_in_hash(m), i);
 	if (nat->map_ext.slot && !(flags & NAPT_MAP_OWNS_PORT) && napt_mapping_find_ext(nat, proto, eaddr, eport) == NAPT_NONE)
 		m->flags |= NAPT_MAP_OWNS_PORT;
-	if (m->flags & NAPT_MAP_OWNS_PORT)
+	if (m->flags & NAPT_MAP_OWNS_PORT) {
 		ix_insert(&nat->map_ext, map_ext_hash(m), i);
+		napt_ports_hold(nat, proto, eaddr, eport);
+	}
 	nat->n_maps++;
 	nat->stats.mappings_created++;
 	if (nat->n_maps > nat->stats.peak_mappings)
@@ -357,8 +362,10 @@ static void mapping_free(struct napt *nat, uint32_t i)
 	struct napt_mapping *m = &nat->maps[i];
 	if (m->flags & NAPT_MAP_INDEXED)
 		ix_remove(&nat->map_in, map_in_hash(m), i);
-	if (m->flags & NAPT_MAP_OWNS_PORT)
+	if (m->flags & NAPT_MAP_OWNS_PORT) {
 		ix_remove(&nat->map_ext, map_ext_hash(m), i);
+		napt_ports_release(nat, m->proto, m->eaddr, m->eport);
+	}
 	m->id = 0;
 	m->sessions = nat->free_map;
 	nat->free_map = i;
