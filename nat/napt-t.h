@@ -178,6 +178,7 @@ struct napt_dest {
 	uint8_t proto;
 	uint32_t count;             /* 0 when the slot is free */
 	uint32_t next_free;
+	uint32_t in_range[2];       /* of them, external ports of `ports`, even and odd (port overlapping) */
 };
 
 struct napt_timer_list {
@@ -266,7 +267,7 @@ struct napt {
 	struct napt_index sess_out;  /* sessions by (proto, external ep, remote ep) */
 	struct napt_index map_in;    /* mappings by (proto, inside ep [, remote addr [, port]]) */
 	struct napt_index map_ext;   /* mappings by (proto, external ep): only without port overlapping */
-	struct napt_index dest_ix;   /* destination counters, when max-per-destination is set */
+	struct napt_index dest_ix;   /* destination counters, with max-per-destination or port overlapping */
 	struct napt_port_set *port_sets; /* [protocol][external address, in ext_sorted order]; NULL with port overlapping */
 	struct napt_timer_list timers[NAPT_TO_N];
 	int64_t timeout_ns[NAPT_TO_N];

@@ -93,6 +93,12 @@ uint32_t napt_timer_first(const struct napt *nat, enum napt_timeout tclass);
 /* Connections from eaddr to (proto, raddr, rport) now. */
 uint32_t napt_dest_count(const struct napt *nat, uint8_t proto, uint32_t eaddr, uint32_t raddr, uint16_t rport);
 
+/* Sessions from eaddr to (proto, raddr, rport) whose external port is one of `ports`, of parity
+ * (0 even, 1 odd, -1 either); UINT32_MAX when the stage keeps no destination counters.  With
+ * port overlapping each holds its own port (the reply tuple is unique). */
+uint32_t napt_dest_ports_held(const struct napt *nat, uint8_t proto, uint32_t eaddr, uint32_t raddr, uint16_t rport,
+                              int parity);
+
 /* Bytes the table's pools and indexes hold (the benchmark divides by max-mappings). */
 size_t napt_table_bytes(const struct napt *nat);
 

@@ -16,8 +16,9 @@
  * next free one reads at most 1,024 words, where asking the mapping index port by port cost
  * 64,512 hash lookups for every packet that found the pool taken (6 ms a SYN in a flood).
  * With overlapping, "taken" belongs to the reply tuple (RFC 7857 section 3): a port is free
- * towards one remote endpoint and taken towards another, so those searches still ask the
- * session index, one candidate at a time.
+ * towards one remote endpoint and taken towards another.  The per-destination counters say at
+ * once when every port is taken towards this one; finding a free one still asks the session
+ * index, one candidate at a time (a bitmap per destination would cost 8 KB each).
  */
 #include <string.h>
 
@@ -222,12 +223,28 @@ static bool set_scan_from(struct napt_port_req *r, const struct napt_port_set *s
 	return true;
 }
 
+/* With port overlapping: is every port of the range (of the parity) taken towards req's remote
+ * endpoint?  The destination counters know it at once; the search below would learn it port by
+ * port. */
+static bool overlapped_range_taken(const struct napt_port_req *r)
+{
+	const struct napt *nat = r->nat;
+	if (!nat->cfg.port_overlapping || r->min != nat->cfg.port_min || r->max != nat->cfg.port_max)
+		return false;
+	bool parity = parity_applies(nat, r->proto);
+	uint32_t held = napt_dest_ports_held(nat, r->proto, r->eaddr, r->raddr, r->rport, parity ? r->iport & 1 : -1);
+	uint32_t ports = parity ? parity_between(r->min, r->max, r->iport & 1) : (uint32_t)r->max - r->min + 1;
+	return held != UINT32_MAX && held >= ports;
+}
+
 /* Every port of the range once, from start, wrapping. */
 static bool scan_from(struct napt_port_req *r, uint32_t start, uint16_t *port)
 {
 	const struct napt_port_set *set = port_set(r->nat, r->proto, r->eaddr);
 	if (set)
 		return set_scan_from(r, set, start, port);
+	if (overlapped_range_taken(r))
+		return false;
 	uint32_t n = (uint32_t)r->max - r->min + 1;
 	for (uint32_t k = 0; k < n; k++) {
 		uint16_t c = (uint16_t)(r->min + (start - r->min + k) % n);

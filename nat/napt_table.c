@@ -253,6 +253,18 @@ uint32_t napt_dest_count(const struct napt *nat, uint8_t proto, uint32_t eaddr, 
 	return d == NAPT_NONE ? 0 : nat->dests[d].count;
 }
 
+uint32_t napt_dest_ports_held(const struct napt *nat, uint8_t proto, uint32_t eaddr, uint32_t raddr, uint16_t rport,
+                              int parity)
+{
+	if (!nat->dests)
+		return UINT32_MAX;
+	uint32_t d = dest_find(nat, proto, eaddr, raddr, rport);
+	if (d == NAPT_NONE)
+		return 0;
+	const struct napt_dest *x = &nat->dests[d];
+	return parity < 0 ? x->in_range[0] + x->in_range[1] : x->in_range[parity & 1];
+}
+
 /* ---- Pools ----------------------------------------------------------------------------------- */
 
 bool napt_table_init(struct napt *nat, uint32_t cap)
@@ -271,7 +283,10 @@ bool napt_table_init(struct napt *nat, uint32_t cap)
 		return false;
 	if (!nat->cfg.port_overlapping && (!ix_init(&nat->map_ext, cap) || !napt_ports_init(nat)))
 		return false;
-	if (nat->cfg.max_per_destination) {
+	/* Per-destination counters serve max-per-destination (AWS), and with port overlapping they
+	 * tell napt_ports.c that every port is taken towards a destination without asking port by
+	 * port. */
+	if (nat->cfg.max_per_destination || nat->cfg.port_overlapping) {
 		nat->dests = huge_table_new(cap, sizeof(struct napt_dest));
 		if (!nat->dests || !ix_init(&nat->dest_ix, cap))
 			return false;
@@ -372,7 +387,13 @@ static void mapping_free(struct napt *nat, uint32_t i)
 	nat->n_maps--;
 }
 
-static uint32_t dest_ref(struct napt *nat, uint8_t proto, uint32_t eaddr, uint32_t raddr, uint16_t rport)
+/* Is eport one of `ports` (port_min-port_max)?  Then it counts in its destination's in_range. */
+static bool port_in_range(const struct napt *nat, uint16_t eport)
+{
+	return eport >= nat->cfg.port_min && eport <= nat->cfg.port_max;
+}
+
+static uint32_t dest_ref(struct napt *nat, uint8_t proto, uint32_t eaddr, uint32_t raddr, uint16_t rport, uint16_t eport)
 {
 	uint32_t d = dest_find(nat, proto, eaddr, raddr, rport);
 	if (d == NAPT_NONE) {
@@ -384,12 +405,16 @@ static uint32_t dest_ref(struct napt *nat, uint8_t proto, uint32_t eaddr, uint32
 		ix_insert(&nat->dest_ix, dest_hash(proto, eaddr, raddr, rport), d);
 	}
 	nat->dests[d].count++;
+	if (port_in_range(nat, eport))
+		nat->dests[d].in_range[eport & 1]++;
 	return d;
 }
 
-static void dest_unref(struct napt *nat, uint32_t d)
+static void dest_unref(struct napt *nat, uint32_t d, uint16_t eport)
 {
 	struct napt_dest *x = &nat->dests[d];
+	if (port_in_range(nat, eport))
+		x->in_range[eport & 1]--;
 	if (--x->count)
 		return;
 	ix_remove(&nat->dest_ix, dest_hash(x->proto, x->eaddr, x->raddr, x->rport), d);
@@ -443,7 +468,7 @@ uint32_t napt_session_new(struct napt *nat, uint32_t m, uint32_t raddr, uint16_t
 	ix_insert(&nat->sess_in, sess_in_hash(s), i);
 	ix_insert(&nat->sess_out, sess_out_hash(s), i);
 	if (nat->dests)
-		s->dest = dest_ref(nat, s->proto, s->eaddr, raddr, rport);
+		s->dest = dest_ref(nat, s->proto, s->eaddr, raddr, rport, s->eport);
 	s->expires_ns = now_ns;
 	timer_append(nat, i);
 	nat->n_sess++;
@@ -460,7 +485,7 @@ void napt_session_free(struct napt *nat, uint32_t i)
 	ix_remove(&nat->sess_in, sess_in_hash(s), i);
 	ix_remove(&nat->sess_out, sess_out_hash(s), i);
 	if (s->dest != NAPT_NONE)
-		dest_unref(nat, s->dest);
+		dest_unref(nat, s->dest, s->eport);
 	/* Unlink from the mapping's list (short: one session per remote endpoint). */
 	for (uint32_t *link = &m->sessions; *link != NAPT_NONE; link = &nat->sess[*link].next_in_mapping)
 		if (*link == i) {

@@ -450,6 +450,7 @@ struct exhaustion_case {
 	uint16_t fill_iport;    /* inside port of the flows that take the pool (outside the range) */
 	unsigned fills;         /* flows that get a port */
 	uint16_t other_iport;   /* 0, or an inside port that still gets one (the other parity) */
+	bool other_remote;      /* towards another remote a port is still free (port overlapping) */
 };
 
 static const struct exhaustion_case exhaustion_cases[] = {
@@ -460,6 +461,14 @@ static const struct exhaustion_case exhaustion_cases[] = {
 	{ .name = "/napt/ports/exhausted/even-ports-only-with-parity",
 	  .keys = "ports = 2000-2099\nport-allocation = preserve, sequential\nport-parity = yes", .fill_iport = 5000,
 	  .fills = 50, .other_iport = 5001 },
+	{ .name = "/napt/ports/exhausted/overlapping-towards-one-remote-but-not-another",
+	  .keys = "ports = 2000-2099\nport-allocation = preserve, sequential\nmapping = address-and-port-dependent\n"
+	          "port-overlapping = yes",
+	  .fill_iport = 5000, .fills = 100, .other_remote = true },
+	{ .name = "/napt/ports/exhausted/overlapping-random-with-parity",
+	  .keys = "ports = 2000-2099\nport-allocation = preserve, random\nmapping = address-and-port-dependent\n"
+	          "port-overlapping = yes\nport-parity = yes",
+	  .fill_iport = 5000, .fills = 50, .other_iport = 5001, .other_remote = true },
 };
 
 static void test_exhausted_without_scan(gconstpointer data)
@@ -471,21 +480,31 @@ static void test_exhausted_without_scan(gconstpointer data)
 	char host[32];
 	for (unsigned i = 0; i < c->fills; i++) {
 		g_snprintf(host, sizeof host, "192.168.1.%u", 1 + i % 200);
-		g_assert_cmpuint(out_udp(&t, host, (uint16_t)(c->fill_iport + 2 * (i / 200)), "198.51.100.1", 53 + i), !=, 0);
+		g_assert_cmpuint(out_udp(&t, host, (uint16_t)(c->fill_iport + 2 * (i / 200)), "198.51.100.1", 53), !=, 0);
 	}
-	g_assert_cmpuint(napt_ports_unowned(t.nat, 17, ip("203.0.113.7"), t.nat->cfg.port_parity, c->fill_iport), ==, 0);
+	uint32_t ext = ip("203.0.113.7");
+	if (t.nat->cfg.port_overlapping)
+		g_assert_cmpuint(napt_dest_ports_held(t.nat, 17, ext, ip("198.51.100.1"), 53, -1), ==, c->fills);
+	else
+		g_assert_cmpuint(napt_ports_unowned(t.nat, 17, ext, t.nat->cfg.port_parity, c->fill_iport), ==, 0);
 	/* Every further flow of that parity: dropped, counted, and answered from the count: preserve
 	 * looks at its one port, the next strategy at none (a scan would look at the range). */
 	for (unsigned k = 0; k < 10; k++) {
 		uint64_t before = t.nat->stats.port_probes;
-		g_assert_cmpuint(out_udp(&t, "192.168.1.250", (uint16_t)(c->fill_iport + 2 * k), "198.51.100.2", 53), ==, 0);
+		g_assert_cmpuint(out_udp(&t, "192.168.1.250", (uint16_t)(c->fill_iport + 2 * k), "198.51.100.1", 53), ==, 0);
 		g_assert_cmpint(t.drop, ==, DROP_NAPT_NO_PORT);
 		g_assert_cmpuint(t.nat->stats.port_probes - before, <=, 1);
 	}
 	g_assert_cmpuint(t.nat->stats.port_allocation_errors, ==, 10);
 	if (c->other_iport) {
-		uint16_t p = out_udp(&t, "192.168.1.251", c->other_iport, "198.51.100.2", 53);
+		uint16_t p = out_udp(&t, "192.168.1.251", c->other_iport, "198.51.100.1", 53);
 		g_assert_cmpuint(p % 2, ==, 1);
+	}
+	if (c->other_remote) {
+		uint16_t p = out_udp(&t, "192.168.1.252", c->fill_iport, "198.51.100.2", 53);
+		g_assert_cmpuint(p, >=, 2000);
+		g_assert_cmpuint(p, <=, 2099);
+		g_assert_cmpuint(p % 2, ==, t.nat->cfg.port_parity ? c->fill_iport % 2 : p % 2);
 	}
 	nat_close(&t);
 	g_free(keys);
@@ -531,6 +550,12 @@ static const struct same_choice_case same_choice_cases[] = {
 	  "ports = 2000-2299\nport-allocation = preserve, random\nport-parity = yes" },
 	{ "/napt/ports/same-choice-as-port-by-port/linux-bounded-search",
 	  "ports = 2000-2099\nport-allocation = preserve, linux" },
+	{ "/napt/ports/same-choice-as-port-by-port/overlapping-sequential",
+	  "ports = 2000-2049\nmapping = address-and-port-dependent\nport-overlapping = yes" },
+	{ "/napt/ports/same-choice-as-port-by-port/overlapping-random-with-parity",
+	  "ports = 2000-2049\nport-allocation = random\nmapping = address-and-port-dependent\nport-overlapping = yes\n"
+	  "port-parity = yes" },
+	{ "/napt/ports/same-choice-as-port-by-port/linux-profile", "profile = linux\nports = 2000-2049" },
 	{ "/napt/ports/same-choice-as-port-by-port/symmetric-arbitrary-pool",
 	  "external = 203.0.113.8/30\npooling = arbitrary\nmapping = address-and-port-dependent\nports = 2000-2099" },
 };
@@ -563,8 +588,13 @@ static void test_same_choice(gconstpointer data)
 	char *keys = strstr(c->keys, "external =") ? g_strdup(c->keys) : g_strdup_printf("external = 203.0.113.7\n%s", c->keys);
 	nat_open(&fast, keys);
 	nat_open(&slow, keys);
+	/* Without its port sets and destination counters, the slow stage asks the indexes about every
+	 * candidate, as the allocators did before they had them. */
 	struct napt_port_set *sets = slow.nat->port_sets;
-	slow.nat->port_sets = NULL; /* napt_port_free() then asks map_ext for every candidate */
+	struct napt_dest *dests = slow.nat->dests;
+	g_assert_cmpuint(slow.nat->cfg.max_per_destination, ==, 0); /* which needs its counters */
+	slow.nat->port_sets = NULL;
+	slow.nat->dests = NULL;
 	uint64_t rng = 0x2545f4914f6cdd1dull;
 	unsigned dropped = 0;
 	for (unsigned i = 0; i < 4000; i++) {
@@ -584,6 +614,7 @@ static void test_same_choice(gconstpointer data)
 	}
 	g_assert_cmpuint(dropped, >, 0); /* the pool ran out on the way */
 	slow.nat->port_sets = sets;
+	slow.nat->dests = dests;
 	nat_close(&fast);
 	nat_close(&slow);
 	g_free(keys);
