@@ -11,7 +11,10 @@
  * - (protocol, inside address, inside port, remote address, remote port) names at most one session,
  *   and so does (protocol, external address, external port, remote address, remote port): the
  *   reply tuple is unique, which is all port overlapping (RFC 7857 section 3) relies on;
- * - without port overlapping, (protocol, external address, external port) names at most one mapping;
+ * - without port overlapping, (protocol, external address, external port) names at most one mapping,
+ *   and its bit in the port set of (protocol, external address) is set exactly while that mapping
+ *   owns the port; with overlapping, each destination counter counts, by parity, the sessions to it
+ *   whose external port is in `ports`;
  * - every live session sits on exactly one timer list, the one of its timeout class, and each list
  *   is sorted by expiry because a list has one duration and the stage clock never goes back;
  * - nothing is allocated per packet: mappings, sessions, index slots, destination counters and

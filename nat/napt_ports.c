@@ -20,8 +20,6 @@
  * once when every port is taken towards this one; finding a free one still asks the session
  * index, one candidate at a time (a bitmap per destination would cost 8 KB each).
  */
-#include <string.h>
-
 #include "common/hugemem.h"
 #include "nat/napt.h"
 
