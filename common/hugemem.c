@@ -4,6 +4,10 @@
 #include <stdint.h>
 #include <sys/mman.h>
 
+#ifndef MADV_COLLAPSE
+#include <linux/mman.h> /* glibc before 2.37 does not name it */
+#endif
+
 #include "common/hugemem.h"
 
 #define HUGE_PAGE ((size_t)2 << 20)
@@ -86,6 +90,12 @@ void huge_table_promote(void *table, size_t n, size_t size)
 		return;
 #ifdef MADV_HUGEPAGE
 	madvise(table, huge_span(bytes), MADV_HUGEPAGE); /* advice only: 4 KB pages still work */
+#endif
+#ifdef MADV_COLLAPSE
+	/* A table promoted once it is dense has small pages in nearly every 2 MB span by then, and the
+	 * fault path gives huge pages only to empty spans: collapse them now (Linux 6.1) rather than
+	 * wait for khugepaged.  Best effort: an older kernel says EINVAL and the table stays as it is. */
+	madvise(table, huge_span(bytes), MADV_COLLAPSE);
 #endif
 }
 
