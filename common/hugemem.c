@@ -4,6 +4,10 @@
 #include <stdint.h>
 #include <sys/mman.h>
 
+#ifndef MADV_COLLAPSE
+#include <linux/mman.h> /* glibc before 2.37 does not name it */
+#endif
+
 #include "common/hugemem.h"
 
 #define HUGE_PAGE ((size_t)2 << 20)
@@ -42,11 +46,9 @@ static size_t huge_span(size_t bytes)
 	return (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
 }
 
-void *huge_table_new(size_t n, size_t size)
+/* The table's memory, on a 2 MB boundary; NULL when it is not there. */
+static void *table_map(size_t bytes)
 {
-	size_t bytes;
-	if (!table_bytes(n, size, &bytes))
-		return NULL;
 	if (on_heap(bytes))
 		return g_try_malloc0(bytes ? bytes : 1); /* calloc: a fresh block is not written to */
 	/* Anonymous memory comes zeroed and costs nothing until touched.  Map one huge page more than
@@ -62,10 +64,39 @@ void *huge_table_new(size_t n, size_t size)
 		munmap(raw, head);
 	if (tail)
 		munmap(p + span, tail);
-#ifdef MADV_HUGEPAGE
-	madvise(p, span, MADV_HUGEPAGE); /* advice only: 4 KB pages still work */
-#endif
 	return p;
+}
+
+void *huge_table_new(size_t n, size_t size)
+{
+	void *t = huge_table_new_sparse(n, size);
+	if (t)
+		huge_table_promote(t, n, size);
+	return t;
+}
+
+void *huge_table_new_sparse(size_t n, size_t size)
+{
+	size_t bytes;
+	if (!table_bytes(n, size, &bytes))
+		return NULL;
+	return table_map(bytes);
+}
+
+void huge_table_promote(void *table, size_t n, size_t size)
+{
+	size_t bytes;
+	if (!table || !table_bytes(n, size, &bytes) || on_heap(bytes))
+		return;
+#ifdef MADV_HUGEPAGE
+	madvise(table, huge_span(bytes), MADV_HUGEPAGE); /* advice only: 4 KB pages still work */
+#endif
+#ifdef MADV_COLLAPSE
+	/* A table promoted once it is dense has small pages in nearly every 2 MB span by then, and the
+	 * fault path gives huge pages only to empty spans: collapse them now (Linux 6.1) rather than
+	 * wait for khugepaged.  Best effort: an older kernel says EINVAL and the table stays as it is. */
+	madvise(table, huge_span(bytes), MADV_COLLAPSE);
+#endif
 }
 
 void huge_table_free(void *table, size_t n, size_t size)

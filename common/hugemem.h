@@ -11,7 +11,13 @@
  * checked), is an ordinary heap block (calloc).  NULL when n * size overflows or the memory is not
  * there. */
 void *huge_table_new(size_t n, size_t size);
-/* Free what huge_table_new(n, size) returned (NULL is fine). */
+/* The same table on ordinary 4 KB pages, for a table whose entries land at random (a hash index):
+ * there, each of the first entries would cost a whole 2 MB page, and a table sized for millions
+ * that holds a dozen would take tens of megabytes.  huge_table_promote() asks for 2 MB pages once
+ * the table is dense enough for them to pay (pages touched from then on are huge ones). */
+void *huge_table_new_sparse(size_t n, size_t size);
+void huge_table_promote(void *table, size_t n, size_t size);
+/* Free what huge_table_new(n, size) or huge_table_new_sparse(n, size) returned (NULL is fine). */
 void huge_table_free(void *table, size_t n, size_t size);
 
 #endif

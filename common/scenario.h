@@ -11,6 +11,7 @@ enum scenario_error {
 	SCENARIO_ERROR_GROUP,  /* unknown or missing group */
 	SCENARIO_ERROR_KEY,    /* unknown or missing key */
 	SCENARIO_ERROR_VALUE,  /* a value that does not parse or does not fit */
+	SCENARIO_ERROR_MEMORY, /* a valid scenario whose tables do not fit in memory: a runtime failure */
 };
 GQuark scenario_error_quark(void);
 

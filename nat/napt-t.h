@@ -11,7 +11,10 @@
  * - (protocol, inside address, inside port, remote address, remote port) names at most one session,
  *   and so does (protocol, external address, external port, remote address, remote port): the
  *   reply tuple is unique, which is all port overlapping (RFC 7857 section 3) relies on;
- * - without port overlapping, (protocol, external address, external port) names at most one mapping;
+ * - without port overlapping, (protocol, external address, external port) names at most one mapping,
+ *   and its bit in the port set of (protocol, external address) is set exactly while that mapping
+ *   owns the port; with overlapping, each destination counter counts, by parity, the sessions to it
+ *   whose external port is in `ports`;
  * - every live session sits on exactly one timer list, the one of its timeout class, and each list
  *   is sorted by expiry because a list has one duration and the stage clock never goes back;
  * - nothing is allocated per packet: mappings, sessions, index slots, destination counters and
@@ -167,6 +170,8 @@ struct napt_slot {
 struct napt_index {
 	struct napt_slot *slot;     /* entry and hash side by side: one cache line per probe */
 	uint32_t mask;
+	uint32_t entries;           /* slots in use */
+	uint32_t huge_at;           /* entries at which the slots move to 2 MB pages (UINT32_MAX: done) */
 };
 
 /* Connections from one external address to one destination (AWS: at most 55,000). */
@@ -176,6 +181,7 @@ struct napt_dest {
 	uint8_t proto;
 	uint32_t count;             /* 0 when the slot is free */
 	uint32_t next_free;
+	uint32_t in_range[2];       /* of them, external ports of `ports`, even and odd (port overlapping) */
 };
 
 struct napt_timer_list {
@@ -214,6 +220,18 @@ struct napt_frag_held {
 	uint8_t bytes[NAPT_FRAG_HELD_BYTES];
 };
 
+/* Without port overlapping, the external ports of one (protocol, external address) that mappings
+ * own, mirrored from map_ext so that an allocator finds a free port by words of 64 and knows there
+ * is none from a count, instead of a hash lookup per port (nat/napt_ports.c).  TCP, UDP and ICMP
+ * identifiers have one each; other protocols use port 0 only and ask map_ext. */
+#define NAPT_PORT_WORDS (65536 / 64)
+#define NAPT_PORT_PROTOS 3           /* TCP, UDP, ICMP */
+
+struct napt_port_set {
+	uint64_t owned[NAPT_PORT_WORDS];  /* bit (port % 64) of word (port / 64): a mapping owns it */
+	uint32_t owned_in_range[2];       /* of `ports` (port_min-port_max), even and odd ones */
+};
+
 /* Counters for --stats, besides the loop's own; AWS CloudWatch names where marked. */
 struct napt_stats {
 	uint64_t mappings_created, sessions_created, sessions_expired;
@@ -228,6 +246,7 @@ struct napt_stats {
 	uint64_t hairpinned, icmp_errors_translated;
 	uint64_t frags_followed, frags_held, frags_released, frags_discarded;
 	uint64_t resets_sent, unreachables_sent;
+	uint64_t port_probes;             /* ports and 64-port words the allocators looked at (not printed) */
 };
 
 struct libnet_context;
@@ -244,13 +263,15 @@ struct napt {
 	struct napt_timer_link *tlinks; /* per session, beside the pool */
 	struct napt_dest *dests;
 	uint32_t cap;                /* max-mappings: size of each pool */
-	uint32_t free_map, free_sess, free_dest;
+	uint32_t free_map, free_sess, free_dest; /* free list heads: NAPT_NONE when the pool is full */
+	uint32_t fresh_map, fresh_sess, fresh_dest; /* the first never-used entry (napt_table.c, pool_take) */
 	uint32_t n_maps, n_sess;
 	struct napt_index sess_in;   /* sessions by (proto, inside ep, remote ep) */
 	struct napt_index sess_out;  /* sessions by (proto, external ep, remote ep) */
 	struct napt_index map_in;    /* mappings by (proto, inside ep [, remote addr [, port]]) */
 	struct napt_index map_ext;   /* mappings by (proto, external ep): only without port overlapping */
-	struct napt_index dest_ix;   /* destination counters, when max-per-destination is set */
+	struct napt_index dest_ix;   /* destination counters, with max-per-destination or port overlapping */
+	struct napt_port_set *port_sets; /* [protocol][external address, in ext_sorted order]; NULL with port overlapping */
 	struct napt_timer_list timers[NAPT_TO_N];
 	int64_t timeout_ns[NAPT_TO_N];
 	uint32_t next_map_id, next_sess_id;

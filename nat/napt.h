@@ -54,6 +54,16 @@ const struct napt_port_ops *napt_port_ops_find(const char *name);
 const struct napt_port_ops *const *napt_port_ops_all(unsigned *n);
 /* Is port usable for req: in range, right parity, its tuple not taken? */
 bool napt_port_free(struct napt_port_req *req, uint16_t port);
+/* The port sets (struct napt_port_set) that napt_table_init() sizes for the external addresses;
+ * hold and release follow the mappings that own their external port (NAPT_MAP_OWNS_PORT). */
+bool napt_ports_init(struct napt *nat);
+void napt_ports_free(struct napt *nat);
+void napt_ports_hold(struct napt *nat, uint8_t proto, uint32_t eaddr, uint16_t port);
+void napt_ports_release(struct napt *nat, uint8_t proto, uint32_t eaddr, uint16_t port);
+/* Ports of `ports` (port_min-port_max) that no mapping owns on (proto, eaddr), of the parity of
+ * parity_of when parity is true; UINT32_MAX when the stage keeps no port set for them (port
+ * overlapping, or a protocol without ports). */
+uint32_t napt_ports_unowned(const struct napt *nat, uint8_t proto, uint32_t eaddr, bool parity, uint16_t parity_of);
 /* The stage's PRNG (splitmix64), seeded from --seed. */
 uint64_t napt_random(struct napt *nat);
 
@@ -88,6 +98,12 @@ uint32_t napt_timer_first(const struct napt *nat, enum napt_timeout tclass);
 
 /* Connections from eaddr to (proto, raddr, rport) now. */
 uint32_t napt_dest_count(const struct napt *nat, uint8_t proto, uint32_t eaddr, uint32_t raddr, uint16_t rport);
+
+/* Sessions from eaddr to (proto, raddr, rport) whose external port is one of `ports`, of parity
+ * (0 even, 1 odd, -1 either); UINT32_MAX when the stage keeps no destination counters.  With
+ * port overlapping each holds its own port (the reply tuple is unique). */
+uint32_t napt_dest_ports_held(const struct napt *nat, uint8_t proto, uint32_t eaddr, uint32_t raddr, uint16_t rport,
+                              int parity);
 
 /* Bytes the table's pools and indexes hold (the benchmark divides by max-mappings). */
 size_t napt_table_bytes(const struct napt *nat);

@@ -459,6 +459,8 @@ gboolean napt_configure(struct stage *st, const struct stage_config *cfg, GError
 	nat->seq_cursor = nat->cfg.port_min;
 	if (!napt_table_init(nat, nat->cfg.max_mappings)) {
 		stage_config_error(cfg, "max-mappings", err, "cannot allocate a table of %u mappings", nat->cfg.max_mappings);
+		if (err && *err)
+			(*err)->code = SCENARIO_ERROR_MEMORY; /* the scenario is right; this machine is short */
 		return FALSE;
 	}
 	nat->held = g_new0(struct napt_frag_held, NAPT_FRAG_HELD);

@@ -6,9 +6,21 @@
  * the reply tuple (external endpoint, remote endpoint) must be unique, so one external port serves
  * several destinations.  `port-allocation` lists strategies tried in order ("preserve, sequential").
  *
- * Invariant: sequential and random look at every port of the range before giving up, so "no
- * free external port" is exact; linux gives up like nf_nat does, after its bounded search.
+ * Invariant: sequential and random give the first free port of the range from their start (in
+ * the order they would try them one by one), so "no free external port" is exact; linux gives up
+ * like nf_nat does, after its bounded search.
+ *
+ * Cost: without port overlapping, the ports mappings own on each (protocol, external address) are
+ * a bitmap with a count per parity (struct napt_port_set, kept by napt_ports_hold/release as
+ * mappings come and go).  Knowing that no port is left is then one subtraction, and finding the
+ * next free one reads at most 1,024 words, where asking the mapping index port by port cost
+ * 64,512 hash lookups for every packet that found the pool taken (6 ms a SYN in a flood).
+ * With overlapping, "taken" belongs to the reply tuple (RFC 7857 section 3): a port is free
+ * towards one remote endpoint and taken towards another.  The per-destination counters say at
+ * once when every port is taken towards this one; finding a free one still asks the session
+ * index, one candidate at a time (a bitmap per destination would cost 8 KB each).
  */
+#include "common/hugemem.h"
 #include "nat/napt.h"
 
 #define PROTO_ICMP 1
@@ -28,18 +40,155 @@ uint64_t napt_random(struct napt *nat)
 	return z ^ (z >> 31);
 }
 
+/* ---- Port sets: who owns which external port, without overlapping ------------------------- */
+
+static int proto_slot(uint8_t proto)
+{
+	switch (proto) {
+	case PROTO_TCP:
+		return 0;
+	case PROTO_UDP:
+		return 1;
+	case PROTO_ICMP:
+		return 2;
+	default:
+		return -1;
+	}
+}
+
+static size_t port_sets_count(const struct napt *nat)
+{
+	return (size_t)NAPT_PORT_PROTOS * nat->cfg.n_external;
+}
+
+/* The set of (proto, eaddr), or NULL when there is none to keep. */
+static struct napt_port_set *port_set(const struct napt *nat, uint8_t proto, uint32_t eaddr)
+{
+	int slot = proto_slot(proto);
+	if (!nat->port_sets || slot < 0)
+		return NULL;
+	/* Binary search: the stage has up to 256 external addresses. */
+	unsigned lo = 0, hi = nat->cfg.n_external;
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+		if (nat->ext_sorted[mid] < eaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == nat->cfg.n_external || nat->ext_sorted[lo] != eaddr)
+		return NULL;
+	return &nat->port_sets[(size_t)slot * nat->cfg.n_external + lo];
+}
+
+bool napt_ports_init(struct napt *nat)
+{
+	/* Touched only where mappings land: an address no mapping uses costs nothing. */
+	nat->port_sets = huge_table_new_sparse(port_sets_count(nat), sizeof(struct napt_port_set));
+	return nat->port_sets != NULL;
+}
+
+void napt_ports_free(struct napt *nat)
+{
+	huge_table_free(nat->port_sets, port_sets_count(nat), sizeof(struct napt_port_set));
+	nat->port_sets = NULL;
+}
+
+static void port_set_mark(struct napt *nat, uint8_t proto, uint32_t eaddr, uint16_t port, bool owned)
+{
+	struct napt_port_set *set = port_set(nat, proto, eaddr);
+	if (!set)
+		return;
+	uint64_t bit = 1ull << (port % 64);
+	if (owned)
+		set->owned[port / 64] |= bit;
+	else
+		set->owned[port / 64] &= ~bit;
+	if (port >= nat->cfg.port_min && port <= nat->cfg.port_max) {
+		if (owned)
+			set->owned_in_range[port & 1]++;
+		else
+			set->owned_in_range[port & 1]--;
+	}
+}
+
+void napt_ports_hold(struct napt *nat, uint8_t proto, uint32_t eaddr, uint16_t port)
+{
+	port_set_mark(nat, proto, eaddr, port, true);
+}
+
+void napt_ports_release(struct napt *nat, uint8_t proto, uint32_t eaddr, uint16_t port)
+{
+	port_set_mark(nat, proto, eaddr, port, false);
+}
+
+/* Ports of [0, n] of parity q: 0, 2, 4 ... or 1, 3, 5 ... */
+static uint32_t parity_upto(uint32_t n, unsigned q)
+{
+	return n < q ? 0 : (n - q) / 2 + 1;
+}
+
+static uint32_t parity_between(uint32_t min, uint32_t max, unsigned q)
+{
+	return parity_upto(max, q) - (min ? parity_upto(min - 1, q) : 0);
+}
+
+/* Does parity (RFC 4787 REQ-4) constrain req?  It means something for ports; an ICMP identifier
+ * has none to keep. */
+static bool parity_applies(const struct napt *nat, uint8_t proto)
+{
+	return nat->cfg.port_parity && (proto == PROTO_TCP || proto == PROTO_UDP);
+}
+
+static uint32_t set_unowned(const struct napt *nat, const struct napt_port_set *set, bool parity, uint16_t parity_of)
+{
+	uint32_t min = nat->cfg.port_min, max = nat->cfg.port_max;
+	if (parity) {
+		unsigned q = parity_of & 1;
+		return parity_between(min, max, q) - set->owned_in_range[q];
+	}
+	return (max - min + 1) - set->owned_in_range[0] - set->owned_in_range[1];
+}
+
+uint32_t napt_ports_unowned(const struct napt *nat, uint8_t proto, uint32_t eaddr, bool parity, uint16_t parity_of)
+{
+	const struct napt_port_set *set = port_set(nat, proto, eaddr);
+	return set ? set_unowned(nat, set, parity, parity_of) : UINT32_MAX;
+}
+
+/* The first port of [lo, hi] that no mapping owns and that the mask allows (its bits repeat every
+ * 64 ports), or -1: a word of 64 ports at a time. */
+static int32_t set_first_unowned(const struct napt_port_set *set, uint32_t lo, uint32_t hi, uint64_t allowed,
+                                 uint64_t *probes)
+{
+	for (uint32_t w = lo / 64; w <= hi / 64; w++) {
+		uint64_t unowned = ~set->owned[w] & allowed;
+		(*probes)++;
+		if (w == lo / 64)
+			unowned &= ~0ull << (lo % 64);
+		if (w == hi / 64 && hi % 64 != 63)
+			unowned &= (1ull << (hi % 64 + 1)) - 1;
+		if (unowned)
+			return (int32_t)(w * 64 + (uint32_t)__builtin_ctzll(unowned));
+	}
+	return -1;
+}
+
 bool napt_port_free(struct napt_port_req *r, uint16_t port)
 {
-	const struct napt *nat = r->nat;
+	struct napt *nat = r->nat;
 
 	r->tries++;
+	nat->stats.port_probes++;
 	if (port < r->min || port > r->max)
 		return false;
-	/* Parity means something for ports; an ICMP identifier has none to keep. */
-	if (nat->cfg.port_parity && (r->proto == PROTO_TCP || r->proto == PROTO_UDP) && (port & 1) != (r->iport & 1))
+	if (parity_applies(nat, r->proto) && (port & 1) != (r->iport & 1))
 		return false;
 	if (nat->cfg.port_overlapping)
 		return napt_session_find_out(nat, r->proto, r->eaddr, port, r->raddr, r->rport) == NAPT_NONE;
+	const struct napt_port_set *set = port_set(nat, r->proto, r->eaddr);
+	if (set)
+		return !(set->owned[port / 64] & (1ull << (port % 64)));
 	return napt_mapping_find_ext(nat, r->proto, r->eaddr, port) == NAPT_NONE;
 }
 
@@ -52,9 +201,48 @@ static bool pick_preserve(struct napt_port_req *r, uint16_t *port)
 	return true;
 }
 
+/* The first free port from start, wrapping, by the port set: none when its count says none is
+ * left, else a word of 64 ports at a time.  The port it finds is the one the port-by-port scan
+ * below would have found. */
+static bool set_scan_from(struct napt_port_req *r, const struct napt_port_set *set, uint32_t start, uint16_t *port)
+{
+	struct napt *nat = r->nat;
+	bool parity = parity_applies(nat, r->proto);
+	if (r->min == nat->cfg.port_min && r->max == nat->cfg.port_max && set_unowned(nat, set, parity, r->iport) == 0)
+		return false;
+	/* Bit k of a word is port 64w + k, of parity k & 1: even ports are the bits 0x5..5. */
+	uint64_t allowed = !parity ? ~0ull : (r->iport & 1) ? 0xaaaaaaaaaaaaaaaaull : 0x5555555555555555ull;
+	int32_t found = set_first_unowned(set, start, r->max, allowed, &nat->stats.port_probes);
+	if (found < 0 && start > r->min)
+		found = set_first_unowned(set, r->min, start - 1, allowed, &nat->stats.port_probes);
+	if (found < 0 || !napt_port_free(r, (uint16_t)found))
+		return false;
+	*port = (uint16_t)found;
+	return true;
+}
+
+/* With port overlapping: is every port of the range (of the parity) taken towards req's remote
+ * endpoint?  The destination counters know it at once; the search below would learn it port by
+ * port. */
+static bool overlapped_range_taken(const struct napt_port_req *r)
+{
+	const struct napt *nat = r->nat;
+	if (!nat->cfg.port_overlapping || r->min != nat->cfg.port_min || r->max != nat->cfg.port_max)
+		return false;
+	bool parity = parity_applies(nat, r->proto);
+	uint32_t held = napt_dest_ports_held(nat, r->proto, r->eaddr, r->raddr, r->rport, parity ? r->iport & 1 : -1);
+	uint32_t ports = parity ? parity_between(r->min, r->max, r->iport & 1) : (uint32_t)r->max - r->min + 1;
+	return held != UINT32_MAX && held >= ports;
+}
+
 /* Every port of the range once, from start, wrapping. */
 static bool scan_from(struct napt_port_req *r, uint32_t start, uint16_t *port)
 {
+	const struct napt_port_set *set = port_set(r->nat, r->proto, r->eaddr);
+	if (set)
+		return set_scan_from(r, set, start, port);
+	if (overlapped_range_taken(r))
+		return false;
 	uint32_t n = (uint32_t)r->max - r->min + 1;
 	for (uint32_t k = 0; k < n; k++) {
 		uint16_t c = (uint16_t)(r->min + (start - r->min + k) % n);

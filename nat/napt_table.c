@@ -5,6 +5,11 @@
  * sequence stays short (linear probing, load at most one half); deletion shifts the following
  * entries back instead of leaving tombstones, so a long replay does not slow down.
  *
+ * Sized is not touched: the pools hand out never-used entries in order before reusing freed ones
+ * (pool_take), and the indexes stay on 4 KB pages until they are dense, so the memory a replay
+ * takes follows its live entries, not `max-mappings` (a 29-packet lesson at 16 million mappings
+ * needs no more than at a thousand).
+ *
  * Invariants: see nat/napt-t.h.  A free mapping or session has id 0 and is on its pool's free list.
  */
 #include <stdlib.h>
@@ -40,8 +45,13 @@ static bool ix_init(struct napt_index *ix, uint32_t entries)
 		n <<= 1;
 	if (n > (1ull << 31))
 		return false;
-	ix->slot = huge_table_new(n, sizeof(struct napt_slot));
+	/* Entries land at random: on 2 MB pages, each of the first ones would cost 2 MB.  Start on
+	 * 4 KB pages and move to huge ones at one entry per 4 KB page, when nearly every small page
+	 * is touched anyway and the TLB is what a lookup pays for. */
+	ix->slot = huge_table_new_sparse(n, sizeof(struct napt_slot));
 	ix->mask = (uint32_t)n - 1;
+	ix->entries = 0;
+	ix->huge_at = (uint32_t)(n * sizeof(struct napt_slot) / 4096);
 	return ix->slot != NULL;
 }
 
@@ -62,6 +72,10 @@ static void ix_insert(struct napt_index *ix, uint32_t h, uint32_t idx)
 	while (ix->slot[i].entry)
 		i = (i + 1) & ix->mask;
 	ix->slot[i] = (struct napt_slot){ idx + 1, h };
+	if (++ix->entries == ix->huge_at) {
+		huge_table_promote(ix->slot, (size_t)ix->mask + 1, sizeof(struct napt_slot));
+		ix->huge_at = UINT32_MAX;
+	}
 }
 
 /* Remove entry idx (whose hash is h); the entries after it move back into the hole when their
@@ -82,6 +96,7 @@ static void ix_remove(struct napt_index *ix, uint32_t h, uint32_t idx)
 		}
 	}
 	ix->slot[i] = (struct napt_slot){ 0, 0 };
+	ix->entries--;
 }
 
 /* ---- Keys of each index --------------------------------------------------------------------- */
@@ -238,6 +253,18 @@ uint32_t napt_dest_count(const struct napt *nat, uint8_t proto, uint32_t eaddr, 
 	return d == NAPT_NONE ? 0 : nat->dests[d].count;
 }
 
+uint32_t napt_dest_ports_held(const struct napt *nat, uint8_t proto, uint32_t eaddr, uint32_t raddr, uint16_t rport,
+                              int parity)
+{
+	if (!nat->dests)
+		return UINT32_MAX;
+	uint32_t d = dest_find(nat, proto, eaddr, raddr, rport);
+	if (d == NAPT_NONE)
+		return 0;
+	const struct napt_dest *x = &nat->dests[d];
+	return parity < 0 ? x->in_range[0] + x->in_range[1] : x->in_range[parity & 1];
+}
+
 /* ---- Pools ----------------------------------------------------------------------------------- */
 
 bool napt_table_init(struct napt *nat, uint32_t cap)
@@ -248,23 +275,23 @@ bool napt_table_init(struct napt *nat, uint32_t cap)
 	nat->tlinks = huge_table_new(cap, sizeof(struct napt_timer_link));
 	if (!nat->maps || !nat->sess || !nat->tlinks)
 		return false;
-	/* Free lists in index order, so the first entries used are the first in memory. */
-	for (uint32_t i = 0; i < cap; i++) {
-		nat->maps[i].sessions = i + 1 < cap ? i + 1 : NAPT_NONE;
-		nat->sess[i].next_in_mapping = i + 1 < cap ? i + 1 : NAPT_NONE;
-	}
+	/* Nothing is written here: the pools' memory is touched as entries are first handed out
+	 * (pool_take), so start-up costs the same at 16 million mappings as at a thousand. */
 	nat->free_map = nat->free_sess = 0;
+	nat->fresh_map = nat->fresh_sess = 0;
 	if (!ix_init(&nat->sess_in, cap) || !ix_init(&nat->sess_out, cap) || !ix_init(&nat->map_in, cap))
 		return false;
-	if (!nat->cfg.port_overlapping && !ix_init(&nat->map_ext, cap))
+	if (!nat->cfg.port_overlapping && (!ix_init(&nat->map_ext, cap) || !napt_ports_init(nat)))
 		return false;
-	if (nat->cfg.max_per_destination) {
+	/* Per-destination counters serve max-per-destination (AWS), and with port overlapping they
+	 * tell napt_ports.c that every port is taken towards a destination without asking port by
+	 * port. */
+	if (nat->cfg.max_per_destination || nat->cfg.port_overlapping) {
 		nat->dests = huge_table_new(cap, sizeof(struct napt_dest));
 		if (!nat->dests || !ix_init(&nat->dest_ix, cap))
 			return false;
-		for (uint32_t i = 0; i < cap; i++)
-			nat->dests[i].next_free = i + 1 < cap ? i + 1 : NAPT_NONE;
 		nat->free_dest = 0;
+		nat->fresh_dest = 0;
 	}
 	for (unsigned t = 0; t < NAPT_TO_N; t++)
 		nat->timers[t].head = nat->timers[t].tail = NAPT_NONE;
@@ -283,6 +310,7 @@ void napt_table_free(struct napt *nat)
 	ix_free(&nat->map_in);
 	ix_free(&nat->map_ext);
 	ix_free(&nat->dest_ix);
+	napt_ports_free(nat);
 	nat->maps = NULL;
 	nat->sess = NULL;
 	nat->tlinks = NULL;
@@ -295,8 +323,27 @@ size_t napt_table_bytes(const struct napt *nat)
 	                               sizeof(struct napt_timer_link));
 	if (nat->dests)
 		b += (size_t)nat->cap * sizeof(struct napt_dest);
+	if (nat->port_sets)
+		b += (size_t)NAPT_PORT_PROTOS * nat->cfg.n_external * sizeof(struct napt_port_set);
 	return b + ix_bytes(&nat->sess_in) + ix_bytes(&nat->sess_out) + ix_bytes(&nat->map_in) + ix_bytes(&nat->map_ext) +
 	       ix_bytes(&nat->dest_ix);
+}
+
+/* Take the head of a pool's free list.  The list is the entries freed so far (last freed first),
+ * then, implicitly, the never-used entries from *fresh up: the head equals *fresh exactly when no
+ * freed entry is left, and the never-used entry after it becomes the head.  So the list is in the
+ * order an explicit list built at start-up would be, *head is NAPT_NONE only when the pool is
+ * full, and no entry is written before it is used.  link is the taken entry's list link. */
+static uint32_t pool_take(uint32_t *head, uint32_t *fresh, uint32_t cap, uint32_t link)
+{
+	uint32_t i = *head;
+	if (i == *fresh) {
+		*fresh = i + 1;
+		*head = i + 1 < cap ? i + 1 : NAPT_NONE;
+	} else {
+		*head = link;
+	}
+	return i;
 }
 
 uint32_t napt_mapping_new(struct napt *nat, uint8_t proto, uint32_t iaddr, uint16_t iport, uint32_t raddr,
@@ -306,7 +353,7 @@ uint32_t napt_mapping_new(struct napt *nat, uint8_t proto, uint32_t iaddr, uint1
 	if (i == NAPT_NONE)
 		return NAPT_NONE;
 	struct napt_mapping *m = &nat->maps[i];
-	nat->free_map = m->sessions;
+	pool_take(&nat->free_map, &nat->fresh_map, nat->cap, m->sessions);
 	*m = (struct napt_mapping){ .iaddr = iaddr, .eaddr = eaddr, .raddr = raddr, .iport = iport, .eport = eport,
 		                    .rport = rport, .proto = proto, .flags = flags, .id = nat->next_map_id++,
 		                    .sessions = NAPT_NONE };
@@ -314,8 +361,10 @@ uint32_t napt_mapping_new(struct napt *nat, uint8_t proto, uint32_t iaddr, uint1
 		ix_insert(&nat->map_in, map_in_hash(m), i);
 	if (nat->map_ext.slot && !(flags & NAPT_MAP_OWNS_PORT) && napt_mapping_find_ext(nat, proto, eaddr, eport) == NAPT_NONE)
 		m->flags |= NAPT_MAP_OWNS_PORT;
-	if (m->flags & NAPT_MAP_OWNS_PORT)
+	if (m->flags & NAPT_MAP_OWNS_PORT) {
 		ix_insert(&nat->map_ext, map_ext_hash(m), i);
+		napt_ports_hold(nat, proto, eaddr, eport);
+	}
 	nat->n_maps++;
 	nat->stats.mappings_created++;
 	if (nat->n_maps > nat->stats.peak_mappings)
@@ -328,32 +377,44 @@ static void mapping_free(struct napt *nat, uint32_t i)
 	struct napt_mapping *m = &nat->maps[i];
 	if (m->flags & NAPT_MAP_INDEXED)
 		ix_remove(&nat->map_in, map_in_hash(m), i);
-	if (m->flags & NAPT_MAP_OWNS_PORT)
+	if (m->flags & NAPT_MAP_OWNS_PORT) {
 		ix_remove(&nat->map_ext, map_ext_hash(m), i);
+		napt_ports_release(nat, m->proto, m->eaddr, m->eport);
+	}
 	m->id = 0;
 	m->sessions = nat->free_map;
 	nat->free_map = i;
 	nat->n_maps--;
 }
 
-static uint32_t dest_ref(struct napt *nat, uint8_t proto, uint32_t eaddr, uint32_t raddr, uint16_t rport)
+/* Is eport one of `ports` (port_min-port_max)?  Then it counts in its destination's in_range. */
+static bool port_in_range(const struct napt *nat, uint16_t eport)
+{
+	return eport >= nat->cfg.port_min && eport <= nat->cfg.port_max;
+}
+
+static uint32_t dest_ref(struct napt *nat, uint8_t proto, uint32_t eaddr, uint32_t raddr, uint16_t rport, uint16_t eport)
 {
 	uint32_t d = dest_find(nat, proto, eaddr, raddr, rport);
 	if (d == NAPT_NONE) {
 		d = nat->free_dest;
 		if (d == NAPT_NONE) /* cannot happen: one counter per session at most */
 			return NAPT_NONE;
-		nat->free_dest = nat->dests[d].next_free;
+		pool_take(&nat->free_dest, &nat->fresh_dest, nat->cap, nat->dests[d].next_free);
 		nat->dests[d] = (struct napt_dest){ .eaddr = eaddr, .raddr = raddr, .rport = rport, .proto = proto };
 		ix_insert(&nat->dest_ix, dest_hash(proto, eaddr, raddr, rport), d);
 	}
 	nat->dests[d].count++;
+	if (port_in_range(nat, eport))
+		nat->dests[d].in_range[eport & 1]++;
 	return d;
 }
 
-static void dest_unref(struct napt *nat, uint32_t d)
+static void dest_unref(struct napt *nat, uint32_t d, uint16_t eport)
 {
 	struct napt_dest *x = &nat->dests[d];
+	if (port_in_range(nat, eport))
+		x->in_range[eport & 1]--;
 	if (--x->count)
 		return;
 	ix_remove(&nat->dest_ix, dest_hash(x->proto, x->eaddr, x->raddr, x->rport), d);
@@ -396,7 +457,7 @@ uint32_t napt_session_new(struct napt *nat, uint32_t m, uint32_t raddr, uint16_t
 		return NAPT_NONE;
 	struct napt_session *s = &nat->sess[i];
 	struct napt_mapping *map = &nat->maps[m];
-	nat->free_sess = s->next_in_mapping;
+	pool_take(&nat->free_sess, &nat->fresh_sess, nat->cap, s->next_in_mapping);
 	*s = (struct napt_session){ .iaddr = map->iaddr, .eaddr = map->eaddr, .raddr = raddr, .iport = map->iport,
 		                    .eport = map->eport, .rport = rport, .proto = map->proto, .mapping = m, .map_id = map->id,
 		                    .next_in_mapping = map->sessions, .id = nat->next_sess_id++, .dest = NAPT_NONE,
@@ -407,7 +468,7 @@ uint32_t napt_session_new(struct napt *nat, uint32_t m, uint32_t raddr, uint16_t
 	ix_insert(&nat->sess_in, sess_in_hash(s), i);
 	ix_insert(&nat->sess_out, sess_out_hash(s), i);
 	if (nat->dests)
-		s->dest = dest_ref(nat, s->proto, s->eaddr, raddr, rport);
+		s->dest = dest_ref(nat, s->proto, s->eaddr, raddr, rport, s->eport);
 	s->expires_ns = now_ns;
 	timer_append(nat, i);
 	nat->n_sess++;
@@ -424,7 +485,7 @@ void napt_session_free(struct napt *nat, uint32_t i)
 	ix_remove(&nat->sess_in, sess_in_hash(s), i);
 	ix_remove(&nat->sess_out, sess_out_hash(s), i);
 	if (s->dest != NAPT_NONE)
-		dest_unref(nat, s->dest);
+		dest_unref(nat, s->dest, s->eport);
 	/* Unlink from the mapping's list (short: one session per remote endpoint). */
 	for (uint32_t *link = &m->sessions; *link != NAPT_NONE; link = &nat->sess[*link].next_in_mapping)
 		if (*link == i) {

@@ -1,4 +1,4 @@
-/* tests/test_hugemem.c: huge_table_new() gives zeroed, writable tables of any size, and refuses sizes that overflow. */
+/* tests/test_hugemem.c: huge_table_new() and huge_table_new_sparse() give zeroed, writable tables of any size, and refuse sizes that overflow. */
 #include <stdint.h>
 #include <string.h>
 
@@ -30,6 +30,22 @@ static void test_zeroed_and_writable(gconstpointer data)
 	huge_table_free(t, n, size);
 }
 
+/* A sparse table reads zero and takes writes before and after it is promoted to huge pages. */
+static void test_sparse_then_promoted(void)
+{
+	size_t n = 700001, size = 8, bytes = n * size;
+	uint8_t *t = huge_table_new_sparse(n, size);
+	g_assert_nonnull(t);
+	g_assert_cmpuint(t[bytes / 2], ==, 0);
+	t[bytes / 2] = 0x5a;
+	huge_table_promote(t, n, size);
+	g_assert_cmpuint(t[bytes / 2], ==, 0x5a); /* what was written stays */
+	g_assert_cmpuint(t[bytes - 1], ==, 0);
+	memset(t, 0xa5, bytes);
+	huge_table_free(t, n, size);
+	g_assert_null(huge_table_new_sparse(SIZE_MAX, 1));
+}
+
 static void test_overflow_refused(void)
 {
 	g_assert_null(huge_table_new(SIZE_MAX / 2, 4));
@@ -49,5 +65,6 @@ int main(int argc, char **argv)
 		g_free(path);
 	}
 	g_test_add_func("/hugemem/table/size-that-overflows-is-refused", test_overflow_refused);
+	g_test_add_func("/hugemem/table/sparse-reads-zero-and-keeps-its-bytes-when-promoted", test_sparse_then_promoted);
 	return g_test_run();
 }

@@ -5,7 +5,12 @@
  * would.  No emitter: outside the loop the stage cannot send packets (the end-to-end tests check
  * those), so the tests look at verdicts, drop reasons, annotations and the stage's counters.
  */
+#include <fcntl.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "common/checksum.h"
 #include "common/packet.h"
@@ -373,6 +378,14 @@ static void test_ports_parity(void)
 	nat_close(&t);
 }
 
+static uint64_t xorshift_test(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
 static uint16_t random_port(uint64_t seed)
 {
 	struct nat_test t;
@@ -428,6 +441,184 @@ static void test_overlapping(void)
 	nat_close(&t);
 	nat_refused("external = 203.0.113.7\nport-overlapping = yes\nfiltering = endpoint-independent",
 	            "needs filtering = address-and-port-dependent");
+}
+
+/* ---- Port exhaustion costs nothing to find out (issue 11 item 6) --------------------------- */
+
+struct exhaustion_case {
+	const char *name;
+	const char *keys;       /* a 100-port range: 2000-2099 */
+	uint16_t fill_iport;    /* inside port of the flows that take the pool (outside the range) */
+	unsigned fills;         /* flows that get a port */
+	uint16_t other_iport;   /* 0, or an inside port that still gets one (the other parity) */
+	bool other_remote;      /* towards another remote a port is still free (port overlapping) */
+};
+
+static const struct exhaustion_case exhaustion_cases[] = {
+	{ .name = "/napt/ports/exhausted/sequential-answers-from-the-count",
+	  .keys = "ports = 2000-2099\nport-allocation = preserve, sequential", .fill_iport = 5000, .fills = 100 },
+	{ .name = "/napt/ports/exhausted/random-answers-from-the-count",
+	  .keys = "ports = 2000-2099\nport-allocation = preserve, random", .fill_iport = 5000, .fills = 100 },
+	{ .name = "/napt/ports/exhausted/even-ports-only-with-parity",
+	  .keys = "ports = 2000-2099\nport-allocation = preserve, sequential\nport-parity = yes", .fill_iport = 5000,
+	  .fills = 50, .other_iport = 5001 },
+	{ .name = "/napt/ports/exhausted/overlapping-towards-one-remote-but-not-another",
+	  .keys = "ports = 2000-2099\nport-allocation = preserve, sequential\nmapping = address-and-port-dependent\n"
+	          "port-overlapping = yes",
+	  .fill_iport = 5000, .fills = 100, .other_remote = true },
+	{ .name = "/napt/ports/exhausted/overlapping-random-with-parity",
+	  .keys = "ports = 2000-2099\nport-allocation = preserve, random\nmapping = address-and-port-dependent\n"
+	          "port-overlapping = yes\nport-parity = yes",
+	  .fill_iport = 5000, .fills = 50, .other_iport = 5001, .other_remote = true },
+};
+
+static void test_exhausted_without_scan(gconstpointer data)
+{
+	const struct exhaustion_case *c = data;
+	struct nat_test t;
+	char *keys = g_strdup_printf("external = 203.0.113.7\n%s", c->keys);
+	nat_open(&t, keys);
+	char host[32];
+	for (unsigned i = 0; i < c->fills; i++) {
+		g_snprintf(host, sizeof host, "192.168.1.%u", 1 + i % 200);
+		g_assert_cmpuint(out_udp(&t, host, (uint16_t)(c->fill_iport + 2 * (i / 200)), "198.51.100.1", 53), !=, 0);
+	}
+	uint32_t ext = ip("203.0.113.7");
+	if (t.nat->cfg.port_overlapping)
+		g_assert_cmpuint(napt_dest_ports_held(t.nat, 17, ext, ip("198.51.100.1"), 53, -1), ==, c->fills);
+	else
+		g_assert_cmpuint(napt_ports_unowned(t.nat, 17, ext, t.nat->cfg.port_parity, c->fill_iport), ==, 0);
+	/* Every further flow of that parity: dropped, counted, and answered from the count: preserve
+	 * looks at its one port, the next strategy at none (a scan would look at the range). */
+	for (unsigned k = 0; k < 10; k++) {
+		uint64_t before = t.nat->stats.port_probes;
+		g_assert_cmpuint(out_udp(&t, "192.168.1.250", (uint16_t)(c->fill_iport + 2 * k), "198.51.100.1", 53), ==, 0);
+		g_assert_cmpint(t.drop, ==, DROP_NAPT_NO_PORT);
+		g_assert_cmpuint(t.nat->stats.port_probes - before, <=, 1);
+	}
+	g_assert_cmpuint(t.nat->stats.port_allocation_errors, ==, 10);
+	if (c->other_iport) {
+		uint16_t p = out_udp(&t, "192.168.1.251", c->other_iport, "198.51.100.1", 53);
+		g_assert_cmpuint(p % 2, ==, 1);
+	}
+	if (c->other_remote) {
+		uint16_t p = out_udp(&t, "192.168.1.252", c->fill_iport, "198.51.100.2", 53);
+		g_assert_cmpuint(p, >=, 2000);
+		g_assert_cmpuint(p, <=, 2099);
+		g_assert_cmpuint(p % 2, ==, t.nat->cfg.port_parity ? c->fill_iport % 2 : p % 2);
+	}
+	nat_close(&t);
+	g_free(keys);
+}
+
+/* The count follows the mappings: after they expire, their ports are free again at once. */
+static void test_unowned_after_expiry(void)
+{
+	struct nat_test t;
+	nat_open(&t, "external = 203.0.113.7\nports = 2000-2009\ntimeout-udp-unreplied = 30");
+	uint32_t ext = ip("203.0.113.7");
+	char host[32];
+	g_assert_cmpuint(napt_ports_unowned(t.nat, 17, ext, false, 0), ==, 10);
+	for (unsigned i = 0; i < 10; i++) {
+		g_snprintf(host, sizeof host, "192.168.1.%u", 10 + i);
+		g_assert_cmpuint(out_udp(&t, host, 4000, "198.51.100.1", 53), ==, 2000 + i);
+		g_assert_cmpuint(napt_ports_unowned(t.nat, 17, ext, false, 0), ==, 9 - i);
+	}
+	g_assert_cmpuint(out_udp(&t, "192.168.1.99", 4000, "198.51.100.1", 53), ==, 0);
+	g_assert_cmpint(t.drop, ==, DROP_NAPT_NO_PORT);
+	g_assert_cmpuint(napt_ports_unowned(t.nat, 6, ext, false, 0), ==, 10); /* TCP has its own ports */
+	advance(&t, t.now + 31 * T_SEC);
+	g_assert_cmpuint(napt_live_mappings(t.st), ==, 0);
+	g_assert_cmpuint(napt_ports_unowned(t.nat, 17, ext, false, 0), ==, 10);
+	g_assert_cmpuint(out_udp(&t, "192.168.1.99", 4000, "198.51.100.1", 53), ==, 2000);
+	g_assert_cmpuint(napt_ports_unowned(t.nat, 17, ext, false, 0), ==, 9);
+	nat_close(&t);
+}
+
+/* The port sets change how fast a port is found, never which: the same flows through a stage
+ * that searches port by port (its port sets put aside) leave with the same bytes and the same
+ * annotations, through collisions, exhaustion and expiry. */
+struct same_choice_case {
+	const char *name;
+	const char *keys;
+};
+
+static const struct same_choice_case same_choice_cases[] = {
+	{ "/napt/ports/same-choice-as-port-by-port/preserve-sequential", "ports = 2000-2299" },
+	{ "/napt/ports/same-choice-as-port-by-port/sequential-with-parity", "ports = 2000-2299\nport-parity = yes" },
+	{ "/napt/ports/same-choice-as-port-by-port/random", "ports = 2000-2299\nport-allocation = random" },
+	{ "/napt/ports/same-choice-as-port-by-port/random-with-parity",
+	  "ports = 2000-2299\nport-allocation = preserve, random\nport-parity = yes" },
+	{ "/napt/ports/same-choice-as-port-by-port/linux-bounded-search",
+	  "ports = 2000-2099\nport-allocation = preserve, linux" },
+	{ "/napt/ports/same-choice-as-port-by-port/overlapping-sequential",
+	  "ports = 2000-2049\nmapping = address-and-port-dependent\nport-overlapping = yes" },
+	{ "/napt/ports/same-choice-as-port-by-port/overlapping-random-with-parity",
+	  "ports = 2000-2049\nport-allocation = random\nmapping = address-and-port-dependent\nport-overlapping = yes\n"
+	  "port-parity = yes" },
+	{ "/napt/ports/same-choice-as-port-by-port/linux-profile", "profile = linux\nports = 2000-2049" },
+	{ "/napt/ports/same-choice-as-port-by-port/symmetric-arbitrary-pool",
+	  "external = 203.0.113.8/30\npooling = arbitrary\nmapping = address-and-port-dependent\nports = 2000-2099" },
+};
+
+static void same_choice_packet(struct pkt *k, uint64_t *rng)
+{
+	char host[32], remote[32];
+	uint64_t r = xorshift_test(rng);
+	g_snprintf(host, sizeof host, "192.168.1.%u", 1 + (unsigned)(r % 250));
+	g_snprintf(remote, sizeof remote, "198.51.100.%u", 1 + (unsigned)((r >> 8) % 4));
+	/* A third of the inside ports inside the range, where they collide. */
+	uint16_t iport = (r >> 16) % 3 ? (uint16_t)(r >> 24) : (uint16_t)(2000 + (r >> 24) % 300);
+	switch ((r >> 40) % 3) {
+	case 0:
+		udp(k, host, iport, remote, 53);
+		break;
+	case 1:
+		tcp(k, host, iport, remote, 80, TCP_SYN);
+		break;
+	default:
+		echo(k, host, remote, 8, iport);
+		break;
+	}
+}
+
+static void test_same_choice(gconstpointer data)
+{
+	const struct same_choice_case *c = data;
+	struct nat_test fast, slow;
+	char *keys = strstr(c->keys, "external =") ? g_strdup(c->keys) : g_strdup_printf("external = 203.0.113.7\n%s", c->keys);
+	nat_open(&fast, keys);
+	nat_open(&slow, keys);
+	/* Without its port sets and destination counters, the slow stage asks the indexes about every
+	 * candidate, as the allocators did before they had them. */
+	struct napt_port_set *sets = slow.nat->port_sets;
+	struct napt_dest *dests = slow.nat->dests;
+	g_assert_cmpuint(slow.nat->cfg.max_per_destination, ==, 0); /* which needs its counters */
+	slow.nat->port_sets = NULL;
+	slow.nat->dests = NULL;
+	uint64_t rng = 0x2545f4914f6cdd1dull;
+	unsigned dropped = 0;
+	for (unsigned i = 0; i < 4000; i++) {
+		struct pkt a = { 0 }, b = { 0 };
+		uint64_t r = rng;
+		same_choice_packet(&a, &rng);
+		same_choice_packet(&b, &r);
+		enum verdict va = run(&fast, &a, DIR_LEFT_TO_RIGHT), vb = run(&slow, &b, DIR_LEFT_TO_RIGHT);
+		g_assert_cmpint(va, ==, vb);
+		g_assert_cmpstr(fast.note->str, ==, slow.note->str);
+		g_assert_cmpmem(a.buf, a.p.caplen, b.buf, b.p.caplen);
+		dropped += va == VERDICT_DROP;
+		if (i % 400 == 399) { /* some mappings expire, some stay */
+			advance(&fast, fast.now + 100 * T_SEC);
+			advance(&slow, slow.now + 100 * T_SEC);
+		}
+	}
+	g_assert_cmpuint(dropped, >, 0); /* the pool ran out on the way */
+	slow.nat->port_sets = sets;
+	slow.nat->dests = dests;
+	nat_close(&fast);
+	nat_close(&slow);
+	g_free(keys);
 }
 
 static void test_pooling(void)
@@ -891,6 +1082,104 @@ static void test_describe(void)
 	nat_close(&t);
 }
 
+/* ---- Memory follows the live entries, not max-mappings (issue 11 item 7) ------------------ */
+
+#define LESSON_PCAP "pcaps/napt-home.pcap"
+#define LESSON_SCENARIO "scenarios/napt-home.ini"
+#define HUGE_MAX_MAPPINGS 16777216u     /* the largest max-mappings the scenario takes */
+#define LESSON_PEAK_RSS_KIB (64 * 1024) /* the issue's bound for that 29-packet lesson */
+
+/* A copy of the napt-home lesson's scenario in dir whose stage (its last group) takes max-mappings. */
+static char *lesson_scenario_with(const char *dir, uint32_t max_mappings)
+{
+	char *text = NULL;
+	g_assert_true(g_file_get_contents(LESSON_SCENARIO, &text, NULL, NULL));
+	char *path = g_build_filename(dir, "napt-home-big.ini", NULL);
+	char *big = g_strdup_printf("%s\nmax-mappings = %u\n", text, max_mappings);
+	g_assert_true(g_file_set_contents(path, big, -1, NULL));
+	g_free(big);
+	g_free(text);
+	return path;
+}
+
+/* Run natlb replay of the lesson with scenario as a child, under an address-space limit when
+ * as_limit is not 0; its exit status, and its peak RSS in KiB (wait4: this child's own). */
+static int replay_child(const char *scenario, const char *out, rlim_t as_limit, long *peak_kib)
+{
+	const char *argv[] = { test_natlb_binary(), "replay", "-q", "-s", scenario, "-o", out, LESSON_PCAP, NULL };
+	pid_t pid = fork();
+	g_assert_cmpint(pid, >=, 0);
+	if (pid == 0) {
+		struct rlimit rl = { as_limit, as_limit };
+		int devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, STDERR_FILENO);
+		if (as_limit && setrlimit(RLIMIT_AS, &rl) != 0)
+			_exit(126);
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	int status = 0;
+	struct rusage ru = { 0 };
+	g_assert_cmpint(wait4(pid, &status, 0, &ru), ==, pid);
+	*peak_kib = ru.ru_maxrss;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void test_memory_follows_use(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	/* make test SANITIZE=1 runs build/san/natlb, whose tables are heap blocks under ASan's shadow
+	 * (common/hugemem.c) by design: its RSS says nothing about the release allocator's. */
+	g_test_skip("AddressSanitizer build: its tables are heap blocks with shadow memory, not ours to measure");
+	return;
+#endif
+	if (!g_file_test(test_natlb_binary(), G_FILE_TEST_IS_EXECUTABLE) || !g_file_test(LESSON_PCAP, G_FILE_TEST_EXISTS)) {
+		g_test_skip("no natlb binary or lesson capture to measure");
+		return;
+	}
+	char *dir = test_tmpdir();
+	char *scenario = lesson_scenario_with(dir, HUGE_MAX_MAPPINGS);
+	char *out = g_build_filename(dir, "out.pcapng", NULL);
+	long peak_kib = 0;
+	g_assert_cmpint(replay_child(scenario, out, 0, &peak_kib), ==, 0);
+	if (peak_kib <= 0)
+		g_test_skip("the kernel reports no peak RSS");
+	else {
+		g_test_message("napt-home at max-mappings = %u: peak RSS %ld KiB", HUGE_MAX_MAPPINGS, peak_kib);
+		g_assert_cmpint(peak_kib, <=, LESSON_PEAK_RSS_KIB);
+	}
+	g_unlink(out);
+	g_unlink(scenario);
+	g_free(out);
+	g_free(scenario);
+	test_rmdir(dir);
+}
+
+/* Tables that do not fit are a runtime failure (exit 1), not a bad scenario (exit 2): the same
+ * scenario runs on a bigger machine.  RLIMIT_AS makes this machine small. */
+static void test_memory_short_is_runtime_failure(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	g_test_skip("AddressSanitizer reserves terabytes of address space: no room for a limit");
+	return;
+#endif
+	if (!g_file_test(test_natlb_binary(), G_FILE_TEST_IS_EXECUTABLE) || !g_file_test(LESSON_PCAP, G_FILE_TEST_EXISTS)) {
+		g_test_skip("no natlb binary or lesson capture to run");
+		return;
+	}
+	char *dir = test_tmpdir();
+	char *scenario = lesson_scenario_with(dir, HUGE_MAX_MAPPINGS);
+	char *out = g_build_filename(dir, "out.pcapng", NULL);
+	long peak_kib = 0;
+	/* 16M mappings reserve about 3 GB of address space; natlb itself needs far less than 1 GB. */
+	g_assert_cmpint(replay_child(scenario, out, (rlim_t)1 << 30, &peak_kib), ==, 1);
+	g_unlink(out);
+	g_unlink(scenario);
+	g_free(out);
+	g_free(scenario);
+	test_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -904,8 +1193,15 @@ int main(int argc, char **argv)
 	g_test_add_func("/napt/ports/random-is-seeded", test_ports_random_seeded);
 	g_test_add_func("/napt/ports/linux-keeps-the-port-class", test_ports_linux_class);
 	g_test_add_func("/napt/ports/overlapping-shares-a-port-across-destinations", test_overlapping);
+	for (unsigned i = 0; i < G_N_ELEMENTS(exhaustion_cases); i++)
+		g_test_add_data_func(exhaustion_cases[i].name, &exhaustion_cases[i], test_exhausted_without_scan);
+	g_test_add_func("/napt/ports/unowned-count-right-after-mappings-expire", test_unowned_after_expiry);
+	for (unsigned i = 0; i < G_N_ELEMENTS(same_choice_cases); i++)
+		g_test_add_data_func(same_choice_cases[i].name, &same_choice_cases[i], test_same_choice);
 	g_test_add_func("/napt/pooling/paired-and-arbitrary", test_pooling);
 	g_test_add_func("/napt/table/max-mappings-bounds-it", test_max_mappings);
+	g_test_add_func("/napt/table/memory/16m-mappings-lesson-peaks-under-64mb", test_memory_follows_use);
+	g_test_add_func("/napt/table/memory/tables-that-do-not-fit-exit-1", test_memory_short_is_runtime_failure);
 	for (unsigned i = 0; i < G_N_ELEMENTS(timeout_cases); i++)
 		g_test_add_data_func(timeout_cases[i].name, &timeout_cases[i], test_timeout);
 	g_test_add_func("/napt/timeouts/inbound-refresh-setting", test_inbound_refresh);

@@ -68,6 +68,14 @@ awk -v p="$packets" -v size="$size" \
 	printf "ratio static NAT / cp: %.2f wall\n", nl/(cp>0?cp:0.001)
 	printf "peak RSS: static NAT %.1f MB, NAPT %.1f MB, L4 %.1f MB (goal < 64 MB)\n", nlrss/1024, nprss/1024, l4rss/1024
 }'
+
+# A lesson's memory follows its live entries, not max-mappings (issue 11 item 7): napt-home's 29
+# packets through the same router sized for 16M mappings.
+{ cat scenarios/napt-home.ini; printf '\nmax-mappings = 16777216\n'; } > "$dir/napt-home-16m.ini"
+/usr/bin/time -f "%M" -o "$dir/time" "$natlb" replay -q -s "$dir/napt-home-16m.ini" -o "$dir/out.home" \
+	pcaps/napt-home.pcap >/dev/null 2>"$dir/err" || { echo "bench: napt-home at 16M mappings failed:"; cat "$dir/err"; exit 1; }
+awk '{ printf "peak RSS of the napt-home lesson at max-mappings = 16777216: %.1f MB (goal <= 64 MB)\n", $1/1024 }' "$dir/time"
+rm -f "$dir/out"*
 echo
 for b in "$benches"/bench_*; do
 	[ -x "$b" ] || continue

@@ -258,7 +258,7 @@ static int replay_run(struct replay_args *a)
 	sc = cli_scenario_load(a->scenario, &err);
 	if (!sc) {
 		fprintf(stderr, "natlb replay: %s\n", err->message);
-		status = EXIT_USAGE;
+		status = g_error_matches(err, SCENARIO_ERROR, SCENARIO_ERROR_MEMORY) ? EXIT_RUNTIME : EXIT_USAGE;
 		goto out;
 	}
 	if (!check_paths(a, sc, fmt, &err)) {
