@@ -12,8 +12,9 @@ bool hash_index_init(struct hash_index *ix, uint64_t min_slots)
 	memset(ix, 0, sizeof *ix);
 	if (n > (1ull << 31))
 		return false;
-	ix->slot = huge_table_new(n, sizeof(struct hash_index_slot));
+	ix->slot = huge_table_new_sparse(n, sizeof(struct hash_index_slot));
 	ix->mask = (uint32_t)n - 1;
+	ix->huge_at = (uint32_t)(n * sizeof(struct hash_index_slot) / 4096);
 	return ix->slot != NULL;
 }
 
@@ -35,6 +36,10 @@ void hash_index_insert(struct hash_index *ix, uint32_t hash, uint32_t entry)
 	while (ix->slot[i].entry)
 		i = hash_index_next(ix, i);
 	ix->slot[i] = (struct hash_index_slot){ entry + 1, hash };
+	if (++ix->entries == ix->huge_at) {
+		huge_table_promote(ix->slot, (size_t)ix->mask + 1, sizeof(struct hash_index_slot));
+		ix->huge_at = UINT32_MAX;
+	}
 }
 
 /* The slot of entry, or UINT32_MAX. */
@@ -60,6 +65,7 @@ bool hash_index_remove(struct hash_index *ix, uint32_t hash, uint32_t entry)
 		}
 	}
 	ix->slot[i] = (struct hash_index_slot){ 0, 0 };
+	ix->entries--;
 	return true;
 }
 

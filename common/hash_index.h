@@ -6,9 +6,11 @@
  * compares the hash, then its own key.  Deletion shifts the following slots of the probe run
  * back instead of leaving tombstones, so a long replay does not slow down.
  *
- * Sized once (a power of two of slots, from hugemem: pages cost memory only once touched) and
- * never grown: the caller keeps the load at most one half.  tests/bench_hash_index.c measures it
- * against GHashTable on the same keys.
+ * Sized once (a power of two of slots) and never grown: the caller keeps the load at most one
+ * half.  Entries land at random, so the slots start on 4 KB pages (on 2 MB pages each of the
+ * first entries would cost 2 MB) and move to huge pages at one entry per 4 KB page, when nearly
+ * every small page is touched anyway and the TLB is what a lookup pays for (common/hugemem.h).
+ * tests/bench_hash_index.c measures it against GHashTable on the same keys.
  */
 #ifndef NATLB_HASH_INDEX_H
 #define NATLB_HASH_INDEX_H
@@ -25,6 +27,8 @@ struct hash_index_slot {
 struct hash_index {
 	struct hash_index_slot *slot; /* entry and hash side by side: one cache line per probe */
 	uint32_t mask;
+	uint32_t entries;             /* slots in use */
+	uint32_t huge_at;             /* entries at which the slots move to 2 MB pages (UINT32_MAX: done) */
 };
 
 /* At least min_slots slots (a power of two, 16 or more); false when out of memory or above 2^31. */

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/hash_index.h"
 #include "common/stage-t.h"
 
 #define NAPT_NONE UINT32_MAX         /* "no entry" in index links */
@@ -160,20 +161,6 @@ struct napt_session {
 #define NAPT_SESS_INBOUND 0x08      /* opened from outside (EIF/ADF let it in) */
 #define NAPT_SESS_SYN_IN 0x10       /* the other side's SYN was seen */
 
-/* Open addressing with linear probing; slots hold entry index + 1 (0 is empty) and the entry's
- * hash, so a probe compares 32 bits before touching the entry and deletion can shift back. */
-struct napt_slot {
-	uint32_t entry;             /* entry index + 1; 0: empty */
-	uint32_t hash;
-};
-
-struct napt_index {
-	struct napt_slot *slot;     /* entry and hash side by side: one cache line per probe */
-	uint32_t mask;
-	uint32_t entries;           /* slots in use */
-	uint32_t huge_at;           /* entries at which the slots move to 2 MB pages (UINT32_MAX: done) */
-};
-
 /* Connections from one external address to one destination (AWS: at most 55,000). */
 struct napt_dest {
 	uint32_t eaddr, raddr;
@@ -266,11 +253,11 @@ struct napt {
 	uint32_t free_map, free_sess, free_dest; /* free list heads: NAPT_NONE when the pool is full */
 	uint32_t fresh_map, fresh_sess, fresh_dest; /* the first never-used entry (napt_table.c, pool_take) */
 	uint32_t n_maps, n_sess;
-	struct napt_index sess_in;   /* sessions by (proto, inside ep, remote ep) */
-	struct napt_index sess_out;  /* sessions by (proto, external ep, remote ep) */
-	struct napt_index map_in;    /* mappings by (proto, inside ep [, remote addr [, port]]) */
-	struct napt_index map_ext;   /* mappings by (proto, external ep): only without port overlapping */
-	struct napt_index dest_ix;   /* destination counters, with max-per-destination or port overlapping */
+	struct hash_index sess_in;   /* sessions by (proto, inside ep, remote ep) */
+	struct hash_index sess_out;  /* sessions by (proto, external ep, remote ep) */
+	struct hash_index map_in;    /* mappings by (proto, inside ep [, remote addr [, port]]) */
+	struct hash_index map_ext;   /* mappings by (proto, external ep): only without port overlapping */
+	struct hash_index dest_ix;   /* destination counters, with max-per-destination or port overlapping */
 	struct napt_port_set *port_sets; /* [protocol][external address, in ext_sorted order]; NULL with port overlapping */
 	struct napt_timer_list timers[NAPT_TO_N];
 	int64_t timeout_ns[NAPT_TO_N];

@@ -36,69 +36,6 @@ static inline uint32_t key_hash(uint8_t proto, uint32_t a1, uint16_t p1, uint32_
 	return napt_hash((uint64_t)a1 << 32 | a2, (uint64_t)proto << 32 | (uint64_t)p1 << 16 | p2);
 }
 
-/* ---- Index ---------------------------------------------------------------------------------- */
-
-static bool ix_init(struct napt_index *ix, uint32_t entries)
-{
-	uint64_t n = 16;
-	while (n < 2ull * entries)
-		n <<= 1;
-	if (n > (1ull << 31))
-		return false;
-	/* Entries land at random: on 2 MB pages, each of the first ones would cost 2 MB.  Start on
-	 * 4 KB pages and move to huge ones at one entry per 4 KB page, when nearly every small page
-	 * is touched anyway and the TLB is what a lookup pays for. */
-	ix->slot = huge_table_new_sparse(n, sizeof(struct napt_slot));
-	ix->mask = (uint32_t)n - 1;
-	ix->entries = 0;
-	ix->huge_at = (uint32_t)(n * sizeof(struct napt_slot) / 4096);
-	return ix->slot != NULL;
-}
-
-static void ix_free(struct napt_index *ix)
-{
-	huge_table_free(ix->slot, (size_t)ix->mask + 1, sizeof(struct napt_slot));
-	memset(ix, 0, sizeof *ix);
-}
-
-static size_t ix_bytes(const struct napt_index *ix)
-{
-	return ix->slot ? sizeof(struct napt_slot) * ((size_t)ix->mask + 1) : 0;
-}
-
-static void ix_insert(struct napt_index *ix, uint32_t h, uint32_t idx)
-{
-	uint32_t i = h & ix->mask;
-	while (ix->slot[i].entry)
-		i = (i + 1) & ix->mask;
-	ix->slot[i] = (struct napt_slot){ idx + 1, h };
-	if (++ix->entries == ix->huge_at) {
-		huge_table_promote(ix->slot, (size_t)ix->mask + 1, sizeof(struct napt_slot));
-		ix->huge_at = UINT32_MAX;
-	}
-}
-
-/* Remove entry idx (whose hash is h); the entries after it move back into the hole when their
- * home slot allows it, so no tombstone is left. */
-static void ix_remove(struct napt_index *ix, uint32_t h, uint32_t idx)
-{
-	uint32_t i = h & ix->mask;
-	while (ix->slot[i].entry && ix->slot[i].entry != idx + 1)
-		i = (i + 1) & ix->mask;
-	if (!ix->slot[i].entry)
-		return;
-	for (uint32_t j = (i + 1) & ix->mask; ix->slot[j].entry; j = (j + 1) & ix->mask) {
-		uint32_t home = ix->slot[j].hash & ix->mask;
-		/* j's entry may fill i when i lies on its probe path, from home up to j. */
-		if (((i - home) & ix->mask) < ((j - home) & ix->mask)) {
-			ix->slot[i] = ix->slot[j];
-			i = j;
-		}
-	}
-	ix->slot[i] = (struct napt_slot){ 0, 0 };
-	ix->entries--;
-}
-
 /* ---- Keys of each index --------------------------------------------------------------------- */
 
 static uint32_t sess_in_hash(const struct napt_session *s)
@@ -137,7 +74,7 @@ static inline void session_prefetch(const struct napt_session *s)
 uint32_t napt_session_find_in(const struct napt *nat, uint8_t proto, uint32_t iaddr, uint16_t iport, uint32_t raddr,
                               uint16_t rport)
 {
-	const struct napt_index *ix = &nat->sess_in;
+	const struct hash_index *ix = &nat->sess_in;
 	uint32_t h = key_hash(proto, iaddr, iport, raddr, rport);
 	for (uint32_t i = h & ix->mask; ix->slot[i].entry; i = (i + 1) & ix->mask) {
 		if (ix->slot[i].hash != h)
@@ -153,7 +90,7 @@ uint32_t napt_session_find_in(const struct napt *nat, uint8_t proto, uint32_t ia
 uint32_t napt_session_find_out(const struct napt *nat, uint8_t proto, uint32_t eaddr, uint16_t eport, uint32_t raddr,
                                uint16_t rport)
 {
-	const struct napt_index *ix = &nat->sess_out;
+	const struct hash_index *ix = &nat->sess_out;
 	uint32_t h = key_hash(proto, eaddr, eport, raddr, rport);
 	for (uint32_t i = h & ix->mask; ix->slot[i].entry; i = (i + 1) & ix->mask) {
 		if (ix->slot[i].hash != h)
@@ -174,7 +111,7 @@ uint32_t napt_session_find_out(const struct napt *nat, uint8_t proto, uint32_t e
 void napt_session_prefetch(const struct napt *nat, bool outbound, uint8_t proto, uint32_t addr, uint16_t port,
                            uint32_t raddr, uint16_t rport, unsigned step)
 {
-	const struct napt_index *ix = outbound ? &nat->sess_in : &nat->sess_out;
+	const struct hash_index *ix = outbound ? &nat->sess_in : &nat->sess_out;
 	uint32_t h = key_hash(proto, addr, port, raddr, rport);
 	uint32_t i = h & ix->mask;
 
@@ -203,7 +140,7 @@ void napt_session_prefetch(const struct napt *nat, bool outbound, uint8_t proto,
 uint32_t napt_mapping_find_in(const struct napt *nat, uint8_t proto, uint32_t iaddr, uint16_t iport, uint32_t raddr,
                               uint16_t rport)
 {
-	const struct napt_index *ix = &nat->map_in;
+	const struct hash_index *ix = &nat->map_in;
 	uint32_t h = key_hash(proto, iaddr, iport, raddr, rport);
 	for (uint32_t i = h & ix->mask; ix->slot[i].entry; i = (i + 1) & ix->mask) {
 		if (ix->slot[i].hash != h)
@@ -217,7 +154,7 @@ uint32_t napt_mapping_find_in(const struct napt *nat, uint8_t proto, uint32_t ia
 
 uint32_t napt_mapping_find_ext(const struct napt *nat, uint8_t proto, uint32_t eaddr, uint16_t eport)
 {
-	const struct napt_index *ix = &nat->map_ext;
+	const struct hash_index *ix = &nat->map_ext;
 	if (!ix->slot)
 		return NAPT_NONE;
 	uint32_t h = key_hash(proto, eaddr, eport, 0, 0);
@@ -233,7 +170,7 @@ uint32_t napt_mapping_find_ext(const struct napt *nat, uint8_t proto, uint32_t e
 
 static uint32_t dest_find(const struct napt *nat, uint8_t proto, uint32_t eaddr, uint32_t raddr, uint16_t rport)
 {
-	const struct napt_index *ix = &nat->dest_ix;
+	const struct hash_index *ix = &nat->dest_ix;
 	uint32_t h = dest_hash(proto, eaddr, raddr, rport);
 	for (uint32_t i = h & ix->mask; ix->slot[i].entry; i = (i + 1) & ix->mask) {
 		if (ix->slot[i].hash != h)
@@ -279,16 +216,16 @@ bool napt_table_init(struct napt *nat, uint32_t cap)
 	 * (pool_take), so start-up costs the same at 16 million mappings as at a thousand. */
 	nat->free_map = nat->free_sess = 0;
 	nat->fresh_map = nat->fresh_sess = 0;
-	if (!ix_init(&nat->sess_in, cap) || !ix_init(&nat->sess_out, cap) || !ix_init(&nat->map_in, cap))
+	if (!hash_index_init(&nat->sess_in, 2ull * cap) || !hash_index_init(&nat->sess_out, 2ull * cap) || !hash_index_init(&nat->map_in, 2ull * cap))
 		return false;
-	if (!nat->cfg.port_overlapping && (!ix_init(&nat->map_ext, cap) || !napt_ports_init(nat)))
+	if (!nat->cfg.port_overlapping && (!hash_index_init(&nat->map_ext, 2ull * cap) || !napt_ports_init(nat)))
 		return false;
 	/* Per-destination counters serve max-per-destination (AWS), and with port overlapping they
 	 * tell napt_ports.c that every port is taken towards a destination without asking port by
 	 * port. */
 	if (nat->cfg.max_per_destination || nat->cfg.port_overlapping) {
 		nat->dests = huge_table_new(cap, sizeof(struct napt_dest));
-		if (!nat->dests || !ix_init(&nat->dest_ix, cap))
+		if (!nat->dests || !hash_index_init(&nat->dest_ix, 2ull * cap))
 			return false;
 		nat->free_dest = 0;
 		nat->fresh_dest = 0;
@@ -305,11 +242,11 @@ void napt_table_free(struct napt *nat)
 	huge_table_free(nat->sess, nat->cap, sizeof(struct napt_session));
 	huge_table_free(nat->tlinks, nat->cap, sizeof(struct napt_timer_link));
 	huge_table_free(nat->dests, nat->cap, sizeof(struct napt_dest));
-	ix_free(&nat->sess_in);
-	ix_free(&nat->sess_out);
-	ix_free(&nat->map_in);
-	ix_free(&nat->map_ext);
-	ix_free(&nat->dest_ix);
+	hash_index_free(&nat->sess_in);
+	hash_index_free(&nat->sess_out);
+	hash_index_free(&nat->map_in);
+	hash_index_free(&nat->map_ext);
+	hash_index_free(&nat->dest_ix);
 	napt_ports_free(nat);
 	nat->maps = NULL;
 	nat->sess = NULL;
@@ -325,8 +262,8 @@ size_t napt_table_bytes(const struct napt *nat)
 		b += (size_t)nat->cap * sizeof(struct napt_dest);
 	if (nat->port_sets)
 		b += (size_t)NAPT_PORT_PROTOS * nat->cfg.n_external * sizeof(struct napt_port_set);
-	return b + ix_bytes(&nat->sess_in) + ix_bytes(&nat->sess_out) + ix_bytes(&nat->map_in) + ix_bytes(&nat->map_ext) +
-	       ix_bytes(&nat->dest_ix);
+	return b + hash_index_bytes(&nat->sess_in) + hash_index_bytes(&nat->sess_out) + hash_index_bytes(&nat->map_in) + hash_index_bytes(&nat->map_ext) +
+	       hash_index_bytes(&nat->dest_ix);
 }
 
 /* Take the head of a pool's free list.  The list is the entries freed so far (last freed first),
@@ -358,11 +295,11 @@ uint32_t napt_mapping_new(struct napt *nat, uint8_t proto, uint32_t iaddr, uint1
 		                    .rport = rport, .proto = proto, .flags = flags, .id = nat->next_map_id++,
 		                    .sessions = NAPT_NONE };
 	if (flags & NAPT_MAP_INDEXED)
-		ix_insert(&nat->map_in, map_in_hash(m), i);
+		hash_index_insert(&nat->map_in, map_in_hash(m), i);
 	if (nat->map_ext.slot && !(flags & NAPT_MAP_OWNS_PORT) && napt_mapping_find_ext(nat, proto, eaddr, eport) == NAPT_NONE)
 		m->flags |= NAPT_MAP_OWNS_PORT;
 	if (m->flags & NAPT_MAP_OWNS_PORT) {
-		ix_insert(&nat->map_ext, map_ext_hash(m), i);
+		hash_index_insert(&nat->map_ext, map_ext_hash(m), i);
 		napt_ports_hold(nat, proto, eaddr, eport);
 	}
 	nat->n_maps++;
@@ -376,9 +313,9 @@ static void mapping_free(struct napt *nat, uint32_t i)
 {
 	struct napt_mapping *m = &nat->maps[i];
 	if (m->flags & NAPT_MAP_INDEXED)
-		ix_remove(&nat->map_in, map_in_hash(m), i);
+		hash_index_remove(&nat->map_in, map_in_hash(m), i);
 	if (m->flags & NAPT_MAP_OWNS_PORT) {
-		ix_remove(&nat->map_ext, map_ext_hash(m), i);
+		hash_index_remove(&nat->map_ext, map_ext_hash(m), i);
 		napt_ports_release(nat, m->proto, m->eaddr, m->eport);
 	}
 	m->id = 0;
@@ -402,7 +339,7 @@ static uint32_t dest_ref(struct napt *nat, uint8_t proto, uint32_t eaddr, uint32
 			return NAPT_NONE;
 		pool_take(&nat->free_dest, &nat->fresh_dest, nat->cap, nat->dests[d].next_free);
 		nat->dests[d] = (struct napt_dest){ .eaddr = eaddr, .raddr = raddr, .rport = rport, .proto = proto };
-		ix_insert(&nat->dest_ix, dest_hash(proto, eaddr, raddr, rport), d);
+		hash_index_insert(&nat->dest_ix, dest_hash(proto, eaddr, raddr, rport), d);
 	}
 	nat->dests[d].count++;
 	if (port_in_range(nat, eport))
@@ -417,7 +354,7 @@ static void dest_unref(struct napt *nat, uint32_t d, uint16_t eport)
 		x->in_range[eport & 1]--;
 	if (--x->count)
 		return;
-	ix_remove(&nat->dest_ix, dest_hash(x->proto, x->eaddr, x->raddr, x->rport), d);
+	hash_index_remove(&nat->dest_ix, dest_hash(x->proto, x->eaddr, x->raddr, x->rport), d);
 	x->next_free = nat->free_dest;
 	nat->free_dest = d;
 }
@@ -465,8 +402,8 @@ uint32_t napt_session_new(struct napt *nat, uint32_t m, uint32_t raddr, uint16_t
 	nat->tlinks[i] = (struct napt_timer_link){ NAPT_NONE, NAPT_NONE };
 	map->sessions = i;
 	map->n_sessions++;
-	ix_insert(&nat->sess_in, sess_in_hash(s), i);
-	ix_insert(&nat->sess_out, sess_out_hash(s), i);
+	hash_index_insert(&nat->sess_in, sess_in_hash(s), i);
+	hash_index_insert(&nat->sess_out, sess_out_hash(s), i);
 	if (nat->dests)
 		s->dest = dest_ref(nat, s->proto, s->eaddr, raddr, rport, s->eport);
 	s->expires_ns = now_ns;
@@ -482,8 +419,8 @@ void napt_session_free(struct napt *nat, uint32_t i)
 	struct napt_mapping *m = &nat->maps[s->mapping];
 
 	timer_unlink(nat, i);
-	ix_remove(&nat->sess_in, sess_in_hash(s), i);
-	ix_remove(&nat->sess_out, sess_out_hash(s), i);
+	hash_index_remove(&nat->sess_in, sess_in_hash(s), i);
+	hash_index_remove(&nat->sess_out, sess_out_hash(s), i);
 	if (s->dest != NAPT_NONE)
 		dest_unref(nat, s->dest, s->eport);
 	/* Unlink from the mapping's list (short: one session per remote endpoint). */
