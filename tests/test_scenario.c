@@ -157,7 +157,7 @@ static const struct scenario_case cases[] = {
 	{ .name = "static-nat-map-with-host-bits-set", .text = WITH_MAP("map = 10.0.1.1/24 192.0.2.0/24"),
 	  .want_code = SCENARIO_ERROR_VALUE, .want_substr = { "has host bits set; did you mean 10.0.1.0/24?" } },
 	{ .name = "static-nat-map-repeating-a-prefix", .text = WITH_MAP("map = 10.0.0.5 203.0.113.5; 10.0.0.5 203.0.113.6"),
-	  .want_code = SCENARIO_ERROR_VALUE, .want_substr = { "rule 2 ('10.0.0.5 203.0.113.6') overlaps rule 1 on the inside side" } },
+	  .want_code = SCENARIO_ERROR_VALUE, .want_substr = { "rule 2 (10.0.0.5/32 203.0.113.6/32) and rule 1 (10.0.0.5/32 203.0.113.5/32) both map inside 10.0.0.5/32" } },
 	{ .name = "static-nat-without-a-map", .text = L_SCENARIO L_LAN L_INTERNET L_OFFICE_HEAD,
 	  .want_code = SCENARIO_ERROR_VALUE, .want_substr = { SOURCE ":9: [stage office] map: a static-nat stage needs at least one rule" } },
 	{ .name = "static-nat-map-that-is-not-utf8-says-so", .text = WITH_MAP("map = 10.0.0.5 203.0.113.5\xff"),
