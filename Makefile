@@ -35,7 +35,9 @@ FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 LIBNATLB   := $(BUILD)/libnatlb.a
 NATLB      := $(BUILD)/natlb
 
-# Scenarios are embedded in the binary (natlb scenarios, the default lesson).
+# Scenarios are embedded in the binary (natlb scenarios, the default lesson); a lesson named on the
+# command line is read from ./scenarios or this checkout's scenarios/ first, so that edits count.
+SCENARIOS_DIR_DEFINE := -DNATLB_SCENARIOS_DIR='"$(CURDIR)/scenarios"'
 SCENARIOS  := $(sort $(wildcard scenarios/*.ini))
 EMBED_C    := $(BUILD)/gen/scenarios_embedded.c
 
@@ -48,7 +50,7 @@ natlb: $(NATLB)
 
 $(BUILD)/%.o: %.c $(wildcard common/*.h nat/*.h lb/*.h tools/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(if $(filter tools/gen%,$<),$(LIBNET_DEFINES)) -c -o $@ $<
+	$(CC) $(CFLAGS) $(if $(filter tools/gen%,$<),$(LIBNET_DEFINES)) $(if $(filter tools/cli_scenario.c,$<),$(SCENARIOS_DIR_DEFINE)) -c -o $@ $<
 
 $(LIBNATLB): $(LIB_OBJS)
 	@rm -f $@

@@ -7,14 +7,42 @@
 #include "tools/cli.h"
 #include "tools/stage_types.h"
 
-struct scenario *cli_scenario_load(const char *name_or_path, GError **err)
-{
-	const char *name = name_or_path ? name_or_path : BUNDLED_DEFAULT;
+/* The scenarios folder of the checkout this binary was built from (the Makefile passes it), so
+ * that an edited lesson is found from any directory. */
+#ifndef NATLB_SCENARIOS_DIR
+#define NATLB_SCENARIOS_DIR "scenarios"
+#endif
 
-	if (name_or_path && g_file_test(name_or_path, G_FILE_TEST_EXISTS))
+const char *const cli_scenario_dirs[] = { "scenarios", NATLB_SCENARIOS_DIR, NULL };
+
+char *cli_scenario_find(const char *name, const char *const *dirs)
+{
+	for (const char *const *d = dirs; *d; d++) {
+		char *file = g_strconcat(name, ".ini", NULL);
+		char *path = g_build_filename(*d, file, NULL);
+		g_free(file);
+		if (g_file_test(path, G_FILE_TEST_IS_REGULAR))
+			return path;
+		g_free(path);
+	}
+	return NULL;
+}
+
+struct scenario *cli_scenario_load_from(const char *name_or_path, const char *const *dirs, GError **err)
+{
+	if (!name_or_path) /* no -s: the default lesson, the one built in (DESIGN.md, "Vocabulary") */
+		return cli_scenario_load_from(BUNDLED_DEFAULT, (const char *const[]){ NULL }, err);
+	if (g_file_test(name_or_path, G_FILE_TEST_EXISTS))
 		return scenario_load_file(natlb_stage_types(), name_or_path, err);
+	/* A lesson name: the file on disk wins over the copy built in, so that an edit counts. */
+	char *found = strchr(name_or_path, '/') ? NULL : cli_scenario_find(name_or_path, dirs);
+	if (found) {
+		struct scenario *sc = scenario_load_file(natlb_stage_types(), found, err);
+		g_free(found);
+		return sc;
+	}
 	for (unsigned i = 0; i < n_bundled_scenarios; i++)
-		if (strcmp(bundled_scenarios[i].name, name) == 0) {
+		if (strcmp(bundled_scenarios[i].name, name_or_path) == 0) {
 			char *source = g_strdup_printf("built-in %s", bundled_scenarios[i].path);
 			struct scenario *sc = scenario_load_data(natlb_stage_types(), source, bundled_scenarios[i].text, err);
 			g_free(source);
@@ -24,9 +52,14 @@ struct scenario *cli_scenario_load(const char *name_or_path, GError **err)
 	for (unsigned i = 0; i < n_bundled_scenarios; i++)
 		g_string_append_printf(names, "%s%s", i ? ", " : "", bundled_scenarios[i].name);
 	g_set_error(err, SCENARIO_ERROR, SCENARIO_ERROR_READ,
-	            "%s: no such file, and no bundled lesson of that name (lessons: %s)", name, names->str);
+	            "%s: no such file, and no bundled lesson of that name (lessons: %s)", name_or_path, names->str);
 	g_string_free(names, TRUE);
 	return NULL;
+}
+
+struct scenario *cli_scenario_load(const char *name_or_path, GError **err)
+{
+	return cli_scenario_load_from(name_or_path, cli_scenario_dirs, err);
 }
 
 int check_main(int argc, char **argv)

@@ -144,6 +144,8 @@ static int replay_run(struct replay_args *a)
 		fputs(s->str, stdout);
 		g_string_free(s, TRUE);
 	}
+	if (!a->quiet) /* which file a lesson name read: an edited copy on disk, or the one built in */
+		fprintf(stderr, "natlb replay: scenario %s\n", sc->source);
 	if (!a->quiet)
 		for (char **p = paths; *p; p++)
 			fprintf(stderr, "natlb replay: wrote %s\n", *p);
