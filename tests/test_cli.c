@@ -197,6 +197,95 @@ static void test_built_in_copy_when_no_folder_has_the_file(void)
 	g_free(found);
 }
 
+/* natlb ARGS... from the source tree: stdout, asserting the exit status. */
+static char *natlb_stdout(const char *const *args, int want_status)
+{
+	struct lesson_dir d;
+	char *out = NULL;
+	lesson_dir_open(&d, false);
+	g_assert_cmpint(run_in(&d, args, &out, NULL), ==, want_status);
+	lesson_dir_close(&d);
+	return out;
+}
+
+static unsigned count_of(const char *text, const char *word)
+{
+	unsigned n = 0;
+	for (const char *p = strstr(text, word); p; p = strstr(p + 1, word))
+		n++;
+	return n;
+}
+
+/* The usage line names the arguments once (GOption adds G_OPTION_REMAINING's to the context's). */
+static void test_usage_names_arguments_once(gconstpointer data)
+{
+	const char *const *row = data; /* verb, the arguments as the usage line shows them */
+	const char *args[] = { row[0], "--help", NULL };
+	char *out = natlb_stdout(args, 0);
+	char **lines = g_strsplit(out, "\n", 3);
+	g_assert_nonnull(lines[1]);
+	if (count_of(lines[1], row[1]) != 1)
+		g_error("usage line \"%s\" should name \"%s\" once", lines[1], row[1]);
+	g_strfreev(lines);
+	g_free(out);
+}
+
+static void test_version(void)
+{
+	static const char *const args[] = { "--version", NULL };
+	char *out = natlb_stdout(args, 0);
+	g_assert_true(g_str_has_prefix(out, "natlb "));
+	g_assert_true(g_str_has_suffix(out, "\n"));
+	g_assert_cmpuint(strlen(out), >, strlen("natlb \n"));
+	g_assert_cmpuint(count_of(out, "\n"), ==, 1);
+	g_assert_null(strchr(out + strlen("natlb "), ' '));
+	g_free(out);
+}
+
+/* Where each blank-separated field after the first starts, for the lines that begin with prefix. */
+static void assert_columns_line_up(const char *text, const char *prefix, unsigned n_columns)
+{
+	char **lines = g_strsplit(text, "\n", -1);
+	int first[4] = { -1, -1, -1, -1 };
+	unsigned n_lines = 0;
+	g_assert_cmpuint(n_columns, <=, G_N_ELEMENTS(first));
+	for (char **l = lines; *l; l++) {
+		if (!**l || !g_str_has_prefix(*l, prefix) || (*prefix == ' ' && (*l)[strlen(prefix)] == ' '))
+			continue;
+		const char *p = *l + strlen(prefix);
+		for (unsigned c = 1; c < n_columns; c++) {
+			p += strcspn(p, " ");
+			p += strspn(p, " ");
+			int at = (int)(p - *l);
+			if (first[c] < 0)
+				first[c] = at;
+			else if (at != first[c])
+				g_error("column %u of \"%s\" starts at %d, the first line's at %d", c + 1, *l, at, first[c]);
+		}
+		n_lines++;
+	}
+	g_assert_cmpuint(n_lines, >, 3);
+	g_strfreev(lines);
+}
+
+static void test_scenarios_columns_line_up(void)
+{
+	static const char *const args[] = { "scenarios", NULL };
+	char *out = natlb_stdout(args, 0);
+	assert_columns_line_up(out, "", 3);
+	g_free(out);
+}
+
+static void test_gen_help_lessons_line_up(void)
+{
+	static const char *const args[] = { "gen", "--help", NULL };
+	char *out = natlb_stdout(args, 0);
+	const char *lessons = strstr(out, "Lessons:\n");
+	g_assert_nonnull(lessons);
+	assert_columns_line_up(lessons, "  ", 2);
+	g_free(out);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -210,5 +299,12 @@ int main(int argc, char **argv)
 	                test_a_local_lesson_that_is_not_bundled_is_found);
 	g_test_add_func("/cli/lesson-name/the-built-in-copy-when-no-folder-has-the-file",
 	                test_built_in_copy_when_no_folder_has_the_file);
+	static const char *const replay_usage[] = { "replay", "INPUT..." };
+	static const char *const hash_usage[] = { "hash", "SRC[:PORT] DST[:PORT][/PROTO]" };
+	g_test_add_data_func("/cli/help/replay-usage-names-its-inputs-once", replay_usage, test_usage_names_arguments_once);
+	g_test_add_data_func("/cli/help/hash-usage-names-its-arguments-once", hash_usage, test_usage_names_arguments_once);
+	g_test_add_func("/cli/version/prints-natlb-and-one-version-word", test_version);
+	g_test_add_func("/cli/scenarios/name-file-and-description-columns-line-up", test_scenarios_columns_line_up);
+	g_test_add_func("/cli/gen/help-lists-lessons-in-a-column-that-lines-up", test_gen_help_lessons_line_up);
 	return g_test_run();
 }

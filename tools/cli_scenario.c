@@ -107,9 +107,14 @@ int scenarios_main(int argc, char **argv)
 		g_option_context_free(ctx);
 		return EXIT_USAGE;
 	}
+	int name_width = 0, path_width = 0; /* columns as wide as their longest entry */
+	for (unsigned i = 0; i < n_bundled_scenarios; i++) {
+		name_width = MAX(name_width, (int)strlen(bundled_scenarios[i].name));
+		path_width = MAX(path_width, (int)strlen(bundled_scenarios[i].path));
+	}
 	for (unsigned i = 0; i < n_bundled_scenarios; i++) {
 		struct scenario *sc = scenario_load_data(natlb_stage_types(), bundled_scenarios[i].path, bundled_scenarios[i].text, &err);
-		printf("%-20s %-32s %s%s\n", bundled_scenarios[i].name, bundled_scenarios[i].path,
+		printf("%-*s  %-*s  %s%s\n", name_width, bundled_scenarios[i].name, path_width, bundled_scenarios[i].path,
 		       sc && sc->description ? sc->description : (err ? err->message : ""),
 		       strcmp(bundled_scenarios[i].name, BUNDLED_DEFAULT) == 0 ? " [default]" : "");
 		g_clear_error(&err);

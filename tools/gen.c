@@ -445,9 +445,12 @@ static char *gen_lesson_help(void)
 	unsigned n;
 	const struct gen_lesson *all = gen_lessons(&n);
 	GString *s = g_string_new("Lessons:\n");
+	int width = 0;
 
 	for (unsigned i = 0; i < n; i++)
-		g_string_append_printf(s, "  %-12s %s\n", all[i].name, all[i].summary);
+		width = MAX(width, (int)strlen(all[i].name));
+	for (unsigned i = 0; i < n; i++)
+		g_string_append_printf(s, "  %-*s  %s\n", width, all[i].name, all[i].summary);
 	return g_string_free(s, FALSE);
 }
 

@@ -187,7 +187,7 @@ int replay_main(int argc, char **argv)
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &a.inputs, NULL, "INPUT..." },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
-	GOptionContext *ctx = g_option_context_new("INPUT...");
+	GOptionContext *ctx = g_option_context_new(NULL); /* "INPUT..." comes from G_OPTION_REMAINING */
 	GError *err = NULL;
 	int status = EXIT_USAGE;
 
