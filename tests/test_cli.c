@@ -7,6 +7,7 @@
  * output is read back with tshark.
  */
 #include "common/scenario.h"
+#include "nat/napt.h"
 #include "tests/testutil.h"
 #include "tools/cli.h"
 
@@ -286,6 +287,27 @@ static void test_gen_help_lessons_line_up(void)
 	g_free(out);
 }
 
+/* The README's napt reference names every key the stage takes (nat/napt_config.c's list). */
+static void test_readme_names_every_napt_key(void)
+{
+	char *readme = NULL;
+	g_assert_true(g_file_get_contents("README.md", &readme, NULL, NULL));
+	const char *napt = strstr(readme, "with `type = napt`");
+	g_assert_nonnull(napt);
+	const char *end = strstr(napt, "with `type = route-table`");
+	g_assert_nonnull(end);
+	char *section = g_strndup(napt, (gsize)(end - napt));
+	for (const char *const *k = napt_keys; *k; k++) {
+		char *quoted = g_strdup_printf("`%s`", *k);
+		/* the timeouts are one row: timeout-udp, timeout-tcp-established, ... */
+		if (!strstr(section, quoted) && !g_str_has_prefix(*k, "timeout-"))
+			g_error("README's napt reference does not name `%s`", *k);
+		g_free(quoted);
+	}
+	g_free(section);
+	g_free(readme);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -306,5 +328,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/cli/version/prints-natlb-and-one-version-word", test_version);
 	g_test_add_func("/cli/scenarios/name-file-and-description-columns-line-up", test_scenarios_columns_line_up);
 	g_test_add_func("/cli/gen/help-lists-lessons-in-a-column-that-lines-up", test_gen_help_lessons_line_up);
+	g_test_add_func("/cli/readme/napt-reference-names-every-key", test_readme_names_every_napt_key);
 	return g_test_run();
 }
