@@ -29,5 +29,8 @@ struct scenario *cli_scenario_load_from(const char *name_or_path, const char *co
 /* DIR/NAME.ini for the first of dirs that has it, or NULL (caller frees). */
 char *cli_scenario_find(const char *name, const char *const *dirs);
 extern const char *const cli_scenario_dirs[];
+/* Every name of --links (comma-separated; NULL: all) is a link of sc; else err names the link
+ * that is not, the nearest one, and lists them all. */
+gboolean cli_links_check(const struct scenario *sc, const char *links, GError **err);
 
 #endif

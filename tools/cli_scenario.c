@@ -62,6 +62,34 @@ struct scenario *cli_scenario_load(const char *name_or_path, GError **err)
 	return cli_scenario_load_from(name_or_path, cli_scenario_dirs, err);
 }
 
+gboolean cli_links_check(const struct scenario *sc, const char *links, GError **err)
+{
+	char **names = links ? g_strsplit(links, ",", -1) : NULL;
+	const char *all[SCENARIO_MAX_LINKS];
+	gboolean ok = TRUE;
+
+	for (unsigned i = 0; i < sc->n_links; i++)
+		all[i] = sc->links[i].name;
+	for (char **w = names; w && *w && ok; w++) {
+		g_strstrip(*w);
+		unsigned i = 0;
+		while (i < sc->n_links && strcmp(all[i], *w) != 0)
+			i++;
+		if (i < sc->n_links)
+			continue;
+		const char *near = nearest_name(*w, all, sc->n_links);
+		GString *valid = g_string_new(NULL);
+		for (unsigned j = 0; j < sc->n_links; j++)
+			g_string_append_printf(valid, "%s%s", j ? ", " : "", all[j]);
+		g_set_error(err, SCENARIO_ERROR, SCENARIO_ERROR_VALUE, "--links: '%s' is not a link of %s (%s%s%sits links: %s)",
+		            *w, sc->source, near ? "did you mean '" : "", near ? near : "", near ? "'? " : "", valid->str);
+		g_string_free(valid, TRUE);
+		ok = FALSE;
+	}
+	g_strfreev(names);
+	return ok;
+}
+
 int check_main(int argc, char **argv)
 {
 	GOptionContext *ctx = g_option_context_new("SCENARIO");

@@ -77,6 +77,11 @@ static int replay_run(struct replay_args *a)
 		status = EXIT_USAGE;
 		goto out;
 	}
+	if (!cli_links_check(sc, a->links, &err)) { /* before any file is opened: it lists the links */
+		fprintf(stderr, "natlb replay: %s\n", err->message);
+		status = EXIT_USAGE;
+		goto out;
+	}
 	in = input_open(a->inputs, g_strv_length(a->inputs), a->filter, &err);
 	if (!in) {
 		fprintf(stderr, "natlb replay: %s\n", err->message);
