@@ -97,7 +97,8 @@ int check_main(int argc, char **argv)
 	int status = EXIT_USAGE;
 
 	g_option_context_set_summary(ctx, "Validate a scenario and print it back with every default filled in.\n"
-	                             "SCENARIO is a file, or the name of a bundled lesson (see: natlb scenarios).");
+	                             "SCENARIO is a file, or a lesson name (see: natlb scenarios), read from ./scenarios/NAME.ini,\n"
+	                             "else from the scenarios folder natlb was built from, else from the built-in copy.");
 	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
 		fprintf(stderr, "natlb check: %s\n", err->message);
 		goto out;

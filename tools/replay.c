@@ -175,7 +175,8 @@ int replay_main(int argc, char **argv)
 	struct replay_args a = { .output = NULL, .seed = 1 };
 	GOptionEntry entries[] = {
 		{ "scenario", 's', 0, G_OPTION_ARG_STRING, &a.scenario,
-		  "Scenario file, or a bundled lesson name (default: " "static-nat" ")", "SCENARIO" },
+		  "Scenario file, or a lesson name: ./scenarios/NAME.ini, else the checkout's, else the built-in copy "
+		  "(default: the built-in static-nat)", "SCENARIO" },
 		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &a.output,
 		  "Output file (default: natlb-out.pcapng); with --format pcap, the base name of one file per link", "FILE" },
 		{ "filter", 'f', 0, G_OPTION_ARG_STRING, &a.filter, "Replay only packets matching this BPF filter (tcpdump syntax)", "BPF" },
