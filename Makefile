@@ -35,7 +35,13 @@ FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 LIBNATLB   := $(BUILD)/libnatlb.a
 NATLB      := $(BUILD)/natlb
 
-# Scenarios are embedded in the binary (natlb scenarios, the default lesson).
+# natlb --version prints this; nothing else says the version.
+VERSION    := 0.1.0
+VERSION_DEFINE := -DNATLB_VERSION='"$(VERSION)"'
+
+# Scenarios are embedded in the binary (natlb scenarios, the default lesson); a lesson named on the
+# command line is read from ./scenarios or this checkout's scenarios/ first, so that edits count.
+SCENARIOS_DIR_DEFINE := -DNATLB_SCENARIOS_DIR='"$(CURDIR)/scenarios"'
 SCENARIOS  := $(sort $(wildcard scenarios/*.ini))
 EMBED_C    := $(BUILD)/gen/scenarios_embedded.c
 
@@ -48,7 +54,8 @@ natlb: $(NATLB)
 
 $(BUILD)/%.o: %.c $(wildcard common/*.h nat/*.h lb/*.h tools/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(if $(filter tools/gen%,$<),$(LIBNET_DEFINES)) -c -o $@ $<
+	$(CC) $(CFLAGS) $(if $(filter tools/gen%,$<),$(LIBNET_DEFINES)) $(if $(filter tools/cli_scenario.c,$<),$(SCENARIOS_DIR_DEFINE)) \
+	  $(if $(filter tools/natlb.c,$<),$(VERSION_DEFINE)) -c -o $@ $<
 
 $(LIBNATLB): $(LIB_OBJS)
 	@rm -f $@

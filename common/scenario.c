@@ -176,6 +176,106 @@ char **stage_config_list(const struct stage_config *cfg, const char *key)
 	return list;
 }
 
+#define NS_PER_S G_GINT64_CONSTANT(1000000000)
+
+static const struct duration_unit {
+	const char *suffix;
+	int64_t ns;
+} duration_units[] = {
+	{ "", NS_PER_S }, /* a plain number counts seconds, as every timeout in the lessons did */
+	{ "ms", NS_PER_S / 1000 }, { "s", NS_PER_S }, { "m", 60 * NS_PER_S }, { "min", 60 * NS_PER_S },
+	{ "h", 3600 * NS_PER_S },
+};
+
+/* Digits [. digits] then a unit; integer arithmetic only, so "0.1s" is exactly 100 ms. */
+gboolean duration_parse(const char *text, int64_t *ns, const char **why)
+{
+	const char *p = text;
+	guint64 whole = 0, frac = 0, frac_scale = 1;
+	gboolean digits = FALSE, too_long = FALSE;
+
+	*why = "is not a duration (350, 350s, 1.5s, 500ms, 5m, 1h)";
+	while (g_ascii_isspace(*p))
+		p++;
+	if (*p == '-') {
+		*why = "is negative: a duration counts forward from 0";
+		return FALSE;
+	}
+	for (; g_ascii_isdigit(*p); p++) {
+		too_long = too_long || !g_uint64_checked_mul(&whole, whole, 10) ||
+		           !g_uint64_checked_add(&whole, whole, (guint64)(*p - '0'));
+		digits = TRUE;
+	}
+	if (*p == '.')
+		for (p++; g_ascii_isdigit(*p); p++) {
+			if (frac_scale < (guint64)NS_PER_S) { /* digits past a nanosecond do not count */
+				frac = frac * 10 + (guint64)(*p - '0');
+				frac_scale *= 10;
+			}
+			digits = TRUE;
+		}
+	while (g_ascii_isspace(*p))
+		p++;
+	if (!digits)
+		return FALSE;
+	const struct duration_unit *unit = NULL;
+	for (unsigned i = 0; i < G_N_ELEMENTS(duration_units); i++)
+		if (strcmp(p, duration_units[i].suffix) == 0)
+			unit = &duration_units[i];
+	if (!unit)
+		return FALSE;
+	guint64 total;
+	too_long = too_long || !g_uint64_checked_mul(&total, whole, (guint64)unit->ns) ||
+	           !g_uint64_checked_add(&total, total, frac * ((guint64)unit->ns / frac_scale)) ||
+	           total > (guint64)G_MAXINT64;
+	if (too_long) {
+		*why = "is too long a duration to count in nanoseconds";
+		return FALSE;
+	}
+	*ns = (int64_t)total;
+	return TRUE;
+}
+
+void duration_append(GString *out, int64_t ns)
+{
+	if (ns % NS_PER_S == 0)
+		g_string_append_printf(out, "%" G_GINT64_FORMAT "s", ns / NS_PER_S);
+	else if (ns % (NS_PER_S / 1000) == 0)
+		g_string_append_printf(out, "%" G_GINT64_FORMAT "ms", ns / (NS_PER_S / 1000));
+	else
+		g_string_append_printf(out, "%.9fs", (double)ns / NS_PER_S);
+}
+
+gboolean stage_config_duration(const struct stage_config *cfg, const char *key, int64_t def_ns, int64_t min_ns,
+                               int64_t max_ns, int64_t *ns, GError **err)
+{
+	char *v = stage_config_string(cfg, key, NULL);
+	const char *why = NULL;
+	gboolean ok = TRUE;
+
+	if (!v) {
+		*ns = def_ns;
+		return TRUE;
+	}
+	int64_t parsed = 0;
+	if (!duration_parse(v, &parsed, &why)) {
+		stage_config_error(cfg, key, err, "'%s' %s", v, why);
+		ok = FALSE;
+	} else if (parsed < min_ns || parsed > max_ns) {
+		GString *lo = g_string_new(NULL), *hi = g_string_new(NULL);
+		duration_append(lo, min_ns);
+		duration_append(hi, max_ns);
+		stage_config_error(cfg, key, err, "'%s' is out of range (%s to %s)", v, lo->str, hi->str);
+		g_string_free(lo, TRUE);
+		g_string_free(hi, TRUE);
+		ok = FALSE;
+	} else {
+		*ns = parsed;
+	}
+	g_free(v);
+	return ok;
+}
+
 /* Check that every key of group is one of allowed[] (plus extra[], may be NULL). */
 static gboolean check_keys(GKeyFile *kf, const char *group, const char *const *allowed, unsigned n_allowed,
                            const char *const *extra, const char *source, const char *text, GError **err)

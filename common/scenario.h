@@ -38,6 +38,16 @@ char *stage_config_string(const struct stage_config *cfg, const char *key, const
 /* A list split on ';' or ',' (empty items dropped); NULL when the key is absent. */
 char **stage_config_list(const struct stage_config *cfg, const char *key);
 gboolean stage_config_has(const struct stage_config *cfg, const char *key);
+/* A duration, the same for every stage: a plain number of seconds or a number and a unit,
+ * "350", "350s", "1.5s", "500ms", "5m", "1h" (blanks allowed before the unit).  Into *ns;
+ * false with *why saying what is wrong, to follow the quoted value ("is negative: ..."). */
+gboolean duration_parse(const char *text, int64_t *ns, const char **why);
+/* ns back in the shortest of those forms that is exact ("350s", "500ms"). */
+void duration_append(GString *out, int64_t ns);
+/* The duration under key, within [min_ns, max_ns]; def_ns when the key is absent.  False with
+ * err "SOURCE:LINE: [group] key: ..." when the value does not parse or does not fit. */
+gboolean stage_config_duration(const struct stage_config *cfg, const char *key, int64_t def_ns, int64_t min_ns,
+                               int64_t max_ns, int64_t *ns, GError **err);
 /* Set err to "SOURCE:LINE: [group] key: MESSAGE" (SCENARIO_ERROR_VALUE). */
 void stage_config_error(const struct stage_config *cfg, const char *key, GError **err,
                         const char *fmt, ...) G_GNUC_PRINTF(4, 5);

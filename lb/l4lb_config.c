@@ -27,55 +27,6 @@ const char *const l4lb_keys[] = {
 
 #define NS_PER_S G_GINT64_CONSTANT(1000000000)
 
-/* "350", "350s", "1.5s", "500ms", "5m", "1h": a non-negative duration. */
-static bool parse_duration(const char *text, int64_t *ns)
-{
-	const char *p = text;
-	int64_t whole = 0, frac = 0, frac_scale = 1;
-	bool digits = false;
-
-	for (; g_ascii_isdigit(*p); p++) {
-		if (whole > G_GINT64_CONSTANT(1000000000))
-			return false;
-		whole = whole * 10 + (*p - '0');
-		digits = true;
-	}
-	if (*p == '.') {
-		for (p++; g_ascii_isdigit(*p); p++) {
-			if (frac_scale < NS_PER_S) {
-				frac = frac * 10 + (*p - '0');
-				frac_scale *= 10;
-			}
-			digits = true;
-		}
-	}
-	if (!digits)
-		return false;
-	int64_t unit;
-	if (*p == '\0' || strcmp(p, "s") == 0)
-		unit = NS_PER_S;
-	else if (strcmp(p, "ms") == 0)
-		unit = NS_PER_S / 1000;
-	else if (strcmp(p, "m") == 0 || strcmp(p, "min") == 0)
-		unit = 60 * NS_PER_S;
-	else if (strcmp(p, "h") == 0)
-		unit = 3600 * NS_PER_S;
-	else
-		return false;
-	*ns = whole * unit + frac * (unit / frac_scale);
-	return true;
-}
-
-static void append_duration(GString *out, int64_t ns)
-{
-	if (ns % NS_PER_S == 0)
-		g_string_append_printf(out, "%" G_GINT64_FORMAT "s", ns / NS_PER_S);
-	else if (ns % (NS_PER_S / 1000) == 0)
-		g_string_append_printf(out, "%" G_GINT64_FORMAT "ms", ns / (NS_PER_S / 1000));
-	else
-		g_string_append_printf(out, "%.9fs", (double)ns / NS_PER_S);
-}
-
 static bool parse_bool(const char *text, bool *out)
 {
 	static const char *const yes[] = { "true", "yes", "on", "1" }, *const no[] = { "false", "no", "off", "0" };
@@ -196,7 +147,7 @@ static bool parse_event(struct l4lb *lb, const char *text, struct l4lb_event *ev
 {
 	static const char *const kinds[] = { [L4LB_EVENT_DOWN] = "down", [L4LB_EVENT_UP] = "up", [L4LB_EVENT_DRAIN] = "drain" };
 	char **w = g_strsplit_set(text, " \t", -1);
-	const char *word[3] = { NULL, NULL, NULL };
+	const char *word[3] = { NULL, NULL, NULL }, *dur_why = NULL;
 	unsigned n = 0;
 	bool ok = false;
 
@@ -209,7 +160,7 @@ static bool parse_event(struct l4lb *lb, const char *text, struct l4lb_event *ev
 	memset(ev, 0, sizeof *ev);
 	if (n != 3) {
 		*why = "an event is TIME KIND TARGET (5s down 10.0.1.12:8080)";
-	} else if (!parse_duration(word[0], &ev->at_ns)) {
+	} else if (!duration_parse(word[0], &ev->at_ns, &dur_why)) {
 		*why = "the time is a duration after the first packet (5s, 1.5s, 500ms, 2m)";
 	} else {
 		int k = -1;
@@ -326,21 +277,6 @@ static gboolean configure_targets(struct l4lb *lb, const struct stage_config *cf
 	ok = TRUE;
 out:
 	g_strfreev(items);
-	return ok;
-}
-
-static gboolean configure_duration(const struct stage_config *cfg, const char *key, int64_t def_s, int64_t *ns,
-                                   GError **err)
-{
-	char *v = stage_config_string(cfg, key, NULL);
-	gboolean ok = TRUE;
-
-	*ns = def_s * NS_PER_S;
-	if (v && !parse_duration(v, ns)) {
-		stage_config_error(cfg, key, err, "'%s' is not a duration (350s, 1.5s, 500ms, 5m)", v);
-		ok = FALSE;
-	}
-	g_free(v);
 	return ok;
 }
 
@@ -478,9 +414,12 @@ gboolean l4lb_configure(struct stage *st, const struct stage_config *cfg, GError
 	g_string_printf(lb->note_prefix, "%s %s: ", st->ops->type, st->name);
 	if (!configure_listeners(lb, cfg, err) || !configure_targets(lb, cfg, err) || !configure_methods(lb, cfg, err) ||
 	    !configure_events(lb, cfg, err) ||
-	    !configure_duration(cfg, "deregistration-delay", L4LB_DEREG_DEFAULT_S, &lb->dereg_delay_ns, err) ||
-	    !configure_duration(cfg, "tcp-idle-timeout", L4LB_TCP_IDLE_DEFAULT_S, &lb->tcp_idle_ns, err) ||
-	    !configure_duration(cfg, "udp-idle-timeout", L4LB_UDP_IDLE_DEFAULT_S, &lb->udp_idle_ns, err) ||
+	    !stage_config_duration(cfg, "deregistration-delay", L4LB_DEREG_DEFAULT_S * NS_PER_S, 0, G_MAXINT64,
+	                           &lb->dereg_delay_ns, err) ||
+	    !stage_config_duration(cfg, "tcp-idle-timeout", L4LB_TCP_IDLE_DEFAULT_S * NS_PER_S, 0, G_MAXINT64,
+	                           &lb->tcp_idle_ns, err) ||
+	    !stage_config_duration(cfg, "udp-idle-timeout", L4LB_UDP_IDLE_DEFAULT_S * NS_PER_S, 0, G_MAXINT64,
+	                           &lb->udp_idle_ns, err) ||
 	    !configure_bool(cfg, "preserve-client-ip", true, &lb->preserve_client_ip, err) ||
 	    !configure_bool(cfg, "proxy-protocol-v2", false, &lb->ppv2, err) ||
 	    !configure_flow_table(lb, cfg, err))
@@ -584,20 +523,20 @@ void l4lb_describe(const struct stage *st, GString *out)
 	g_string_append(out, "events =");
 	for (unsigned i = 0; i < lb->n_events; i++) {
 		g_string_append_printf(out, "%s ", i ? ";" : "");
-		append_duration(out, lb->events[i].at_ns);
+		duration_append(out, lb->events[i].at_ns);
 		g_string_append_printf(out, " %s %s", kinds[lb->events[i].kind], lb->targets[lb->events[i].target].name);
 	}
 	g_string_append(out, "\n# times count from the first packet; down: new flows avoid the target and its TCP flows "
 	                "are reset; drain: its flows continue until the deregistration delay\nderegistration-delay = ");
-	append_duration(out, lb->dereg_delay_ns);
+	duration_append(out, lb->dereg_delay_ns);
 	g_string_append_printf(out, "\npreserve-client-ip = %s\n", lb->preserve_client_ip ? "true" : "false");
 	if (lb->have_address)
 		g_string_append_printf(out, "address = %s\n", ip4_to_str(lb->address, a));
 	else
 		g_string_append(out, "# address: none (the targets see the clients' addresses)\n");
 	g_string_append_printf(out, "proxy-protocol-v2 = %s\ntcp-idle-timeout = ", lb->ppv2 ? "true" : "false");
-	append_duration(out, lb->tcp_idle_ns);
+	duration_append(out, lb->tcp_idle_ns);
 	g_string_append(out, "\nudp-idle-timeout = ");
-	append_duration(out, lb->udp_idle_ns);
+	duration_append(out, lb->udp_idle_ns);
 	g_string_append_printf(out, "\nmax-flows = %u\n", lb->max_flows);
 }

@@ -157,6 +157,27 @@ static bool parse_bool(const struct stage_config *cfg, const char *key, bool *ou
 	return ok;
 }
 
+/* A timeout key in whole seconds, written in any form stage_config_duration() reads ("30", "30s",
+ * "5m", "2h"): the mapping table counts seconds, so "1500ms" is refused rather than rounded. */
+static bool parse_seconds(const struct stage_config *cfg, const char *key, uint32_t min_s, uint32_t max_s,
+                          uint32_t *out, GError **err)
+{
+	const int64_t ns_per_s = G_GINT64_CONSTANT(1000000000);
+	int64_t ns = 0;
+
+	if (!stage_config_duration(cfg, key, (int64_t)*out * ns_per_s, (int64_t)min_s * ns_per_s,
+	                           (int64_t)max_s * ns_per_s, &ns, err))
+		return false;
+	if (ns % ns_per_s != 0) {
+		char *v = stage_config_string(cfg, key, NULL);
+		stage_config_error(cfg, key, err, "'%s': napt counts timeouts in whole seconds", v);
+		g_free(v);
+		return false;
+	}
+	*out = (uint32_t)(ns / ns_per_s);
+	return true;
+}
+
 static bool parse_uint(const struct stage_config *cfg, const char *key, uint64_t min, uint64_t max, uint32_t *out,
                        GError **err)
 {
@@ -382,7 +403,7 @@ static bool configure_keys(struct stage *st, const struct stage_config *cfg, str
 			*bools[i].field = b;
 		}
 	for (unsigned t = 0; t < NAPT_TO_KEYED; t++)
-		if (stage_config_has(cfg, timeout_keys[t]) && !parse_uint(cfg, timeout_keys[t], 1, 31536000, &c->timeout_s[t], err))
+		if (stage_config_has(cfg, timeout_keys[t]) && !parse_seconds(cfg, timeout_keys[t], 1, 31536000, &c->timeout_s[t], err))
 			return false;
 	if (stage_config_has(cfg, "max-mappings") &&
 	    !parse_uint(cfg, "max-mappings", 1, NAPT_MAX_MAX_MAPPINGS, &c->max_mappings, err))
@@ -391,7 +412,7 @@ static bool configure_keys(struct stage *st, const struct stage_config *cfg, str
 	    !parse_uint(cfg, "max-per-destination", 0, 65535, &c->max_per_destination, err))
 		return false;
 	if (stage_config_has(cfg, "fragment-timeout") &&
-	    !parse_uint(cfg, "fragment-timeout", 1, 600, &c->fragment_timeout_s, err))
+	    !parse_seconds(cfg, "fragment-timeout", 1, 600, &c->fragment_timeout_s, err))
 		return false;
 	c->inside_address = default_inside_address(st, c);
 	if (stage_config_has(cfg, "inside-address")) {

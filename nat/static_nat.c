@@ -4,8 +4,15 @@
  * kept, so 10.0.1.7 behind "10.0.1.0/24 192.0.2.0/24" is 192.0.2.7 outside.  Going left to right
  * (in2out) the source is translated, going right to left (out2in) the destination.  An ICMP error
  * has the packet it quotes translated the other way round, so the host that receives it can match
- * it to its own connection (RFC 5508 REQ-4).  The most specific rule wins; a packet that matches no
- * rule crosses unchanged, as with iptables.  No state: the table is the rules themselves.
+ * it to its own connection (RFC 5508 REQ-4).  A packet that matches no rule crosses unchanged, as
+ * with iptables.  No state: the table is the rules themselves.
+ *
+ * Rules may overlap; the most specific one wins, as in a route table: going out, the rule with the
+ * longest inside prefix holding the source; coming in, the longest outside prefix holding the
+ * destination.  Invariant: a translated address maps back through the same rule.  Going out this
+ * holds by configure()'s check (no rule's outside range takes addresses that a wider rule gives
+ * to other inside hosts); coming in, a wider rule's image of a host that a narrower rule maps
+ * elsewhere (192.0.2.7 under "10.0.1.0/24 192.0.2.0/24; 10.0.1.7 203.0.113.7") is not translated.
  */
 #include <string.h>
 
@@ -29,16 +36,6 @@ struct static_nat {
 
 static const char *const static_nat_keys[] = { "map", NULL };
 
-/* The rule whose inside (or outside) prefix holds addr; -1 when none.  Rules never overlap
- * (checked at configure time), so at most one matches. */
-static int static_nat_rule_find(const struct static_nat *nat, uint32_t addr, bool outside)
-{
-	for (unsigned i = 0; i < nat->n_rules; i++)
-		if (ip4_prefix_contains(outside ? &nat->rules[i].outside : &nat->rules[i].inside, addr))
-			return (int)i;
-	return -1;
-}
-
 /* NETMAP: keep the host bits, replace the network bits. */
 static uint32_t netmap(uint32_t addr, const struct ip4_prefix *to)
 {
@@ -46,10 +43,105 @@ static uint32_t netmap(uint32_t addr, const struct ip4_prefix *to)
 	return (addr & ~mask) | to->addr;
 }
 
-static bool prefixes_overlap(const struct ip4_prefix *a, const struct ip4_prefix *b)
+/* The rule with the longest inside (or outside) prefix that holds addr, ignoring whether it maps
+ * back; -1 when none.  Two rules never share a prefix on one side (configure() refuses it), so the
+ * longest is unique. */
+static int static_nat_longest_match(const struct static_nat *nat, uint32_t addr, bool outside)
 {
-	uint8_t len = MIN(a->len, b->len);
-	return (a->addr & ip4_prefix_mask(len)) == (b->addr & ip4_prefix_mask(len));
+	int best = -1;
+	for (unsigned i = 0; i < nat->n_rules; i++) {
+		const struct ip4_prefix *pfx = outside ? &nat->rules[i].outside : &nat->rules[i].inside;
+		if (ip4_prefix_contains(pfx, addr) &&
+		    (best < 0 || pfx->len > (outside ? nat->rules[best].outside.len : nat->rules[best].inside.len)))
+			best = (int)i;
+	}
+	return best;
+}
+
+/* The rule that translates addr coming from the inside (outside false) or from the outside; -1
+ * when none does.  From the outside, the longest match applies only if the inside address it gives
+ * goes back out through the same rule. */
+static int static_nat_rule_find(const struct static_nat *nat, uint32_t addr, bool outside)
+{
+	int r = static_nat_longest_match(nat, addr, outside);
+	if (r >= 0 && outside && static_nat_longest_match(nat, netmap(addr, &nat->rules[r].inside), false) != r)
+		return -1;
+	return r;
+}
+
+static bool prefix_equal(const struct ip4_prefix *a, const struct ip4_prefix *b)
+{
+	return a->addr == b->addr && a->len == b->len;
+}
+
+/* Does outer hold every address of inner? */
+static bool prefix_covers(const struct ip4_prefix *outer, const struct ip4_prefix *inner)
+{
+	return outer->len <= inner->len && ip4_prefix_contains(outer, inner->addr);
+}
+
+/* "rule 2 (10.0.1.0/24 192.0.2.0/24)", for messages that name two rules. */
+static char *rule_name(const struct static_nat *nat, unsigned i)
+{
+	char a[19], b[19];
+	return g_strdup_printf("rule %u (%s %s)", i + 1, ip4_prefix_to_str(&nat->rules[i].inside, a),
+	                       ip4_prefix_to_str(&nat->rules[i].outside, b));
+}
+
+/* Would narrow's outside range, inside wide's, also be where wide sends other inside hosts?  Those
+ * hosts are wide's preimage of it; fine when narrow is that preimage (the two agree), or when a
+ * rule more specific than wide takes all of it elsewhere (a single covering rule: a preimage split
+ * between several rules is refused, which is stricter than needed).  The preimage in *hosts. */
+static bool steals_outside(const struct static_nat *nat, unsigned narrow, unsigned wide, struct ip4_prefix *hosts)
+{
+	const struct static_nat_rule *n = &nat->rules[narrow], *w = &nat->rules[wide];
+
+	if (n->outside.len <= w->outside.len || !prefix_covers(&w->outside, &n->outside))
+		return false;
+	hosts->addr = netmap(n->outside.addr, &w->inside);
+	hosts->len = n->outside.len;
+	if (prefix_equal(hosts, &n->inside))
+		return false;
+	for (unsigned i = 0; i < nat->n_rules; i++)
+		if (nat->rules[i].inside.len > w->inside.len && prefix_covers(&nat->rules[i].inside, hosts))
+			return false;
+	return true;
+}
+
+/* Refuse what the longest prefix cannot settle: two rules for one inside prefix, two for one
+ * outside prefix, or a rule whose outside range a wider rule also gives to other inside hosts
+ * (a reply to such an address could be for either host). */
+static gboolean static_nat_check_rules(const struct static_nat *nat, const struct stage_config *cfg, GError **err)
+{
+	char a[19], b[19];
+
+	for (unsigned j = 1; j < nat->n_rules; j++)
+		for (unsigned i = 0; i < j; i++) {
+			const struct static_nat_rule *ri = &nat->rules[i], *rj = &nat->rules[j];
+			char *ni = rule_name(nat, i), *nj = rule_name(nat, j);
+			struct ip4_prefix hosts;
+			gboolean ok = FALSE;
+			if (prefix_equal(&ri->inside, &rj->inside))
+				stage_config_error(cfg, "map", err, "%s and %s both map inside %s: a packet from it "
+				                   "could take either", nj, ni, ip4_prefix_to_str(&ri->inside, a));
+			else if (prefix_equal(&ri->outside, &rj->outside))
+				stage_config_error(cfg, "map", err, "%s and %s both map to outside %s: a reply to it "
+				                   "could be for either inside host", nj, ni, ip4_prefix_to_str(&ri->outside, a));
+			else if (steals_outside(nat, j, i, &hosts) || steals_outside(nat, i, j, &hosts)) {
+				bool j_narrow = rj->outside.len > ri->outside.len;
+				const struct static_nat_rule *narrow = j_narrow ? rj : ri;
+				stage_config_error(cfg, "map", err, "%s takes outside %s from %s, which sends %s out as %s too: "
+				                   "a reply to it could be for either inside host", j_narrow ? nj : ni,
+				                   ip4_prefix_to_str(&narrow->outside, a), j_narrow ? ni : nj,
+				                   ip4_prefix_to_str(&hosts, b), ip4_prefix_to_str(&narrow->outside, a));
+			} else
+				ok = TRUE;
+			g_free(ni);
+			g_free(nj);
+			if (!ok)
+				return FALSE;
+		}
+	return TRUE;
 }
 
 /* One "inside outside" item of the map key into *r; false with err set. */
@@ -89,7 +181,6 @@ static gboolean static_nat_configure(struct stage *st, const struct stage_config
 	struct static_nat *nat = g_new0(struct static_nat, 1);
 	char **items = stage_config_list(cfg, "map");
 	gboolean ok = FALSE;
-	char a[19], b[19];
 
 	st->priv = nat;
 	if (!items || !items[0]) {
@@ -105,23 +196,9 @@ static gboolean static_nat_configure(struct stage *st, const struct stage_config
 		}
 		if (!static_nat_rule_parse(cfg, *it, r, err))
 			goto out;
-		/* Overlapping rules would give an address two translations, and reverse() could not
-		 * tell which one a packet came through. */
-		for (unsigned i = 0; i < nat->n_rules; i++) {
-			const struct static_nat_rule *o = &nat->rules[i];
-			bool in = prefixes_overlap(&o->inside, &r->inside);
-			if (in || prefixes_overlap(&o->outside, &r->outside)) {
-				stage_config_error(cfg, "map", err, "rule %u ('%s') overlaps rule %u on the %s side (%s and %s): "
-				                   "every address needs exactly one translation", nat->n_rules + 1, *it, i + 1,
-				                   in ? "inside" : "outside",
-				                   ip4_prefix_to_str(in ? &o->inside : &o->outside, a),
-				                   ip4_prefix_to_str(in ? &r->inside : &r->outside, b));
-				goto out;
-			}
-		}
 		nat->n_rules++;
 	}
-	ok = TRUE;
+	ok = static_nat_check_rules(nat, cfg, err);
 out:
 	g_strfreev(items);
 	return ok;
@@ -136,7 +213,7 @@ static void static_nat_describe(const struct stage *st, GString *out)
 	for (unsigned i = 0; i < nat->n_rules; i++)
 		g_string_append_printf(out, "%s%s %s", i ? "; " : "", ip4_prefix_to_str(&nat->rules[i].inside, a),
 		                       ip4_prefix_to_str(&nat->rules[i].outside, b));
-	g_string_append(out, "\n# rules do not overlap; a packet no rule covers crosses untranslated\n");
+	g_string_append(out, "\n# the most specific rule wins; a packet no rule covers crosses untranslated\n");
 }
 
 static bool static_nat_claims(const struct stage *st, uint32_t addr, enum side side)
@@ -157,6 +234,20 @@ static int translate(struct static_nat *nat, struct packet *p, struct ip4_view *
 	*after = netmap(addr, from_outside ? &rule->inside : &rule->outside);
 	rewrite_ip4_addr(p, ip, which, *after);
 	return r;
+}
+
+/* Why a wider rule's outside address is not translated in: " (rule 1 would map it to 10.0.1.7,
+ * which rule 2 maps to 203.0.113.7)"; nothing when no rule holds addr at all. */
+static void note_shadowed(const struct static_nat *nat, uint32_t addr, GString *note)
+{
+	int wide = static_nat_longest_match(nat, addr, true);
+	if (wide < 0)
+		return;
+	uint32_t host = netmap(addr, &nat->rules[wide].inside);
+	int narrow = static_nat_longest_match(nat, host, false);
+	char b1[16], b2[16];
+	note_appendf(note, " (rule %d would map it to %s, which rule %d maps to %s)", wide + 1, ip4_to_str(host, b1),
+	             narrow + 1, ip4_to_str(netmap(host, &nat->rules[narrow].outside), b2));
 }
 
 static enum verdict static_nat_process(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx)
@@ -188,6 +279,8 @@ static enum verdict static_nat_process(struct stage *st, struct packet *p, enum 
 	} else {
 		note_appendf(ctx->note, "static-nat %s: no rule for %s %s, %s", st->name, out ? "source" : "destination",
 		             ip4_to_str(before, b1), qr >= 0 ? "kept" : "crossed untranslated");
+		if (!out)
+			note_shadowed(nat, before, ctx->note);
 	}
 	if (qr >= 0) {
 		nat->rules[qr].hits[dir]++;

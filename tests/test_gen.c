@@ -10,6 +10,7 @@
 
 #include "common/cursor.h"
 #include "tests/testutil.h"
+#include "tools/bundled.h"
 #include "tools/gen.h"
 
 #include <pcap/pcap.h>
@@ -354,7 +355,7 @@ static const struct {
 } usage_cases[] = {
 	{ .name = "unknown-lesson",
 	  .args = { "gen", "nope", "-o", "x.pcap" },
-	  .stderr_pattern = "natlb gen: unknown lesson \"nope\" (lessons: static-nat, *bench)\n" },
+	  .stderr_pattern = "natlb gen: unknown lesson \"nope\" (lessons: static-nat, *bench; or a scenario of natlb scenarios)\n" },
 	{ .name = "missing-lesson", .args = { "gen", "-o", "x.pcap" }, .stderr_pattern = "natlb gen: missing LESSON*static-nat*\n" },
 	{ .name = "missing-output", .args = { "gen", "static-nat" }, .stderr_pattern = "natlb gen: missing -o FILE\n" },
 	{ .name = "bad-packets",
@@ -473,6 +474,43 @@ static void test_lesson_table(void)
 	g_assert_null(gen_lesson_find(""));
 }
 
+/* gen is named after captures and natlb scenarios after scenarios: every scenario finds its capture. */
+static void test_every_bundled_scenario_names_a_capture(void)
+{
+	for (unsigned i = 0; i < n_bundled_scenarios; i++)
+		if (!gen_lesson_for_scenario(bundled_scenarios[i].name))
+			g_error("scenario %s has no capture for natlb gen", bundled_scenarios[i].name);
+	g_assert_true(gen_lesson_for_scenario("lb-maglev") == gen_lesson_find("lb-spread"));
+	g_assert_true(gen_lesson_for_scenario("napt-home") == gen_lesson_find("napt-home"));
+	g_assert_null(gen_lesson_for_scenario("lb-nope"));
+}
+
+/* natlb gen lb-maglev writes the lb-spread capture, the same bytes, and says so. */
+static void test_scenario_name_writes_its_capture(void)
+{
+	char *dir = test_tmpdir();
+	char *by_scenario = g_build_filename(dir, "a.pcap", NULL), *by_capture = g_build_filename(dir, "b.pcap", NULL);
+	const char *args_a[] = { "gen", "lb-maglev", "-o", by_scenario, NULL };
+	const char *args_b[] = { "gen", "lb-spread", "-o", by_capture, NULL };
+	char *err = NULL, *bytes_a = NULL, *bytes_b = NULL;
+	gsize len_a, len_b;
+
+	g_assert_cmpint(run_gen_binary(args_a, &err), ==, 0);
+	g_assert_cmpstr(err, ==, "natlb gen: scenario lb-maglev replays the lb-spread capture; writing that\n");
+	g_free(err);
+	g_assert_cmpint(run_gen_binary(args_b, &err), ==, 0);
+	g_assert_cmpstr(err, ==, ""); /* a capture name needs no word */
+	g_assert_true(g_file_get_contents(by_scenario, &bytes_a, &len_a, NULL));
+	g_assert_true(g_file_get_contents(by_capture, &bytes_b, &len_b, NULL));
+	g_assert_cmpmem(bytes_a, len_a, bytes_b, len_b);
+	g_free(bytes_a);
+	g_free(bytes_b);
+	g_free(err);
+	g_free(by_scenario);
+	g_free(by_capture);
+	test_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned n;
@@ -498,6 +536,10 @@ int main(int argc, char **argv)
 		g_free(name);
 	}
 	g_test_add_func("/gen/main/help-lists-lessons", test_help_lists_lessons);
+	g_test_add_func("/gen/scenario-name/every-bundled-scenario-names-a-capture",
+	                test_every_bundled_scenario_names_a_capture);
+	g_test_add_func("/gen/scenario-name/lb-maglev-writes-the-lb-spread-capture-and-says-so",
+	                test_scenario_name_writes_its_capture);
 	g_test_add_func("/gen/main/unwritable-path-exits-1-leaves-nothing", test_unwritable_path);
 	g_test_add_func("/gen/main/rename-failure-leaves-nothing", test_rename_failure_cleans_up);
 	return g_test_run();

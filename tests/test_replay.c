@@ -237,6 +237,8 @@ static const struct bad_case bad_cases[] = {
 	  .want_stderr = "filter 'tcp port'" },
 	{ .name = "unknown-link", .args = { "--links", "internett", "-o", "@OUT", "@LESSON" }, .want_status = 2,
 	  .want_stderr = "did you mean 'internet'?" },
+	{ .name = "unknown-link-far-from-every-name-lists-the-links", .args = { "--links", "lan,inet", "-o", "@OUT", "@LESSON" },
+	  .want_status = 2, .want_stderr = "static-nat.ini (its links: lan, internet)\n" },
 	{ .name = "bad-format", .args = { "--format", "json", "-o", "@OUT", "@LESSON" }, .want_status = 2,
 	  .want_stderr = "--format 'json'" },
 	{ .name = "no-input", .args = { "-o", "@OUT" }, .want_status = 2, .want_stderr = "no capture given" },

@@ -30,6 +30,12 @@
 #define WITH_MAP(line) L_SCENARIO L_LAN L_INTERNET L_OFFICE_HEAD line "\n"
 #define WITH_NETWORKS(line) L_SCENARIO "[link lan]\n" line "\n" L_INTERNET L_OFFICE_HEAD L_MAP
 
+/* A home router and an NLB, with one more line in their stage group (line 9 for napt, 10 for l4-lb). */
+#define NAPT_WITH(line) "[scenario]\nchain = lan > home > internet\n[link lan]\nnetworks = 192.168.1.0/24\n" \
+	"[link internet]\n[stage home]\ntype = napt\nexternal = 203.0.113.7\n" line "\n"
+#define L4LB_WITH(line) "[scenario]\nchain = internet > nlb > vpc\n[link internet]\n[link vpc]\n" \
+	"networks = 10.0.1.0/24\n[stage nlb]\ntype = l4-lb\nlisten = 198.51.100.10:80\ntargets = 10.0.1.11\n" line "\n"
+
 struct scenario_case {
 	const char *name;            /* test path under /scenario/load/ */
 	const char *text;
@@ -151,7 +157,7 @@ static const struct scenario_case cases[] = {
 	{ .name = "static-nat-map-with-host-bits-set", .text = WITH_MAP("map = 10.0.1.1/24 192.0.2.0/24"),
 	  .want_code = SCENARIO_ERROR_VALUE, .want_substr = { "has host bits set; did you mean 10.0.1.0/24?" } },
 	{ .name = "static-nat-map-repeating-a-prefix", .text = WITH_MAP("map = 10.0.0.5 203.0.113.5; 10.0.0.5 203.0.113.6"),
-	  .want_code = SCENARIO_ERROR_VALUE, .want_substr = { "rule 2 ('10.0.0.5 203.0.113.6') overlaps rule 1 on the inside side" } },
+	  .want_code = SCENARIO_ERROR_VALUE, .want_substr = { "rule 2 (10.0.0.5/32 203.0.113.6/32) and rule 1 (10.0.0.5/32 203.0.113.5/32) both map inside 10.0.0.5/32" } },
 	{ .name = "static-nat-without-a-map", .text = L_SCENARIO L_LAN L_INTERNET L_OFFICE_HEAD,
 	  .want_code = SCENARIO_ERROR_VALUE, .want_substr = { SOURCE ":9: [stage office] map: a static-nat stage needs at least one rule" } },
 	{ .name = "static-nat-map-that-is-not-utf8-says-so", .text = WITH_MAP("map = 10.0.0.5 203.0.113.5\xff"),
@@ -159,6 +165,112 @@ static const struct scenario_case cases[] = {
 	{ .name = "static-nat-with-an-empty-map", .text = WITH_MAP("map = ;"),
 	  .want_code = SCENARIO_ERROR_VALUE, .want_substr = { "needs at least one rule" } },
 };
+
+/* Durations: the same forms for every stage type (issue 10, item 8). */
+static const struct scenario_case duration_cases[] = {
+	{ .name = "napt-timeout-in-seconds-with-a-unit-loads", .text = NAPT_WITH("timeout-udp = 30s"), .want_ok = true },
+	{ .name = "napt-timeout-as-a-plain-number-loads", .text = NAPT_WITH("timeout-udp = 30"), .want_ok = true },
+	{ .name = "napt-timeout-in-hours-loads", .text = NAPT_WITH("timeout-tcp-established = 2h"), .want_ok = true },
+	{ .name = "napt-fragment-timeout-in-seconds-with-a-unit-loads", .text = NAPT_WITH("fragment-timeout = 30s"),
+	  .want_ok = true },
+	{ .name = "l4lb-idle-timeout-as-a-plain-number-loads", .text = L4LB_WITH("tcp-idle-timeout = 350"),
+	  .want_ok = true },
+	{ .name = "l4lb-idle-timeout-in-minutes-loads", .text = L4LB_WITH("udp-idle-timeout = 2m"), .want_ok = true },
+	{ .name = "napt-negative-timeout-is-refused-and-says-why", .text = NAPT_WITH("timeout-udp = -5s"),
+	  .want_code = SCENARIO_ERROR_VALUE,
+	  .want_message = SOURCE ":9: [stage home] timeout-udp: '-5s' is negative: a duration counts forward from 0" },
+	{ .name = "l4lb-negative-timeout-is-refused-and-says-why", .text = L4LB_WITH("tcp-idle-timeout = -350s"),
+	  .want_code = SCENARIO_ERROR_VALUE,
+	  .want_message = SOURCE ":10: [stage nlb] tcp-idle-timeout: '-350s' is negative: a duration counts forward from 0" },
+	{ .name = "napt-garbage-timeout-is-refused-with-the-forms", .text = NAPT_WITH("timeout-udp = thirty"),
+	  .want_code = SCENARIO_ERROR_VALUE,
+	  .want_message = SOURCE ":9: [stage home] timeout-udp: 'thirty' is not a duration "
+	                  "(350, 350s, 1.5s, 500ms, 5m, 1h)" },
+	{ .name = "l4lb-overflowing-timeout-is-refused", .text = L4LB_WITH("tcp-idle-timeout = 99999999999999999999h"),
+	  .want_code = SCENARIO_ERROR_VALUE, .want_substr = { ":10: [stage nlb] tcp-idle-timeout: ", "too long" } },
+	{ .name = "napt-timeout-past-a-year-is-out-of-range", .text = NAPT_WITH("timeout-udp = 9000h"),
+	  .want_code = SCENARIO_ERROR_VALUE,
+	  .want_message = SOURCE ":9: [stage home] timeout-udp: '9000h' is out of range (1s to 31536000s)" },
+	{ .name = "napt-zero-timeout-is-out-of-range", .text = NAPT_WITH("timeout-udp = 0s"),
+	  .want_code = SCENARIO_ERROR_VALUE, .want_substr = { ":9: [stage home] timeout-udp: '0s' is out of range" } },
+	{ .name = "napt-sub-second-timeout-is-refused", .text = NAPT_WITH("timeout-icmp = 1500ms"),
+	  .want_code = SCENARIO_ERROR_VALUE,
+	  .want_message = SOURCE ":9: [stage home] timeout-icmp: '1500ms': napt counts timeouts in whole seconds" },
+};
+
+struct duration_case {
+	const char *name; /* test path under /scenario/duration/parse/ */
+	const char *text;
+	bool want_ok;
+	int64_t want_ns;
+	const char *want_why; /* a part of *why when !want_ok */
+};
+
+#define MS G_GINT64_CONSTANT(1000000)
+#define S G_GINT64_CONSTANT(1000000000)
+static const struct duration_case parse_cases[] = {
+	{ .name = "a-plain-number-counts-seconds", .text = "350", .want_ok = true, .want_ns = 350 * S },
+	{ .name = "seconds", .text = "350s", .want_ok = true, .want_ns = 350 * S },
+	{ .name = "a-decimal-second-is-exact", .text = "1.5s", .want_ok = true, .want_ns = 1500 * MS },
+	{ .name = "a-tenth-of-a-second-is-exact", .text = "0.1s", .want_ok = true, .want_ns = 100 * MS },
+	{ .name = "milliseconds", .text = "500ms", .want_ok = true, .want_ns = 500 * MS },
+	{ .name = "minutes", .text = "5m", .want_ok = true, .want_ns = 300 * S },
+	{ .name = "minutes-spelt-min", .text = "2min", .want_ok = true, .want_ns = 120 * S },
+	{ .name = "hours", .text = "1h", .want_ok = true, .want_ns = 3600 * S },
+	{ .name = "zero", .text = "0", .want_ok = true, .want_ns = 0 },
+	{ .name = "a-blank-before-the-unit", .text = "30 s", .want_ok = true, .want_ns = 30 * S },
+	{ .name = "nanoseconds-past-nine-digits-are-dropped", .text = "0.0000000019s", .want_ok = true, .want_ns = 1 },
+	{ .name = "the-longest-that-fits", .text = "9223372036s", .want_ok = true, .want_ns = 9223372036 * S },
+	{ .name = "negative", .text = "-5s", .want_why = "negative" },
+	{ .name = "negative-plain-number", .text = "-1", .want_why = "negative" },
+	{ .name = "no-digits", .text = "s", .want_why = "is not a duration" },
+	{ .name = "empty", .text = "", .want_why = "is not a duration" },
+	{ .name = "a-dot-alone", .text = ".", .want_why = "is not a duration" },
+	{ .name = "unknown-unit", .text = "5 minutes", .want_why = "is not a duration" },
+	{ .name = "days-are-not-a-unit", .text = "1d", .want_why = "is not a duration" },
+	{ .name = "garbage-after-the-unit", .text = "5sx", .want_why = "is not a duration" },
+	{ .name = "a-hex-number", .text = "0x10", .want_why = "is not a duration" },
+	{ .name = "seconds-overflow-nanoseconds", .text = "9223372037s", .want_why = "too long" },
+	{ .name = "hours-overflow-nanoseconds", .text = "2562048h", .want_why = "too long" },
+	{ .name = "digits-overflow-64-bits", .text = "99999999999999999999", .want_why = "too long" },
+};
+
+static void test_duration_parse(gconstpointer data)
+{
+	const struct duration_case *c = data;
+	int64_t ns = -1;
+	const char *why = NULL;
+	gboolean ok = duration_parse(c->text, &ns, &why);
+
+	if (c->want_ok) {
+		if (!ok)
+			g_error("'%s' did not parse: %s", c->text, why);
+		g_assert_cmpint(ns, ==, c->want_ns);
+	} else {
+		if (ok)
+			g_error("'%s' parsed as %" G_GINT64_FORMAT " ns, want an error", c->text, ns);
+		g_assert_nonnull(strstr(why, c->want_why));
+		g_assert_cmpint(ns, ==, -1); /* a failed parse leaves the output alone */
+	}
+}
+
+static void test_duration_append(void)
+{
+	static const struct {
+		int64_t ns;
+		const char *want;
+	} rows[] = { { 350 * S, "350s" }, { 1500 * MS, "1500ms" }, { 0, "0s" }, { 1, "0.000000001s" } };
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+		GString *out = g_string_new(NULL);
+		duration_append(out, rows[i].ns);
+		g_assert_cmpstr(out->str, ==, rows[i].want);
+		int64_t back = 0;
+		const char *why = NULL;
+		g_assert_true(duration_parse(out->str, &back, &why));
+		g_assert_cmpint(back, ==, rows[i].ns);
+		g_string_free(out, TRUE);
+	}
+}
 
 static bool message_matches(const struct scenario_case *c, const GError *err, char **why)
 {
@@ -472,6 +584,17 @@ int main(int argc, char **argv)
 		g_test_add_data_func(path, &cases[i], test_load_case_without_gerror);
 		g_free(path);
 	}
+	for (size_t i = 0; i < G_N_ELEMENTS(duration_cases); i++) {
+		char *path = g_strdup_printf("/scenario/duration/%s", duration_cases[i].name);
+		g_test_add_data_func(path, &duration_cases[i], test_load_case);
+		g_free(path);
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(parse_cases); i++) {
+		char *path = g_strdup_printf("/scenario/duration/parse/%s", parse_cases[i].name);
+		g_test_add_data_func(path, &parse_cases[i], test_duration_parse);
+		g_free(path);
+	}
+	g_test_add_func("/scenario/duration/append-writes-what-parse-reads-back", test_duration_append);
 	g_test_add_func("/scenario/lesson/links-stages-capture-and-default-link", test_shape_of_the_lesson);
 	g_test_add_func("/scenario/capture/defaults-to-the-first-link", test_capture_defaults_to_the_first_link);
 	g_test_add_func("/scenario/link-of/longest-prefix-wins-else-the-default-link", test_link_of_longest_match);

@@ -9,6 +9,7 @@
  */
 #include "common/checksum.h"
 #include "common/packet.h"
+#include "common/rewrite.h"
 #include "common/scenario.h"
 #include "common/stage.h"
 #include "tests/testpkt.h"
@@ -28,6 +29,9 @@
 	"[link lan]\nnetworks = 10.0.0.0/24, 10.0.1.0/24\n[link internet]\n"            \
 	"[stage office]\ntype = static-nat\n"
 #define OFFICE SCENARIO_HEAD OFFICE_MAP
+/* The desks' /24 with one desk given its own public address: the host rule is the more specific. */
+#define NESTED SCENARIO_HEAD "map = 10.0.1.0/24 192.0.2.0/24; 10.0.1.7 203.0.113.7\n"
+#define NESTED_HOST_FIRST SCENARIO_HEAD "map = 10.0.1.7 203.0.113.7; 10.0.1.0/24 192.0.2.0/24\n"
 
 /* ---- packets, described and built ---- */
 
@@ -293,6 +297,34 @@ static const struct nat_case nat_cases[] = {
 	  .in = ICMP_ERR_("10.0.2.1", "198.51.100.7", 11, 0, UDP_("198.51.100.7", 5353, "10.0.0.5", 53), 0),
 	  .want = ICMP_ERR_("10.0.2.1", "198.51.100.7", 11, 0, UDP_("198.51.100.7", 5353, "203.0.113.5", 53), 0),
 	  .note_has = "quoted packet's destination 10.0.0.5 -> 203.0.113.5", .note_lacks = "untranslated" },
+
+	/* Overlapping rules: the longest prefix wins, as in a route table (README, static-nat). */
+	{ .name = "longest-prefix/host-rule-beats-the-prefix-rule-going-out", .scenario = NESTED, .dir = L2R,
+	  .in = TCP_("10.0.1.7", 40001, "198.51.100.7", 80), .want = TCP_("203.0.113.7", 40001, "198.51.100.7", 80),
+	  .want_note = "static-nat office: SNAT 10.0.1.7 -> 203.0.113.7 (rule 2)" },
+	{ .name = "longest-prefix/host-rule-wins-whichever-comes-first", .scenario = NESTED_HOST_FIRST, .dir = L2R,
+	  .in = TCP_("10.0.1.7", 40001, "198.51.100.7", 80), .want = TCP_("203.0.113.7", 40001, "198.51.100.7", 80),
+	  .want_note = "static-nat office: SNAT 10.0.1.7 -> 203.0.113.7 (rule 1)" },
+	{ .name = "longest-prefix/prefix-rule-keeps-the-other-hosts", .scenario = NESTED, .dir = L2R,
+	  .in = UDP_("10.0.1.8", 5353, "198.51.100.7", 53), .want = UDP_("192.0.2.8", 5353, "198.51.100.7", 53),
+	  .want_note = "static-nat office: SNAT 10.0.1.8 -> 192.0.2.8 (rule 1)" },
+	{ .name = "longest-prefix/host-rule-maps-its-reply-back-in", .scenario = NESTED, .dir = R2L,
+	  .in = TCP_("198.51.100.7", 80, "203.0.113.7", 40001), .want = TCP_("198.51.100.7", 80, "10.0.1.7", 40001),
+	  .want_note = "static-nat office: DNAT 203.0.113.7 -> 10.0.1.7 (rule 2)" },
+	{ .name = "longest-prefix/prefix-rule-maps-the-other-hosts-back-in", .scenario = NESTED, .dir = R2L,
+	  .in = UDP_("198.51.100.7", 53, "192.0.2.8", 5353), .want = UDP_("198.51.100.7", 53, "10.0.1.8", 5353),
+	  .want_note = "static-nat office: DNAT 192.0.2.8 -> 10.0.1.8 (rule 1)" },
+	/* 10.0.1.7 goes out as 203.0.113.7, so 192.0.2.7 must not lead to it: a reply would come back
+	 * from an address the sender never wrote to. */
+	{ .name = "longest-prefix/prefix-rules-image-of-the-host-is-not-translated-in", .scenario = NESTED, .dir = R2L,
+	  .in = UDP_("198.51.100.7", 53, "192.0.2.7", 5353), .want = UDP_("198.51.100.7", 53, "192.0.2.7", 5353),
+	  .want_note = "static-nat office: no rule for destination 192.0.2.7, crossed untranslated "
+	               "(rule 1 would map it to 10.0.1.7, which rule 2 maps to 203.0.113.7)" },
+	{ .name = "longest-prefix/icmp-error-quoting-the-host-rules-packet", .scenario = NESTED, .dir = R2L,
+	  .in = ICMP_ERR_("198.51.100.1", "203.0.113.7", 3, 3, UDP_("203.0.113.7", 5353, "198.51.100.7", 53), 0),
+	  .want = ICMP_ERR_("198.51.100.1", "10.0.1.7", 3, 3, UDP_("10.0.1.7", 5353, "198.51.100.7", 53), 0),
+	  .want_note = "static-nat office: DNAT 203.0.113.7 -> 10.0.1.7 (rule 2); "
+	               "quoted packet's source 203.0.113.7 -> 10.0.1.7" },
 };
 
 /* process() turns in into want, with the note; reverse() turns it back into in. */
@@ -463,32 +495,111 @@ static void test_reverse_undoes_process_random(void)
 	fixture_close(&f);
 }
 
-/* A host rule whose inside address lies in a prefix rule's inside range: 10.0.1.7 goes out as
- * 203.0.113.7, but 192.0.2.7 (rule 1's image of 10.0.1.7) also comes in to 10.0.1.7.  The stage
- * accepts the map, so reverse() must still undo process(); it picks 203.0.113.7 instead. */
-static void test_overlapping_rules_are_refused(void)
+/* Which maps load: overlaps that the longest prefix settles do; two rules that would give one
+ * address two translations, or send two inside hosts out as one address, do not. */
+struct map_case {
+	const char *name; /* test path under /static-nat/configure/ */
+	const char *map;
+	const char *want_error[3]; /* NULL: the map loads; else each must appear in the message */
+};
+
+static const struct map_case map_cases[] = {
+	{ .name = "host-rule-inside-a-prefix-rule-loads", .map = "map = 10.0.1.0/24 192.0.2.0/24; 10.0.1.7 203.0.113.7" },
+	{ .name = "host-rule-before-the-prefix-rule-loads", .map = "map = 10.0.1.7 203.0.113.7; 10.0.1.0/24 192.0.2.0/24" },
+	{ .name = "a-narrower-rule-that-agrees-with-the-wider-one-loads",
+	  .map = "map = 10.0.1.0/24 192.0.2.0/24; 10.0.1.128/25 192.0.2.128/25" },
+	{ .name = "a-nested-chain-of-three-rules-loads",
+	  .map = "map = 10.0.0.0/16 100.64.0.0/16; 10.0.1.0/24 192.0.2.0/24; 10.0.1.7 203.0.113.7" },
+	/* 10.0.1.9 goes out as 203.0.113.9, which frees 192.0.2.9 for 10.0.9.9 */
+	{ .name = "an-outside-address-freed-by-a-host-rule-can-be-reused",
+	  .map = "map = 10.0.1.0/24 192.0.2.0/24; 10.0.1.9 203.0.113.9; 10.0.9.9 192.0.2.9" },
+	{ .name = "the-same-inside-prefix-twice-is-refused-naming-both-rules",
+	  .map = "map = 10.0.1.0/24 192.0.2.0/24; 10.0.1.0/24 198.51.100.0/24",
+	  .want_error = { "rule 2 (10.0.1.0/24 198.51.100.0/24)", "rule 1 (10.0.1.0/24 192.0.2.0/24)",
+	    "both map inside 10.0.1.0/24" } },
+	{ .name = "the-same-outside-prefix-twice-is-refused-naming-both-rules",
+	  .map = "map = 10.0.1.0/24 192.0.2.0/24; 10.0.2.0/24 192.0.2.0/24",
+	  .want_error = { "rule 2 (10.0.2.0/24 192.0.2.0/24)", "rule 1 (10.0.1.0/24 192.0.2.0/24)",
+	    "both map to outside 192.0.2.0/24" } },
+	{ .name = "a-duplicate-host-rule-is-refused", .map = "map = 10.0.0.5 203.0.113.5; 10.0.0.5 203.0.113.5",
+	  .want_error = { "rule 2 (10.0.0.5/32 203.0.113.5/32)", "rule 1 (10.0.0.5/32 203.0.113.5/32)", "both map inside" } },
+	/* 10.0.1.9 (through rule 1) and 10.0.9.9 (through rule 2) would both go out as 192.0.2.9 */
+	{ .name = "an-outside-host-taken-from-a-prefix-rule-is-refused", .map = "map = 10.0.1.0/24 192.0.2.0/24; 10.0.9.9 192.0.2.9",
+	  .want_error = { "rule 2 (10.0.9.9/32 192.0.2.9/32)", "rule 1 (10.0.1.0/24 192.0.2.0/24)",
+	    "10.0.1.9/32 out as 192.0.2.9/32 too" } },
+	{ .name = "an-outside-half-taken-from-a-prefix-rule-is-refused",
+	  .map = "map = 10.0.1.0/24 192.0.2.0/24; 10.0.2.0/25 192.0.2.128/25",
+	  .want_error = { "rule 2 (10.0.2.0/25 192.0.2.128/25)", "rule 1 (10.0.1.0/24 192.0.2.0/24)",
+	    "10.0.1.128/25 out as 192.0.2.128/25 too" } },
+	{ .name = "the-wider-rule-second-is-refused-all-the-same", .map = "map = 10.0.9.9 192.0.2.9; 10.0.1.0/24 192.0.2.0/24",
+	  .want_error = { "rule 1 (10.0.9.9/32 192.0.2.9/32)", "rule 2 (10.0.1.0/24 192.0.2.0/24)" } },
+};
+
+static void test_map_case(gconstpointer data)
 {
-	/* Two translations for 10.0.1.7 would leave reverse() unable to tell which one a packet took. */
-	static const char *const maps[] = {
-		"map = 10.0.1.0/24 192.0.2.0/24; 10.0.1.7 203.0.113.7\n",
-		"map = 10.0.1.7 203.0.113.7; 10.0.1.0/24 192.0.2.0/24\n",
-		"map = 10.0.1.0/24 192.0.2.0/24; 10.0.2.0/25 192.0.2.128/25\n", /* outside side */
-	};
-	for (unsigned i = 0; i < G_N_ELEMENTS(maps); i++) {
-		GError *err = NULL;
-		char *text = g_strconcat(SCENARIO_HEAD, maps[i], NULL);
-		struct scenario *sc = scenario_load_data(natlb_stage_types(), "test", text, &err);
+	const struct map_case *c = data;
+	GError *err = NULL;
+	char *text = g_strconcat(SCENARIO_HEAD, c->map, "\n", NULL);
+	struct scenario *sc = scenario_load_data(natlb_stage_types(), "test", text, &err);
+
+	if (!c->want_error[0]) {
+		g_assert_no_error(err);
+		g_assert_nonnull(sc);
+	} else {
 		g_assert_null(sc);
 		g_assert_error(err, SCENARIO_ERROR, SCENARIO_ERROR_VALUE);
-		g_assert_nonnull(strstr(err->message, "overlaps rule 1"));
-		g_assert_nonnull(strstr(err->message, "every address needs exactly one translation"));
+		g_assert_true(g_str_has_prefix(err->message, "test:9: [stage office] map: "));
+		for (size_t i = 0; i < G_N_ELEMENTS(c->want_error) && c->want_error[i]; i++)
+			if (!strstr(err->message, c->want_error[i]))
+				g_error("message \"%s\" lacks \"%s\"", err->message, c->want_error[i]);
 		g_error_free(err);
-		g_free(text);
 		/* and without a GError, the load still fails */
-		text = g_strconcat(SCENARIO_HEAD, maps[i], NULL);
 		g_assert_null(scenario_load_data(natlb_stage_types(), "test", text, NULL));
-		g_free(text);
 	}
+	scenario_free(sc);
+	g_free(text);
+}
+
+/* The README's promise both ways: every address that a rule translates maps back through the
+ * same rule, for every host of the nested lesson (the inside /24 and every outside address). */
+static void test_nested_rules_map_back_through_the_same_rule(void)
+{
+	struct nat_fixture f;
+	fixture_open(&f, NESTED);
+	for (unsigned side = 0; side < 2; side++)
+		for (unsigned host = 0; host < 257; host++) {
+			bool out = side == 0;
+			char addr[16];
+			if (host == 256)
+				g_snprintf(addr, sizeof addr, "%s", out ? "10.0.1.7" : "203.0.113.7");
+			else
+				g_snprintf(addr, sizeof addr, out ? "10.0.1.%u" : "192.0.2.%u", host);
+			struct pkt k = out ? (struct pkt)UDP_(addr, 1000, "198.51.100.7", 53)
+			                   : (struct pkt)UDP_("198.51.100.7", 53, addr, 1000);
+			struct packet p;
+			pkt_frame(&p, &k);
+			run_process(&f, &p, out ? L2R : R2L);
+			uint32_t before = addr_of(addr), after = out ? p.ip.src : p.ip.dst;
+			char *first_note = g_strdup(f.ctx.note->str);
+			if (after != before) {
+				/* the reply to the translated address, through the stage the other way */
+				struct pkt back = out ? (struct pkt)UDP_("198.51.100.7", 53, "0.0.0.0", 1000)
+				                      : (struct pkt)UDP_("0.0.0.0", 1000, "198.51.100.7", 53);
+				struct packet q;
+				pkt_frame(&q, &back);
+				rewrite_ip4_addr(&q, &q.ip, out ? ENDPOINT_DST : ENDPOINT_SRC, after);
+				run_process(&f, &q, out ? R2L : L2R);
+				g_assert_cmphex(out ? q.ip.dst : q.ip.src, ==, before);
+				const char *rule = strstr(first_note, "(rule "), *back_rule = strstr(f.ctx.note->str, "(rule ");
+				g_assert_nonnull(rule);
+				g_assert_nonnull(back_rule);
+				g_assert_cmpint(rule[6], ==, back_rule[6]);
+				pkt_free(&q);
+			}
+			g_free(first_note);
+			pkt_free(&p);
+		}
+	fixture_close(&f);
 }
 
 /* A packet that the rules cover cannot have crossed untranslated: reverse() should say so (the
@@ -525,7 +636,13 @@ int main(int argc, char **argv)
 	g_test_add_func("/static-nat/describe/lists-the-map-with-prefix-lengths", test_describe);
 	g_test_add_func("/static-nat/stats/process-counts-hits-reverse-does-not", test_stats_count_process_not_reverse);
 	g_test_add_func("/static-nat/reverse/undoes-process-for-random-packets", test_reverse_undoes_process_random);
-	g_test_add_func("/static-nat/configure/refuses-overlapping-rules", test_overlapping_rules_are_refused);
+	for (size_t i = 0; i < G_N_ELEMENTS(map_cases); i++) {
+		char *path = g_strdup_printf("/static-nat/configure/%s", map_cases[i].name);
+		g_test_add_data_func(path, &map_cases[i], test_map_case);
+		g_free(path);
+	}
+	g_test_add_func("/static-nat/longest-prefix/every-translated-address-maps-back-through-the-same-rule",
+	                test_nested_rules_map_back_through_the_same_rule);
 	g_test_add_func("/static-nat/reverse/refuses-a-packet-that-would-have-been-translated",
 	                test_reverse_refuses_an_impossible_packet);
 	return g_test_run();

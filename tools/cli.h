@@ -18,8 +18,19 @@ int gen_main(int argc, char **argv);
 int tables_main(int argc, char **argv);
 int hash_main(int argc, char **argv);
 
-/* A scenario named on the command line: a file if one exists at that path, else a bundled lesson
- * of that name.  NULL means the built-in default lesson. */
+/* A scenario named on the command line: a file if one exists at that path; else, for a lesson
+ * name, NAME.ini in the first of cli_scenario_dirs that has it (./scenarios, then the scenarios
+ * folder of the checkout natlb was built from); else the copy of that lesson built into the
+ * binary.  NULL means the built-in default lesson.  The scenario's source says which was read
+ * ("scenarios/napt-hairpin.ini" or "built-in scenarios/napt-hairpin.ini"). */
 struct scenario *cli_scenario_load(const char *name_or_path, GError **err);
+/* The same, searching dirs (NULL-terminated) for a lesson name: for tests. */
+struct scenario *cli_scenario_load_from(const char *name_or_path, const char *const *dirs, GError **err);
+/* DIR/NAME.ini for the first of dirs that has it, or NULL (caller frees). */
+char *cli_scenario_find(const char *name, const char *const *dirs);
+extern const char *const cli_scenario_dirs[];
+/* Every name of --links (comma-separated; NULL: all) is a link of sc; else err names the link
+ * that is not, the nearest one, and lists them all. */
+gboolean cli_links_check(const struct scenario *sc, const char *links, GError **err);
 
 #endif

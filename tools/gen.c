@@ -22,6 +22,26 @@ static int gen_usage_error(const char *fmt, ...)
 	return 2;
 }
 
+/* Scenarios whose capture has another name (each scenario's header says so too); a scenario named
+ * like its capture needs no row.  tests/test_gen.c checks that every bundled scenario finds one. */
+static const struct {
+	const char *scenario, *capture;
+} scenario_captures[] = {
+	{ "lb-client-ip-preserved", "lb-client-ip" }, { "lb-client-ip-replaced", "lb-client-ip" },
+	{ "lb-maglev", "lb-spread" },                 { "lb-modulo", "lb-spread" },
+	{ "lb-rendezvous", "lb-spread" },             { "lb-proxy-protocol", "lb-target-log" },
+	{ "napt-full-cone", "napt-probes" },          { "napt-restricted-cone", "napt-probes" },
+	{ "napt-port-restricted-cone", "napt-probes" }, { "napt-symmetric", "napt-probes" },
+};
+
+const struct gen_lesson *gen_lesson_for_scenario(const char *scenario)
+{
+	for (unsigned i = 0; i < G_N_ELEMENTS(scenario_captures); i++)
+		if (strcmp(scenario_captures[i].scenario, scenario) == 0)
+			return gen_lesson_find(scenario_captures[i].capture);
+	return gen_lesson_find(scenario);
+}
+
 static char *gen_lesson_names(void)
 {
 	unsigned n;
@@ -38,9 +58,12 @@ static char *gen_lesson_help(void)
 	unsigned n;
 	const struct gen_lesson *all = gen_lessons(&n);
 	GString *s = g_string_new("Lessons:\n");
+	int width = 0;
 
 	for (unsigned i = 0; i < n; i++)
-		g_string_append_printf(s, "  %-12s %s\n", all[i].name, all[i].summary);
+		width = MAX(width, (int)strlen(all[i].name));
+	for (unsigned i = 0; i < n; i++)
+		g_string_append_printf(s, "  %-*s  %s\n", width, all[i].name, all[i].summary);
 	return g_string_free(s, FALSE);
 }
 
@@ -85,7 +108,8 @@ int gen_main(int argc, char **argv)
 	/* Parse a copy: GOption removes what it consumed, and the caller's argv stays intact. */
 	for (int i = 0; i < argc; i++)
 		args[i] = g_strdup(argv[i]);
-	g_option_context_set_summary(octx, "Write a lesson capture built with libnet: natlb gen LESSON -o FILE");
+	g_option_context_set_summary(octx, "Write a lesson capture built with libnet: natlb gen LESSON -o FILE\n"
+	                             "LESSON is a capture below, or a scenario of natlb scenarios (its capture).");
 	g_option_context_set_description(octx, help);
 	g_option_context_add_main_entries(octx, entries, NULL);
 	gen_options_init(&opt);
@@ -108,9 +132,13 @@ int gen_main(int argc, char **argv)
 		goto out;
 	}
 	lesson = gen_lesson_find(args[1]);
+	if (!lesson && (lesson = gen_lesson_for_scenario(args[1])))
+		/* gen is named after captures, natlb scenarios after scenarios: take both, and say which */
+		g_printerr("natlb gen: scenario %s replays the %s capture; writing that\n", args[1], lesson->name);
 	if (!lesson) {
 		char *names = gen_lesson_names();
-		status = gen_usage_error("unknown lesson \"%s\" (lessons: %s)", args[1], names);
+		status = gen_usage_error("unknown lesson \"%s\" (lessons: %s; or a scenario of natlb scenarios)",
+		                         args[1], names);
 		g_free(names);
 		goto out;
 	}

@@ -39,6 +39,9 @@ struct gen_lesson {
 
 const struct gen_lesson *gen_lesson_find(const char *name);
 const struct gen_lesson *gen_lessons(unsigned *n); /* for listing */
+/* The capture a scenario of scenarios/ replays ("lb-maglev" replays "lb-spread"), so that gen takes
+ * either name; NULL for a name that is no such scenario. */
+const struct gen_lesson *gen_lesson_for_scenario(const char *scenario);
 
 /* The verb `natlb gen LESSON -o FILE [--packets N] [--flows N] [--seed N]`.  argv[0] is the verb
  * ("gen"), as for a main().  Returns the exit status: 0 ok, 1 runtime failure, 2 usage. */

@@ -160,7 +160,7 @@ int hash_main(int argc, char **argv)
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &a.rest, NULL, "SRC[:PORT] DST[:PORT][/PROTO]" },
 		G_OPTION_ENTRY_NULL
 	};
-	GOptionContext *ctx = g_option_context_new("SRC[:PORT] DST[:PORT][/PROTO]");
+	GOptionContext *ctx = g_option_context_new(NULL); /* the arguments come from G_OPTION_REMAINING */
 	GError *err = NULL;
 	int status;
 

@@ -5,6 +5,11 @@
 #include "common/scenario.h"
 #include "tools/cli.h"
 
+/* The one place the version comes from: the Makefile's VERSION. */
+#ifndef NATLB_VERSION
+#define NATLB_VERSION "unknown"
+#endif
+
 struct verb {
 	const char *name;
 	int (*main)(int argc, char **argv);
@@ -26,7 +31,7 @@ static void usage(FILE *f)
 	           "writes\nannotated pcapng files for Wireshark.\n\nVerbs:\n");
 	for (unsigned i = 0; i < G_N_ELEMENTS(verbs); i++)
 		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
-	fprintf(f, "\nEach verb has --help.  A first lesson: make demo\n");
+	fprintf(f, "\nEach verb has --help; natlb --version prints the version.  A first lesson: make demo\n");
 }
 
 int main(int argc, char **argv)
@@ -37,6 +42,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
 		usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("natlb %s\n", NATLB_VERSION);
 		return EXIT_OK;
 	}
 	for (unsigned i = 0; i < G_N_ELEMENTS(verbs); i++)

@@ -201,7 +201,8 @@ static gboolean replay_loop(struct input_set *in, struct pipeline *pl, struct ou
 /* After a replay whose outputs are in place: warnings, the cut-short line, --stats, and the
  * names of the files written. */
 static void report_done(const struct replay_args *a, struct input_set *in, const struct pipeline *pl,
-                        const struct table_recorder *tables, const char *const *paths, int cut_short_by)
+                        const struct table_recorder *tables, const char *scenario_source, const char *const *paths,
+                        int cut_short_by)
 {
 	const char *by = cut_short_by == SIGINT ? "SIGINT" : "SIGTERM";
 	warnings_print(in);
@@ -217,6 +218,8 @@ static void report_done(const struct replay_args *a, struct input_set *in, const
 		fputs(s->str, stdout);
 		g_string_free(s, TRUE);
 	}
+	if (!a->quiet) /* which file a lesson name read: an edited copy on disk, or the one built in */
+		fprintf(stderr, "natlb replay: scenario %s\n", scenario_source);
 	if (!a->quiet)
 		for (const char *const *p = paths; *p; p++)
 			fprintf(stderr, "natlb replay: wrote %s\n", *p);
@@ -266,6 +269,11 @@ static int replay_run(struct replay_args *a)
 		status = EXIT_USAGE;
 		goto out;
 	}
+	if (!cli_links_check(sc, a->links, &err)) { /* before any file is opened: it lists the links */
+		fprintf(stderr, "natlb replay: %s\n", err->message);
+		status = EXIT_USAGE;
+		goto out;
+	}
 	in = input_open(a->inputs, g_strv_length(a->inputs), a->filter, &err);
 	if (!in) {
 		fprintf(stderr, "natlb replay: %s\n", err->message);
@@ -308,7 +316,7 @@ static int replay_run(struct replay_args *a)
 		g_strfreev(paths);
 		goto out;
 	}
-	report_done(a, in, pl, tables, (const char *const *)paths, cut_short_by);
+	report_done(a, in, pl, tables, sc->source, (const char *const *)paths, cut_short_by);
 	g_strfreev(paths);
 	status = EXIT_OK;
 out:
@@ -331,7 +339,8 @@ int replay_main(int argc, char **argv)
 	struct replay_args a = { .output = NULL, .seed = 1 };
 	GOptionEntry entries[] = {
 		{ "scenario", 's', 0, G_OPTION_ARG_STRING, &a.scenario,
-		  "Scenario file, or a bundled lesson name (default: " "static-nat" ")", "SCENARIO" },
+		  "Scenario file, or a lesson name: ./scenarios/NAME.ini, else the checkout's, else the built-in copy "
+		  "(default: the built-in static-nat)", "SCENARIO" },
 		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &a.output,
 		  "Output file (default: natlb-out.pcapng); with --format pcap, the base name of one file per link", "FILE" },
 		{ "filter", 'f', 0, G_OPTION_ARG_STRING, &a.filter, "Replay only packets matching this BPF filter (tcpdump syntax)", "BPF" },
@@ -348,7 +357,7 @@ int replay_main(int argc, char **argv)
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &a.inputs, NULL, "INPUT..." },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
-	GOptionContext *ctx = g_option_context_new("INPUT...");
+	GOptionContext *ctx = g_option_context_new(NULL); /* "INPUT..." comes from G_OPTION_REMAINING */
 	GError *err = NULL;
 	int status = EXIT_USAGE;
 
