@@ -13,6 +13,7 @@
 #include "common/pipeline.h"
 #include "common/scenario.h"
 #include "common/stage.h"
+#include "tests/testemit.h"
 #include "tests/testpkt.h"
 #include "tools/stage_types.h"
 
@@ -407,27 +408,10 @@ static void test_heap_order_and_ties(void)
 
 /* ---- stage_emit through a capturing emitter, without the loop ---------------------------------- */
 
-struct capturing_emitter {
-	struct emitter em;
-	struct emitted_packet last;
-	uint8_t bytes[64];
-	unsigned n;
-};
-
-static bool capture_emit(struct emitter *em, const struct emitted_packet *e)
-{
-	struct capturing_emitter *c = (struct capturing_emitter *)em;
-	c->last = *e;
-	g_assert_cmpuint(e->len, <=, sizeof c->bytes);
-	memcpy(c->bytes, e->bytes, e->len);
-	c->last.bytes = c->bytes;
-	c->n++;
-	return true;
-}
-
 static void test_stage_emit_fills_in_the_packet(void)
 {
-	struct capturing_emitter cap = { .em.emit = capture_emit };
+	struct test_emitter cap;
+	test_emitter_init(&cap);
 	struct stage st = { .ops = &proxy_ops, .name = "p", .index = 0 };
 	GString *note = g_string_new(NULL);
 	struct stage_ctx ctx = { .now_ns = T0, .note = note, .emitter = &cap.em, .stage = &st, .linktype = DLT_EN10MB };

@@ -15,6 +15,7 @@
 #include "common/packet.h"
 #include "common/stage.h"
 #include "common/tcp_segment.h"
+#include "tests/testemit.h"
 #include "tests/testpkt.h"
 
 #define CLIENT 0x0a000005u /* 10.0.0.5 */
@@ -172,23 +173,6 @@ static void test_insert_refuses_what_does_not_fit(void)
 
 /* ---- answer_tcp_rst through a capturing emitter ---------------------------------------------- */
 
-struct capture {
-	struct emitter em;
-	struct emitted_packet e;
-	uint8_t bytes[128];
-	unsigned n;
-};
-
-static bool capture_emit(struct emitter *em, const struct emitted_packet *e)
-{
-	struct capture *c = (struct capture *)em;
-	g_assert_cmpuint(e->len, <=, sizeof c->bytes);
-	c->e = *e;
-	memcpy(c->bytes, e->bytes, e->len);
-	c->n++;
-	return true;
-}
-
 static const struct stage_ops rst_test_ops = { .type = "test" };
 
 static const struct rst_case {
@@ -208,7 +192,7 @@ static const struct rst_case {
 static void test_rst_answers_the_segment(gconstpointer data)
 {
 	const struct rst_case *c = data;
-	struct capture cap = { .em.emit = capture_emit };
+	struct test_emitter cap;
 	struct stage st = { .ops = &rst_test_ops, .name = "t", .index = 0 };
 	GString *note = g_string_new(NULL);
 	struct stage_ctx ctx = { .now_ns = 5000, .note = note, .emitter = &cap.em, .stage = &st, .linktype = DLT_RAW };
@@ -216,14 +200,15 @@ static void test_rst_answers_the_segment(gconstpointer data)
 	struct seg s;
 
 	g_assert_nonnull(l);
+	test_emitter_init(&cap);
 	seg_build(&s, c->flags, 1000, 5000, NULL, 0, c->data);
 	g_assert_true(answer_tcp_rst(&ctx, l, &s.p, DIR_LEFT_TO_RIGHT, "reset"));
 	g_assert_cmpuint(cap.n, ==, 1);
 	/* Back the way the segment came: onto the stage's left link, travelling away from it. */
-	g_assert_cmpint(cap.e.side, ==, SIDE_LEFT);
-	g_assert_cmpint(cap.e.dir, ==, DIR_RIGHT_TO_LEFT);
-	g_assert_cmpint(cap.e.at_ns, ==, 5000 + PIPELINE_HOP_NS);
-	struct packet r = { .data = cap.bytes, .caplen = cap.e.len, .wirelen = cap.e.len, .linktype = DLT_RAW };
+	g_assert_cmpint(cap.last.side, ==, SIDE_LEFT);
+	g_assert_cmpint(cap.last.dir, ==, DIR_RIGHT_TO_LEFT);
+	g_assert_cmpint(cap.last.at_ns, ==, 5000 + PIPELINE_HOP_NS);
+	struct packet r = { .data = cap.bytes, .caplen = cap.last.len, .wirelen = cap.last.len, .linktype = DLT_RAW };
 	g_assert_cmpint(decode_packet(&r), ==, DECODE_OK);
 	g_assert_cmphex(r.ip.src, ==, SERVER);
 	g_assert_cmphex(r.ip.dst, ==, CLIENT);
