@@ -64,6 +64,8 @@ struct pipeline {
 	struct lookahead *lookahead;
 	struct pipeline_totals totals;
 	int64_t clock_ns;          /* capture time the stages have been advanced to */
+	int64_t first_ns;          /* the first captured packet's time: --trace counts from it */
+	bool first_seen;
 	bool any_bypass;           /* some stage routes packets around others (stage_ops.bypass) */
 };
 
@@ -101,9 +103,12 @@ static gboolean write_view(struct pipeline *pl, const struct packet *p, unsigned
 {
 	pl->totals.views[link]++;
 	if (pl->opt.trace) {
+		/* Seconds since the first captured packet, as Wireshark's default time column; a view
+		 * derived before it (walked back from the capture) is a few microseconds negative. */
+		int64_t rel = ts - pl->first_ns, mag = rel < 0 ? -rel : rel;
 		g_string_truncate(pl->trace, 0);
-		note_appendf(pl->trace, "%" G_GINT64_FORMAT ".%09" G_GINT64_FORMAT " %-10s ",
-		                       ts / 1000000000, ts % 1000000000, pl->sc->links[link].name);
+		note_appendf(pl->trace, "%s%" G_GINT64_FORMAT ".%09" G_GINT64_FORMAT " %-10s ", rel < 0 ? "-" : "",
+		             mag / 1000000000, mag % 1000000000, pl->sc->links[link].name);
 		packet_describe(p, pl->trace);
 		for (unsigned i = 0; i < n_notes; i++)
 			note_appendf(pl->trace, " | %s", notes[i]);
@@ -607,6 +612,10 @@ static gboolean replay_decoded(struct pipeline *pl, const struct packet *p, cons
 	int64_t due;
 
 	pl->totals.packets++;
+	if (!pl->first_seen) {
+		pl->first_ns = rec->ts_ns;
+		pl->first_seen = true;
+	}
 	/* --tables-every N: the snapshots due before this packet, each with the tables as they were then. */
 	while (pl->opt.tables && table_recorder_due(pl->opt.tables, rec->ts_ns, &due)) {
 		advance_to(pl, due);

@@ -308,6 +308,25 @@ static void test_readme_names_every_napt_key(void)
 	g_free(readme);
 }
 
+/* --trace counts seconds from the first captured packet, as Wireshark's time column does; the
+ * reply's view derived before its capture is one hop earlier. */
+static void test_trace_counts_from_the_first_packet(void)
+{
+	char *dir = test_tmpdir(), *out = g_strdup_printf("%s/out.pcapng", dir), *err = NULL;
+	const char *argv[] = { test_natlb_binary(), "replay", "-q", "--trace", "-s", "scenarios/napt-home.ini", "-o", out,
+	                       "pcaps/napt-home.pcap", NULL };
+
+	g_assert_cmpint(test_run(argv, NULL, &err), ==, 0);
+	char **lines = g_strsplit(err, "\n", -1);
+	g_assert_true(g_str_has_prefix(lines[0], "0.000000000 lan "));
+	g_assert_true(g_str_has_prefix(lines[1], "0.000001000 internet "));
+	g_assert_true(g_str_has_prefix(lines[2], "0.002999000 internet "));
+	g_strfreev(lines);
+	g_free(err);
+	g_free(out);
+	test_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -326,6 +345,7 @@ int main(int argc, char **argv)
 	g_test_add_data_func("/cli/help/replay-usage-names-its-inputs-once", replay_usage, test_usage_names_arguments_once);
 	g_test_add_data_func("/cli/help/hash-usage-names-its-arguments-once", hash_usage, test_usage_names_arguments_once);
 	g_test_add_func("/cli/version/prints-natlb-and-one-version-word", test_version);
+	g_test_add_func("/cli/trace/seconds-since-the-first-captured-packet", test_trace_counts_from_the_first_packet);
 	g_test_add_func("/cli/scenarios/name-file-and-description-columns-line-up", test_scenarios_columns_line_up);
 	g_test_add_func("/cli/gen/help-lists-lessons-in-a-column-that-lines-up", test_gen_help_lessons_line_up);
 	g_test_add_func("/cli/readme/napt-reference-names-every-key", test_readme_names_every_napt_key);
