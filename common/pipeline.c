@@ -32,7 +32,7 @@
 #include "common/pipeline.h"
 #include "common/scenario.h"
 #include "common/stage.h"
-#include "common/tables.h"
+#include "common/tables_writer.h"
 
 struct pipeline_totals {
 	uint64_t packets, delivered, dropped, consumed;

@@ -17,7 +17,7 @@
 #include "common/pipeline.h"
 #include "common/scenario.h"
 #include "common/stage.h"
-#include "common/tables_file.h"
+#include "common/tables_reader.h"
 #include "tests/testpkt.h"
 #include "tests/testutil.h"
 #include "nat/route_table.h"

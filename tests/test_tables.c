@@ -1,6 +1,6 @@
 /* tests/test_tables.c: --tables and natlb tables: the recorder, the JSON round trip, --at, conntrack-like lines, the verb's errors.
  *
- * Follows the format described in common/tables.h and the printing in common/tables_file.h.  A
+ * Follows the format described in common/tables_writer.h and the printing in common/tables_reader.h.  A
  * test stage type with a table of its own ("test-table") stands in for NAPT and the balancers,
  * so these tests say exactly what rows and events went in and check what comes out.
  */
@@ -15,8 +15,8 @@
 #include "common/pipeline.h"
 #include "common/scenario.h"
 #include "common/stage.h"
-#include "common/tables.h"
-#include "common/tables_file.h"
+#include "common/tables_writer.h"
+#include "common/tables_reader.h"
 #include "tests/testpkt.h"
 #include "tests/testutil.h"
 #include "tools/stage_types.h"

@@ -9,7 +9,7 @@
 #include "common/output.h"
 #include "common/pipeline.h"
 #include "common/scenario.h"
-#include "common/tables.h"
+#include "common/tables_writer.h"
 #include "tools/cli.h"
 
 #define PROGRESS_EVERY 65536 /* packets between two looks at the clock */

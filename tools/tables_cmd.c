@@ -1,6 +1,6 @@
 /* tools/tables_cmd.c: natlb tables: print the snapshots a replay wrote with --tables, like conntrack -L (DESIGN.md, "The command line").
  *
- * The file is read and checked by common/tables_file.c; this is the command line around it.
+ * The file is read and checked by common/tables_reader.c; this is the command line around it.
  * Exit 0; 1 when the file cannot be read, is not a valid tables file, or holds no snapshot at
  * the time asked; 2 on bad usage.
  */
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "common/scenario.h"
-#include "common/tables_file.h"
+#include "common/tables_reader.h"
 #include "tools/cli.h"
 
 /* "12.5" seconds since the start of the capture, into nanoseconds. */

@@ -1,4 +1,4 @@
-/* tests/fuzz/fuzz_tables_json.c: libFuzzer harness for the reader behind `natlb tables` (common/tables_file.c).
+/* tests/fuzz/fuzz_tables_json.c: libFuzzer harness for the reader behind `natlb tables` (common/tables_reader.c).
  *
  * A tables file is untrusted input: a student may edit one, or give natlb the wrong file.  Any
  * bytes must give a document or one error, never a crash, a leak, a read past the bytes (they
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/tables_file.h"
+#include "common/tables_reader.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,4 +1,4 @@
-/* common/tables_file.h: reading a --tables document back (format in common/tables.h) and printing it like conntrack -L.
+/* common/tables_reader.h: reading a --tables document back (format in common/tables_writer.h) and printing it like conntrack -L.
  *
  * The file is untrusted input (a student may hand-edit it, or give natlb the wrong file): it is
  * validated once, here, member by member, and the structs below are then trusted by the
@@ -12,8 +12,8 @@
  * writes [UNREPLIED] or [ASSURED] there itself) and the entry's id.  The original direction's counters are the row's left-to-right ones (the
  * direction the first packet of a NAT mapping or a balancer's flow travels).
  */
-#ifndef NATLB_TABLES_FILE_H
-#define NATLB_TABLES_FILE_H
+#ifndef NATLB_TABLES_READER_H
+#define NATLB_TABLES_READER_H
 
 #include <glib.h>
 

@@ -1,6 +1,6 @@
-/* common/tables_file.c: reading a --tables document back and printing it like conntrack -L (natlb tables).
+/* common/tables_reader.c: reading a --tables document back and printing it like conntrack -L (natlb tables).
  *
- * Follows the format written by common/tables.c (layout in common/tables.h) and conntrack(8)'s
+ * Follows the format written by common/tables_writer.c (layout in common/tables_writer.h) and conntrack(8)'s
  * listing format.  json-glib parses; every member the printers use is then checked here for
  * presence, type and range, once.  json-glib's parser is recursive, so the nesting depth is
  * checked first, on the raw bytes: a file of a million '[' must be an error, not a crash.
@@ -13,7 +13,7 @@
 #include "common/addr.h"
 #include "common/packet.h"
 #include "common/stage.h"
-#include "common/tables_file.h"
+#include "common/tables_reader.h"
 
 G_DEFINE_QUARK(natlb-tables-file-error-quark, tables_file_error)
 
