@@ -291,7 +291,8 @@ struct napt {
 	X(NAPT_NO_PORTS, "the ports were not captured, so no mapping can be found") \
 	X(NAPT_PROTOCOL, "protocol not translated (only TCP, UDP and ICMP)") \
 	X(NAPT_FRAGMENT, "fragment of a protocol whose fragments this NAT drops") \
-	X(NAPT_FRAGMENT_NO_FIRST, "later fragment whose first fragment did not come in time")
+	X(NAPT_FRAGMENT_NO_FIRST, "later fragment whose first fragment did not come in time") \
+	X(NAPT_ICMP_ERROR_ABOUT_ERROR, "ICMP error about an ICMP error: no host sends one (RFC 1122 3.2.2), so no flow maps it")
 
 enum napt_drop {
 	NAPT_DROP_BEFORE = DROP_STAGE_FIRST - 1, /* so that the first reason is DROP_STAGE_FIRST */

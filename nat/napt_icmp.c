@@ -50,6 +50,14 @@ enum verdict napt_icmp_error(struct stage *st, struct napt *nat, struct packet *
 	const char *what = icmp_error_name(p->ip.icmp_type);
 
 	(void)st;
+	/* Well formed, and to be received (RFC 1122 forbids sending it, not receiving it), but it
+	 * names no flow of the NAT: say what it is rather than that its quote is short. */
+	if (p->has_inner && q->proto == IPPROTO_ICMP && q->icmp_error) {
+		note_appendf(ctx->note, "napt %s: DROP ICMP %s %s -> %s (it quotes an ICMP error, which no host answers "
+		             "with another one, RFC 1122 3.2.2: no flow maps it)", nat->name, what,
+		             ip4_to_str(p->ip.src, a), ip4_to_str(p->ip.dst, b));
+		return napt_drop_packet(ctx, DROP_NAPT_ICMP_ERROR_ABOUT_ERROR);
+	}
 	if (!p->has_inner || !napt_has_ports(q->proto) || !q->has_ports) {
 		note_appendf(ctx->note, "napt %s: DROP ICMP %s %s -> %s (the quoted packet is too short to find "
 		                       "its flow)", nat->name, what, ip4_to_str(p->ip.src, a), ip4_to_str(p->ip.dst, b));
@@ -104,6 +112,10 @@ bool napt_icmp_error_reverse(struct napt *nat, struct packet *p, enum hop_dir di
 	struct ip4_view *q = &p->inner;
 	char x[40], y[40];
 
+	if (p->has_inner && q->proto == IPPROTO_ICMP && q->icmp_error) {
+		g_string_append(ctx->note, "an ICMP error about an ICMP error: no flow maps it");
+		return false;
+	}
 	if (!p->has_inner || !napt_has_ports(q->proto) || !q->has_ports) {
 		g_string_append(ctx->note, "the ICMP error's quoted packet is too short to find its flow");
 		return false;

@@ -840,6 +840,27 @@ static void test_icmp_error_drops(void)
 	nat_close(&t);
 }
 
+/* An ICMP error quoting an ICMP error is well formed (RFC 1122 3.2.2 forbids sending one, not
+ * receiving it): dropped with a reason that says so, both ways, not as a quote too short. */
+static void test_icmp_error_about_an_error(void)
+{
+	struct nat_test t;
+	struct pkt probe, inner, outer;
+	nat_open(&t, "external = 203.0.113.7");
+	udp(&probe, "192.168.1.10", 44001, "198.51.100.99", 33434);
+	g_assert_cmpint(run(&t, &probe, DIR_LEFT_TO_RIGHT), ==, VERDICT_FORWARD);
+	/* The NAT's own unreachable to a remote, and a router's time exceeded about it, back to the NAT. */
+	icmp_err(&inner, "203.0.113.7", "198.51.100.99", 3, &probe);
+	icmp_err(&outer, "192.0.2.1", "203.0.113.7", 11, &inner);
+	g_assert_true(outer.p.has_inner && outer.p.inner.icmp_error);
+	g_assert_cmpint(run(&t, &outer, DIR_RIGHT_TO_LEFT), ==, VERDICT_DROP);
+	g_assert_cmpint(t.drop, ==, DROP_NAPT_ICMP_ERROR_ABOUT_ERROR);
+	g_assert_nonnull(strstr(t.note->str, "it quotes an ICMP error"));
+	g_assert_false(rev(&t, &outer, DIR_RIGHT_TO_LEFT));
+	g_assert_nonnull(strstr(t.note->str, "an ICMP error about an ICMP error"));
+	nat_close(&t);
+}
+
 /* ---- Fragments (RFC 4787 REQ-14) ------------------------------------------------------------------ */
 
 static void test_fragments_in_order(void)
@@ -1209,6 +1230,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/napt/icmp/echo-identifier-mapped-like-a-port", test_icmp_echo);
 	g_test_add_func("/napt/icmp/error-inbound-translates-the-quoted-header", test_icmp_error_inbound);
 	g_test_add_func("/napt/icmp/error-without-mapping-or-bad-checksum-dropped", test_icmp_error_drops);
+	g_test_add_func("/napt/icmp/error-about-an-error-dropped-saying-what-it-is", test_icmp_error_about_an_error);
 	g_test_add_func("/napt/fragments/in-order-follow-the-first", test_fragments_in_order);
 	g_test_add_func("/napt/fragments/out-of-order-held-then-released", test_fragments_out_of_order);
 	g_test_add_func("/napt/hairpin/on-translates-both-ends-off-drops", test_hairpin);
