@@ -23,7 +23,7 @@
 struct hop_entry {
 	struct packet pkt;         /* decoded; pkt.data is buf, or bytes the caller keeps alive */
 	unsigned link;             /* the link it is on */
-	enum hop_dir dir;          /* its direction of travel (for an emitted packet) */
+	enum hop_dir dir;          /* its direction of travel, when it leaves a stage (from) */
 	enum packet_origin origin; /* ORIGIN_CAPTURED for the captured packet, else ORIGIN_EMITTED */
 	const struct stage *from;  /* the stage it leaves (emitted or originated by it); NULL */
 	int64_t at_ns;             /* capture time of its view on this link */
