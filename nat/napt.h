@@ -130,8 +130,13 @@ struct napt_open {
 };
 
 /* The packet went through session si in dir: refresh it, track TCP; the new state's name when
- * it changed, else NULL. */
-const char *napt_session_touch(struct napt *nat, uint32_t si, const struct packet *p, enum hop_dir dir, int64_t now);
+ * it changed, else NULL.  *first_reply (may be NULL) says whether this was the session's first
+ * answer (UNREPLIED to ASSURED, as conntrack -L shows it). */
+const char *napt_session_touch(struct napt *nat, uint32_t si, const struct packet *p, enum hop_dir dir, int64_t now,
+                               bool *first_reply);
+/* The table event of a packet that went through session si without opening it: its new TCP
+ * state, or its first reply; nothing otherwise. */
+void napt_session_refreshed(struct stage *st, struct stage_ctx *ctx, uint32_t si, const char *state, bool first_reply);
 void napt_session_row(const struct napt *nat, const struct napt_session *s, struct table_row *row, char *buf,
                       size_t size);
 void napt_session_event(struct stage *st, struct stage_ctx *ctx, uint32_t si, enum table_event kind, const char *why);

@@ -146,11 +146,12 @@ enum verdict napt_in2out(struct stage *st, struct napt *nat, struct packet *p, s
 	uint32_t iaddr = p->ip.src;
 	uint16_t iport = napt_has_ports(proto) ? p->ip.sport : 0;
 	napt_set_source(p, s->eaddr, s->eport);
-	const char *state = napt_session_touch(nat, si, p, DIR_LEFT_TO_RIGHT, ctx->now_ns);
+	bool first_reply;
+	const char *state = napt_session_touch(nat, si, p, DIR_LEFT_TO_RIGHT, ctx->now_ns, &first_reply);
 	if (o.how[0])
 		napt_session_event(st, ctx, si, TABLE_EVENT_CREATED, o.how);
-	else if (state)
-		napt_session_event(st, ctx, si, TABLE_EVENT_REFRESHED, state);
+	else
+		napt_session_refreshed(st, ctx, si, state, first_reply);
 	napt_note_translation(ctx, nat, "SNAT", proto, iaddr, iport, s->eaddr, s->eport, s, o.how, o.how[0] ? NULL : state);
 	return VERDICT_FORWARD;
 }

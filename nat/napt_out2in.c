@@ -95,11 +95,12 @@ enum verdict napt_out2in(struct stage *st, struct napt *nat, struct packet *p, s
 	}
 	struct napt_session *s = &nat->sess[si];
 	napt_set_destination(p, s->iaddr, s->iport);
-	const char *state = napt_session_touch(nat, si, p, DIR_RIGHT_TO_LEFT, ctx->now_ns);
+	bool first_reply;
+	const char *state = napt_session_touch(nat, si, p, DIR_RIGHT_TO_LEFT, ctx->now_ns, &first_reply);
 	if (why[0])
 		napt_session_event(st, ctx, si, TABLE_EVENT_CREATED, why);
-	else if (state)
-		napt_session_event(st, ctx, si, TABLE_EVENT_REFRESHED, state);
+	else
+		napt_session_refreshed(st, ctx, si, state, first_reply);
 	napt_note_translation(ctx, nat, "DNAT", proto, eaddr, eport, s->iaddr, s->iport, s, why, why[0] ? NULL : state);
 	return VERDICT_FORWARD;
 }
@@ -131,7 +132,7 @@ enum verdict napt_hairpin(struct stage *st, struct napt *nat, struct packet *p, 
 		napt_session_event(st, ctx, so, TABLE_EVENT_CREATED, o.how);
 	uint32_t saddr = nat->sess[so].eaddr;
 	uint16_t sport = nat->sess[so].eport;
-	napt_session_touch(nat, so, p, DIR_LEFT_TO_RIGHT, ctx->now_ns);
+	napt_session_touch(nat, so, p, DIR_LEFT_TO_RIGHT, ctx->now_ns, NULL);
 	/* Inbound half: from the sender's external endpoint to the target mapping. */
 	uint32_t si = napt_session_find_out(nat, proto, taddr, tport, saddr, napt_rport_key(proto, sport));
 	why[0] = '\0';
@@ -153,7 +154,7 @@ enum verdict napt_hairpin(struct stage *st, struct napt *nat, struct packet *p, 
 	const struct napt_session *s = &nat->sess[si];
 	napt_set_source(p, saddr, sport);
 	napt_set_destination(p, s->iaddr, s->iport);
-	napt_session_touch(nat, si, p, DIR_RIGHT_TO_LEFT, ctx->now_ns);
+	napt_session_touch(nat, si, p, DIR_RIGHT_TO_LEFT, ctx->now_ns, NULL);
 	nat->stats.hairpinned++;
 	napt_ep_str(proto, s->iaddr, s->iport, y, sizeof y);
 	napt_ep_str(proto, saddr, sport, x, sizeof x);

@@ -81,10 +81,11 @@ static bool tcp_track(struct napt *nat, struct napt_session *s, uint8_t flags, e
 
 /* Count the packet on s, update its state and timer.  Returns the new TCP state's name when the
  * state changed (for the annotation), else NULL. */
-const char *napt_session_touch(struct napt *nat, uint32_t si, const struct packet *p, enum hop_dir dir, int64_t now)
+const char *napt_session_touch(struct napt *nat, uint32_t si, const struct packet *p, enum hop_dir dir, int64_t now,
+                               bool *first_reply)
 {
 	struct napt_session *s = &nat->sess[si];
-	bool changed = false;
+	bool changed = false, replied = (s->flags & NAPT_SESS_REPLIED) != 0;
 	enum napt_timeout before = (enum napt_timeout)s->tclass;
 
 	s->packets[dir]++;
@@ -100,6 +101,8 @@ const char *napt_session_touch(struct napt *nat, uint32_t si, const struct packe
 	}
 	if (dir == DIR_LEFT_TO_RIGHT && (s->flags & NAPT_SESS_INBOUND))
 		s->flags |= NAPT_SESS_REPLIED;
+	if (first_reply)
+		*first_reply = !replied && (s->flags & NAPT_SESS_REPLIED);
 	enum napt_timeout after = session_class(s);
 	/* Outbound packets always refresh (RFC 4787 REQ-6); inbound ones when refresh-inbound is on;
 	 * a change of timeout class restarts the timer either way. */
@@ -264,4 +267,14 @@ uint32_t napt_session_open_out(struct napt *nat, uint8_t proto, uint32_t iaddr, 
 	if (!indexed)
 		g_strlcat(o->how, " (the existing mapping's port is taken towards this destination)", sizeof o->how);
 	return napt_session_new(nat, m, raddr, rport, now);
+}
+
+void napt_session_refreshed(struct stage *st, struct stage_ctx *ctx, uint32_t si, const char *state, bool first_reply)
+{
+	/* A reply changes what the table shows ([UNREPLIED] to [ASSURED], the reply counters), so
+	 * --tables-every change must see it as a change. */
+	if (state)
+		napt_session_event(st, ctx, si, TABLE_EVENT_REFRESHED, state);
+	else if (first_reply)
+		napt_session_event(st, ctx, si, TABLE_EVENT_REFRESHED, "first reply");
 }

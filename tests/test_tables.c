@@ -789,11 +789,40 @@ static void test_replay_writes_tables(void)
 	g_free(tables);
 }
 
+/* napt-home's DNS reply at 0.003 s answers mapping #1: with --tables-every change, the tables at
+ * 0.5 s show it [ASSURED] with one reply, as conntrack would (issue 10: it read [UNREPLIED]). */
+static void test_on_change_sees_the_first_reply(void)
+{
+	char *dir = test_tmpdir(), *json = g_strdup_printf("%s/t.json", dir), *out = g_strdup_printf("%s/o.pcapng", dir);
+	char *listing = NULL;
+	const char *replay[] = { test_natlb_binary(), "replay", "-q", "-s", "scenarios/napt-home.ini", "--tables", json,
+	                         "--tables-every", "change", "-o", out, "pcaps/napt-home.pcap", NULL };
+	const char *tables[] = { test_natlb_binary(), "tables", json, "--at", "0.5", NULL };
+
+	g_assert_cmpint(test_run(replay, NULL, NULL), ==, 0);
+	g_assert_cmpint(test_run(tables, &listing, NULL), ==, 0);
+	g_assert_true(g_str_has_prefix(listing, "# tables at 0.003000 s (change)"));
+	char **lines = g_strsplit(listing, "\n", -1);
+	const char *m1 = NULL;
+	for (char **l = lines; *l && !m1; l++)
+		if (strstr(*l, "mapping #1 "))
+			m1 = *l;
+	g_assert_nonnull(m1);
+	g_assert_nonnull(strstr(m1, "sport=53 dport=40000 packets=1 "));
+	g_assert_nonnull(strstr(m1, "mapping #1 EIM port-preserved [ASSURED]"));
+	g_strfreev(lines);
+	g_free(listing);
+	g_free(json);
+	g_free(out);
+	test_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	test_types = *natlb_stage_types();
 	stage_registry_add(&test_types, &toy_ops);
+	g_test_add_func("/tables/every/change/the-first-reply-is-a-change", test_on_change_sees_the_first_reply);
 	g_test_add_func("/tables/schedule/parses-seconds-change-and-end", test_schedule_parses);
 	g_test_add_func("/tables/schedule/refuses-what-is-not-a-time", test_schedule_refuses);
 	g_test_add_func("/tables/recorder/json-round-trip-keeps-every-field", test_round_trip);
