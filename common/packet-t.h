@@ -67,6 +67,7 @@ struct packet {
 	const char *problem;    /* what is wrong or cut short, a static sentence; NULL when OK */
 	enum l3_kind l3;
 	uint16_t ethertype;
+	bool llc;               /* an IEEE 802.3 frame: a length where Ethernet II has a type, then LLC (STP, IS-IS) */
 	uint32_t l3_off;
 	struct ip4_view ip;     /* valid when l3 == L3_IPV4 and the header was readable */
 	bool has_inner;         /* ip.icmp_error and the quoted header was readable */

@@ -95,7 +95,9 @@ static bool decode_link(struct packet *p, struct cursor *c)
 			if (!cur_be16(c, &tci) || !cur_be16(c, &type))
 				return false;
 		}
-		l3_from_ethertype(p, type < 0x0600 ? 0 : type, c->pos); /* < 0x600: 802.3 length, LLC */
+		/* Below 0x600 the field is an 802.3 length and an LLC header follows: not IP. */
+		p->llc = type < 0x0600;
+		l3_from_ethertype(p, p->llc ? 0 : type, c->pos);
 		return true;
 	case DLT_LINUX_SLL: /* packet type, ARPHRD, address length, 8 address bytes, protocol */
 		if (!cur_skip(c, 14) || !cur_be16(c, &type))
@@ -340,6 +342,7 @@ enum decode_status decode_packet(struct packet *p)
 	p->problem = NULL;
 	p->l3 = L3_NONE;
 	p->ethertype = 0;
+	p->llc = false;
 	p->l3_off = 0;
 	memset(&p->ip, 0, sizeof p->ip);
 	p->has_inner = false;
@@ -388,7 +391,10 @@ void packet_describe(const struct packet *p, GString *out)
 		g_string_append(out, "IPv6");
 		return;
 	case L3_OTHER:
-		g_string_append_printf(out, "ethertype 0x%04x", p->ethertype);
+		if (p->llc)
+			g_string_append(out, "802.3 LLC frame");
+		else
+			g_string_append_printf(out, "ethertype 0x%04x", p->ethertype);
 		return;
 	case L3_IPV4:
 		break;

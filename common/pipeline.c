@@ -368,7 +368,11 @@ static gboolean stay_on_link(struct pipeline *pl, struct packet *p, unsigned k, 
 		note_printf(pl->stage_note, "IPv6: passed through untranslated (NAT64 is out of scope); shown on %s only", name);
 		break;
 	case L3_OTHER:
-		note_printf(pl->stage_note, "not IP (ethertype 0x%04x): stays on %s", p->ethertype, name);
+		if (p->llc)
+			note_printf(pl->stage_note, "not IP (an 802.3 frame with an LLC header, as STP and IS-IS send): "
+			            "stays on %s", name);
+		else
+			note_printf(pl->stage_note, "not IP (ethertype 0x%04x): stays on %s", p->ethertype, name);
 		break;
 	default:
 		note_printf(pl->stage_note, "unreadable: %s; shown on %s only", p->problem ? p->problem : "?", name);
