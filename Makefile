@@ -27,10 +27,12 @@ LIB_SRCS   := $(wildcard common/*.c nat/*.c lb/*.c)
 TOOL_SRCS  := $(wildcard tools/*.c)
 TEST_SRCS  := $(wildcard tests/test_*.c)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+BENCH_SRCS := $(wildcard tests/bench_*.c)
 
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 TOOL_OBJS  := $(TOOL_SRCS:%.c=$(BUILD)/%.o)
 TEST_BINS  := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+BENCH_BINS := $(BENCH_SRCS:tests/%.c=$(BUILD)/tests/%)
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 LIBNATLB   := $(BUILD)/libnatlb.a
 NATLB      := $(BUILD)/natlb
@@ -46,7 +48,8 @@ SCENARIOS  := $(sort $(wildcard scenarios/*.ini))
 EMBED_C    := $(BUILD)/gen/scenarios_embedded.c
 
 .PHONY: all natlb demo test bench fuzz pcaps deps clean
-all: natlb $(TEST_BINS)
+# The benchmarks are built with everything (make test too), so an API change cannot break them unseen.
+all: natlb $(TEST_BINS) $(BENCH_BINS)
 
 # ./natlb is the normal build; a SANITIZE=1 build stays in build/san/ (tests find it through NATLB).
 natlb: $(NATLB)
@@ -101,7 +104,6 @@ fuzz: $(FUZZ_BINS)
 pcaps: natlb
 	@sh tools/make_pcaps.sh $(NATLB)
 
-BENCH_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/bench_*.c))
 bench: deps
 	@$(MAKE) --no-print-directory natlb $(BENCH_BINS)
 	@sh tools/bench.sh $(abspath $(NATLB)) $(abspath $(BUILD)/tests)

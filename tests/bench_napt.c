@@ -194,7 +194,8 @@ static void syn_frame(uint8_t *f, uint32_t src, uint16_t sport)
 struct flood_result {
 	double secs;
 	uint64_t forwarded, dropped;
-	enum drop_reason reason; /* of the drops, when they all had one (DROP_N otherwise) */
+	unsigned reason;         /* the drop code of the drops, when they all had one (DROP_NONE otherwise) */
+	const char *why;         /* its sentence */
 };
 
 /* FLOOD SYNs through a stage with stage_keys; the verdicts add up and every drop has its reason. */
@@ -203,7 +204,7 @@ static struct flood_result flood(const char *stage_keys, uint64_t syns)
 	char *text = g_strdup_printf("[scenario]\nchain = lan > nat > internet\n[link lan]\nnetworks = 10.0.0.0/8\n"
 	                             "[link internet]\n[stage nat]\ntype = napt\nexternal = 203.0.113.7\n%s", stage_keys);
 	GError *err = NULL;
-	struct scenario *sc = scenario_load_data("bench-flood", text, &err);
+	struct scenario *sc = scenario_load_data(natlb_stage_types(), "bench-flood", text, &err);
 	if (!sc) {
 		fprintf(stderr, "bench_napt: %s\n", err->message);
 		exit(1);
@@ -212,8 +213,8 @@ static struct flood_result flood(const char *stage_keys, uint64_t syns)
 	GString *note = g_string_sized_new(256);
 	uint8_t frame[SYN_FRAME];
 	struct packet p = { .data = frame, .caplen = SYN_FRAME, .wirelen = SYN_FRAME, .linktype = 1 };
-	struct flood_result r = { .reason = DROP_N };
-	uint64_t rng = 0x9e3779b97f4a7c15ull, by_reason[DROP_N + 1] = { 0 };
+	struct flood_result r = { .reason = DROP_NONE, .why = "-" };
+	uint64_t rng = 0x9e3779b97f4a7c15ull, by_reason[DROP_CODES + 1] = { 0 }; /* the last: no reason */
 	int64_t t0_ns = 1000000000000ll;
 
 	double t0 = now_s();
@@ -221,7 +222,7 @@ static struct flood_result flood(const char *stage_keys, uint64_t syns)
 		uint64_t x = xorshift(&rng);
 		syn_frame(frame, 0x0a000000u | (uint32_t)(x & 0xffffff), (uint16_t)(1024 + (x >> 24) % 64512));
 		decode_packet(&p);
-		struct stage_ctx ctx = { .now_ns = t0_ns + (int64_t)k * 1000, .note = note, .drop = DROP_N, .seed = 1 };
+		struct stage_ctx ctx = { .now_ns = t0_ns + (int64_t)k * 1000, .note = note, .drop = DROP_NONE, .seed = 1 };
 		if (k % 1024 == 0) /* the replay loop advances the clock as capture time moves on */
 			st->ops->advance(st, ctx.now_ns, &ctx);
 		g_string_truncate(note, 0);
@@ -229,20 +230,23 @@ static struct flood_result flood(const char *stage_keys, uint64_t syns)
 			r.forwarded++;
 		else {
 			r.dropped++;
-			by_reason[ctx.drop < DROP_N ? ctx.drop : DROP_N]++;
+			by_reason[ctx.drop < DROP_CODES ? ctx.drop : DROP_CODES]++;
 		}
 	}
 	r.secs = now_s() - t0;
-	for (unsigned d = 0; d < DROP_N; d++)
+	for (unsigned d = 0; d < DROP_CODES; d++)
 		if (by_reason[d] == r.dropped && r.dropped)
 			r.reason = d;
+	if (r.reason != DROP_NONE && stage_drop_info(st->ops, r.reason))
+		r.why = stage_drop_info(st->ops, r.reason)->text;
 	const struct napt *nat = st->priv;
-	uint64_t counted = r.reason == DROP_NAPT_NO_PORT ? nat->stats.port_allocation_errors : by_reason[r.reason];
-	if (r.forwarded + r.dropped != syns || by_reason[DROP_N] || (r.dropped && r.reason == DROP_N) ||
+	uint64_t counted = r.reason == DROP_NAPT_NO_PORT ? nat->stats.port_allocation_errors
+	                   : r.reason < DROP_CODES ? by_reason[r.reason] : 0;
+	if (r.forwarded + r.dropped != syns || by_reason[DROP_CODES] || (r.dropped && r.reason == DROP_NONE) ||
 	    counted != r.dropped || napt_live_mappings(st) > r.forwarded) {
 		fprintf(stderr, "bench_napt: flood with '%s': %" G_GUINT64_FORMAT " forwarded, %" G_GUINT64_FORMAT
 		        " dropped, %" G_GUINT64_FORMAT " without a reason, %" G_GUINT64_FORMAT " counted\n", stage_keys,
-		        r.forwarded, r.dropped, by_reason[DROP_N], counted);
+		        r.forwarded, r.dropped, by_reason[DROP_CODES], counted);
 		exit(1);
 	}
 	g_string_free(note, TRUE);
@@ -254,7 +258,7 @@ static struct flood_result flood(const char *stage_keys, uint64_t syns)
 static void flood_print(const char *what, const struct flood_result *r)
 {
 	printf("%-26s %10.3f %12" G_GUINT64_FORMAT " %12" G_GUINT64_FORMAT "  %s\n", what, r->secs, r->forwarded,
-	       r->dropped, r->dropped ? drop_reason_text(r->reason) : "-");
+	       r->dropped, r->why);
 }
 
 int main(int argc, char **argv)
