@@ -59,24 +59,28 @@ static int static_nat_longest_match(const struct static_nat *nat, uint32_t addr,
 	return best;
 }
 
-/* The rule that translates addr coming from the inside (outside false) or from the outside; -1
- * when none does.  From the outside, the longest match applies only if the inside address it gives
+/* With nested rules: the longest match, and from the outside only if the inside address it gives
  * goes back out through the same rule. */
-static int static_nat_rule_find(const struct static_nat *nat, uint32_t addr, bool outside)
+static int rule_find_nested(const struct static_nat *nat, uint32_t addr, bool outside)
 {
-	/* Without nesting, at most one rule holds addr, and its inside prefix holds no other rule's:
-	 * the first match is the longest, and it maps back through itself.  Routing asks this for
-	 * every packet (claims), so the common map of disjoint rules takes the short way. */
-	if (!nat->nested) {
-		for (unsigned i = 0; i < nat->n_rules; i++)
-			if (ip4_prefix_contains(outside ? &nat->rules[i].outside : &nat->rules[i].inside, addr))
-				return (int)i;
-		return -1;
-	}
 	int r = static_nat_longest_match(nat, addr, outside);
 	if (r >= 0 && outside && static_nat_longest_match(nat, netmap(addr, &nat->rules[r].inside), false) != r)
 		return -1;
 	return r;
+}
+
+/* The rule that translates addr coming from the inside (outside false) or from the outside; -1
+ * when none does.  Without nesting, at most one rule holds addr, and its inside prefix holds no
+ * other rule's: the first match is the longest, and it maps back through itself.  Routing asks
+ * this for every packet (claims), so the common map of disjoint rules takes this short loop. */
+static inline int static_nat_rule_find(const struct static_nat *nat, uint32_t addr, bool outside)
+{
+	if (nat->nested)
+		return rule_find_nested(nat, addr, outside);
+	for (unsigned i = 0; i < nat->n_rules; i++)
+		if (ip4_prefix_contains(outside ? &nat->rules[i].outside : &nat->rules[i].inside, addr))
+			return (int)i;
+	return -1;
 }
 
 static bool prefix_equal(const struct ip4_prefix *a, const struct ip4_prefix *b)
