@@ -32,6 +32,14 @@ const char *hop_dir_name(enum hop_dir dir);
  * of the type's own; NULL for a code the type does not have. */
 const struct drop_info *stage_drop_info(const struct stage_ops *ops, unsigned code);
 
+/* Drop the packet in hand for reason, a code of the calling stage's list (ctx->stage->ops->drops):
+ * sets ctx->drop and appends "DROP (<the reason's sentence>): <detail>" to ctx->note, so that the
+ * annotation says what --stats counts, in the same words.  detail_fmt (printf) says what is
+ * particular to this packet: its endpoints, the mapping, the setting that decided.  The loop has
+ * already written the "<type> <name>: " that begins the sentence.  Returns VERDICT_DROP, for
+ * `return stage_drop(...)`.  Allocation-free but for a note longer than any before it. */
+enum verdict stage_drop(struct stage_ctx *ctx, unsigned reason, const char *detail_fmt, ...) G_GNUC_PRINTF(3, 4);
+
 /* Record that an entry of st's table changed (no-op unless --tables is on).  why is a short
  * sentence ("port 51324 preserved"), may be NULL. */
 void stage_table_event(struct stage_ctx *ctx, const struct stage *st, enum table_event kind,
