@@ -57,6 +57,7 @@ struct pipeline {
 	GString *walk_problem;     /* why its walk back stopped short, if it did */
 	GString *arrive_note;      /* how the packet came onto the current link */
 	GString *stage_note;       /* what the stage being crossed did */
+	GString *stage_prefix[SCENARIO_MAX_LINKS - 1]; /* "<type> <name>: ", per stage: how each sentence begins */
 	GString *problem_note;
 	GString *trace;
 	struct hop_queue *hops;
@@ -200,6 +201,10 @@ struct pipeline *pipeline_new_with_sink(struct scenario *sc, const struct view_s
 	pl->walk_problem = g_string_sized_new(128);
 	pl->arrive_note = g_string_sized_new(256);
 	pl->stage_note = g_string_sized_new(256);
+	for (unsigned i = 0; i < sc->n_stages; i++) {
+		pl->stage_prefix[i] = g_string_new(NULL);
+		g_string_printf(pl->stage_prefix[i], "%s %s: ", sc->stages[i]->ops->type, sc->stages[i]->name);
+	}
 	pl->problem_note = g_string_sized_new(128);
 	pl->trace = g_string_sized_new(256);
 	pl->hops = hop_queue_new();
@@ -234,6 +239,9 @@ void pipeline_free(struct pipeline *pl)
 	g_string_free(pl->walk_problem, TRUE);
 	g_string_free(pl->arrive_note, TRUE);
 	g_string_free(pl->stage_note, TRUE);
+	for (unsigned i = 0; i < SCENARIO_MAX_LINKS - 1; i++)
+		if (pl->stage_prefix[i])
+			g_string_free(pl->stage_prefix[i], TRUE);
 	g_string_free(pl->problem_note, TRUE);
 	g_string_free(pl->trace, TRUE);
 	g_free(pl);
@@ -385,6 +393,22 @@ static gboolean stay_on_link(struct pipeline *pl, struct packet *p, unsigned k, 
 	return write_view(pl, p, k, ts, PCAPNG_DIR_UNKNOWN, notes, n, err);
 }
 
+/* Begin the stage's sentence in the note: "<type> <name>: ", the same for every sentence of st. */
+static void note_stage_prefix(struct pipeline *pl, const struct stage *st)
+{
+	const GString *prefix = pl->stage_prefix[st->index];
+	GString *note = pl->stage_note;
+	/* Once per packet and stage: a plain copy into the room the reused note has.  Callgrind, on
+	 * `natlb gen bench --packets 200000 --flows 20000`: g_string_append_len() here cost the NAPT
+	 * bench 0.4% more instructions than this copy. */
+	if (note->allocated_len - note->len > prefix->len) {
+		memcpy(note->str + note->len, prefix->str, prefix->len + 1);
+		note->len += prefix->len;
+		return;
+	}
+	g_string_append_len(note, prefix->str, (gssize)prefix->len);
+}
+
 /* What happened at one stage. */
 struct crossing {
 	enum verdict v;
@@ -408,7 +432,9 @@ static struct crossing cross_stage(struct pipeline *pl, struct journey *j, struc
 	else if (j->hops > 2 * pl->sc->n_stages)
 		c.reason = DROP_HOP_LIMIT;
 	if (c.reason != DROP_NONE) {
-		note_printf(pl->stage_note, "DROP: %s", drop_reason_text(c.reason));
+		/* The words --stats prints for the code, as stage_drop() writes a stage's own. */
+		note_stage_prefix(pl, st);
+		note_appendf(pl->stage_note, "DROP (%s)", drop_reason_text(c.reason));
 		c.v = VERDICT_DROP;
 		c.loop_drop = true;
 		return c;
@@ -417,21 +443,29 @@ static struct crossing cross_stage(struct pipeline *pl, struct journey *j, struc
 		/* Routed around st: it never sees the packet, which reaches its far link unchanged. */
 		if (q != j->p)
 			packet_copy(q, j->p, pl->frame[j->spare]);
-		note_printf(pl->stage_note, "%s %s: bypassed, not processed: %s %s routes this flow via %s",
-		            st->ops->type, st->name, c.by->ops->type, c.by->name, via);
+		note_stage_prefix(pl, st);
+		note_appendf(pl->stage_note, "bypassed, not processed: %s %s routes this flow via %s", c.by->ops->type,
+		             c.by->name, via);
 		return c;
 	}
 	st->counters.in[dir]++;
 	if (q != j->p)
 		packet_copy(q, j->p, pl->frame[j->spare]);
 	if (!j->translatable) {
-		note_printf(pl->stage_note, "%s %s: not translated (invalid packet)", st->ops->type, st->name);
+		note_stage_prefix(pl, st);
+		g_string_append(pl->stage_note, "not translated (invalid packet)");
 		return c;
 	}
 	enum packet_origin origin = j->origin;
 	if (origin == ORIGIN_CAPTURED && (j->k != pl->sc->capture || j->hops != j->capture_hops))
 		origin = ORIGIN_DERIVED;
 	struct stage_ctx *ctx = ctx_for(pl, st, q, j->ts, origin);
+	/* The prefix goes in before the call, so that the stage appends its sentence straight after it,
+	 * and comes out again if the stage had nothing to say.  Writing it afterwards, only when the
+	 * stage wrote something, moves every sentence along (g_string_prepend_len): callgrind counts
+	 * 0.7% (NAPT) and 0.4% (l4-lb) more instructions for that than for this. */
+	note_stage_prefix(pl, st);
+	size_t prefix_len = pl->stage_note->len;
 	c.v = st->ops->process(st, q, dir, ctx);
 	if (ctx->redecode) /* the stage changed lengths or layout: learn the offsets again */
 		decode_packet(q);
@@ -444,9 +478,11 @@ static struct crossing cross_stage(struct pipeline *pl, struct journey *j, struc
 		} else {
 			c.reason = ctx->drop;
 		}
-		if (pl->stage_note->len == 0)
-			note_printf(pl->stage_note, "%s %s: DROP (%s)", st->ops->type, st->name, why->text);
+		if (pl->stage_note->len == prefix_len)
+			note_appendf(pl->stage_note, "DROP (%s)", why->text);
 	}
+	if (pl->stage_note->len == prefix_len)
+		g_string_truncate(pl->stage_note, 0);
 	return c;
 }
 

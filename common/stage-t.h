@@ -3,7 +3,10 @@
  * A stage sits between two links of the chain: its left link comes first in the chain (a NAT's
  * inside, a balancer's clients), its right link after.  For every packet that crosses it the
  * loop calls process() with the direction of travel; the stage translates the packet in place,
- * appends one sentence to ctx->note and returns a verdict (STYLE.md habit 8).  A stage may also
+ * appends one sentence to ctx->note and returns a verdict (STYLE.md habit 8).  The loop has
+ * already written "<type> <name>: " (it takes it out again if the stage says nothing), so the
+ * sentence starts with what was done: "SNAT 10.0.0.5 -> 203.0.113.5 (rule 1)".  A drop goes
+ * through stage_drop(), which writes the reason in the words of the type's drop list.  A stage may also
  * emit packets of its own, onto either of its links and in either direction (an ICMP error, a
  * TCP RST, a proxy's SYN-ACK or its backend request), through stage_emit(): they join the loop's
  * queue of hops, ordered by time.
@@ -120,8 +123,8 @@ struct emitter {
 /* What the loop hands a stage with each packet. */
 struct stage_ctx {
 	int64_t now_ns;          /* capture time of the packet */
-	GString *note;           /* append one sentence: what you did and why */
-	unsigned drop;           /* set it when returning VERDICT_DROP: a code of common/drop.h */
+	GString *note;           /* append one sentence: what you did and why (process(): after the loop's "<type> <name>: ") */
+	unsigned drop;           /* set when returning VERDICT_DROP, by stage_drop(): a code of common/drop.h */
 	struct emitter *emitter; /* for stage_emit(); NULL outside the loop (nowhere to send) */
 	struct stage *stage;     /* the stage being called, for stage_emit() */
 	int linktype;            /* DLT_* of the packet in hand: what stage_emit() builds */

@@ -177,7 +177,6 @@ struct l4lb {
 	struct l4lb_totals totals;
 	GString *pending;        /* what the last events did, told with the next packet */
 	GString *flags;          /* scratch for table rows */
-	GString *note_prefix;    /* "l4-lb nlb: ", which begins every annotation */
 	struct libnet_context *lnet; /* builds the RSTs (libnet_t) */
 };
 

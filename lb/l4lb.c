@@ -171,20 +171,14 @@ static void note_flow_to_target(GString *note, uint64_t id, const struct l4lb_ta
 	g_string_append_len(note, text, (gssize)put_uint(text, len, port));
 }
 
+/* The loop has written "l4-lb nlb: "; the events since the last packet come first. */
 static void note_start(struct stage *st, struct stage_ctx *ctx)
 {
 	struct l4lb *lb = st->priv;
-	g_string_append_len(ctx->note, lb->note_prefix->str, (gssize)lb->note_prefix->len); /* "l4-lb nlb: " */
 	if (lb->pending->len) {
 		note_appendf(ctx->note, "[%s] ", lb->pending->str);
 		g_string_truncate(lb->pending, 0);
 	}
-}
-
-static enum verdict drop(struct stage_ctx *ctx, enum l4lb_drop r)
-{
-	ctx->drop = r;
-	return VERDICT_DROP;
 }
 
 /* A source port from the balancer's address to the target: the client's own when free (as the
@@ -243,8 +237,12 @@ static enum verdict ppv2_forward(struct stage *st, struct l4lb_flow *f, struct p
 	if (!p->payload_off || f->ppv2 == L4LB_PPV2_OFF)
 		return VERDICT_FORWARD;
 	if (first || again) {
-		if (!l4lb_ppv2_insert(p, f))
-			return drop(ctx, DROP_L4LB_PPV2_NO_ROOM);
+		if (!l4lb_ppv2_insert(p, f)) {
+			/* after the sentence of the translation it would have had */
+			g_string_append(ctx->note, "; ");
+			return stage_drop(ctx, DROP_L4LB_PPV2_NO_ROOM, "%u bytes of data, and the header takes %u more",
+			                  len, L4LB_PPV2_LEN);
+		}
 		ctx->redecode = true;
 		if (first) {
 			f->ppv2 = L4LB_PPV2_SENT;
@@ -291,13 +289,12 @@ static enum verdict unusable_target(struct stage *st, struct l4lb_flow **fp, str
 		g_snprintf(why, sizeof why, "flow #%" G_GUINT64_FORMAT " was on %s, which is %s", f->id, t->name,
 		           l4lb_target_state_name(t->state));
 		l4lb_send_rst(st, ctx, p, why);
-		note_appendf(ctx->note, "DROP: %s; TCP RST sent to the client (AWS NLB resets connections to a target "
-		             "that is unhealthy or deregistered)", why);
 		lb->totals.reset++;
 		l4lb_flow_event(ctx, st, TABLE_EVENT_EVICTED, f, "target down: connection reset");
 		l4lb_flow_remove(lb, f);
 		*fp = NULL;
-		return drop(ctx, DROP_L4LB_TARGET_DOWN);
+		return stage_drop(ctx, DROP_L4LB_TARGET_DOWN, "%s (AWS NLB resets connections to a target that is "
+		                  "unhealthy or deregistered)", why);
 	}
 	note_appendf(ctx->note, "flow #%" G_GUINT64_FORMAT " moved: %s is %s; ", f->id, t->name,
 	             l4lb_target_state_name(t->state));
@@ -316,17 +313,15 @@ static enum verdict new_flow(struct stage *st, struct packet *p, struct stage_ct
 	uint32_t slot = 0;
 
 	if (li < 0) {
-		note_appendf(ctx->note, "DROP: no listener on ");
-		note_append_endpoint(ctx->note, ip->dst, ip->dport);
-		note_appendf(ctx->note, "/%s", ip->proto == IPPROTO_TCP ? "tcp" : "udp");
-		return drop(ctx, DROP_L4LB_NO_LISTENER);
+		char d[16];
+		return stage_drop(ctx, DROP_L4LB_NO_LISTENER, "%s:%u/%s", ip4_to_str(ip->dst, d), ip->dport,
+		                  ip->proto == IPPROTO_TCP ? "tcp" : "udp");
 	}
 	struct lb_flow_key key = { ip->src, ip->dst, ip->sport, ip->dport, ip->proto };
 	uint32_t h = lb_hash_flow(lb->hash, lb->fields, &key);
 	int ti = lb->select->pick(lb->sel, h, &slot);
 	if (ti < 0) {
-		note_appendf(ctx->note, "DROP: no target can take a new flow (every target is deregistered)");
-		return drop(ctx, DROP_L4LB_NO_TARGET);
+		return stage_drop(ctx, DROP_L4LB_NO_TARGET, "every one of the %u targets is deregistered", lb->n_targets);
 	}
 	const struct l4lb_target *t = &lb->targets[ti];
 	uint16_t tport = t->port ? t->port : ip->dport;
@@ -336,20 +331,18 @@ static enum verdict new_flow(struct stage *st, struct packet *p, struct stage_ct
 		source = lb->address;
 		sport = source_port(st, ctx, t->ip, tport, ip->proto, ip->sport);
 		if (!sport) {
-			note_appendf(ctx->note, "DROP: no free source port from the balancer's address to %s", t->name);
-			return drop(ctx, DROP_L4LB_NO_SOURCE_PORT);
+			return stage_drop(ctx, DROP_L4LB_NO_SOURCE_PORT, "every port from 1024 to 65535 towards %s is in use",
+			                  t->name);
 		}
 	} else if (rev_live(st, ctx, t->ip, tport, source, sport, ip->proto)) {
-		note_appendf(ctx->note, "DROP: %s already has a connection from ", t->name);
-		note_append_endpoint(ctx->note, source, sport);
-		note_appendf(ctx->note, " through another listener; with the client IP preserved the two would be "
-		             "the same connection to it");
-		return drop(ctx, DROP_L4LB_TUPLE_IN_USE);
+		char c[16];
+		return stage_drop(ctx, DROP_L4LB_TUPLE_IN_USE, "%s already has a connection from %s:%u through another "
+		                  "listener; with the client IP preserved the two would be the same connection to it",
+		                  t->name, ip4_to_str(source, c), sport);
 	}
 	struct l4lb_flow *f = l4lb_flow_alloc(lb, ip->src, ip->sport, ip->dst, ip->dport, ip->proto);
 	if (!f) {
-		note_appendf(ctx->note, "DROP: the flow table is full (max-flows %u)", lb->max_flows);
-		return drop(ctx, DROP_L4LB_FLOW_TABLE_FULL);
+		return stage_drop(ctx, DROP_L4LB_FLOW_TABLE_FULL, "max-flows = %u", lb->max_flows);
 	}
 	f->client = ip->src;
 	f->cport = ip->sport;
@@ -461,12 +454,9 @@ static enum verdict right_to_left(struct stage *st, struct packet *p, struct sta
 
 	if (!f) {
 		if ((lb->have_address && ip->dst == lb->address) || is_target_endpoint(lb, ip->src, ip->sport)) {
-			note_appendf(ctx->note, "DROP: ");
-			note_append_endpoint(ctx->note, ip->src, ip->sport);
-			note_appendf(ctx->note, " > ");
-			note_append_endpoint(ctx->note, ip->dst, ip->dport);
-			note_appendf(ctx->note, " matches no flow (it expired, or never came through the balancer)");
-			return drop(ctx, DROP_L4LB_NO_FLOW);
+			char s[16], d[16];
+			return stage_drop(ctx, DROP_L4LB_NO_FLOW, "%s:%u > %s:%u (its flow expired, or it never came through "
+			                  "the balancer)", ip4_to_str(ip->src, s), ip->sport, ip4_to_str(ip->dst, d), ip->dport);
 		}
 		note_appendf(ctx->note, "not a reply through the balancer: crossed untranslated");
 		return VERDICT_FORWARD;
@@ -516,16 +506,21 @@ static enum verdict l4lb_process(struct stage *st, struct packet *p, enum hop_di
 		}
 		if (!ports) {
 			bool fragment = (ip->proto == IPPROTO_TCP || ip->proto == IPPROTO_UDP) && (ip->is_fragment || !ip->has_ports);
-			note_appendf(ctx->note, "DROP: %s", fragment ? "no ports to hash (an IPv4 fragment, or the header was "
-			             "cut short)" : "the balancer has listeners for TCP and UDP only (it does not answer pings)");
-			return drop(ctx, fragment ? DROP_L4LB_NO_PORTS : DROP_L4LB_NO_LISTENER);
+			char s[16], d[16];
+			if (fragment)
+				return stage_drop(ctx, DROP_L4LB_NO_PORTS, "%s %s > %s%s", ip->proto == IPPROTO_TCP ? "TCP" : "UDP",
+				                  ip4_to_str(ip->src, s), ip4_to_str(ip->dst, d),
+				                  ip->is_fragment ? ", a fragment" : ", its header cut short");
+			return stage_drop(ctx, DROP_L4LB_NO_LISTENER, "protocol %u to %s: the balancer listens for TCP and "
+			                  "UDP only (it does not answer pings)", ip->proto, ip4_to_str(ip->dst, d));
 		}
 		return left_to_right(st, p, ctx);
 	}
 	if (!ports) {
 		if (lb->have_address && ip->dst == lb->address) {
-			note_appendf(ctx->note, "DROP: for the balancer's address, and no TCP or UDP flow it could belong to");
-			return drop(ctx, DROP_L4LB_NO_FLOW);
+			char s[16];
+			return stage_drop(ctx, DROP_L4LB_NO_FLOW, "protocol %u from %s to the balancer's address, which has "
+			                  "no TCP or UDP flow it could belong to", ip->proto, ip4_to_str(ip->src, s));
 		}
 		note_appendf(ctx->note, "not a reply through the balancer: crossed untranslated");
 		return VERDICT_FORWARD;

@@ -410,8 +410,6 @@ gboolean l4lb_configure(struct stage *st, const struct stage_config *cfg, GError
 	st->priv = lb;
 	lb->pending = g_string_sized_new(256);
 	lb->flags = g_string_sized_new(128);
-	lb->note_prefix = g_string_new(NULL);
-	g_string_printf(lb->note_prefix, "%s %s: ", st->ops->type, st->name);
 	if (!configure_listeners(lb, cfg, err) || !configure_targets(lb, cfg, err) || !configure_methods(lb, cfg, err) ||
 	    !configure_events(lb, cfg, err) ||
 	    !stage_config_duration(cfg, "deregistration-delay", L4LB_DEREG_DEFAULT_S * NS_PER_S, 0, G_MAXINT64,
@@ -490,7 +488,6 @@ void l4lb_destroy(struct stage *st)
 	l4lb_flow_table_free(lb);
 	g_string_free(lb->pending, TRUE);
 	g_string_free(lb->flags, TRUE);
-	g_string_free(lb->note_prefix, TRUE);
 	g_free(lb);
 }
 

@@ -241,8 +241,7 @@ struct libnet_context;
 /* The stage's state (stage.priv). */
 struct napt {
 	struct napt_config cfg;
-	const char *name;            /* the stage's name, for annotations */
-	size_t name_len;
+	const char *name;            /* the stage's name, for the notes of the packets it emits */
 	uint32_t ext_min, ext_max;   /* the external addresses' span, and the addresses sorted: */
 	uint32_t ext_sorted[NAPT_MAX_EXTERNAL]; /* napt_is_external() runs for every packet */
 	struct napt_mapping *maps;

@@ -12,8 +12,9 @@
  * reverse() answers from the tables only and changes nothing: process() does the bookkeeping
  * when the loop replays the packet (common/stage-t.h).
  *
- * Invariant: every verdict comes with one sentence in ctx->note naming the stage, what was done
- * and why; every drop names its reason from common/drop.h.
+ * Invariant: every verdict comes with one sentence in ctx->note, after the loop's "napt <name>: ",
+ * saying what was done and why; every drop goes through stage_drop() with a reason of
+ * foreach_napt_drop, so the annotation says what --stats counts.
  */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -89,10 +90,8 @@ void napt_note_translation(struct stage_ctx *ctx, const struct napt *nat, const 
                            const char *how, const char *state)
 {
 	struct note_buf nb;
+	(void)nat; /* the loop has written "napt <name>: " */
 	note_buf_init(&nb, ctx->note);
-	NOTE_BUF_LIT(&nb, "napt ");
-	note_buf_put(&nb, nat->name, nat->name_len);
-	NOTE_BUF_LIT(&nb, ": ");
 	note_buf_put(&nb, verb, strlen(verb));
 	NOTE_BUF_LIT(&nb, " ");
 	nb_ep(&nb, proto, a1, p1);
@@ -136,26 +135,25 @@ static enum verdict napt_process(struct stage *st, struct packet *p, enum hop_di
 	nat->stats.bytes_in[dir] += ip->total_len;
 	if (ip->is_fragment && (nat->cfg.fragments == NAPT_FRAG_DROP ||
 	                        (nat->cfg.fragments == NAPT_FRAG_UDP_ONLY && ip->proto != IPPROTO_UDP))) {
-		note_appendf(ctx->note, "napt %s: DROP %s fragment %s -> %s id 0x%04x (%s)", nat->name,
-		                       napt_proto_name(ip->proto), ip4_to_str(ip->src, a), ip4_to_str(ip->dst, b), ip->id,
-		                       nat->cfg.fragments == NAPT_FRAG_DROP ? "fragments = drop" :
-		                       "only UDP fragments pass, as on an AWS NAT gateway");
-		return napt_drop_packet(ctx, DROP_NAPT_FRAGMENT);
+		return stage_drop(ctx, DROP_NAPT_FRAGMENT, "%s %s -> %s id 0x%04x (%s)", napt_proto_name(ip->proto),
+		                  ip4_to_str(ip->src, a), ip4_to_str(ip->dst, b), ip->id,
+		                  nat->cfg.fragments == NAPT_FRAG_DROP ? "fragments = drop" :
+		                  "only UDP fragments pass, as on an AWS NAT gateway");
 	}
 	if (ip->is_fragment && ip->frag_off > 0) {
 		v = napt_frag_later(nat, st, p, dir, ctx);
 	} else if (!napt_has_ports(ip->proto) && !nat->cfg.other_protocols) {
-		note_appendf(ctx->note, "napt %s: DROP protocol %u %s -> %s (only TCP, UDP and ICMP are translated)",
-		                       nat->name, ip->proto, ip4_to_str(ip->src, a), ip4_to_str(ip->dst, b));
-		v = napt_drop_packet(ctx, DROP_NAPT_PROTOCOL);
+		v = stage_drop(ctx, DROP_NAPT_PROTOCOL, "protocol %u %s -> %s", ip->proto, ip4_to_str(ip->src, a),
+		               ip4_to_str(ip->dst, b));
 	} else if (ip->proto == IPPROTO_ICMP && ip->icmp_error) {
 		v = napt_icmp_error(st, nat, p, dir, ctx);
 	} else if (napt_has_ports(ip->proto) && !ip->has_ports) {
-		note_appendf(ctx->note, "napt %s: DROP %s %s -> %s (%s)", nat->name, napt_proto_name(ip->proto),
-		                       ip4_to_str(ip->src, a), ip4_to_str(ip->dst, b),
-		                       ip->proto == IPPROTO_ICMP && ip->has_l4 ? "an ICMP message with no identifier to map" :
-		                       "the ports were not captured");
-		v = napt_drop_packet(ctx, ip->proto == IPPROTO_ICMP && ip->has_l4 ? DROP_NAPT_ICMP_UNKNOWN : DROP_NAPT_NO_PORTS);
+		if (ip->proto == IPPROTO_ICMP && ip->has_l4)
+			v = stage_drop(ctx, DROP_NAPT_ICMP_UNKNOWN, "ICMP type %u %s -> %s", ip->icmp_type,
+			               ip4_to_str(ip->src, a), ip4_to_str(ip->dst, b));
+		else
+			v = stage_drop(ctx, DROP_NAPT_NO_PORTS, "%s %s -> %s, %u of %u bytes captured", napt_proto_name(ip->proto),
+			               ip4_to_str(ip->src, a), ip4_to_str(ip->dst, b), p->caplen, p->wirelen);
 	} else {
 		uint32_t src = ip->src, dst = ip->dst;
 		v = dir == DIR_LEFT_TO_RIGHT ? napt_in2out(st, nat, p, ctx) : napt_out2in(st, nat, p, ctx);

@@ -158,8 +158,9 @@ uint32_t napt_outbound_session(struct stage *st, struct stage_ctx *ctx, struct n
 /* No mapping could be opened for p: the event, the note, and the ICMP error REQ-8 asks for. */
 void napt_exhausted(struct stage *st, struct stage_ctx *ctx, struct napt *nat, const struct packet *p,
                     enum napt_drop reason, const char *what);
-/* May a packet from (raddr, rport) use the mapping of (eaddr, eport)?  The mapping, or NAPT_NONE
- * with the reason and the filtering behaviour's sentence in why. */
+/* May a packet from (raddr, rport) use the mapping of (eaddr, eport)?  The mapping, with the
+ * filtering behaviour's sentence in why; or NAPT_NONE with the reason, and in why what the
+ * reason's sentence does not say ("mapping #3 has not contacted 198.51.100.2"), maybe "". */
 uint32_t napt_filter_inbound(const struct napt *nat, uint8_t proto, uint32_t eaddr, uint16_t eport, uint32_t raddr,
                              uint16_t rport, enum napt_drop *reason, char *why, size_t size);
 
@@ -193,12 +194,6 @@ static inline bool napt_has_ports(uint8_t proto)
 static inline uint16_t napt_rport_key(uint8_t proto, uint16_t port)
 {
 	return proto == IPPROTO_ICMP ? 0 : port;
-}
-
-static inline enum verdict napt_drop_packet(struct stage_ctx *ctx, enum napt_drop r)
-{
-	ctx->drop = r;
-	return VERDICT_DROP;
 }
 
 static inline void napt_set_source(struct packet *p, uint32_t addr, uint16_t port)

@@ -468,7 +468,6 @@ gboolean napt_configure(struct stage *st, const struct stage_config *cfg, GError
 	profile_apply(&nat->cfg, prof);
 	if (!configure_keys(st, cfg, &nat->cfg, prof, err))
 		return FALSE;
-	nat->name_len = strlen(nat->name);
 	memcpy(nat->ext_sorted, nat->cfg.external, sizeof nat->ext_sorted);
 	qsort(nat->ext_sorted, nat->cfg.n_external, sizeof nat->ext_sorted[0], cmp_u32);
 	nat->ext_min = nat->cfg.n_external ? nat->ext_sorted[0] : UINT32_MAX;

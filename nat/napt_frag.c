@@ -43,13 +43,15 @@ static void translate(struct packet *p, const struct napt_frag_entry *e)
 		rewrite_ip4_addr(p, &p->ip, ENDPOINT_DST, e->new_dst);
 }
 
-static void note_follow(GString *note, const struct napt *nat, const struct packet *p, const struct napt_frag_entry *e,
-                        uint32_t before, const char *how)
+/* The sentence after "napt <name>: ", which the loop writes for ctx->note and the caller for an
+ * emitted fragment's note. */
+static void note_follow(GString *note, const struct packet *p, const struct napt_frag_entry *e, uint32_t before,
+                        const char *how)
 {
 	char a[16], b[16];
 	bool out = e->dir == DIR_LEFT_TO_RIGHT;
-	g_string_append_printf(note, "napt %s: %s %s -> %s (fragment at offset %u of id 0x%04x, %s mapping #%u of its "
-	                       "first fragment)", nat->name, out ? "SNAT" : "DNAT", ip4_to_str(before, a),
+	g_string_append_printf(note, "%s %s -> %s (fragment at offset %u of id 0x%04x, %s mapping #%u of its "
+	                       "first fragment)", out ? "SNAT" : "DNAT", ip4_to_str(before, a),
 	                       ip4_to_str(out ? e->new_src : e->new_dst, b), p->ip.frag_off * 8u, p->ip.id, how, e->mapping_id);
 }
 
@@ -124,7 +126,8 @@ void napt_frag_first(struct napt *nat, struct stage_ctx *ctx, const struct packe
 		GString *note = g_string_sized_new(160);
 		uint32_t before = dir == DIR_LEFT_TO_RIGHT ? q.ip.src : q.ip.dst;
 		translate(&q, e);
-		note_follow(note, nat, &q, e, before, "held until it came; now follows");
+		g_string_printf(note, "napt %s: ", nat->name); /* an emitted packet's note names its stage itself */
+		note_follow(note, &q, e, before, "held until it came; now follows");
 		/* A held fragment may have come from another input, of another link type. */
 		int linktype = ctx->linktype;
 		ctx->linktype = h->linktype;
@@ -148,26 +151,22 @@ enum verdict napt_frag_later(struct napt *nat, struct stage *st, struct packet *
 	if (e) {
 		uint32_t before = dir == DIR_LEFT_TO_RIGHT ? ip->src : ip->dst;
 		translate(p, e);
-		note_follow(ctx->note, nat, p, e, before, "follows");
+		note_follow(ctx->note, p, e, before, "follows");
 		nat->stats.frags_followed++;
 		return VERDICT_FORWARD;
 	}
 	if (dir == DIR_RIGHT_TO_LEFT && !napt_is_external(nat, ip->dst)) {
-		g_string_append_printf(ctx->note, "napt %s: DROP inbound fragment %s -> %s (not an external address of this NAT)",
-		                       nat->name, ip4_to_str(ip->src, a), ip4_to_str(ip->dst, b));
-		ctx->drop = DROP_NAPT_NOT_EXTERNAL;
-		return VERDICT_DROP;
+		return stage_drop(ctx, DROP_NAPT_NOT_EXTERNAL, "inbound fragment %s -> %s", ip4_to_str(ip->src, a),
+		                  ip4_to_str(ip->dst, b));
 	}
 	struct napt_frag_held *h = NULL;
 	for (unsigned i = 0; i < NAPT_FRAG_HELD && !h; i++)
 		if (!nat->held[i].used)
 			h = &nat->held[i];
 	if (!h || p->caplen > NAPT_FRAG_HELD_BYTES) {
-		g_string_append_printf(ctx->note, "napt %s: DROP fragment at offset %u of id 0x%04x %s -> %s (its first fragment "
-		                       "has not come, and %s)", nat->name, ip->frag_off * 8u, ip->id, ip4_to_str(ip->src, a),
-		                       ip4_to_str(ip->dst, b), h ? "it is too large to hold" : "no room is left to hold it");
-		ctx->drop = DROP_NAPT_FRAGMENT_NO_FIRST;
-		return VERDICT_DROP;
+		return stage_drop(ctx, DROP_NAPT_FRAGMENT_NO_FIRST, "offset %u of id 0x%04x %s -> %s (%s)",
+		                  ip->frag_off * 8u, ip->id, ip4_to_str(ip->src, a), ip4_to_str(ip->dst, b),
+		                  h ? "it is too large to hold" : "no room is left to hold it");
 	}
 	*h = (struct napt_frag_held){ .used = true, .proto = ip->proto, .dir = (uint8_t)dir, .ipid = ip->id,
 		                      .src = ip->src, .dst = ip->dst, .linktype = p->linktype, .len = p->caplen,
@@ -175,8 +174,8 @@ enum verdict napt_frag_later(struct napt *nat, struct stage *st, struct packet *
 	frag_check_before(nat, h->expires_ns);
 	memcpy(h->bytes, p->data, p->caplen);
 	nat->stats.frags_held++;
-	g_string_append_printf(ctx->note, "napt %s: HOLD fragment at offset %u of id 0x%04x %s -> %s: its first fragment, "
-	                       "which carries the ports, has not come yet (waits up to %u s, RFC 4787 REQ-14)", nat->name,
+	g_string_append_printf(ctx->note, "HOLD fragment at offset %u of id 0x%04x %s -> %s: its first fragment, "
+	                       "which carries the ports, has not come yet (waits up to %u s, RFC 4787 REQ-14)",
 	                       ip->frag_off * 8u, ip->id, ip4_to_str(ip->src, a), ip4_to_str(ip->dst, b),
 	                       nat->cfg.fragment_timeout_s);
 	return VERDICT_CONSUMED;

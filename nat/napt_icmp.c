@@ -53,36 +53,29 @@ enum verdict napt_icmp_error(struct stage *st, struct napt *nat, struct packet *
 	/* Well formed, and to be received (RFC 1122 forbids sending it, not receiving it), but it
 	 * names no flow of the NAT: say what it is rather than that its quote is short. */
 	if (p->has_inner && q->proto == IPPROTO_ICMP && q->icmp_error) {
-		note_appendf(ctx->note, "napt %s: DROP ICMP %s %s -> %s (it quotes an ICMP error, which no host answers "
-		             "with another one, RFC 1122 3.2.2: no flow maps it)", nat->name, what,
-		             ip4_to_str(p->ip.src, a), ip4_to_str(p->ip.dst, b));
-		return napt_drop_packet(ctx, DROP_NAPT_ICMP_ERROR_ABOUT_ERROR);
+		return stage_drop(ctx, DROP_NAPT_ICMP_ERROR_ABOUT_ERROR, "ICMP %s %s -> %s quotes ICMP %s",
+		                  what, ip4_to_str(p->ip.src, a), ip4_to_str(p->ip.dst, b), icmp_error_name(q->icmp_type));
 	}
 	if (!p->has_inner || !napt_has_ports(q->proto) || !q->has_ports) {
-		note_appendf(ctx->note, "napt %s: DROP ICMP %s %s -> %s (the quoted packet is too short to find "
-		                       "its flow)", nat->name, what, ip4_to_str(p->ip.src, a), ip4_to_str(p->ip.dst, b));
-		return napt_drop_packet(ctx, DROP_NAPT_ICMP_UNTRANSLATABLE);
+		return stage_drop(ctx, DROP_NAPT_ICMP_UNTRANSLATABLE, "ICMP %s %s -> %s", what, ip4_to_str(p->ip.src, a),
+		                  ip4_to_str(p->ip.dst, b));
 	}
 	if (icmp_checksum_bad(p)) {
-		note_appendf(ctx->note, "napt %s: DROP ICMP %s %s -> %s (bad ICMP checksum, RFC 5508 REQ-3)",
-		                       nat->name, what, ip4_to_str(p->ip.src, a), ip4_to_str(p->ip.dst, b));
-		return napt_drop_packet(ctx, DROP_NAPT_ICMP_BAD_CHECKSUM);
+		return stage_drop(ctx, DROP_NAPT_ICMP_BAD_CHECKSUM, "ICMP %s %s -> %s", what, ip4_to_str(p->ip.src, a),
+		                  ip4_to_str(p->ip.dst, b));
 	}
 	if (!out && !napt_is_external(nat, p->ip.dst)) {
-		note_appendf(ctx->note, "napt %s: DROP inbound ICMP %s to %s (not an external address of this NAT)",
-		                       nat->name, what, ip4_to_str(p->ip.dst, b));
-		return napt_drop_packet(ctx, DROP_NAPT_NOT_EXTERNAL);
+		return stage_drop(ctx, DROP_NAPT_NOT_EXTERNAL, "inbound ICMP %s to %s", what, ip4_to_str(p->ip.dst, b));
 	}
 	/* Inbound, the quote is one of our outbound packets: source external, destination remote.
 	 * Outbound, it is a packet the inside host received: source remote, destination inside. */
 	uint32_t si = out ? napt_session_find_in(nat, q->proto, q->dst, q->dport, q->src, napt_rport_key(q->proto, q->sport))
 	                  : napt_session_find_out(nat, q->proto, q->src, q->sport, q->dst, napt_rport_key(q->proto, q->dport));
 	if (si == NAPT_NONE || nat->sess[si].state == NAPT_ST_IDLE) {
-		note_appendf(ctx->note, "napt %s: DROP %s ICMP %s (no mapping for the quoted %s %s -> %s, "
-		                       "RFC 5508 %s)", nat->name, out ? "outbound" : "inbound", what, napt_proto_name(q->proto),
-		                       napt_ep_str(q->proto, q->src, q->sport, x, sizeof x),
-		                       napt_ep_str(q->proto, q->dst, q->dport, y, sizeof y), out ? "REQ-5" : "REQ-4");
-		return napt_drop_packet(ctx, DROP_NAPT_ICMP_NO_MAPPING);
+		return stage_drop(ctx, DROP_NAPT_ICMP_NO_MAPPING, "%s ICMP %s quoting %s %s -> %s (RFC 5508 %s)",
+		                  out ? "outbound" : "inbound", what, napt_proto_name(q->proto),
+		                  napt_ep_str(q->proto, q->src, q->sport, x, sizeof x),
+		                  napt_ep_str(q->proto, q->dst, q->dport, y, sizeof y), out ? "REQ-5" : "REQ-4");
 	}
 	const struct napt_session *s = &nat->sess[si];
 	uint32_t before = out ? p->ip.src : p->ip.dst;
@@ -100,8 +93,8 @@ enum verdict napt_icmp_error(struct stage *st, struct napt *nat, struct packet *
 	}
 	nat->stats.icmp_errors_translated++;
 	/* No session_touch: an error neither refreshes nor changes a session (RFC 5508 REQ-6). */
-	note_appendf(ctx->note, "napt %s: %s %s -> %s (ICMP %s about mapping #%u; quoted %s %s %s -> %s, "
-	                       "RFC 5508 %s)", nat->name, out ? "SNAT" : "DNAT", ip4_to_str(before, a),
+	note_appendf(ctx->note, "%s %s -> %s (ICMP %s about mapping #%u; quoted %s %s %s -> %s, "
+	                       "RFC 5508 %s)", out ? "SNAT" : "DNAT", ip4_to_str(before, a),
 	                       ip4_to_str(out ? s->eaddr : s->iaddr, b), what, nat->maps[s->mapping].id,
 	                       napt_proto_name(q->proto), out ? "destination" : "source", x, y, out ? "REQ-5" : "REQ-4");
 	return VERDICT_FORWARD;

@@ -57,22 +57,25 @@ void napt_exhausted(struct stage *st, struct stage_ctx *ctx, struct napt *nat, c
 {
 	struct table_row row = { .proto = p->ip.proto, .expires_ns = INT64_MAX, .state = "",
 		                 .orig = { p->ip.src, p->ip.dst, p->ip.sport, p->ip.dport }, .flags = what };
-	char i[40], r[40];
+	char i[40], r[40], used[160] = "";
 	if (reason != DROP_NAPT_TABLE_FULL)
 		nat->stats.port_allocation_errors++; /* AWS ErrorPortAllocation: "could not allocate a source port" */
 	stage_table_event(ctx, st, TABLE_EVENT_EXHAUSTED, &row, stage_drop_info(st->ops, reason)->text);
-	note_appendf(ctx->note, "napt %s: DROP %s -> %s (%s", nat->name,
-	                       napt_ep_str(p->ip.proto, p->ip.src, p->ip.sport, i, sizeof i),
-	                       napt_ep_str(p->ip.proto, p->ip.dst, p->ip.dport, r, sizeof r), stage_drop_info(st->ops, reason)->text);
-	if (reason == DROP_NAPT_NO_PORT || reason == DROP_NAPT_PER_DESTINATION) {
+	/* What was used up, for the two reasons that are about ports. */
+	if (reason == DROP_NAPT_NO_PORT) {
 		char e[16];
-		note_appendf(ctx->note, ": %s%s ports %u-%u", ip4_to_str(nat->cfg.external[0], e),
-		                       nat->cfg.n_external > 1 ? " and the other external addresses," : "",
-		                       nat->cfg.port_min, nat->cfg.port_max);
-		if (reason == DROP_NAPT_PER_DESTINATION)
-			note_appendf(ctx->note, ", %u connections to this destination", nat->cfg.max_per_destination);
+		g_snprintf(used, sizeof used, " (%s%s ports %u-%u)", ip4_to_str(nat->cfg.external[0], e),
+		           nat->cfg.n_external > 1 ? " and the other external addresses," : "", nat->cfg.port_min,
+		           nat->cfg.port_max);
+	} else if (reason == DROP_NAPT_PER_DESTINATION) {
+		char e[16];
+		g_snprintf(used, sizeof used, " (%s%s ports %u-%u, %u connections to this destination)",
+		           ip4_to_str(nat->cfg.external[0], e),
+		           nat->cfg.n_external > 1 ? " and the other external addresses," : "", nat->cfg.port_min,
+		           nat->cfg.port_max, nat->cfg.max_per_destination);
 	}
-	g_string_append(ctx->note, ")");
+	stage_drop(ctx, reason, "%s -> %s%s", napt_ep_str(p->ip.proto, p->ip.src, p->ip.sport, i, sizeof i),
+	           napt_ep_str(p->ip.proto, p->ip.dst, p->ip.dport, r, sizeof r), used);
 	if (nat->cfg.exhaustion_icmp && p->ip.proto != IPPROTO_ICMP) {
 		char note[200];
 		g_snprintf(note, sizeof note, "napt %s: ICMP destination unreachable 13 (administratively prohibited) to %s: "
@@ -102,10 +105,9 @@ uint32_t napt_outbound_session(struct stage *st, struct stage_ctx *ctx, struct n
 			           napt_ep_str(proto, p->ip.src, iport, i, sizeof i), napt_ep_str(proto, raddr, rport, r, sizeof r),
 			           nat->cfg.timeout_s[NAPT_TO_TCP_ESTABLISHED]);
 			bool sent = emit_rst(ctx, nat, p, note);
-			note_appendf(ctx->note, "napt %s: DROP %s -> %s (connection of mapping #%u idled out after %u s; %s)",
-			                       nat->name, i, r, nat->maps[nat->sess[s].mapping].id,
-			                       nat->cfg.timeout_s[NAPT_TO_TCP_ESTABLISHED],
-			                       sent ? "TCP RST sent to the inside host" : "RST not sent");
+			stage_drop(ctx, DROP_NAPT_IDLE_TIMEOUT, "%s -> %s (connection of mapping #%u, after %u s; %s)", i, r,
+			           nat->maps[nat->sess[s].mapping].id, nat->cfg.timeout_s[NAPT_TO_TCP_ESTABLISHED],
+			           sent ? "TCP RST sent to the inside host" : "RST not sent");
 			*reason = DROP_NAPT_IDLE_TIMEOUT;
 			return NAPT_NONE;
 		}
@@ -141,7 +143,7 @@ enum verdict napt_in2out(struct stage *st, struct napt *nat, struct packet *p, s
 		return napt_hairpin(st, nat, p, ctx);
 	uint32_t si = napt_outbound_session(st, ctx, nat, p, raddr, rport, &o, &reason);
 	if (si == NAPT_NONE)
-		return napt_drop_packet(ctx, reason);
+		return VERDICT_DROP; /* napt_outbound_session() said why, through stage_drop() */
 	struct napt_session *s = &nat->sess[si];
 	uint32_t iaddr = p->ip.src;
 	uint16_t iport = napt_has_ports(proto) ? p->ip.sport : 0;

@@ -11,8 +11,9 @@
 
 
 /* RFC 4787 section 5: may (raddr, rport) send to the mapping on (eaddr, eport)?  The caller found no
- * session for exactly that pair.  Returns the mapping, or NAPT_NONE with the reason and the
- * sentence for the annotation. */
+ * session for exactly that pair.  Returns the mapping with the filtering's sentence in why, or
+ * NAPT_NONE with the reason and what the reason's own sentence does not say (the mapping the
+ * filter looked at), or "" when it says everything. */
 uint32_t napt_filter_inbound(const struct napt *nat, uint8_t proto, uint32_t eaddr, uint16_t eport, uint32_t raddr,
                              uint16_t rport, enum napt_drop *reason, char *why, size_t size)
 {
@@ -29,7 +30,7 @@ uint32_t napt_filter_inbound(const struct napt *nat, uint8_t proto, uint32_t ead
 	uint32_t m = napt_mapping_find_ext(nat, proto, eaddr, eport);
 	if (m == NAPT_NONE) {
 		*reason = DROP_NAPT_NO_MAPPING;
-		g_snprintf(why, size, "no mapping for %s", e);
+		why[0] = '\0'; /* the reason says it, and the caller names the endpoint */
 		return NAPT_NONE;
 	}
 	switch (nat->cfg.filtering) {
@@ -44,12 +45,12 @@ uint32_t napt_filter_inbound(const struct napt *nat, uint8_t proto, uint32_t ead
 				return m;
 			}
 		*reason = DROP_NAPT_FILTERED_ADF;
-		g_snprintf(why, size, "ADF: %s never contacted", ip4_to_str(raddr, a));
+		g_snprintf(why, size, "mapping #%u has not contacted %s", nat->maps[m].id, ip4_to_str(raddr, a));
 		return NAPT_NONE;
 	}
 	default:
 		*reason = DROP_NAPT_FILTERED_APDF;
-		g_snprintf(why, size, "APDF: %s never contacted", r);
+		g_snprintf(why, size, "mapping #%u has not contacted %s", nat->maps[m].id, r);
 		return NAPT_NONE;
 	}
 }
@@ -64,32 +65,28 @@ enum verdict napt_out2in(struct stage *st, struct napt *nat, struct packet *p, s
 	char r[40], e[40], why[128];
 
 	if (!napt_is_external(nat, eaddr)) {
-		note_appendf(ctx->note, "napt %s: DROP inbound %s -> %s (not an external address of this NAT: "
-		                       "inside addresses are not reachable from outside)", nat->name,
-		                       napt_ep_str(proto, raddr, rsport, r, sizeof r), napt_ep_str(proto, eaddr, eport, e, sizeof e));
-		return napt_drop_packet(ctx, DROP_NAPT_NOT_EXTERNAL);
+		return stage_drop(ctx, DROP_NAPT_NOT_EXTERNAL, "inbound %s -> %s (inside addresses are not reachable "
+		                  "from outside)", napt_ep_str(proto, raddr, rsport, r, sizeof r),
+		                  napt_ep_str(proto, eaddr, eport, e, sizeof e));
 	}
 	uint32_t si = napt_session_find_out(nat, proto, eaddr, eport, raddr, rport);
 	why[0] = '\0';
 	if (si != NAPT_NONE && nat->sess[si].state == NAPT_ST_IDLE) {
-		note_appendf(ctx->note, "napt %s: DROP inbound %s -> %s (the connection of mapping #%u idled out)",
-		                       nat->name, napt_ep_str(proto, raddr, rsport, r, sizeof r),
-		                       napt_ep_str(proto, eaddr, eport, e, sizeof e), nat->maps[nat->sess[si].mapping].id);
-		return napt_drop_packet(ctx, DROP_NAPT_NO_MAPPING);
+		return stage_drop(ctx, DROP_NAPT_NO_MAPPING, "inbound %s -> %s (the connection of mapping #%u idled out)",
+		                  napt_ep_str(proto, raddr, rsport, r, sizeof r), napt_ep_str(proto, eaddr, eport, e, sizeof e),
+		                  nat->maps[nat->sess[si].mapping].id);
 	}
 	if (si == NAPT_NONE) {
 		enum napt_drop reason = NAPT_DROP_END;
 		uint32_t m = napt_filter_inbound(nat, proto, eaddr, eport, raddr, rport, &reason, why, sizeof why);
 		if (m == NAPT_NONE) {
-			note_appendf(ctx->note, "napt %s: DROP inbound %s -> %s (%s)", nat->name,
-			                       napt_ep_str(proto, raddr, rsport, r, sizeof r),
-			                       napt_ep_str(proto, eaddr, eport, e, sizeof e), why);
-			return napt_drop_packet(ctx, reason);
+			return stage_drop(ctx, reason, "inbound %s -> %s%s%s%s", napt_ep_str(proto, raddr, rsport, r, sizeof r),
+			                  napt_ep_str(proto, eaddr, eport, e, sizeof e), why[0] ? " (" : "", why, why[0] ? ")" : "");
 		}
 		si = nat->free_sess == NAPT_NONE ? NAPT_NONE : napt_session_new(nat, m, raddr, rport, ctx->now_ns);
 		if (si == NAPT_NONE) {
 			napt_exhausted(st, ctx, nat, p, DROP_NAPT_TABLE_FULL, "table full");
-			return napt_drop_packet(ctx, DROP_NAPT_TABLE_FULL);
+			return VERDICT_DROP;
 		}
 		nat->sess[si].flags |= NAPT_SESS_INBOUND;
 	}
@@ -120,14 +117,12 @@ enum verdict napt_hairpin(struct stage *st, struct napt *nat, struct packet *p, 
 	napt_ep_str(proto, iaddr, iport, i, sizeof i);
 	napt_ep_str(proto, taddr, tport, t, sizeof t);
 	if (!nat->cfg.hairpin) {
-		note_appendf(ctx->note, "napt %s: DROP %s -> %s (hairpinning is off: the NAT does not turn a "
-		                       "packet for its own external address back inside)", nat->name, i, t);
-		return napt_drop_packet(ctx, DROP_NAPT_HAIRPIN_OFF);
+		return stage_drop(ctx, DROP_NAPT_HAIRPIN_OFF, "%s -> %s", i, t);
 	}
 	/* Outbound half: the sender's session towards the external endpoint. */
 	uint32_t so = napt_outbound_session(st, ctx, nat, p, taddr, napt_rport_key(proto, tport), &o, &reason);
 	if (so == NAPT_NONE)
-		return napt_drop_packet(ctx, reason);
+		return VERDICT_DROP; /* napt_outbound_session() said why, through stage_drop() */
 	if (o.how[0])
 		napt_session_event(st, ctx, so, TABLE_EVENT_CREATED, o.how);
 	uint32_t saddr = nat->sess[so].eaddr;
@@ -139,14 +134,14 @@ enum verdict napt_hairpin(struct stage *st, struct napt *nat, struct packet *p, 
 	if (si == NAPT_NONE) {
 		uint32_t m = napt_filter_inbound(nat, proto, taddr, tport, saddr, napt_rport_key(proto, sport), &reason, why, sizeof why);
 		if (m == NAPT_NONE) {
-			note_appendf(ctx->note, "napt %s: DROP hairpin %s -> %s, as %s -> %s (%s)", nat->name, i, t,
-			                       napt_ep_str(proto, saddr, sport, x, sizeof x), t, why);
-			return napt_drop_packet(ctx, reason);
+			return stage_drop(ctx, reason, "hairpin %s -> %s, as %s -> %s%s%s%s", i, t,
+			                  napt_ep_str(proto, saddr, sport, x, sizeof x), t, why[0] ? " (" : "", why,
+			                  why[0] ? ")" : "");
 		}
 		si = nat->free_sess == NAPT_NONE ? NAPT_NONE : napt_session_new(nat, m, saddr, napt_rport_key(proto, sport), ctx->now_ns);
 		if (si == NAPT_NONE) {
 			napt_exhausted(st, ctx, nat, p, DROP_NAPT_TABLE_FULL, "table full");
-			return napt_drop_packet(ctx, DROP_NAPT_TABLE_FULL);
+			return VERDICT_DROP;
 		}
 		nat->sess[si].flags |= NAPT_SESS_INBOUND;
 		napt_session_event(st, ctx, si, TABLE_EVENT_CREATED, why);
@@ -162,8 +157,8 @@ enum verdict napt_hairpin(struct stage *st, struct napt *nat, struct packet *p, 
 	g_snprintf(note, sizeof note, "napt %s: hairpinned %s -> %s back inside as %s -> %s (mappings #%u and #%u, "
 	           "RFC 4787 REQ-9)", nat->name, i, t, x, y, nat->maps[nat->sess[so].mapping].id, nat->maps[s->mapping].id);
 	bool sent = stage_emit(ctx, SIDE_LEFT, DIR_RIGHT_TO_LEFT, PIPELINE_HOP_NS, p->data, p->caplen, note);
-	note_appendf(ctx->note, "napt %s: hairpin: %s is this NAT's own %s; turned back inside as %s -> %s%s%s%s",
-	                       nat->name, t, "external endpoint", x, y, o.how[0] ? " (" : "", o.how, o.how[0] ? ")" : "");
+	note_appendf(ctx->note, "hairpin: %s is this NAT's own %s; turned back inside as %s -> %s%s%s%s",
+	                       t, "external endpoint", x, y, o.how[0] ? " (" : "", o.how, o.how[0] ? ")" : "");
 	if (!sent)
 		g_string_append(ctx->note, " [not emitted: no room in the emit pool]");
 	return VERDICT_CONSUMED;

@@ -31,6 +31,7 @@
 #include "common/note.h"
 #include "common/packet.h"
 #include "common/scenario.h"
+#include "common/stage.h"
 #include "nat/route_table.h"
 
 #define ROUTE_TABLE_MAX_ROUTES 64
@@ -328,41 +329,37 @@ static void note_match(GString *note, uint32_t addr, const struct route *r, cons
 		note_appendf(note, " matches %s", r->dest);
 }
 
+/* The same words into a buffer, for a drop's detail. */
+static const char *match_str(char *buf, size_t size, uint32_t addr, const struct route *r, const struct route_entry *e)
+{
+	char a[16], pfx[19];
+	if (r->is_list)
+		g_snprintf(buf, size, "%s matches %s (%s)", ip4_to_str(addr, a), r->dest, ip4_prefix_to_str(&e->pfx, pfx));
+	else
+		g_snprintf(buf, size, "%s matches %s", ip4_to_str(addr, a), r->dest);
+	return buf;
+}
+
 static enum verdict route_table_out(struct stage *st, struct route_table *rt, struct packet *p,
                                     struct stage_ctx *ctx)
 {
 	const struct route_entry *e = route_lookup(rt, p->ip.dst);
 	GString *note = ctx->note;
+	char s[16], d[16], m[80];
 
-	note_appendf(note, "route-table %s: ", st->name);
-	if (!e) {
-		note_appendf(note, "DROP ");
-		note_append_ip4(note, p->ip.src);
-		note_appendf(note, " -> ");
-		note_append_ip4(note, p->ip.dst);
-		note_appendf(note, ": no route matches the destination");
-		ctx->drop = DROP_ROUTE_NO_ROUTE;
-		return VERDICT_DROP;
-	}
+	/* the loop has written "route-table <name>: " */
+	if (!e)
+		return stage_drop(ctx, DROP_ROUTE_NO_ROUTE, "%s -> %s", ip4_to_str(p->ip.src, s), ip4_to_str(p->ip.dst, d));
 	struct route *r = &rt->routes[e->route];
 	r->hits[DIR_LEFT_TO_RIGHT]++;
 	switch (r->target) {
 	case ROUTE_BLACKHOLE:
-		note_appendf(note, "DROP ");
-		note_append_ip4(note, p->ip.src);
-		note_appendf(note, " -> ");
-		note_match(note, p->ip.dst, r, e);
-		note_appendf(note, ", a blackhole route");
-		ctx->drop = DROP_ROUTE_BLACKHOLE;
-		return VERDICT_DROP;
+		return stage_drop(ctx, DROP_ROUTE_BLACKHOLE, "%s -> %s", ip4_to_str(p->ip.src, s),
+		                  match_str(m, sizeof m, p->ip.dst, r, e));
 	case ROUTE_LOCAL:
-		if (scenario_link_of(rt->sc, p->ip.dst) != st->index + 1) {
-			note_appendf(note, "DROP ");
-			note_match(note, p->ip.dst, r, e);
-			note_appendf(note, ", the local route, but no link of the VPC holds it");
-			ctx->drop = DROP_ROUTE_LOCAL_NO_HOST;
-			return VERDICT_DROP;
-		}
+		if (scenario_link_of(rt->sc, p->ip.dst) != st->index + 1)
+			return stage_drop(ctx, DROP_ROUTE_LOCAL_NO_HOST, "%s -> %s", ip4_to_str(p->ip.src, s),
+			                  match_str(m, sizeof m, p->ip.dst, r, e));
 		note_match(note, p->ip.dst, r, e);
 		note_appendf(note, ": local, stays in the VPC");
 		return VERDICT_FORWARD;
@@ -387,7 +384,7 @@ static enum verdict route_table_in(struct stage *st, struct route_table *rt, str
 	const struct route_entry *e = route_lookup(rt, p->ip.src);
 	GString *note = ctx->note;
 
-	note_appendf(note, "route-table %s: ", st->name);
+	(void)st; /* the loop has written "route-table <name>: " */
 	if (e && rt->routes[e->route].target == ROUTE_ENDPOINT) {
 		struct route *r = &rt->routes[e->route];
 		r->hits[DIR_RIGHT_TO_LEFT]++;

@@ -8,9 +8,9 @@ extern const struct stage_ops route_table_ops;
 
 /* Why the route-table stage drops a packet (its stage_ops.drops). */
 #define foreach_route_drop(X) \
-	X(ROUTE_BLACKHOLE, "the route table sends its destination to a blackhole route") \
-	X(ROUTE_NO_ROUTE, "no route of the route table matches its destination") \
-	X(ROUTE_LOCAL_NO_HOST, "the local route covers its destination, but no link of the VPC holds that address")
+	X(ROUTE_BLACKHOLE, "its destination matches a blackhole route") \
+	X(ROUTE_NO_ROUTE, "no route matches its destination") \
+	X(ROUTE_LOCAL_NO_HOST, "its destination is in the local route, but no link of the VPC holds that address")
 
 enum route_drop {
 	ROUTE_DROP_BEFORE = DROP_STAGE_FIRST - 1, /* so that the first reason is DROP_STAGE_FIRST */

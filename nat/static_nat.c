@@ -286,11 +286,10 @@ static enum verdict static_nat_process(struct stage *st, struct packet *p, enum 
 	if (p->has_inner)
 		qr = translate(nat, p, &p->inner, out ? ENDPOINT_DST : ENDPOINT_SRC, !out, &qb, &qa);
 	if (r >= 0) {
-		/* "static-nat office: SNAT 10.0.0.5 -> 203.0.113.5 (rule 1)", on every packet: no printf. */
+		/* "SNAT 10.0.0.5 -> 203.0.113.5 (rule 1)" after the loop's "static-nat office: ", on every
+		 * packet: no printf. */
 		nat->rules[r].hits[dir]++;
-		g_string_append(ctx->note, "static-nat ");
-		g_string_append(ctx->note, st->name);
-		g_string_append(ctx->note, out ? ": SNAT " : ": DNAT ");
+		g_string_append(ctx->note, out ? "SNAT " : "DNAT ");
 		note_append_ip4(ctx->note, before);
 		g_string_append(ctx->note, " -> ");
 		note_append_ip4(ctx->note, after);
@@ -298,7 +297,7 @@ static enum verdict static_nat_process(struct stage *st, struct packet *p, enum 
 		note_append_uint(ctx->note, (unsigned)r + 1);
 		g_string_append_c(ctx->note, ')');
 	} else {
-		note_appendf(ctx->note, "static-nat %s: no rule for %s %s, %s", st->name, out ? "source" : "destination",
+		note_appendf(ctx->note, "no rule for %s %s, %s", out ? "source" : "destination",
 		             ip4_to_str(before, b1), qr >= 0 ? "kept" : "crossed untranslated");
 		if (!out)
 			note_shadowed(nat, before, ctx->note);

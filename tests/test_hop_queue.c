@@ -124,11 +124,11 @@ static enum verdict proxy_process(struct stage *st, struct packet *p, enum hop_d
 		frame_udp(frame, PROXY, TARGET);
 		g_assert_true(stage_emit(ctx, SIDE_RIGHT, DIR_LEFT_TO_RIGHT, PIPELINE_HOP_NS, frame, sizeof frame,
 		                         "proxy: its own request to the target"));
-		g_string_append(ctx->note, "proxy: request consumed");
+		g_string_append(ctx->note, "request consumed"); /* after the loop's "test-proxy proxy: " */
 		return VERDICT_CONSUMED;
 	}
 	if (dir == DIR_RIGHT_TO_LEFT && p->ip.dst == PROXY) {
-		g_string_append(ctx->note, "proxy: target's response consumed");
+		g_string_append(ctx->note, "target's response consumed");
 		return VERDICT_CONSUMED;
 	}
 	return VERDICT_FORWARD;
@@ -266,7 +266,7 @@ static void test_emit_away_on_the_far_link(void)
 	g_assert_cmpuint(r.sink.views->len, ==, 2);
 	const struct view *req = view_at(&r, 0), *own = view_at(&r, 1);
 	g_assert_cmpstr(req->link, ==, "lan");
-	g_assert_cmpstr(req->notes, ==, "captured on lan | proxy: request consumed");
+	g_assert_cmpstr(req->notes, ==, "captured on lan | test-proxy proxy: request consumed");
 	g_assert_cmpint(req->ts_ns, ==, T0);
 	g_assert_cmpstr(own->link, ==, "app");
 	g_assert_cmpuint(own->src, ==, PROXY);
@@ -292,7 +292,7 @@ static void test_originated_response_follows_what_caused_it(void)
 	g_assert_cmpint(cause->dir, ==, PCAPNG_DIR_INBOUND);
 	g_assert_cmpint(cause->ts_ns, ==, T0 - 2 * PIPELINE_HOP_NS);
 	g_assert_cmpstr(cause->notes, ==, "sent on app (derived: the target's response that the proxy answers) | "
-	                "proxy: target's response consumed");
+	                "test-proxy proxy: target's response consumed");
 	/* The captured response: shown once, as captured, never handed to process(). */
 	g_assert_cmpstr(resp->link, ==, "lan");
 	g_assert_cmpuint(resp->src, ==, VIP);

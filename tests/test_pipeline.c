@@ -60,7 +60,8 @@ static enum verdict responder_process(struct stage *st, struct packet *p, enum h
 	reply[p->ip.l4_off + 3] = (uint8_t)c;
 	g_assert_true(stage_emit(ctx, SIDE_LEFT, DIR_RIGHT_TO_LEFT, PIPELINE_HOP_NS, reply, len,
 	                         "responder: echo reply built by the stage"));
-	note_appendf(ctx->note, "responder %s: answered the echo request itself", st->name);
+	(void)st;
+	g_string_append(ctx->note, "answered the echo request itself"); /* after the loop's "test-responder vip: " */
 	return VERDICT_CONSUMED;
 }
 
@@ -70,18 +71,57 @@ static const struct stage_ops responder_ops = {
 	.describe = responder_describe, .claims = responder_claims, .process = responder_process,
 };
 
-/* A test stage that drops every packet it sees. */
+/* A test stage that drops every packet it sees, and says nothing. */
 static enum verdict dropper_process(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx)
 {
-	(void)p; (void)dir;
-	note_appendf(ctx->note, "dropper %s: DROP", st->name);
-	(void)ctx->drop; /* left unset on purpose: the loop must still count the drop, as UNSPECIFIED */
+	(void)st; (void)p; (void)dir;
+	/* ctx->drop and the note left alone on purpose: the loop must still count the drop, as
+	 * UNSPECIFIED, and say so in the words --stats uses */
+	(void)ctx;
 	return VERDICT_DROP;
 }
 
 static const struct stage_ops dropper_ops = {
 	.type = "test-dropper", .summary = "test stage", .keys = no_keys, .configure = responder_configure,
 	.describe = responder_describe, .process = dropper_process,
+};
+
+/* A test stage with a drop list of its own, which drops every packet through stage_drop(). */
+#define foreach_refuser_drop(X) \
+	X(TEST_REFUSED, "the test stage refuses every packet") \
+	X(TEST_UNUSED, "a second reason, never given")
+
+enum refuser_drop {
+	REFUSER_DROP_BEFORE = DROP_STAGE_FIRST - 1,
+	foreach_refuser_drop(DROP_ENUM_ENTRY)
+	REFUSER_DROP_END
+};
+
+static const struct drop_info refuser_drops[] = { foreach_refuser_drop(DROP_INFO_ENTRY) };
+
+static enum verdict refuser_process(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx)
+{
+	char a[16], b[16];
+	(void)st; (void)dir;
+	return stage_drop(ctx, DROP_TEST_REFUSED, "%s -> %s", ip4_to_str(p->ip.src, a), ip4_to_str(p->ip.dst, b));
+}
+
+static const struct stage_ops refuser_ops = {
+	.type = "test-refuser", .summary = "test stage", .keys = no_keys, .drops = refuser_drops,
+	.n_drops = G_N_ELEMENTS(refuser_drops), .configure = responder_configure, .describe = responder_describe,
+	.process = refuser_process,
+};
+
+/* A test stage that forwards every packet unchanged and has nothing to say about it. */
+static enum verdict silent_process(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx)
+{
+	(void)st; (void)p; (void)dir; (void)ctx;
+	return VERDICT_FORWARD;
+}
+
+static const struct stage_ops silent_ops = {
+	.type = "test-silent", .summary = "test stage", .keys = no_keys, .configure = responder_configure,
+	.describe = responder_describe, .process = silent_process,
 };
 
 /* Ethernet + IPv4 + ICMP echo request src -> dst, checksums right. */
@@ -157,7 +197,7 @@ static void test_emit_and_consume(void)
 	}
 	/* The request on lan, stopped by the stage; then the stage's reply on lan, towards the client. */
 	g_assert_cmpstr(lines, ==,
-	                "lan|10.0.0.5|198.51.100.1|captured on lan,responder vip: answered the echo request itself\n"
+	                "lan|10.0.0.5|198.51.100.1|captured on lan,test-responder vip: answered the echo request itself\n"
 	                "lan|198.51.100.1|10.0.0.5|responder: echo reply built by the stage\n");
 	g_free(lines);
 	g_free(stats);
@@ -181,9 +221,68 @@ static void test_drop_writes_the_view_where_it_dropped(void)
 	}
 	g_assert_cmpstr(lines, ==,
 	                "lan|10.0.0.5|198.51.100.1|captured on lan\n"
-	                "mid|100.64.0.5|198.51.100.1|static-nat nat: SNAT 10.0.0.5 -> 100.64.0.5 (rule 1),dropper wall: DROP\n");
+	                "mid|100.64.0.5|198.51.100.1|static-nat nat: SNAT 10.0.0.5 -> 100.64.0.5 (rule 1),"
+	                "test-dropper wall: DROP (the stage did not say why (a bug in the stage))\n");
 	g_free(lines);
 	g_free(stats);
+}
+
+/* stage_drop(): the annotation gives the reason in the words --stats prints for it, after the
+ * "<type> <name>: " the loop writes; a stage that says nothing leaves no comment behind. */
+static void test_stage_drop_says_what_stats_counts(void)
+{
+	static const char scen[] = "[scenario]\nchain = lan > quiet > mid > wall > far\n[link lan]\nnetworks = 10.0.0.0/24\n"
+	                           "[link mid]\nnetworks = 100.64.0.0/24\n[link far]\n"
+	                           "[stage quiet]\ntype = test-silent\n[stage wall]\ntype = test-refuser\n";
+	char *stats = NULL;
+	char *lines = replay_one(scen, CLIENT, SERVER, &stats);
+	g_assert_nonnull(strstr(stats, "1 input = 0 delivered + 1 dropped + 0 consumed"));
+	g_assert_nonnull(strstr(stats, "    TEST_REFUSED                  1  the test stage refuses every packet\n"));
+	g_assert_nonnull(strstr(stats, "    drop TEST_REFUSED                  1  the test stage refuses every packet\n"));
+	g_assert_null(strstr(stats, "TEST_UNUSED"));
+	g_assert_null(strstr(stats, "UNSPECIFIED"));
+	if (!lines) {
+		g_test_skip("tshark is not installed");
+		g_free(stats);
+		return;
+	}
+	g_assert_cmpstr(lines, ==,
+	                "lan|10.0.0.5|198.51.100.1|captured on lan\n"
+	                "mid|10.0.0.5|198.51.100.1|"
+	                "test-refuser wall: DROP (the test stage refuses every packet): 10.0.0.5 -> 198.51.100.1\n");
+	g_free(lines);
+	g_free(stats);
+}
+
+/* Outside the loop (a unit test, a fuzzer) stage_drop() still sets the code, and says which. */
+static void test_stage_drop_outside_the_loop(void)
+{
+	GString *note = g_string_new(NULL);
+	struct stage st = { .ops = &refuser_ops, .name = (char *)"wall" };
+	struct stage_ctx ctx = { .note = note, .drop = DROP_NONE, .stage = &st };
+
+	g_assert_cmpint(stage_drop(&ctx, DROP_TEST_UNUSED, "port %u", 80u), ==, VERDICT_DROP);
+	g_assert_cmpuint(ctx.drop, ==, DROP_TEST_UNUSED);
+	g_assert_cmpstr(note->str, ==, "DROP (a second reason, never given): port 80");
+	g_string_truncate(note, 0);
+	g_assert_cmpint(stage_drop(&ctx, DROP_TEST_REFUSED, NULL), ==, VERDICT_DROP);
+	g_assert_cmpstr(note->str, ==, "DROP (the test stage refuses every packet)");
+	/* a detail longer than the note's room: it grows, nothing is cut */
+	g_string_truncate(note, 0);
+	char *long_detail = g_strnfill(1000, 'x');
+	stage_drop(&ctx, DROP_TEST_REFUSED, "%s", long_detail);
+	g_assert_cmpuint(note->len, ==, strlen("DROP (the test stage refuses every packet): ") + 1000);
+	g_assert_true(g_str_has_suffix(note->str, long_detail));
+	g_free(long_detail);
+	/* no stage to name the reason: the code still counts */
+	g_string_truncate(note, 0);
+	ctx.stage = NULL;
+	stage_drop(&ctx, DROP_TEST_REFUSED, "%s", "here");
+	g_assert_cmpuint(ctx.drop, ==, DROP_TEST_REFUSED);
+	char *want = g_strdup_printf("DROP (drop code %u): here", (unsigned)DROP_TEST_REFUSED);
+	g_assert_cmpstr(note->str, ==, want);
+	g_free(want);
+	g_string_free(note, TRUE);
 }
 
 /* Captured on a middle link: the view before it is derived, the views after it replayed. */
@@ -296,8 +395,12 @@ int main(int argc, char **argv)
 	test_types = *natlb_stage_types();
 	stage_registry_add(&test_types, &responder_ops);
 	stage_registry_add(&test_types, &dropper_ops);
+	stage_registry_add(&test_types, &refuser_ops);
+	stage_registry_add(&test_types, &silent_ops);
 	g_test_add_func("/pipeline/emit/stage-answers-and-its-packet-travels-back", test_emit_and_consume);
 	g_test_add_func("/pipeline/drop/view-written-where-dropped-and-not-after", test_drop_writes_the_view_where_it_dropped);
+	g_test_add_func("/pipeline/drop/annotation-says-what-stats-counts", test_stage_drop_says_what_stats_counts);
+	g_test_add_func("/pipeline/drop/stage-drop-outside-the-loop", test_stage_drop_outside_the_loop);
 	g_test_add_func("/pipeline/derive/capture-on-a-middle-link", test_capture_in_the_middle);
 	for (size_t i = 0; i < G_N_ELEMENTS(lesson_cases); i++) {
 		char *base = g_path_get_basename(lesson_cases[i].scenario);

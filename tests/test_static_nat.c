@@ -219,7 +219,7 @@ struct nat_case {
 	const char *scenario;  /* NULL: OFFICE */
 	enum hop_dir dir;
 	struct pkt in, want;   /* before and after the stage */
-	const char *want_note;  /* the whole note; or, when NULL, these: */
+	const char *want_note;  /* the whole note, after the "static-nat office: " the loop writes; or, when NULL, these: */
 	const char *note_has, *note_lacks;
 	/* The packet after the stage is also what a translated one looks like, so reverse() rightly
 	 * picks the translated reading: reverse(process(p)) == p cannot hold. */
@@ -238,60 +238,60 @@ struct nat_case {
 static const struct nat_case nat_cases[] = {
 	{ .name = "snat/host-rule-translates-the-source", .dir = L2R,
 	  .in = TCP_("10.0.0.5", 40001, "198.51.100.7", 80), .want = TCP_("203.0.113.5", 40001, "198.51.100.7", 80),
-	  .want_note = "static-nat office: SNAT 10.0.0.5 -> 203.0.113.5 (rule 1)" },
+	  .want_note = "SNAT 10.0.0.5 -> 203.0.113.5 (rule 1)" },
 	{ .name = "snat/prefix-rule-keeps-the-host-bits", .dir = L2R,
 	  .in = UDP_("10.0.1.77", 5353, "198.51.100.7", 53), .want = UDP_("192.0.2.77", 5353, "198.51.100.7", 53),
-	  .want_note = "static-nat office: SNAT 10.0.1.77 -> 192.0.2.77 (rule 2)" },
+	  .want_note = "SNAT 10.0.1.77 -> 192.0.2.77 (rule 2)" },
 	{ .name = "snat/prefix-rule-maps-the-top-of-the-range", .dir = L2R,
 	  .in = UDP_("10.0.1.255", 1, "198.51.100.7", 2), .want = UDP_("192.0.2.255", 1, "198.51.100.7", 2),
-	  .want_note = "static-nat office: SNAT 10.0.1.255 -> 192.0.2.255 (rule 2)" },
+	  .want_note = "SNAT 10.0.1.255 -> 192.0.2.255 (rule 2)" },
 	{ .name = "snat/icmp-echo-keeps-its-identifier", .dir = L2R,
 	  .in = ECHO_("10.0.0.5", "198.51.100.7", 0x1234), .want = ECHO_("203.0.113.5", "198.51.100.7", 0x1234),
-	  .want_note = "static-nat office: SNAT 10.0.0.5 -> 203.0.113.5 (rule 1)" },
+	  .want_note = "SNAT 10.0.0.5 -> 203.0.113.5 (rule 1)" },
 	{ .name = "snat/leaves-an-inside-destination-alone", .dir = L2R,
 	  .in = TCP_("10.0.0.5", 40001, "10.0.1.9", 22), .want = TCP_("203.0.113.5", 40001, "10.0.1.9", 22),
-	  .want_note = "static-nat office: SNAT 10.0.0.5 -> 203.0.113.5 (rule 1)" },
+	  .want_note = "SNAT 10.0.0.5 -> 203.0.113.5 (rule 1)" },
 	{ .name = "dnat/host-rule-translates-the-destination", .dir = R2L,
 	  .in = TCP_("198.51.100.7", 80, "203.0.113.5", 40001), .want = TCP_("198.51.100.7", 80, "10.0.0.5", 40001),
-	  .want_note = "static-nat office: DNAT 203.0.113.5 -> 10.0.0.5 (rule 1)" },
+	  .want_note = "DNAT 203.0.113.5 -> 10.0.0.5 (rule 1)" },
 	{ .name = "dnat/prefix-rule-keeps-the-host-bits", .dir = R2L,
 	  .in = UDP_("198.51.100.7", 53, "192.0.2.200", 5353), .want = UDP_("198.51.100.7", 53, "10.0.1.200", 5353),
-	  .want_note = "static-nat office: DNAT 192.0.2.200 -> 10.0.1.200 (rule 2)" },
+	  .want_note = "DNAT 192.0.2.200 -> 10.0.1.200 (rule 2)" },
 	{ .name = "dnat/icmp-echo-reply", .dir = R2L,
 	  .in = { .proto = IPPROTO_ICMP, .src = "198.51.100.7", .dst = "203.0.113.5", .sport = 9, .icmp_type = 0 },
 	  .want = { .proto = IPPROTO_ICMP, .src = "198.51.100.7", .dst = "10.0.0.5", .sport = 9, .icmp_type = 0 },
-	  .want_note = "static-nat office: DNAT 203.0.113.5 -> 10.0.0.5 (rule 1)" },
+	  .want_note = "DNAT 203.0.113.5 -> 10.0.0.5 (rule 1)" },
 	{ .name = "unmatched/outbound-crosses-untranslated", .dir = L2R,
 	  .in = TCP_("10.0.2.9", 40001, "198.51.100.7", 80), .want = TCP_("10.0.2.9", 40001, "198.51.100.7", 80),
-	  .want_note = "static-nat office: no rule for source 10.0.2.9, crossed untranslated" },
+	  .want_note = "no rule for source 10.0.2.9, crossed untranslated" },
 	{ .name = "unmatched/inbound-crosses-untranslated", .dir = R2L,
 	  .in = UDP_("198.51.100.7", 53, "203.0.113.99", 5353), .want = UDP_("198.51.100.7", 53, "203.0.113.99", 5353),
-	  .want_note = "static-nat office: no rule for destination 203.0.113.99, crossed untranslated" },
+	  .want_note = "no rule for destination 203.0.113.99, crossed untranslated" },
 	{ .name = "unmatched/outside-address-going-out-is-not-an-inside-one", .dir = L2R,
 	  .in = UDP_("203.0.113.5", 53, "198.51.100.7", 53), .want = UDP_("203.0.113.5", 53, "198.51.100.7", 53),
-	  .want_note = "static-nat office: no rule for source 203.0.113.5, crossed untranslated",
+	  .want_note = "no rule for source 203.0.113.5, crossed untranslated",
 	  .reverse_ambiguous = true },
 
 	/* ICMP errors: the outer packet as usual, the quoted one the other way round. */
 	{ .name = "icmp-error/outbound-port-unreachable-translates-the-quote", .dir = L2R,
 	  .in = ICMP_ERR_("10.0.0.5", "198.51.100.7", 3, 3, UDP_("198.51.100.7", 5353, "10.0.0.5", 53), 0),
 	  .want = ICMP_ERR_("203.0.113.5", "198.51.100.7", 3, 3, UDP_("198.51.100.7", 5353, "203.0.113.5", 53), 0),
-	  .want_note = "static-nat office: SNAT 10.0.0.5 -> 203.0.113.5 (rule 1); "
+	  .want_note = "SNAT 10.0.0.5 -> 203.0.113.5 (rule 1); "
 	               "quoted packet's destination 10.0.0.5 -> 203.0.113.5" },
 	{ .name = "icmp-error/inbound-time-exceeded-translates-the-quote", .dir = R2L,
 	  .in = ICMP_ERR_("198.51.100.1", "203.0.113.5", 11, 0, TCP_("203.0.113.5", 40001, "198.51.100.7", 80), 0),
 	  .want = ICMP_ERR_("198.51.100.1", "10.0.0.5", 11, 0, TCP_("10.0.0.5", 40001, "198.51.100.7", 80), 0),
-	  .want_note = "static-nat office: DNAT 203.0.113.5 -> 10.0.0.5 (rule 1); "
+	  .want_note = "DNAT 203.0.113.5 -> 10.0.0.5 (rule 1); "
 	               "quoted packet's source 203.0.113.5 -> 10.0.0.5" },
 	{ .name = "icmp-error/inbound-quoting-8-tcp-bytes", .dir = R2L,
 	  .in = ICMP_ERR_("198.51.100.1", "192.0.2.9", 3, 1, TCP_("192.0.2.9", 40001, "198.51.100.7", 80), 28),
 	  .want = ICMP_ERR_("198.51.100.1", "10.0.1.9", 3, 1, TCP_("10.0.1.9", 40001, "198.51.100.7", 80), 28),
-	  .want_note = "static-nat office: DNAT 192.0.2.9 -> 10.0.1.9 (rule 2); "
+	  .want_note = "DNAT 192.0.2.9 -> 10.0.1.9 (rule 2); "
 	               "quoted packet's source 192.0.2.9 -> 10.0.1.9" },
 	{ .name = "icmp-error/inbound-quoting-an-echo-request", .dir = R2L,
 	  .in = ICMP_ERR_("198.51.100.1", "192.0.2.9", 11, 0, ECHO_("192.0.2.9", "198.51.100.7", 0x77), 0),
 	  .want = ICMP_ERR_("198.51.100.1", "10.0.1.9", 11, 0, ECHO_("10.0.1.9", "198.51.100.7", 0x77), 0),
-	  .want_note = "static-nat office: DNAT 192.0.2.9 -> 10.0.1.9 (rule 2); "
+	  .want_note = "DNAT 192.0.2.9 -> 10.0.1.9 (rule 2); "
 	               "quoted packet's source 192.0.2.9 -> 10.0.1.9" },
 	{ .name = "icmp-error/outbound-from-an-unmapped-router-still-translates-the-quote-and-says-so", .dir = L2R,
 	  .in = ICMP_ERR_("10.0.2.1", "198.51.100.7", 11, 0, UDP_("198.51.100.7", 5353, "10.0.0.5", 53), 0),
@@ -301,29 +301,29 @@ static const struct nat_case nat_cases[] = {
 	/* Overlapping rules: the longest prefix wins, as in a route table (README, static-nat). */
 	{ .name = "longest-prefix/host-rule-beats-the-prefix-rule-going-out", .scenario = NESTED, .dir = L2R,
 	  .in = TCP_("10.0.1.7", 40001, "198.51.100.7", 80), .want = TCP_("203.0.113.7", 40001, "198.51.100.7", 80),
-	  .want_note = "static-nat office: SNAT 10.0.1.7 -> 203.0.113.7 (rule 2)" },
+	  .want_note = "SNAT 10.0.1.7 -> 203.0.113.7 (rule 2)" },
 	{ .name = "longest-prefix/host-rule-wins-whichever-comes-first", .scenario = NESTED_HOST_FIRST, .dir = L2R,
 	  .in = TCP_("10.0.1.7", 40001, "198.51.100.7", 80), .want = TCP_("203.0.113.7", 40001, "198.51.100.7", 80),
-	  .want_note = "static-nat office: SNAT 10.0.1.7 -> 203.0.113.7 (rule 1)" },
+	  .want_note = "SNAT 10.0.1.7 -> 203.0.113.7 (rule 1)" },
 	{ .name = "longest-prefix/prefix-rule-keeps-the-other-hosts", .scenario = NESTED, .dir = L2R,
 	  .in = UDP_("10.0.1.8", 5353, "198.51.100.7", 53), .want = UDP_("192.0.2.8", 5353, "198.51.100.7", 53),
-	  .want_note = "static-nat office: SNAT 10.0.1.8 -> 192.0.2.8 (rule 1)" },
+	  .want_note = "SNAT 10.0.1.8 -> 192.0.2.8 (rule 1)" },
 	{ .name = "longest-prefix/host-rule-maps-its-reply-back-in", .scenario = NESTED, .dir = R2L,
 	  .in = TCP_("198.51.100.7", 80, "203.0.113.7", 40001), .want = TCP_("198.51.100.7", 80, "10.0.1.7", 40001),
-	  .want_note = "static-nat office: DNAT 203.0.113.7 -> 10.0.1.7 (rule 2)" },
+	  .want_note = "DNAT 203.0.113.7 -> 10.0.1.7 (rule 2)" },
 	{ .name = "longest-prefix/prefix-rule-maps-the-other-hosts-back-in", .scenario = NESTED, .dir = R2L,
 	  .in = UDP_("198.51.100.7", 53, "192.0.2.8", 5353), .want = UDP_("198.51.100.7", 53, "10.0.1.8", 5353),
-	  .want_note = "static-nat office: DNAT 192.0.2.8 -> 10.0.1.8 (rule 1)" },
+	  .want_note = "DNAT 192.0.2.8 -> 10.0.1.8 (rule 1)" },
 	/* 10.0.1.7 goes out as 203.0.113.7, so 192.0.2.7 must not lead to it: a reply would come back
 	 * from an address the sender never wrote to. */
 	{ .name = "longest-prefix/prefix-rules-image-of-the-host-is-not-translated-in", .scenario = NESTED, .dir = R2L,
 	  .in = UDP_("198.51.100.7", 53, "192.0.2.7", 5353), .want = UDP_("198.51.100.7", 53, "192.0.2.7", 5353),
-	  .want_note = "static-nat office: no rule for destination 192.0.2.7, crossed untranslated "
+	  .want_note = "no rule for destination 192.0.2.7, crossed untranslated "
 	               "(rule 1 would map it to 10.0.1.7, which rule 2 maps to 203.0.113.7)" },
 	{ .name = "longest-prefix/icmp-error-quoting-the-host-rules-packet", .scenario = NESTED, .dir = R2L,
 	  .in = ICMP_ERR_("198.51.100.1", "203.0.113.7", 3, 3, UDP_("203.0.113.7", 5353, "198.51.100.7", 53), 0),
 	  .want = ICMP_ERR_("198.51.100.1", "10.0.1.7", 3, 3, UDP_("10.0.1.7", 5353, "198.51.100.7", 53), 0),
-	  .want_note = "static-nat office: DNAT 203.0.113.7 -> 10.0.1.7 (rule 2); "
+	  .want_note = "DNAT 203.0.113.7 -> 10.0.1.7 (rule 2); "
 	               "quoted packet's source 203.0.113.7 -> 10.0.1.7" },
 };
 
