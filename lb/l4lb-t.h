@@ -184,7 +184,7 @@ struct l4lb {
 #define foreach_l4lb_drop(X) \
 	X(L4LB_NO_LISTENER, "no listener on that address, port and protocol") \
 	X(L4LB_NO_PORTS, "no ports to hash (a later IPv4 fragment, or a header cut short)") \
-	X(L4LB_NO_TARGET, "no target can take a new flow (all deregistered)") \
+	X(L4LB_NO_TARGET, "no target can take a new flow") \
 	X(L4LB_TARGET_DOWN, "its flow's target is down or deregistered: the balancer answered with a TCP RST") \
 	X(L4LB_NO_FLOW, "a reply that matches no flow of the balancer") \
 	X(L4LB_FLOW_TABLE_FULL, "the balancer's flow table is full (max-flows)") \

@@ -321,7 +321,7 @@ static enum verdict new_flow(struct stage *st, struct packet *p, struct stage_ct
 	uint32_t h = lb_hash_flow(lb->hash, lb->fields, &key);
 	int ti = lb->select->pick(lb->sel, h, &slot);
 	if (ti < 0) {
-		return stage_drop(ctx, DROP_L4LB_NO_TARGET, "every one of the %u targets is deregistered", lb->n_targets);
+		return stage_drop(ctx, DROP_L4LB_NO_TARGET, "all %u targets are deregistered", lb->n_targets);
 	}
 	const struct l4lb_target *t = &lb->targets[ti];
 	uint16_t tport = t->port ? t->port : ip->dport;

@@ -152,10 +152,12 @@ enum verdict napt_out2in(struct stage *st, struct napt *nat, struct packet *p, s
 /* RFC 4787 REQ-9: from inside to one of the NAT's own external endpoints. */
 enum verdict napt_hairpin(struct stage *st, struct napt *nat, struct packet *p, struct stage_ctx *ctx);
 /* The session an outbound packet to (raddr, rport) uses, opened when needed; NAPT_NONE with
- * *reason when there is none (idled out, or nothing free: see napt_exhausted). */
+ * *reason when there is none (idled out, or nothing free: see napt_exhausted), the drop already
+ * written by stage_drop(). */
 uint32_t napt_outbound_session(struct stage *st, struct stage_ctx *ctx, struct napt *nat, struct packet *p,
                                uint32_t raddr, uint16_t rport, struct napt_open *o, enum napt_drop *reason);
-/* No mapping could be opened for p: the event, the note, and the ICMP error REQ-8 asks for. */
+/* No mapping could be opened for p: the event, the drop (stage_drop() with reason), and the ICMP
+ * error REQ-8 asks for. */
 void napt_exhausted(struct stage *st, struct stage_ctx *ctx, struct napt *nat, const struct packet *p,
                     enum napt_drop reason, const char *what);
 /* May a packet from (raddr, rport) use the mapping of (eaddr, eport)?  The mapping, with the

@@ -86,7 +86,7 @@ enum verdict napt_out2in(struct stage *st, struct napt *nat, struct packet *p, s
 		si = nat->free_sess == NAPT_NONE ? NAPT_NONE : napt_session_new(nat, m, raddr, rport, ctx->now_ns);
 		if (si == NAPT_NONE) {
 			napt_exhausted(st, ctx, nat, p, DROP_NAPT_TABLE_FULL, "table full");
-			return VERDICT_DROP;
+			return VERDICT_DROP; /* napt_exhausted() said why, through stage_drop() */
 		}
 		nat->sess[si].flags |= NAPT_SESS_INBOUND;
 	}
@@ -141,7 +141,7 @@ enum verdict napt_hairpin(struct stage *st, struct napt *nat, struct packet *p, 
 		si = nat->free_sess == NAPT_NONE ? NAPT_NONE : napt_session_new(nat, m, saddr, napt_rport_key(proto, sport), ctx->now_ns);
 		if (si == NAPT_NONE) {
 			napt_exhausted(st, ctx, nat, p, DROP_NAPT_TABLE_FULL, "table full");
-			return VERDICT_DROP;
+			return VERDICT_DROP; /* napt_exhausted() said why, through stage_drop() */
 		}
 		nat->sess[si].flags |= NAPT_SESS_INBOUND;
 		napt_session_event(st, ctx, si, TABLE_EVENT_CREATED, why);
