@@ -456,6 +456,7 @@ static void test_flow_table_full(void)
 		g_assert_cmpuint(send_udp(&r, CLIENT, (uint16_t)(6000 + i), T0), !=, 0);
 	g_assert_cmpuint(send_udp(&r, CLIENT, 6003, T0), ==, 0);
 	g_assert_cmpint(r.drop, ==, DROP_L4LB_FLOW_TABLE_FULL);
+	g_assert_cmpstr(r.note->str, ==, "DROP (the balancer's flow table is full (max-flows)): max-flows = 3");
 	/* existing flows still pass; once one expires its entry is reused */
 	g_assert_cmpuint(send_udp(&r, CLIENT, 6001, T0 + 1), !=, 0);
 	g_assert_cmpuint(send_udp(&r, CLIENT, 6003, T0 + 120 * NS), !=, 0);
@@ -464,6 +465,21 @@ static void test_flow_table_full(void)
 }
 
 /* ---- events ----------------------------------------------------------------------------------- */
+
+/* Every target draining: a new flow has nowhere to go, and the note says how many were asked. */
+static void test_all_drained_refuse_new_flows(void)
+{
+	struct run r;
+	run_init(&r, "events = 1s drain 10.0.1.11; 1s drain 10.0.1.12; 1s drain 10.0.1.13; 1s drain 10.0.1.14; "
+	             "1s drain 10.0.1.15\n");
+	g_assert_cmpuint(send_udp(&r, CLIENT, 7000, T0), !=, 0);
+	g_assert_cmpuint(send_udp(&r, CLIENT, 7001, T0 + 2 * NS), ==, 0);
+	g_assert_cmpint(r.drop, ==, DROP_L4LB_NO_TARGET);
+	g_assert_nonnull(strstr(r.note->str, "DROP (no target can take a new flow): all 5 targets are deregistered"));
+	/* the flow from before the drain still has its target */
+	g_assert_cmpuint(send_udp(&r, CLIENT, 7000, T0 + 2 * NS), !=, 0);
+	run_clear(&r);
+}
 
 /* Flows on every target, one per client port; returns how many; target_of[i] the target of port i. */
 static unsigned open_flows(struct run *r, bool is_udp, unsigned n, uint32_t *target_of, int64_t now)
@@ -939,6 +955,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/l4lb/events/down-resets-tcp-moves-udp-spares-the-rest", test_event_down);
 	g_test_add_func("/l4lb/events/drain-until-deregistration-delay-then-up", test_event_drain_and_up);
 	g_test_add_func("/l4lb/events/all-down-fails-open", test_fail_open);
+	g_test_add_func("/l4lb/events/all-drained-refuse-new-flows", test_all_drained_refuse_new_flows);
 	g_test_add_func("/l4lb/client-ip/replaced-by-the-balancer-address-and-a-free-port", test_client_ip_replaced);
 	g_test_add_func("/l4lb/client-ip/preserved-same-source-through-two-listeners-refused",
 	                test_client_ip_preserved_collision);
