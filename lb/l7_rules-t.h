@@ -69,12 +69,12 @@ enum l7_condition_kind {
  * lets most requests be refused before the wildcard walk: the literal head and tail and the least
  * length a subject needs. */
 struct l7_pattern {
-	char *text;     /* lowercased when the condition folds case; NULL for "any" (no key given) */
-	size_t len;
-	bool wild;      /* holds '*', '?' or '\': else compared whole, lengths first */
-	size_t head;    /* leading literal characters */
-	size_t tail;    /* trailing literal characters (0 when the pattern has a '\') */
-	size_t min_len; /* characters a subject needs: every token but '*' */
+	char *text;       /* lowercased when the condition folds case; NULL for "any" (no key given) */
+	uint16_t len;     /* at most L7_MAX_PATTERN */
+	uint16_t head;    /* leading literal characters */
+	uint16_t tail;    /* trailing literal characters (0 when the pattern has a '\') */
+	uint16_t min_len; /* characters a subject needs: every token but '*' */
+	bool wild;        /* holds '*', '?' or '\': else compared whole, lengths first */
 };
 
 /* One value of a condition. */
@@ -123,8 +123,10 @@ struct l7_action {
 
 struct l7_rule {
 	unsigned priority;
-	struct l7_condition conditions[L7_MAX_VALUES]; /* each has a value, so at most that many */
-	unsigned n_conditions;                         /* at least 1 */
+	/* Apart from the rule, so that the rules array stays dense and its stride does not alias in the
+	 * cache: evaluation reads little more than each rule's first condition. */
+	struct l7_condition *conditions;
+	unsigned n_conditions; /* 1 .. L7_MAX_VALUES: each condition has a value */
 	struct l7_action action;
 	char *text; /* the conditions, normalised: "host-header api.example.com AND path-pattern /v1*" */
 };

@@ -105,12 +105,12 @@ bool l7_wildcard_match(const char *pat, size_t pat_len, const char *s, size_t le
 static void pattern_init(struct l7_pattern *p, const char *s, size_t len, bool fold_case)
 {
 	p->text = g_strndup(s, len);
-	p->len = len;
+	p->len = (uint16_t)len;
 	if (fold_case)
 		for (size_t i = 0; i < len; i++)
 			p->text[i] = fold(p->text[i], true);
 	p->wild = false;
-	p->head = len;
+	p->head = (uint16_t)len;
 	p->tail = 0;
 	p->min_len = 0;
 	bool escape = false;
@@ -119,7 +119,7 @@ static void pattern_init(struct l7_pattern *p, const char *s, size_t len, bool f
 		char c = p->text[i];
 		if (c == '*' || c == '?' || c == '\\') {
 			if (!p->wild)
-				p->head = i;
+				p->head = (uint16_t)i;
 			p->wild = true;
 			last_wild = i;
 			escape |= c == '\\';
@@ -131,7 +131,7 @@ static void pattern_init(struct l7_pattern *p, const char *s, size_t len, bool f
 	}
 	/* After a '\' the character that follows is literal even if it is '*', so the tail is only
 	 * known without escapes. */
-	p->tail = p->wild && !escape ? len - last_wild - 1 : 0;
+	p->tail = (uint16_t)(p->wild && !escape ? len - last_wild - 1 : 0);
 }
 
 static void pattern_free(struct l7_pattern *p)
@@ -397,6 +397,7 @@ static bool parse_conditions(struct l7_rule *r, const char *text, size_t len, GE
 	unsigned n_values = 0, wildcards = 0;
 	bool ok = true;
 
+	r->conditions = g_new0(struct l7_condition, L7_MAX_VALUES);
 	if (*g_strstrip(copy) == '\0') {
 		fail(err, "a rule needs at least one condition before '->' (the default is the rule without)");
 		g_free(copy);
@@ -430,6 +431,7 @@ static bool parse_conditions(struct l7_rule *r, const char *text, size_t len, GE
 		for (unsigned i = 0; i < r->n_conditions; i++)
 			g_string_append_printf(t, "%s%s", i ? " AND " : "", r->conditions[i].text);
 		r->text = g_string_free(t, FALSE);
+		r->conditions = g_renew(struct l7_condition, r->conditions, r->n_conditions);
 	}
 	g_free(copy);
 	return ok;
@@ -733,6 +735,7 @@ static void rule_free(struct l7_rule *r)
 {
 	for (unsigned i = 0; i < r->n_conditions; i++)
 		condition_free(&r->conditions[i]);
+	g_free(r->conditions);
 	action_free(&r->action);
 	g_free(r->text);
 }
@@ -856,10 +859,10 @@ static int hexval(char c)
 	return g_ascii_isdigit(c) ? c - '0' : g_ascii_isxdigit(c) ? g_ascii_tolower(c) - 'a' + 10 : -1;
 }
 
-/* %XX decoded; a '%' not followed by two hex digits stays as it is.  ALB compares decoded keys
- * and values ("any character can be percent-encoded"); '+' stays '+', as RFC 3986 has it (only
- * HTML forms make it a space).  Returns the text to compare: buf, or s itself when it does not
- * fit. */
+/* %XX decoded into buf (room for len bytes); a '%' not followed by two hex digits stays as it
+ * is.  ALB compares decoded keys and values ("any character can be percent-encoded"); '+' stays
+ * '+', as RFC 3986 has it (only HTML forms make it a space).  Returns the text to compare: buf,
+ * or s itself when it is longer than DECODE_MAX. */
 static const char *percent_decode(const char *s, size_t len, char *buf, size_t *out_len)
 {
 	*out_len = len;
@@ -879,44 +882,121 @@ static const char *percent_decode(const char *s, size_t len, char *buf, size_t *
 	return buf;
 }
 
-/* Split on '&', each pair on its first '='; a pair without '=' is a key with an empty value.  One
- * pass finds the '&', the '=' and whether there is a '%' to decode at all. */
-static bool query_match(const struct l7_condition *c, const char *q, size_t qlen, struct hit *h)
-{
-	char kbuf[DECODE_MAX], vbuf[DECODE_MAX];
-	size_t i = 0;
+struct query_pair {
+	const char *raw, *key, *value;
+	size_t raw_len, key_len, value_len;
+};
 
-	while (i < qlen) {
-		size_t start = i, eq = 0;
-		bool has_eq = false, pct = false;
-		for (; i < qlen && q[i] != '&'; i++) {
-			if (q[i] == '=' && !has_eq) {
+/* The next non-empty pair of q from *i: split on '&', the pair on its first '='; a pair without
+ * '=' is a key with an empty value.  One pass finds the '&', the '=' and whether there is a '%'
+ * to decode at all. */
+static bool query_next(const char *q, size_t qlen, size_t *i, struct query_pair *p, bool *pct)
+{
+	while (*i < qlen) {
+		size_t start = *i, eq = 0;
+		bool has_eq = false;
+		*pct = false;
+		for (; *i < qlen && q[*i] != '&'; (*i)++) {
+			if (q[*i] == '=' && !has_eq) {
 				has_eq = true;
-				eq = i;
+				eq = *i;
 			}
-			pct |= q[i] == '%';
+			*pct |= q[*i] == '%';
 		}
-		size_t end = i++;
+		size_t end = (*i)++;
 		if (end == start)
 			continue;
-		const char *k = q + start, *v = has_eq ? q + eq + 1 : q + end;
-		size_t kl = has_eq ? eq - start : end - start, vl = has_eq ? end - eq - 1 : 0;
-		if (pct) {
-			k = percent_decode(k, kl, kbuf, &kl);
-			v = percent_decode(v, vl, vbuf, &vl);
-		}
-		for (unsigned n = 0; n < c->n_values; n++) {
-			const struct l7_value *val = &c->values[n];
-			if ((!val->key.text || pattern_match(&val->key, k, kl, true)) && pattern_match(&val->pat, v, vl, true)) {
-				h->value = val;
-				h->subject = q + start;
-				h->subject_len = end - start;
-				return true;
-			}
+		p->raw = p->key = q + start;
+		p->raw_len = end - start;
+		p->key_len = has_eq ? eq - start : end - start;
+		p->value = has_eq ? q + eq + 1 : q + end;
+		p->value_len = has_eq ? end - eq - 1 : 0;
+		return true;
+	}
+	return false;
+}
+
+static void pair_decode(struct query_pair *p, char *kbuf, char *vbuf)
+{
+	p->key = percent_decode(p->key, p->key_len, kbuf, &p->key_len);
+	p->value = percent_decode(p->value, p->value_len, vbuf, &p->value_len);
+}
+
+static bool pair_match(const struct l7_condition *c, const struct query_pair *p, struct hit *h)
+{
+	for (unsigned n = 0; n < c->n_values; n++) {
+		const struct l7_value *val = &c->values[n];
+		if ((!val->key.text || pattern_match(&val->key, p->key, p->key_len, true)) &&
+		    pattern_match(&val->pat, p->value, p->value_len, true)) {
+			h->value = val;
+			h->subject = p->raw;
+			h->subject_len = p->raw_len;
+			return true;
 		}
 	}
+	return false;
+}
+
+/* What one evaluation shares across rules: the query, split and decoded once, when the first
+ * query-string condition asks.  A query of more pairs or decoded bytes than fit is split again
+ * by each condition instead (the same answer, more slowly). */
+#define QUERY_PAIRS_MAX 16
+struct match_ctx {
+	const struct l7_request *req;
+	enum { QUERY_UNSPLIT, QUERY_SPLIT, QUERY_STREAM } query;
+	unsigned n_pairs;
+	struct query_pair pairs[QUERY_PAIRS_MAX];
+	char buf[DECODE_MAX];
+};
+
+static void query_split(struct match_ctx *m)
+{
+	struct query_pair p;
+	size_t i = 0, used = 0;
+	bool pct;
+
+	m->query = QUERY_SPLIT;
+	m->n_pairs = 0;
+	while (query_next(m->req->query, m->req->query_len, &i, &p, &pct)) {
+		if (m->n_pairs == QUERY_PAIRS_MAX || (pct && used + p.key_len + p.value_len > sizeof m->buf)) {
+			m->query = QUERY_STREAM;
+			return;
+		}
+		if (pct) {
+			size_t kl = p.key_len;
+			pair_decode(&p, m->buf + used, m->buf + used + kl);
+			used += kl + p.value_len;
+		}
+		m->pairs[m->n_pairs++] = p;
+	}
+}
+
+static bool query_match(const struct l7_condition *c, struct match_ctx *m, struct hit *h)
+{
+	const char *q = m->req->query;
+	size_t qlen = m->req->query_len;
+
 	h->subject = q;
 	h->subject_len = qlen;
+	if (m->query == QUERY_UNSPLIT)
+		query_split(m);
+	if (m->query == QUERY_SPLIT) {
+		for (unsigned i = 0; i < m->n_pairs; i++)
+			if (pair_match(c, &m->pairs[i], h))
+				return true;
+		return false;
+	}
+
+	char kbuf[DECODE_MAX], vbuf[DECODE_MAX];
+	struct query_pair p;
+	size_t i = 0;
+	bool pct;
+	while (query_next(q, qlen, &i, &p, &pct)) {
+		if (pct)
+			pair_decode(&p, kbuf, vbuf);
+		if (pair_match(c, &p, h))
+			return true;
+	}
 	return false;
 }
 
@@ -957,8 +1037,10 @@ static bool values_match(const struct l7_condition *c, const char *s, size_t len
 	return false;
 }
 
-static bool condition_match(const struct l7_condition *c, const struct l7_request *req, struct hit *h)
+static bool condition_match(const struct l7_condition *c, struct match_ctx *m, struct hit *h)
 {
+	const struct l7_request *req = m->req;
+
 	switch (c->kind) {
 	case L7_COND_HOST_HEADER:
 		return values_match(c, req->host, req->host_len, true, h);
@@ -969,7 +1051,7 @@ static bool condition_match(const struct l7_condition *c, const struct l7_reques
 	case L7_COND_HTTP_HEADER:
 		return header_match(c, req, h);
 	case L7_COND_QUERY_STRING:
-		return query_match(c, req->query, req->query_len, h);
+		return query_match(c, m, h);
 	case L7_COND_SOURCE_IP:
 		for (unsigned v = 0; v < c->n_values; v++)
 			if (ip4_prefix_contains(&c->values[v].cidr, req->source_ip)) {
@@ -1025,19 +1107,19 @@ static void trace_condition(GString *t, const struct l7_condition *c, const stru
 		g_string_append_printf(t, " (and %u more of that name)", h->more);
 }
 
-static bool rule_match(const struct l7_rule *r, const struct l7_request *req, GString *trace)
+static bool rule_match(const struct l7_rule *r, struct match_ctx *m, GString *trace)
 {
 	if (trace)
 		g_string_append_printf(trace, "rule %u: ", r->priority);
 	for (unsigned i = 0; i < r->n_conditions; i++) {
 		struct hit h = { 0 };
-		bool m = condition_match(&r->conditions[i], req, &h);
+		bool ok = condition_match(&r->conditions[i], m, &h);
 		if (trace) {
 			if (i)
 				g_string_append(trace, "; ");
-			trace_condition(trace, &r->conditions[i], req, &h, m);
+			trace_condition(trace, &r->conditions[i], m->req, &h, ok);
 		}
-		if (!m) {
+		if (!ok) {
 			if (trace)
 				g_string_append(trace, " -> no\n");
 			return false;
@@ -1051,8 +1133,11 @@ static bool rule_match(const struct l7_rule *r, const struct l7_request *req, GS
 const struct l7_rule *l7_rules_match(const struct l7_rules *rs, const struct l7_request *req, unsigned *evaluated,
                                      GString *trace)
 {
+	struct match_ctx m;
+	m.req = req;
+	m.query = QUERY_UNSPLIT;
 	for (unsigned i = 0; i < rs->n; i++)
-		if (rule_match(&rs->rules[i], req, trace)) {
+		if (rule_match(&rs->rules[i], &m, trace)) {
 			if (evaluated)
 				*evaluated = i + 1;
 			return &rs->rules[i];

@@ -4,6 +4,7 @@
  * parser hands them over, so that ASan sees a read past one.
  */
 #include <string.h>
+#include <time.h>
 
 #include "lb/l7_rules.h"
 
@@ -806,13 +807,19 @@ static void test_timing(void)
 	                      .headers = { { "User-Agent", "Mozilla/5.0" }, { "Accept", "*/*" }, { "X-Tenant", "blue" } } };
 	req_build(&b, &s);
 	unsigned evaluated = 0, misses = 0;
+	struct timespec c0, c1;
 	gint64 t0 = g_get_monotonic_time();
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
 	for (unsigned n = 0; n < 100000; n++)
 		misses += l7_rules_match(&rs, &b.r, &evaluated, NULL) == NULL;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
 	gint64 t1 = g_get_monotonic_time();
 	g_assert_cmpuint(misses, ==, 100000);
 	g_assert_cmpuint(evaluated, ==, 100);
-	g_test_message("100 rules x 100000 requests: %.0f ns per request", (double)(t1 - t0) * 1000.0 / 100000);
+	/* CPU time as well as wall time: on a shared machine the wall clock counts the waits too. */
+	double cpu_ns = (double)(c1.tv_sec - c0.tv_sec) * 1e9 + (double)(c1.tv_nsec - c0.tv_nsec);
+	g_test_message("100 rules x 100000 requests: %.0f ns per request on the CPU, %.0f ns wall clock",
+	               cpu_ns / 100000, (double)(t1 - t0) * 1000.0 / 100000);
 	req_free(&b);
 	l7_rules_clear(&rs);
 }
