@@ -75,6 +75,8 @@ struct l7_pattern {
 	uint16_t tail;    /* trailing literal characters (0 when the pattern has a '\') */
 	uint16_t min_len; /* characters a subject needs: every token but '*' */
 	bool wild;        /* holds '*', '?' or '\': else compared whole, lengths first */
+	char first, last; /* text[0] when head > 0, text[len - 1] when tail > 0: most subjects are
+	                     refused on these without reading text */
 };
 
 /* One value of a condition. */
@@ -123,10 +125,8 @@ struct l7_action {
 
 struct l7_rule {
 	unsigned priority;
-	/* Apart from the rule, so that the rules array stays dense and its stride does not alias in the
-	 * cache: evaluation reads little more than each rule's first condition. */
-	struct l7_condition *conditions;
-	unsigned n_conditions; /* 1 .. L7_MAX_VALUES: each condition has a value */
+	struct l7_condition conditions[L7_MAX_VALUES]; /* each has a value, so at most that many */
+	unsigned n_conditions;                         /* at least 1 */
 	struct l7_action action;
 	char *text; /* the conditions, normalised: "host-header api.example.com AND path-pattern /v1*" */
 };

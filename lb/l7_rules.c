@@ -132,6 +132,8 @@ static void pattern_init(struct l7_pattern *p, const char *s, size_t len, bool f
 	/* After a '\' the character that follows is literal even if it is '*', so the tail is only
 	 * known without escapes. */
 	p->tail = (uint16_t)(p->wild && !escape ? len - last_wild - 1 : 0);
+	p->first = p->head ? p->text[0] : '\0';
+	p->last = p->tail ? p->text[len - 1] : '\0';
 }
 
 static void pattern_free(struct l7_pattern *p)
@@ -158,6 +160,8 @@ static bool pattern_match(const struct l7_pattern *p, const char *s, size_t len,
 		return false;
 	if (!p->wild)
 		return len == p->len && same(p->text, s, len, fold_case);
+	if ((p->head && fold(s[0], fold_case) != p->first) || (p->tail && fold(s[len - 1], fold_case) != p->last))
+		return false;
 	if (!same(p->text, s, p->head, fold_case) ||
 	    !same(p->text + p->len - p->tail, s + len - p->tail, p->tail, fold_case))
 		return false;
@@ -226,16 +230,18 @@ static unsigned count_wildcards(const char *s, size_t len)
 	return n;
 }
 
+/* what: "pattern", "key", "value", or "" where the condition's name says it ("bad path-pattern"). */
 static bool check_chars(const struct condition_type *t, const char *what, const char *s, size_t len, GError **err)
 {
+	const char *sp = *what ? " " : "";
 	if (len > t->max_len) {
-		fail(err, "bad %s %s %s: longer than %zu characters", t->name, what, quote(s, len).buf, t->max_len);
+		fail(err, "bad %s%s%s %s: longer than %zu characters", t->name, sp, what, quote(s, len).buf, t->max_len);
 		return false;
 	}
 	for (size_t i = 0; i < len; i++)
 		if (!t->ok_char(s[i])) {
-			fail(err, "bad %s %s %s: character %zu may not appear (only %s)", t->name, what, quote(s, len).buf,
-			     i + 1, t->allowed);
+			fail(err, "bad %s%s%s %s: character %zu may not appear (only %s)", t->name, sp, what,
+			     quote(s, len).buf, i + 1, t->allowed);
 			return false;
 		}
 	return true;
@@ -290,7 +296,7 @@ static bool parse_value(const struct condition_type *t, enum l7_condition_kind k
 		break;
 	}
 	default:
-		if (!check_chars(t, kind == L7_COND_HTTP_REQUEST_METHOD ? "method" : "pattern", s, len, err))
+		if (!check_chars(t, kind == L7_COND_HOST_HEADER || kind == L7_COND_HTTP_HEADER ? "pattern" : "", s, len, err))
 			return false;
 		pattern_init(&v->pat, s, len, t->fold_case);
 		break;
@@ -397,7 +403,6 @@ static bool parse_conditions(struct l7_rule *r, const char *text, size_t len, GE
 	unsigned n_values = 0, wildcards = 0;
 	bool ok = true;
 
-	r->conditions = g_new0(struct l7_condition, L7_MAX_VALUES);
 	if (*g_strstrip(copy) == '\0') {
 		fail(err, "a rule needs at least one condition before '->' (the default is the rule without)");
 		g_free(copy);
@@ -431,7 +436,6 @@ static bool parse_conditions(struct l7_rule *r, const char *text, size_t len, GE
 		for (unsigned i = 0; i < r->n_conditions; i++)
 			g_string_append_printf(t, "%s%s", i ? " AND " : "", r->conditions[i].text);
 		r->text = g_string_free(t, FALSE);
-		r->conditions = g_renew(struct l7_condition, r->conditions, r->n_conditions);
 	}
 	g_free(copy);
 	return ok;
@@ -735,7 +739,6 @@ static void rule_free(struct l7_rule *r)
 {
 	for (unsigned i = 0; i < r->n_conditions; i++)
 		condition_free(&r->conditions[i]);
-	g_free(r->conditions);
 	action_free(&r->action);
 	g_free(r->text);
 }
@@ -1158,6 +1161,8 @@ const struct l7_action *l7_rules_action(const struct l7_rules *rs, const struct 
 
 unsigned l7_forward_pick(const struct l7_action *a, uint64_t h)
 {
+	if (a->kind != L7_ACTION_FORWARD || a->forward.total_weight == 0)
+		return 0; /* not a forward: there is no group to pick, and no weight to divide by */
 	uint64_t r = h % a->forward.total_weight;
 	for (unsigned i = 0; i < a->forward.n_groups; i++) {
 		if (r < a->forward.groups[i].weight)
@@ -1172,6 +1177,8 @@ void l7_redirect_expand(const struct l7_action *a, const struct l7_request *req,
 	const char *p = a->redirect.url_template;
 	gsize start = out->len;
 
+	if (a->kind != L7_ACTION_REDIRECT || !p)
+		return;
 	while (*p) {
 		if (p[0] == '#' && p[1] == '{') {
 			const char *end = strchr(p, '}');

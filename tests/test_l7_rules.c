@@ -298,14 +298,18 @@ static const struct error_case error_cases[] = {
 	  "bad host-header pattern 'a.example and path-pattern /x': character 10 may not appear (only letters, digits, "
 	  "'-', '.', '*' and '?')" },
 	{ "/l7-rules/parse/error/bad-path-pattern", 1, "path-pattern /a%20b -> forward a",
-	  "bad path-pattern pattern '/a%20b': character 3 may not appear (only letters, digits, _ - . $ / ~ \" ' @ : + "
+	  "bad path-pattern '/a%20b': character 3 may not appear (only letters, digits, _ - . $ / ~ \" ' @ : + "
 	  "& * ?)" },
 	{ "/l7-rules/parse/error/pattern-longer-than-128", 1,
 	  "path-pattern /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa -> forward a",
-	  "bad path-pattern pattern '/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...': "
+	  "bad path-pattern '/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...': "
 	  "longer than 128 characters" },
 	{ "/l7-rules/parse/error/bad-method", 1, "http-request-method get -> forward a",
-	  "bad http-request-method method 'get': character 1 may not appear (only capital letters, '-' and '_')" },
+	  "bad http-request-method 'get': character 1 may not appear (only capital letters, '-' and '_')" },
+	{ "/l7-rules/parse/error/bad-header-value", 1, "http-header X-A a\x01b -> forward a",
+	  "bad http-header pattern 'a\x01b': character 2 may not appear (only visible ASCII)" },
+	{ "/l7-rules/parse/error/bad-query-key", 1, "query-string k\x7f=1 -> forward a",
+	  "bad query-string key 'k\x7f': character 2 may not appear (only visible ASCII)" },
 	{ "/l7-rules/parse/error/bad-header-name", 1, "http-header User* x -> forward a",
 	  "bad http-header name 'User*': 1 to 40 of letters, digits and !#$%&'+-.^_`|~ (no wildcards)" },
 	{ "/l7-rules/parse/error/header-without-value", 1, "http-header User-Agent -> forward a",
@@ -699,6 +703,25 @@ static void test_redirect(gconstpointer data)
 	l7_rules_clear(&rs);
 }
 
+/* Asked of an action of another kind, pick and expand do nothing harmful. */
+static void test_actions_of_another_kind(void)
+{
+	static const char *const lines[] = { "rule.1 = path-pattern /a -> redirect https://#{host}/ 301",
+	                                     "default = fixed-response 404", NULL };
+	struct l7_rules rs;
+	struct l7_request req = { .host = "a.example", .host_len = 9 };
+	rules_load(&rs, lines);
+	g_assert_cmpuint(l7_forward_pick(&rs.default_action, 12345), ==, 0);
+	g_assert_cmpuint(l7_forward_pick(&rs.rules[0].action, 12345), ==, 0);
+	GString *out = g_string_new("x");
+	l7_redirect_expand(&rs.default_action, &req, "http", out);
+	g_assert_cmpstr(out->str, ==, "x");
+	l7_redirect_expand(&rs.rules[0].action, &req, "http", out);
+	g_assert_cmpstr(out->str, ==, "xhttps://a.example/");
+	g_string_free(out, TRUE);
+	l7_rules_clear(&rs);
+}
+
 /* --- the trace ------------------------------------------------------------------------------ */
 
 struct trace_case {
@@ -846,6 +869,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/l7-rules/forward/pick-is-proportional-to-weight", test_pick_distribution);
 	for (size_t i = 0; i < G_N_ELEMENTS(redirect_cases); i++)
 		g_test_add_data_func(redirect_cases[i].name, &redirect_cases[i], test_redirect);
+	g_test_add_func("/l7-rules/actions/pick-and-expand-ignore-other-kinds", test_actions_of_another_kind);
 	for (size_t i = 0; i < G_N_ELEMENTS(trace_cases); i++)
 		g_test_add_data_func(trace_cases[i].name, &trace_cases[i], test_trace);
 	g_test_add_func("/l7-rules/speed/100-rules-times-100000-requests", test_timing);
