@@ -156,6 +156,10 @@ static inline bool same(const char *pat, const char *s, size_t len, bool fold_ca
  * request there, which keeps 100 rules under a microsecond. */
 static bool pattern_match(const struct l7_pattern *p, const char *s, size_t len, bool fold_case)
 {
+	/* An empty subject may come as NULL, on which even s + 0 is undefined: it matches a pattern of
+	 * stars only, and nothing is read. */
+	if (len == 0)
+		return p->min_len == 0;
 	if (len < p->min_len)
 		return false;
 	if (!p->wild)
@@ -1192,7 +1196,8 @@ void l7_redirect_expand(const struct l7_action *a, const struct l7_request *req,
 			} else if (n == 4 && strncmp(p + 2, "path", 4) == 0) {
 				/* ALB's #{path} loses its leading '/', so "/new/#{path}" does not double it. */
 				size_t skip = req->path_len && req->path[0] == '/' ? 1 : 0;
-				g_string_append_len(out, req->path + skip, (gssize)(req->path_len - skip));
+				if (req->path_len > skip)
+					g_string_append_len(out, req->path + skip, (gssize)(req->path_len - skip));
 			} else if (n == 5 && strncmp(p + 2, "query", 5) == 0) {
 				g_string_append_len(out, req->query, (gssize)req->query_len);
 			} else {

@@ -262,15 +262,21 @@ static void test_match(gconstpointer data)
 static void test_match_null_empty_fields(void)
 {
 	static const char *const lines[] = { "rule.1 = query-string a=b -> forward q", "rule.2 = host-header ?* -> forward h",
-	                                     "rule.3 = http-header X-A * -> forward x", "default = fixed-response 404",
-	                                     NULL };
+	                                     "rule.3 = http-header X-A * -> forward x",
+	                                     "rule.4 = path-pattern * -> redirect https://h.example/#{path}?#{query}#{host} 301",
+	                                     "default = fixed-response 404", NULL };
 	struct l7_rules rs;
 	struct l7_request req = { .method = "GET", .method_len = 3 };
 	unsigned n;
 	rules_load(&rs, lines);
 	GString *t = g_string_new(NULL);
-	g_assert_null(l7_rules_match(&rs, &req, &n, t));
-	g_assert_cmpuint(n, ==, 3);
+	const struct l7_rule *r = l7_rules_match(&rs, &req, &n, t);
+	g_assert_nonnull(r);
+	g_assert_cmpuint(r->priority, ==, 4);
+	g_assert_cmpuint(n, ==, 4);
+	g_string_truncate(t, 0);
+	l7_redirect_expand(&r->action, &req, "http", t);
+	g_assert_cmpstr(t->str, ==, "https://h.example/");
 	g_string_free(t, TRUE);
 	l7_rules_clear(&rs);
 }
