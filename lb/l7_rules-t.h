@@ -79,20 +79,21 @@ struct l7_pattern {
 	                     refused on these without reading text */
 };
 
-/* One value of a condition. */
+/* One value of a condition.  Fields are in the order evaluation reads them, so that refusing a
+ * request usually touches one cache line of the rule. */
 struct l7_value {
-	char *text;             /* as written, for the trace */
 	struct l7_pattern pat;  /* host, path, header value, method, query value */
-	struct l7_pattern key;  /* query-string: the key; key.text NULL for a value without '=' */
 	struct ip4_prefix cidr; /* source-ip */
+	struct l7_pattern key;  /* query-string: the key; key.text NULL for a value without '=' */
+	char *text;             /* as written, for the trace */
 };
 
 struct l7_condition {
 	enum l7_condition_kind kind;
+	unsigned n_values;
 	char *header;      /* http-header: the name, lowercased */
 	size_t header_len;
 	struct l7_value values[L7_MAX_VALUES_PER_CONDITION];
-	unsigned n_values;
 	char *text;        /* "path-pattern /static*, *.js" */
 };
 
@@ -125,8 +126,8 @@ struct l7_action {
 
 struct l7_rule {
 	unsigned priority;
-	struct l7_condition conditions[L7_MAX_VALUES]; /* each has a value, so at most that many */
 	unsigned n_conditions;                         /* at least 1 */
+	struct l7_condition conditions[L7_MAX_VALUES]; /* each has a value, so at most that many */
 	struct l7_action action;
 	char *text; /* the conditions, normalised: "host-header api.example.com AND path-pattern /v1*" */
 };
