@@ -114,7 +114,7 @@ struct http1_line {
 	bool feed;           /* handed to http_parser (false: not part of the framing) */
 };
 
-/* One direction of one connection.  sizeof is 200 bytes on LP64 with nothing allocated; the
+/* One direction of one connection.  sizeof is 192 bytes on LP64 (x86-64) with nothing allocated; the
  * head buffer (and the header arrays) exist only while a head is read, and are kept between
  * messages when small (HTTP1_KEEP_BUFFER). */
 struct http1_stream {

@@ -533,6 +533,9 @@ static void complete_head(struct http1_stream *s)
 				     s->lines[i].end - s->lines[i].start);
 	}
 	bool framed = ok && !parser_failed(s) && s->headers_done;
+	/* RFC 9112 6.3 item 4: a request whose final coding is not chunked cannot be framed (the
+	 * lenient parser would read it to the close, as for a response) */
+	bool bad_te = framed && s->kind == HTTP1_REQUESTS && s->parser.uses_transfer_encoding && !s->chunked;
 	h.keep_alive = s->keep_alive;
 	h.chunked = s->chunked;
 	h.has_content_length = s->has_cl;
@@ -542,8 +545,9 @@ static void complete_head(struct http1_stream *s)
 
 	if (s->c.head)
 		s->c.head(s->c.ctx, &h);
-	if (!framed) {
-		fail(s, h.start, ok && parser_failed(s) ? parser_error(s) : HTTP1_ERR_MALFORMED);
+	if (!framed || bad_te) {
+		fail(s, h.start, bad_te ? HTTP1_ERR_BAD_TRANSFER_ENCODING
+		                 : ok && parser_failed(s) ? parser_error(s) : HTTP1_ERR_MALFORMED);
 		return;
 	}
 	if (s->msg_done)
