@@ -139,6 +139,7 @@ struct http1_stream {
 	bool line_ok;              /* resync: the bytes in buf began at a line start */
 	bool msg_done;             /* set by http_parser's on_message_complete */
 	bool headers_done;         /* set by its on_headers_complete */
+	bool mismatch;             /* http_parser's head ended elsewhere than ours */
 	bool no_body, tunnel, keep_alive; /* of the message being framed */
 	bool chunked, has_cl;
 	uint8_t parser_errno;      /* enum http_errno of the last parser failure */

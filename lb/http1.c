@@ -148,6 +148,11 @@ static int on_headers_complete(http_parser *p)
 static int on_body(http_parser *p, const char *at, size_t n)
 {
 	struct http1_stream *s = p->data;
+	if (s->state == ST_HEAD) {
+		/* http_parser saw the head end before we did (a lone CR ending its line): refuse */
+		s->mismatch = true;
+		return 1;
+	}
 	if (s->c.body && n)
 		s->c.body(s->c.ctx, s->exec_off + (uint64_t)((const uint8_t *)at - s->exec_ptr), (const uint8_t *)at,
 		          (uint32_t)n);
@@ -512,7 +517,7 @@ static void complete_head(struct http1_stream *s)
 	s->parser.allow_chunked_length = 1;
 	s->parser.lenient_http_headers = 1; /* control bytes in values are the classification's business */
 	s->msg_done = false;
-	s->headers_done = false;
+	s->headers_done = s->mismatch = false;
 	s->parser_errno = 0;
 	bool ok = first_ok && version_ok;
 	if (ok) {
@@ -527,12 +532,16 @@ static void complete_head(struct http1_stream *s)
 		} else {
 			exec(s, h.start, s->buf, s->lines[0].end);
 		}
-		for (unsigned i = 1; i < n_lines && !parser_failed(s); i++)
-			if (s->lines[i].feed || i == n_lines - 1)
+		for (unsigned i = 1; i < n_lines && !parser_failed(s) && !s->mismatch; i++) {
+			if (!s->lines[i].feed && i != n_lines - 1)
+				continue;
+			s->mismatch = s->headers_done; /* it must end with our blank line, not before */
+			if (!s->mismatch)
 				exec(s, h.start + s->lines[i].start, s->buf + s->lines[i].start,
 				     s->lines[i].end - s->lines[i].start);
+		}
 	}
-	bool framed = ok && !parser_failed(s) && s->headers_done;
+	bool framed = ok && !s->mismatch && !parser_failed(s) && s->headers_done;
 	/* RFC 9112 6.3 item 4: a request whose final coding is not chunked cannot be framed (the
 	 * lenient parser would read it to the close, as for a response) */
 	bool bad_te = framed && s->kind == HTTP1_REQUESTS && s->parser.uses_transfer_encoding && !s->chunked;
@@ -547,7 +556,7 @@ static void complete_head(struct http1_stream *s)
 		s->c.head(s->c.ctx, &h);
 	if (!framed || bad_te) {
 		fail(s, h.start, bad_te ? HTTP1_ERR_BAD_TRANSFER_ENCODING
-		                 : ok && parser_failed(s) ? parser_error(s) : HTTP1_ERR_MALFORMED);
+		                 : ok && !s->mismatch && parser_failed(s) ? parser_error(s) : HTTP1_ERR_MALFORMED);
 		return;
 	}
 	if (s->msg_done)

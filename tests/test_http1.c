@@ -224,6 +224,12 @@ static const struct framing_case framing_cases[] = {
 	  .kind = HTTP1_RESPONSES,
 	  .text = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x7f",
 	  .want = "head 0-77 101 1.1 ka=1 no-body tunnel\nend 77\nbody 77-79\n", .body = "\x81\x7f" },
+	{ .name = "/http1/responses/lone-cr-in-status-line-is-malformed",
+	  /* http_parser ends the status line at the lone CR and would take our blank line as body;
+	   * the two readings of where the head ends must agree, or the message is refused */
+	  .kind = HTTP1_RESPONSES,
+	  .text = "HTTP/1.1 200 OK\r-\nContent-Length: 1\r\n\r\nx",
+	  .want = "head 0-39 200 1.1 ka=0\nerror 0 MALFORMED\n" },
 	{ .name = "/http1/responses/not-http-is-malformed",
 	  .kind = HTTP1_RESPONSES,
 	  .text = "SSH-2.0-OpenSSH_9.2\r\n",
