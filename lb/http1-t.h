@@ -25,6 +25,7 @@
 /* A head buffer at most this big is kept between messages (no allocation per message on a
  * keep-alive connection); a bigger one, grown for one large head, is freed when it ends. */
 #define HTTP1_KEEP_BUFFER 4096u
+#define HTTP1_KEEP_LINES  32u /* the same for the line and header arrays (44 bytes a line) */
 
 enum http1_kind { HTTP1_REQUESTS, HTTP1_RESPONSES };
 
@@ -114,16 +115,18 @@ struct http1_line {
 	bool feed;           /* handed to http_parser (false: not part of the framing) */
 };
 
-/* One direction of one connection.  sizeof is 192 bytes on LP64 (x86-64) with nothing allocated; the
- * head buffer (and the header arrays) exist only while a head is read, and are kept between
- * messages when small (HTTP1_KEEP_BUFFER). */
+/* One direction of one connection.  sizeof is 200 bytes on x86-64, and that is all an idle
+ * stream holds after http1_stream_trim().  The head buffer and the line arrays are allocated
+ * when a head starts, grown as it does, and kept between the messages of a busy connection when
+ * small (HTTP1_KEEP_BUFFER, HTTP1_KEEP_LINES), so a keep-alive connection allocates nothing per
+ * message; the balancer's idle timer calls http1_stream_trim(). */
 struct http1_stream {
 	http_parser parser;        /* frames the body: Content-Length, chunked, close */
 	struct http1_consumer c;
 	struct http1_limits lim;
 	uint8_t *buf;              /* the head in progress */
-	struct http1_header *hdrs; /* lim.max_headers entries once allocated */
-	struct http1_line *lines;  /* lim.max_headers + 2 entries once allocated */
+	struct http1_header *hdrs; /* line_cap entries */
+	struct http1_line *lines;  /* line_cap entries */
 	uint64_t next;             /* stream offset of the next byte expected */
 	uint64_t msg_start;        /* stream offset of buf[0] */
 	const uint8_t *exec_ptr;   /* during http_parser_execute: the bytes given, and their offset */
@@ -131,6 +134,7 @@ struct http1_stream {
 	uint64_t expect_head;      /* responses: bit i set when the i-th awaited response answers HEAD */
 	uint32_t len, cap;         /* bytes in buf, allocated */
 	uint32_t line_start;       /* buffer offset of the line being read */
+	uint32_t line_cap;         /* entries allocated in hdrs and lines */
 	unsigned n_lines;          /* complete lines of the head so far */
 	uint8_t expect_n;          /* responses awaited (at most 64 remembered) */
 	uint8_t state;             /* enum in lb/http1.c */

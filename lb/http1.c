@@ -6,6 +6,10 @@
  * before anything is copied, so the buffer never exceeds max_head, and a line over max_line
  * is refused before it is stored.
  *
+ * Bytes are read by index within spans found in the buffer itself (memchr between a line's start
+ * and s->len), not through common/cursor.h: the head is our own copy with its length beside it,
+ * and every span is derived from that length, never from a length field in the bytes.
+ *
  * States: IDLE (between messages), HEAD (reading a head), BODY (http_parser has the body),
  * RESYNC (after a gap or mid-stream pickup: looking for a line that starts a message), TUNNEL
  * (after CONNECT or 101: bytes are passed through unframed), DONE (after an error or FIN).
@@ -110,6 +114,20 @@ static void release(struct http1_stream *s)
 	s->hdrs = NULL;
 	s->lines = NULL;
 	s->cap = s->len = 0;
+	s->line_cap = 0;
+}
+
+/* Room for need lines (and need headers); grown like the buffer, never beyond the limit. */
+static void reserve_lines(struct http1_stream *s, unsigned need)
+{
+	if (need <= s->line_cap)
+		return;
+	unsigned cap = s->line_cap ? s->line_cap : 16;
+	while (cap < need)
+		cap *= 2;
+	s->hdrs = g_renew(struct http1_header, s->hdrs, cap);
+	s->lines = g_renew(struct http1_line, s->lines, cap);
+	s->line_cap = cap;
 }
 
 /* Room for need bytes; need <= max(max_head, max_line + 1) is checked by the callers. */
@@ -246,7 +264,7 @@ static void finish_message(struct http1_stream *s, uint64_t end)
 {
 	s->len = 0;
 	s->state = s->tunnel ? ST_TUNNEL : ST_IDLE;
-	if (s->cap > HTTP1_KEEP_BUFFER)
+	if (s->cap > HTTP1_KEEP_BUFFER || s->line_cap > HTTP1_KEEP_LINES)
 		release(s);
 	if (s->c.end)
 		s->c.end(s->c.ctx, end);
@@ -424,10 +442,10 @@ static void frame_view(struct http1_stream *s, unsigned n_lines)
 	bool te = false, have_cl = false;
 	uint64_t cl = 0;
 
-	for (unsigned i = 1; i < n_lines; i++) {
+	for (unsigned i = 1; i + 1 < n_lines; i++) {
 		const struct http1_line *l = &s->lines[i];
-		te |= l->feed && !is_ws(s->buf[l->start]) && l->end - l->start > 18 &&
-		      g_ascii_strncasecmp((const char *)s->buf + l->start, "transfer-encoding:", 18) == 0;
+		te |= l->feed && !is_ws(s->buf[l->start]) &&
+		      eq_nocase((const uint8_t *)s->hdrs[i - 1].name, s->hdrs[i - 1].name_len, "transfer-encoding");
 	}
 	/* lines[1 .. n_lines-2] are the header lines, hdrs[0 ..] their entries; the last is blank */
 	for (unsigned i = 1; i + 1 < n_lines; i++) {
@@ -462,10 +480,7 @@ static void complete_head(struct http1_stream *s)
 	const uint8_t *ver = NULL;
 	size_t ver_len = 0;
 
-	if (!s->hdrs) {
-		s->hdrs = g_new(struct http1_header, s->lim.max_headers + 1);
-		s->lines = g_new(struct http1_line, s->lim.max_headers + 2);
-	}
+	reserve_lines(s, s->n_lines + 1); /* the lines so far and the blank one */
 	h.start = s->msg_start;
 	h.head_end = s->msg_start + s->len;
 	h.raw = s->buf;
@@ -794,6 +809,14 @@ void http1_stream_expect_response(struct http1_stream *s, bool to_head)
 		return;
 	s->expect_head |= (uint64_t)to_head << s->expect_n;
 	s->expect_n++;
+}
+
+void http1_stream_tunnel(struct http1_stream *s)
+{
+	if (s->state == ST_DONE)
+		return;
+	s->state = ST_TUNNEL;
+	release(s);
 }
 
 void http1_stream_trim(struct http1_stream *s)

@@ -50,6 +50,11 @@ void http1_stream_eof(struct http1_stream *s, uint64_t offset);
  * remembered; a response with none is taken as an answer to a method other than HEAD. */
 void http1_stream_expect_response(struct http1_stream *s, bool to_head);
 
+/* From now on the bytes are not HTTP: pass them through as body (the balancer saw the other
+ * direction switch: a 101 to an Upgrade request, a 2xx to CONNECT).  Call it before feeding the
+ * bytes that follow the switch.  CONNECT requests and 101 responses switch by themselves. */
+void http1_stream_tunnel(struct http1_stream *s);
+
 /* Free the head buffer if no head is in progress (the balancer's idle timer). */
 void http1_stream_trim(struct http1_stream *s);
 

@@ -374,6 +374,23 @@ static void test_head_response_has_no_body(void)
 	rec_free(&r);
 }
 
+static void test_upgrade_request_tunnels_when_told(void)
+{
+	const char *req = "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+	const char *frame = "\x81\x85" "abcd";
+	struct http1_stream s;
+	struct rec r;
+	uint64_t off = 0;
+	rec_init(&r, &s, HTTP1_REQUESTS, false);
+	feed(&r, &off, req, strlen(req), 3);
+	http1_stream_tunnel(&s); /* the balancer saw 101 on the other direction */
+	feed(&r, &off, frame, strlen(frame), 2);
+	flush_body(&r);
+	g_assert_cmpstr(r.log->str, ==, "head 0-70 GET /ws 1.1 ka=1\nend 70\nbody 70-76\n");
+	g_assert_cmpuint(http1_stream_buffer_size(&s), ==, 0);
+	rec_free(&r);
+}
+
 /* ---- limits and memory ---- */
 
 static void test_request_line_over_16k(void)
@@ -489,6 +506,14 @@ static void test_keep_alive_reuses_the_buffer(void)
 	feed(&r, &off, big->str, big->len, big->len);
 	g_assert_cmpuint(r.ends, ==, 53);
 	g_assert_cmpuint(http1_stream_buffer_size(&s), ==, 0);
+	g_string_assign(big, "GET / HTTP/1.1\r\n");
+	for (unsigned i = 0; i < 90; i++)
+		g_string_append_printf(big, "X-%u: v\r\n", i);
+	g_string_append(big, "\r\n");
+	feed(&r, &off, big->str, big->len, 64);
+	g_assert_cmpuint(r.ends, ==, 54);
+	g_assert_null(s.lines); /* 90 lines are more than HTTP1_KEEP_LINES: not kept */
+	g_assert_cmpuint(http1_stream_buffer_size(&s), ==, 0);
 	g_string_free(big, TRUE);
 	rec_free(&r);
 	g_test_message("sizeof(struct http1_stream) = %zu", sizeof(struct http1_stream));
@@ -570,6 +595,7 @@ int main(int argc, char **argv)
 	                test_one_byte_at_a_time_gives_the_same_heads_and_offsets);
 	g_test_add_func("/http1/requests/path-query-and-host", test_head_fields);
 	g_test_add_func("/http1/responses/to-head-have-no-body", test_head_response_has_no_body);
+	g_test_add_func("/http1/requests/upgrade-tunnels-when-told", test_upgrade_request_tunnels_when_told);
 	g_test_add_func("/http1/limits/request-line-over-16k", test_request_line_over_16k);
 	g_test_add_func("/http1/limits/megabyte-header-line-keeps-memory-bounded",
 	                test_megabyte_header_line_keeps_memory_bounded);
