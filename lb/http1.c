@@ -471,92 +471,93 @@ static void frame_view(struct http1_stream *s, unsigned n_lines)
 	}
 }
 
-static void complete_head(struct http1_stream *s)
+/* The request's fields and its classification; false when the version cannot be framed. */
+static bool request_fields(struct http1_stream *s, struct http1_head *h, struct desync_verdict raw)
 {
-	struct http1_head h = { 0 };
-	struct desync_verdict raw = { DESYNC_COMPLIANT, DESYNC_Compliant };
-	unsigned n_lines = 0;
-	bool first_ok = false, version_ok = false;
-	const uint8_t *ver = NULL;
-	size_t ver_len = 0;
+	size_t lend = s->lines[0].end - 1;
+	if (lend > 0 && s->buf[lend - 1] == '\r')
+		lend--;
+	const uint8_t *ver = (const uint8_t *)h->target + h->target_len + 1, *vt = ver;
+	size_t ver_len = (size_t)(s->buf + lend - ver), vn = ver_len;
+	trim(&vt, &vn);
+	bool version_ok = parse_version(vt, vn, &h->version_major, &h->version_minor);
 
-	reserve_lines(s, s->n_lines + 1); /* the lines so far and the blank one */
-	h.start = s->msg_start;
-	h.head_end = s->msg_start + s->len;
-	h.raw = s->buf;
-	h.raw_len = s->len;
-	h.n_headers = split_head(s, &h, &raw, &n_lines, &first_ok);
-	h.headers = s->hdrs;
-	s->no_body = s->tunnel = s->keep_alive = s->chunked = s->has_cl = false;
-	s->content_length = 0;
-
-	if (first_ok && s->kind == HTTP1_REQUESTS) {
-		const uint8_t *l = s->buf;
-		size_t lend = s->lines[0].end - 1;
-		if (lend > 0 && l[lend - 1] == '\r')
-			lend--;
-		ver = (const uint8_t *)h.target + h.target_len + 1;
-		ver_len = (size_t)(l + lend - ver);
-		const uint8_t *vt = ver;
-		size_t vn = ver_len;
-		trim(&vt, &vn);
-		version_ok = parse_version(vt, vn, &h.version_major, &h.version_minor);
-		h.desync = desync_merge(raw, desync_classify_request(h.method, h.method_len, h.target, h.target_len,
-		                                                     (const char *)ver, ver_len, h.headers, h.n_headers));
-		split_target(&h, h.method_len == 7 && memcmp(h.method, "CONNECT", 7) == 0);
-		if (!h.host)
-			for (unsigned i = 0; i < h.n_headers; i++)
-				if (eq_nocase((const uint8_t *)h.headers[i].name, h.headers[i].name_len, "host")) {
-					h.host = h.headers[i].value;
-					h.host_len = h.headers[i].value_len;
-					break;
-				}
-		strip_port(&h);
-	} else if (s->kind == HTTP1_REQUESTS) {
-		desync_upgrade(&h.desync, DESYNC_NonCompliantVersion); /* no version: HTTP/0.9, not framed */
-	} else if (first_ok) {
-		bool final = h.status >= 200;
-		version_ok = true;
-		s->no_body = (s->expect_n && (s->expect_head & 1)) || h.status / 100 == 1 || h.status == 204 ||
-		             h.status == 304;
-		s->tunnel = h.status == 101;
-		if (final && s->expect_n) {
-			s->expect_head >>= 1;
-			s->expect_n--;
+	h->desync = desync_merge(raw, desync_classify_request(h->method, h->method_len, h->target, h->target_len,
+	                                                      (const char *)ver, ver_len, h->headers, h->n_headers));
+	split_target(h, h->method_len == 7 && memcmp(h->method, "CONNECT", 7) == 0);
+	for (unsigned i = 0; !h->host && i < h->n_headers; i++)
+		if (eq_nocase((const uint8_t *)h->headers[i].name, h->headers[i].name_len, "host")) {
+			h->host = h->headers[i].value;
+			h->host_len = h->headers[i].value_len;
 		}
-	}
+	strip_port(h);
+	return version_ok;
+}
 
-	/* Hand http_parser what frames the message. */
+/* Which request this response answers decides whether it has a body (RFC 9112 6.3 item 1). */
+static void response_fields(struct http1_stream *s, const struct http1_head *h)
+{
+	s->no_body = (s->expect_n && (s->expect_head & 1)) || h->status / 100 == 1 || h->status == 204 ||
+	             h->status == 304;
+	s->tunnel = h->status == 101;
+	if (h->status >= 200 && s->expect_n) { /* 1xx are interim: the request still waits */
+		s->expect_head >>= 1;
+		s->expect_n--;
+	}
+}
+
+/* Hand http_parser what frames the message (see http1.h); true when it read the head as we did. */
+static bool frame_head(struct http1_stream *s, const struct http1_head *h, unsigned n_lines)
+{
 	http_parser_init(&s->parser, s->kind == HTTP1_REQUESTS ? HTTP_REQUEST : HTTP_RESPONSE);
 	s->parser.data = s;
 	s->parser.allow_chunked_length = 1;
 	s->parser.lenient_http_headers = 1; /* control bytes in values are the classification's business */
-	s->msg_done = false;
-	s->headers_done = s->mismatch = false;
-	s->parser_errno = 0;
-	bool ok = first_ok && version_ok;
-	if (ok) {
-		frame_view(s, n_lines);
-		if (s->kind == HTTP1_REQUESTS) {
-			char line[64];
-			int m = known_method((const uint8_t *)h.method, h.method_len);
-			const char *name = m >= 0 ? known_methods[m] : "POST";
-			int k = snprintf(line, sizeof line, "%s %s HTTP/%u.%u\r\n", name,
-			                 m == HTTP_CONNECT ? "authority:1" : "/", h.version_major, h.version_minor);
-			exec(s, h.start, (const uint8_t *)line, (size_t)k);
-		} else {
-			exec(s, h.start, s->buf, s->lines[0].end);
-		}
-		for (unsigned i = 1; i < n_lines && !parser_failed(s) && !s->mismatch; i++) {
-			if (!s->lines[i].feed && i != n_lines - 1)
-				continue;
-			s->mismatch = s->headers_done; /* it must end with our blank line, not before */
-			if (!s->mismatch)
-				exec(s, h.start + s->lines[i].start, s->buf + s->lines[i].start,
-				     s->lines[i].end - s->lines[i].start);
-		}
+	s->msg_done = s->headers_done = s->mismatch = false;
+	frame_view(s, n_lines);
+	if (s->kind == HTTP1_REQUESTS) {
+		char line[64];
+		int m = known_method((const uint8_t *)h->method, h->method_len);
+		int k = snprintf(line, sizeof line, "%s %s HTTP/%u.%u\r\n", m >= 0 ? known_methods[m] : "POST",
+		                 m == HTTP_CONNECT ? "authority:1" : "/", h->version_major, h->version_minor);
+		exec(s, h->start, (const uint8_t *)line, (size_t)k);
+	} else {
+		exec(s, h->start, s->buf, s->lines[0].end);
 	}
-	bool framed = ok && !s->mismatch && !parser_failed(s) && s->headers_done;
+	for (unsigned i = 1; i < n_lines && !parser_failed(s) && !s->mismatch; i++) {
+		if (!s->lines[i].feed && i != n_lines - 1)
+			continue;
+		s->mismatch = s->headers_done; /* it must end with our blank line, not before */
+		if (!s->mismatch)
+			exec(s, h->start + s->lines[i].start, s->buf + s->lines[i].start, s->lines[i].end - s->lines[i].start);
+	}
+	return !s->mismatch && !parser_failed(s) && s->headers_done;
+}
+
+static void complete_head(struct http1_stream *s)
+{
+	struct http1_head h = { .start = s->msg_start, .head_end = s->msg_start + s->len, .raw = s->buf,
+	                        .raw_len = s->len };
+	struct desync_verdict raw = { DESYNC_COMPLIANT, DESYNC_Compliant };
+	unsigned n_lines = 0;
+	bool first_ok = false, frameable = false;
+
+	reserve_lines(s, s->n_lines + 1); /* the lines so far and the blank one */
+	h.n_headers = split_head(s, &h, &raw, &n_lines, &first_ok);
+	h.headers = s->hdrs;
+	s->no_body = s->tunnel = s->keep_alive = s->chunked = s->has_cl = false;
+	s->content_length = 0;
+	s->parser_errno = 0;
+	if (s->kind == HTTP1_REQUESTS && first_ok) {
+		frameable = request_fields(s, &h, raw);
+	} else if (s->kind == HTTP1_REQUESTS) {
+		desync_upgrade(&h.desync, DESYNC_NonCompliantVersion); /* no version: HTTP/0.9, not framed */
+	} else if (first_ok) {
+		response_fields(s, &h);
+		frameable = true;
+	}
+
+	bool framed = frameable && frame_head(s, &h, n_lines);
 	/* RFC 9112 6.3 item 4: a request whose final coding is not chunked cannot be framed (the
 	 * lenient parser would read it to the close, as for a response) */
 	bool bad_te = framed && s->kind == HTTP1_REQUESTS && s->parser.uses_transfer_encoding && !s->chunked;
@@ -570,8 +571,8 @@ static void complete_head(struct http1_stream *s)
 	if (s->c.head)
 		s->c.head(s->c.ctx, &h);
 	if (!framed || bad_te) {
-		fail(s, h.start, bad_te ? HTTP1_ERR_BAD_TRANSFER_ENCODING
-		                 : ok && !s->mismatch && parser_failed(s) ? parser_error(s) : HTTP1_ERR_MALFORMED);
+		bool parser_said = frameable && !s->mismatch && parser_failed(s);
+		fail(s, h.start, bad_te ? HTTP1_ERR_BAD_TRANSFER_ENCODING : parser_said ? parser_error(s) : HTTP1_ERR_MALFORMED);
 		return;
 	}
 	if (s->msg_done)
