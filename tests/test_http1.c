@@ -479,6 +479,60 @@ static void test_200_headers_are_too_many(void)
 	g_string_free(t, TRUE);
 }
 
+/* Each limit holds at its value and fails one past it; limits are the caller's (here small). */
+static void test_limits_hold_at_their_value(void)
+{
+	static const struct {
+		const char *text;
+		enum http1_error want; /* HTTP1_ERR_N: no error */
+	} rows[] = {
+		/* max_line 32: the line's bytes before its LF, CR included */
+		{ "GET /aaaaaaaaaaaaaaaaa HTTP/1.1\r\n\r\n", HTTP1_ERR_N }, /* 31 + CR = 32 */
+		{ "GET /aaaaaaaaaaaaaaaaaa HTTP/1.1\r\n\r\n", HTTP1_ERR_LINE_TOO_LONG },
+		/* max_headers 4 */
+		{ "GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n", HTTP1_ERR_N },
+		{ "GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\n\r\n", HTTP1_ERR_TOO_MANY_HEADERS },
+		/* max_head 128, every byte of the head */
+		{ "GET / HTTP/1.1\r\nA: 0123456789012345678901234\r\nB: 0123456789012345678901234\r\n"
+		  "C: 0123456789012345678901234\r\nD: 012345678901234\r\n\r\n", HTTP1_ERR_N }, /* 128 */
+		{ "GET / HTTP/1.1\r\nA: 0123456789012345678901234\r\nB: 0123456789012345678901234\r\n"
+		  "C: 0123456789012345678901234\r\nD: 0123456789012345\r\n\r\n", HTTP1_ERR_HEAD_TOO_LARGE },
+	};
+	struct http1_limits lim = { .max_line = 32, .max_head = 128, .max_headers = 4 };
+	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
+		struct http1_stream s;
+		struct rec r;
+		uint64_t off = 0;
+		rec_init(&r, &s, HTTP1_REQUESTS, false);
+		http1_stream_init(&s, HTTP1_REQUESTS, &lim, &(struct http1_consumer){ on_head, on_body, on_end, on_error, &r });
+		feed(&r, &off, rows[i].text, strlen(rows[i].text), 1);
+		if (rows[i].want == HTTP1_ERR_N) {
+			g_assert_cmpuint(r.errors, ==, 0);
+			g_assert_cmpuint(r.ends, ==, 1);
+		} else {
+			g_assert_cmpuint(r.errors, ==, 1);
+			g_assert_cmpstr(http1_error_name(r.last_error), ==, http1_error_name(rows[i].want));
+		}
+		g_assert_cmpuint(r.max_buffer, <=, lim.max_head);
+		rec_free(&r);
+	}
+}
+
+/* After http_parser refused a head, its own sentence is there to log. */
+static void test_parser_sentence_after_its_error(void)
+{
+	const char *text = "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n";
+	struct http1_stream s;
+	struct rec r;
+	uint64_t off = 0;
+	rec_init(&r, &s, HTTP1_REQUESTS, false);
+	g_assert_null(http1_stream_parser_error(&s));
+	feed(&r, &off, text, strlen(text), 8);
+	g_assert_cmpint(r.last_error, ==, HTTP1_ERR_BAD_CONTENT_LENGTH);
+	g_assert_cmpstr(http1_stream_parser_error(&s), ==, http_errno_description(HPE_UNEXPECTED_CONTENT_LENGTH));
+	rec_free(&r);
+}
+
 static void test_keep_alive_reuses_the_buffer(void)
 {
 	const char *req = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n";
@@ -601,6 +655,8 @@ int main(int argc, char **argv)
 	                test_megabyte_header_line_keeps_memory_bounded);
 	g_test_add_func("/http1/limits/head-over-64k", test_head_over_64k);
 	g_test_add_func("/http1/limits/200-headers-are-too-many", test_200_headers_are_too_many);
+	g_test_add_func("/http1/limits/each-holds-at-its-value", test_limits_hold_at_their_value);
+	g_test_add_func("/http1/errors/parser-sentence-after-its-error", test_parser_sentence_after_its_error);
 	g_test_add_func("/http1/memory/keep-alive-reuses-the-buffer", test_keep_alive_reuses_the_buffer);
 	g_test_add_func("/http1/loss/gap-then-resync-at-next-request", test_gap_then_resync_at_next_request);
 	g_test_add_func("/http1/loss/feed-past-a-hole-is-a-gap", test_feed_past_a_hole_is_a_gap);
