@@ -300,7 +300,11 @@ static void split_target(struct http1_head *h, bool connect)
 			p = ae;
 		}
 	}
-	const uint8_t *qm = memchr(p, '?', (size_t)(end - p));
+	const uint8_t *qm = p;
+	while (qm < end && *qm != '?')
+		qm++; /* not memchr: GCC's -Wstringop-overread cannot see that p <= end here */
+	if (qm == end)
+		qm = NULL;
 	h->path = p < end && *p != '?' ? (const char *)p : NULL;
 	h->path_len = (size_t)((qm ? qm : end) - p);
 	if (qm) {
