@@ -144,7 +144,8 @@ uint64_t tcp_stream_flush(struct tcp_stream *s, const struct tcp_stream_consumer
 
 /* Bytes delivered or given up on so far: the stream offset of the next byte. */
 uint64_t tcp_stream_offset(const struct tcp_stream *s);
-/* The sequence number of the next in-order byte (RCV.NXT). */
+/* The sequence number of the next in-order byte: RCV.NXT, except that once the FIN is reached
+ * it stays at the FIN's own number (RCV.NXT would count the FIN as one more). */
 uint32_t tcp_stream_next_seq(const struct tcp_stream *s);
 /* The FIN was reached in order (every byte before it delivered or given up on). */
 bool tcp_stream_fin_seen(const struct tcp_stream *s);
