@@ -363,7 +363,7 @@ static enum tcp_stream_event take_ahead(struct tcp_stream *s, const struct tcp_s
 				/* the skip delivered held pieces covering all of it */
 				s->counters.retransmitted_segments++;
 				ev = TCP_STREAM_RETRANSMISSION;
-			} else if (take_in_order(s, c, (uint32_t)-rel, bytes, cap, wire) || rel < 0) {
+			} else if (take_in_order(s, c, 0u - (uint32_t)rel, bytes, cap, wire) || rel < 0) {
 				s->counters.overlapping_segments++;
 				ev = TCP_STREAM_OVERLAP;
 			} else {

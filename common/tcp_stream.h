@@ -16,7 +16,9 @@
  *
  * A capture is not a receiver: it may have lost bytes for good.  So:
  * - a segment cut short by the snapshot length (captured_len < wire_len) is taken as far as it
- *   was captured and the rest of it is a gap: bytes that went by but that we do not have;
+ *   was captured and the rest of it is a gap: bytes that went by but that we do not have.  That
+ *   gap is the first copy of those bytes like any other (held as a piece without data when it
+ *   is out of order): a later full copy does not fill it in;
  * - when holding a segment would go past max_held_bytes or max_held_segments, the stream gives
  *   up on the earliest hole (automatic gap skipping): the consumer is told gap() with the
  *   number of bytes given up, then gets the held bytes after the hole.  A real receiver would
