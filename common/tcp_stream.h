@@ -106,7 +106,8 @@ struct tcp_stream {
 	struct tcp_stream_counters counters;
 };
 
-/* Who reads the stream.  data is required; gap, fin and mid_stream may be NULL.  Offsets count
+/* Who reads the stream.  data is required; gap, fin and mid_stream may be NULL.  A callback
+ * must not feed, skip or clear the stream that called it (it is in the middle of delivering).  Offsets count
  * bytes from the stream's start (the SYN's seq + 1, or the pickup point), 64-bit: more than 4 GB
  * is fine, and the sequence numbers may wrap any number of times. */
 struct tcp_stream_consumer {
