@@ -37,8 +37,8 @@ static inline enum hop_dir chain_opposite(enum hop_dir dir)
 }
 
 /* Must p stay on link k, where it is?  Routers do not forward a packet to loopback, link-local
- * multicast, the limited broadcast or the directed broadcast of one of k's networks (RFC 2644:
- * not by default), nor one to or from loopback or a link-local address; other multicast needs a
+ * multicast, the limited broadcast or the directed broadcast of a link's network (RFC 2644: not
+ * by default), nor one to or from loopback or a link-local address; other multicast needs a
  * multicast router, which no stage is (common/addr.h, foreach_ip4_scope).  When why is given,
  * appends the sentence for the view: "stays on lan: 224.0.0.251 is link-local multicast
  * (RFC 5771); routers do not forward it".  p must be IPv4 with readable addresses. */
