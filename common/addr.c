@@ -1,4 +1,4 @@
-/* common/addr.c: IPv4 address and prefix text, as scenario files write them (RFC 4632 notation). */
+/* common/addr.c: IPv4 address and prefix text, as scenario files write them (RFC 4632 notation); what the unforwarded scopes are. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,4 +76,14 @@ const char *ip4_prefix_to_str(const struct ip4_prefix *pfx, char buf[19])
 	char a[16];
 	snprintf(buf, 19, "%s/%u", ip4_to_str(pfx->addr, a), pfx->len);
 	return buf;
+}
+
+const struct ip4_scope_info *ip4_scope_info(enum ip4_scope scope)
+{
+	static const struct ip4_scope_info infos[IP4_SCOPE_N] = {
+#define X(name, w, r, e) [IP4_SCOPE_##name] = { w, r, e },
+		foreach_ip4_scope
+#undef X
+	};
+	return &infos[(unsigned)scope < IP4_SCOPE_N ? scope : IP4_SCOPE_GLOBAL];
 }

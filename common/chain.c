@@ -1,7 +1,10 @@
 /* common/chain.c: where a packet goes next along the chain of links and stages (DESIGN.md "How a packet travels", step 3). */
 #include <limits.h>
 
+#include "common/addr.h"
 #include "common/chain.h"
+#include "common/note.h"
+#include "common/packet.h"
 #include "common/scenario.h"
 
 unsigned chain_locate(const struct scenario *sc, uint32_t addr)
@@ -34,6 +37,58 @@ struct chain_hop chain_next_hop(const struct scenario *sc, unsigned k, uint32_t 
 	if (j > k)
 		return (struct chain_hop){ false, right, DIR_LEFT_TO_RIGHT };
 	return (struct chain_hop){ false, left, DIR_RIGHT_TO_LEFT };
+}
+
+/* The network of the scenario whose directed broadcast (all host bits set) addr is, and its link
+ * in *link; NULL when none.  A /31 or /32 has no broadcast address (RFC 3021).  Any link's: by
+ * default a router does not forward a directed broadcast into the network it names either
+ * (RFC 2644), so a packet from lan to dmz's broadcast stays on lan. */
+static const struct ip4_prefix *directed_broadcast_of(const struct scenario *sc, uint32_t addr, unsigned *link)
+{
+	for (unsigned k = 0; k < sc->n_links; k++)
+		for (unsigned i = 0; i < sc->links[k].n_networks; i++) {
+			const struct ip4_prefix *pfx = &sc->links[k].networks[i];
+			if (pfx->len <= 30 && (addr | ip4_prefix_mask(pfx->len)) == 0xffffffffu &&
+			    ip4_prefix_contains(pfx, addr)) {
+				*link = k;
+				return pfx;
+			}
+		}
+	return NULL;
+}
+
+bool chain_stays_on_link(const struct scenario *sc, unsigned k, const struct packet *p, GString *why)
+{
+	/* The destination first: mDNS from a link-local host is about where it goes. */
+	enum ip4_scope dst = ip4_scope_of(p->ip.dst), src = ip4_scope_of(p->ip.src);
+	const struct ip4_prefix *net = NULL;
+	enum ip4_scope scope = dst;
+	unsigned net_link = k;
+	bool of_source = false;
+
+	if (dst == IP4_SCOPE_GLOBAL) {
+		net = directed_broadcast_of(sc, p->ip.dst, &net_link);
+		if (!net && (src == IP4_SCOPE_LOOPBACK || src == IP4_SCOPE_LINK_LOCAL)) {
+			scope = src;
+			of_source = true;
+		} else if (!net) {
+			return false;
+		}
+	}
+	if (!why)
+		return true;
+	note_appendf(why, "stays on %s: %s", sc->links[k].name, of_source ? "its source " : "");
+	note_append_ip4(why, of_source ? p->ip.src : p->ip.dst);
+	if (net) {
+		char text[19];
+		bool here = net_link == k;
+		note_appendf(why, " is the directed broadcast of %s%s%s (RFC 2644); routers do not forward it",
+		             ip4_prefix_to_str(net, text), here ? "" : " on ", here ? "" : sc->links[net_link].name);
+	} else {
+		const struct ip4_scope_info *info = ip4_scope_info(scope);
+		note_appendf(why, " is %s (%s); %s", info->what, info->ref, info->effect);
+	}
+	return true;
 }
 
 bool chain_has_bypass(const struct scenario *sc)

@@ -4,6 +4,8 @@
  * (a NAT's outside addresses, a VIP); anything else lives on the default link (the first link
  * without networks: the internet).  A packet moves towards the link of its destination.  The
  * replay loop and its look-ahead both route through these functions, so they always agree.
+ * Packets whose addresses keep them on their link (link-local, multicast, broadcast, loopback)
+ * do not travel at all: chain_stays_on_link().
  */
 #ifndef NATLB_CHAIN_H
 #define NATLB_CHAIN_H
@@ -33,6 +35,14 @@ static inline enum hop_dir chain_opposite(enum hop_dir dir)
 {
 	return dir == DIR_LEFT_TO_RIGHT ? DIR_RIGHT_TO_LEFT : DIR_LEFT_TO_RIGHT;
 }
+
+/* Must p stay on link k, where it is?  Routers do not forward a packet to loopback, link-local
+ * multicast, the limited broadcast or the directed broadcast of a link's network (RFC 2644: not
+ * by default), nor one to or from loopback or a link-local address; other multicast needs a
+ * multicast router, which no stage is (common/addr.h, foreach_ip4_scope).  When why is given,
+ * appends the sentence for the view: "stays on lan: 224.0.0.251 is link-local multicast
+ * (RFC 5771); routers do not forward it".  p must be IPv4 with readable addresses. */
+bool chain_stays_on_link(const struct scenario *sc, unsigned k, const struct packet *p, GString *why);
 
 /* Does any stage of the chain route packets around others (stage_ops.bypass)? */
 bool chain_has_bypass(const struct scenario *sc);

@@ -37,6 +37,7 @@
 struct pipeline_totals {
 	uint64_t packets, delivered, dropped, consumed;
 	uint64_t untranslated;     /* not IPv4, or invalid: travelled unchanged */
+	uint64_t unrouted;         /* kept on their link: link-local, multicast, broadcast, loopback */
 	uint64_t truncated, invalid;
 	uint64_t emitted;
 	uint64_t mismatched;       /* replayed view differs from the captured bytes: a stage bug */
@@ -363,8 +364,9 @@ static void note_problems(struct pipeline *pl, const struct journey *j, bool cou
 	}
 }
 
-/* The packet is not IPv4 with readable addresses: it stays on the link where it was seen. */
-static gboolean stay_on_link(struct pipeline *pl, struct packet *p, unsigned k, int64_t ts, GError **err)
+/* The packet is not IPv4 with readable addresses, or no router forwards it: it stays on the link
+ * where it was seen. */
+static gboolean stay_on_link(struct pipeline *pl, struct packet *p, unsigned k, int64_t ts, bool counted, GError **err)
 {
 	const char *name = pl->sc->links[k].name;
 	const char *notes[4];
@@ -372,6 +374,11 @@ static gboolean stay_on_link(struct pipeline *pl, struct packet *p, unsigned k, 
 	if (pl->arrive_note->len == 0)
 		note_captured_on(pl->arrive_note, name);
 	switch (p->l3) {
+	case L3_IPV4:
+		g_string_truncate(pl->stage_note, 0);
+		chain_stays_on_link(pl->sc, k, p, pl->stage_note);
+		pl->totals.unrouted += counted;
+		break;
 	case L3_IPV6:
 		note_printf(pl->stage_note, "IPv6: passed through untranslated (NAT64 is out of scope); shown on %s only", name);
 		break;
@@ -386,9 +393,11 @@ static gboolean stay_on_link(struct pipeline *pl, struct packet *p, unsigned k, 
 		note_printf(pl->stage_note, "unreadable: %s; shown on %s only", p->problem ? p->problem : "?", name);
 		break;
 	}
-	pl->totals.untranslated++;
-	pl->totals.delivered++;
-	g_string_truncate(pl->problem_note, 0);
+	pl->totals.delivered += counted;
+	if (p->l3 != L3_IPV4) { /* an IPv4 packet's problems were counted, and are said, as on any other */
+		pl->totals.untranslated++;
+		g_string_truncate(pl->problem_note, 0);
+	}
 	unsigned n = view_notes(pl, pl->stage_note->str, NULL, notes);
 	return write_view(pl, p, k, ts, PCAPNG_DIR_UNKNOWN, notes, n, err);
 }
@@ -601,9 +610,11 @@ static gboolean travel_entry(struct pipeline *pl, struct hop_entry *e, GError **
 	if (captured && pl->walk_problem->len)
 		note_appendf(pl->problem_note, "%s%s", pl->problem_note->len ? "; " : "", pl->walk_problem->str);
 	if (j.p->l3 != L3_IPV4 || j.p->ip.hdr_len < 20)
-		return stay_on_link(pl, j.p, j.k, j.ts, err);
+		return stay_on_link(pl, j.p, j.k, j.ts, captured, err);
 	if (!j.translatable && captured)
 		pl->totals.untranslated++;
+	if (chain_stays_on_link(pl->sc, j.k, j.p, NULL))
+		return stay_on_link(pl, j.p, j.k, j.ts, captured, err);
 	return travel(pl, &j, err);
 }
 
@@ -663,7 +674,7 @@ static gboolean replay_decoded(struct pipeline *pl, const struct packet *p, cons
 	}
 	advance_to(pl, rec->ts_ns);
 	pl->captured_rec = rec;
-	if (p->l3 == L3_IPV4 && p->ip.hdr_len >= 20) {
+	if (p->l3 == L3_IPV4 && p->ip.hdr_len >= 20 && !chain_stays_on_link(sc, sc->capture, p, NULL)) {
 		walk_back(pl, p, rec->ts_ns);
 	} else {
 		g_string_truncate(pl->walk_problem, 0);
@@ -775,6 +786,9 @@ void pipeline_stats(const struct pipeline *pl, GString *out)
 	g_string_append_printf(out, "  input packets  %12" G_GUINT64_FORMAT "\n", t->packets);
 	g_string_append_printf(out, "  delivered      %12" G_GUINT64_FORMAT "   (%" G_GUINT64_FORMAT
 	                       " of them untranslated: not IPv4, or invalid)\n", t->delivered, t->untranslated);
+	if (t->unrouted)
+		g_string_append_printf(out, "    %" G_GUINT64_FORMAT " of them stayed on their link (link-local, multicast, "
+		                       "broadcast or loopback: routers do not forward them)\n", t->unrouted);
 	g_string_append_printf(out, "  dropped        %12" G_GUINT64_FORMAT "\n", t->dropped);
 	stats_drops(pl, out);
 	g_string_append_printf(out, "  consumed       %12" G_GUINT64_FORMAT "\n", t->consumed);

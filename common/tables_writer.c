@@ -6,6 +6,16 @@
  * built as one tree in memory first.
  *
  * Only runs when --tables is given: the replay loop does not pay for it otherwise.
+ *
+ * Time order: an entry that expired is stamped with the time it expired (its row's expires_ns),
+ * not the time a stage noticed (the next packet, or the next snapshot due), and the stages do not
+ * sweep in expiry order: the L4 balancer's idle lists are in queueing order (a flow used since it
+ * was queued moves up lazily), the NAPT's lists are sorted per timeout class but swept class after
+ * class, and the stages are advanced one after another.  Rather than make every sweep a timer
+ * wheel on the data path (paid with --tables off too), the recorder holds the events until the end
+ * of the packet that caused them (the stages' advance to its time, then its hops) or until the
+ * next snapshot, and writes them sorted by time, ties in the order they came.  What is held is
+ * one packet's events plus what one advance expired: memory does not grow with the capture.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,7 +51,17 @@ struct table_recorder {
 	uint64_t skipped;          /* periodic snapshots skipped in a gap, said in the next one's why */
 	bool have_time;
 	int64_t start_ns, end_ns;  /* earliest and latest time recorded */
+	GString *held;             /* events not yet written, as JSON text one after another ... */
+	GArray *held_at;           /* ... and where each is, with its time (struct held_event) */
+	int64_t written_ns;        /* the latest time written: no record goes before it */
 	bool finished;
+};
+
+/* An event held until the end of its packet, to be written in time order. */
+struct held_event {
+	int64_t ts_ns;
+	unsigned seq;              /* arrival order: breaks ties, so equal times keep their cause's order */
+	gsize off, len;            /* in table_recorder.held */
 };
 
 static const char *const table_event_names[TABLE_EVENT_N] = {
@@ -154,6 +174,9 @@ static struct table_recorder *recorder_alloc(const struct table_schedule *when)
 	if (when)
 		rec->when = *when;
 	rec->schedule = schedule_text(when);
+	rec->held = g_string_sized_new(4096);
+	rec->held_at = g_array_new(FALSE, FALSE, sizeof(struct held_event));
+	rec->written_ns = INT64_MIN;
 	return rec;
 }
 
@@ -205,6 +228,8 @@ void table_recorder_free(struct table_recorder *rec)
 			g_unlink(rec->tmp_path);
 	}
 	g_string_free(rec->buf, TRUE);
+	g_string_free(rec->held, TRUE);
+	g_array_free(rec->held_at, TRUE);
 	g_object_unref(rec->gen);
 	g_clear_error(&rec->error);
 	g_free(rec->schedule);
@@ -264,11 +289,40 @@ static void build_row(JsonBuilder *b, const struct table_row *row, int64_t now_n
 	json_builder_end_object(b);
 }
 
+static int held_cmp(gconstpointer a, gconstpointer b)
+{
+	const struct held_event *x = a, *y = b;
+	if (x->ts_ns != y->ts_ns)
+		return x->ts_ns < y->ts_ns ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Write the held events, earliest first. */
+static void write_held(struct table_recorder *rec)
+{
+	if (rec->held_at->len == 0)
+		return;
+	g_array_sort(rec->held_at, held_cmp);
+	for (guint i = 0; i < rec->held_at->len; i++) {
+		const struct held_event *h = &g_array_index(rec->held_at, struct held_event, i);
+		record_begin(rec);
+		g_string_append_len(rec->buf, rec->held->str + h->off, (gssize)h->len);
+		rec->written_ns = MAX(rec->written_ns, h->ts_ns);
+		flush_out(rec, false);
+	}
+	g_array_set_size(rec->held_at, 0);
+	g_string_truncate(rec->held, 0);
+}
+
 void table_recorder_add_event(struct table_recorder *rec, int64_t now_ns, const struct stage *st,
                               enum table_event kind, const struct table_row *row, const char *why)
 {
-	JsonBuilder *b = json_builder_new();
+	/* Never before what is written already (a snapshot, the last packet's events): an entry that
+	 * expired a few microseconds before the last hop of the packet before is stamped at that hop. */
+	if (now_ns < rec->written_ns)
+		now_ns = rec->written_ns;
 
+	JsonBuilder *b = json_builder_new();
 	saw_time(rec, now_ns);
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "type");
@@ -290,13 +344,20 @@ void table_recorder_add_event(struct table_recorder *rec, int64_t now_ns, const 
 	else
 		json_builder_add_null_value(b);
 	json_builder_end_object(b);
-	record_begin(rec);
-	append_node(rec, json_builder_get_root(b));
+
+	gsize len = 0;
+	JsonNode *root = json_builder_get_root(b);
+	json_generator_set_root(rec->gen, root);
+	char *text = json_generator_to_data(rec->gen, &len);
+	json_node_unref(root);
+	struct held_event h = { .ts_ns = now_ns, .seq = rec->held_at->len, .off = rec->held->len, .len = len };
+	g_string_append_len(rec->held, text, (gssize)len);
+	g_array_append_val(rec->held_at, h);
+	g_free(text);
 	g_object_unref(b);
 	rec->n_events++;
 	if ((unsigned)kind < TABLE_EVENT_N)
 		rec->counts[kind]++;
-	flush_out(rec, false);
 }
 
 unsigned table_recorder_n_events(const struct table_recorder *rec)
@@ -337,7 +398,9 @@ void table_recorder_snapshot(struct table_recorder *rec, const struct scenario *
 {
 	unsigned n = 0;
 
+	write_held(rec); /* the events up to now_ns come before the tables they changed */
 	saw_time(rec, now_ns);
+	rec->written_ns = MAX(rec->written_ns, now_ns);
 	record_begin(rec);
 	g_string_append_printf(rec->buf, "{\"type\":\"snapshot\",\"ts_ns\":%" G_GINT64_FORMAT ",\"why\":", now_ns);
 	if (!why && rec->skipped) {
@@ -395,6 +458,7 @@ void table_recorder_packet_done(struct table_recorder *rec, const struct scenari
 {
 	/* Stamped after the packet's last hop (events carry their hop's time), so that a snapshot
 	 * never holds an entry created after its own time. */
+	write_held(rec);
 	saw_time(rec, now_ns);
 	if (rec->when.on_change && rec->n_events != rec->events_at_snapshot)
 		table_recorder_snapshot(rec, sc, rec->end_ns, "change");
@@ -439,6 +503,12 @@ const char *table_recorder_text(const struct table_recorder *rec)
 void stage_table_event(struct stage_ctx *ctx, const struct stage *st, enum table_event kind,
                        const struct table_row *row, const char *why)
 {
-	if (ctx->tables)
-		table_recorder_add_event(ctx->tables, ctx->now_ns, st, kind, row, why);
+	if (!ctx->tables)
+		return;
+	/* An expired entry is stamped when it expired, not when its stage noticed: the sweep runs at
+	 * the next packet or snapshot, and an entry closed early (a reused TCP port) expires now. */
+	int64_t at = ctx->now_ns;
+	if (kind == TABLE_EVENT_EXPIRED && row && row->expires_ns < at)
+		at = row->expires_ns;
+	table_recorder_add_event(ctx->tables, at, st, kind, row, why);
 }

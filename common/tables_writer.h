@@ -50,7 +50,9 @@ struct table_recorder *table_recorder_open(const char *path, const char *source,
 /* Frees rec; without a successful table_recorder_finish() the temporary file is removed. */
 void table_recorder_free(struct table_recorder *rec);
 
-/* Append one event (stage_table_event() calls this when --tables is on). */
+/* Append one event at now_ns (stage_table_event() calls this when --tables is on, with an expired
+ * entry's own expiry time).  Events are held and written sorted by time at the next
+ * table_recorder_packet_done(), snapshot or finish: the stages' sweeps do not expire in time order. */
 void table_recorder_add_event(struct table_recorder *rec, int64_t now_ns, const struct stage *st,
                               enum table_event kind, const struct table_row *row, const char *why);
 /* How many events were recorded, in all and of one kind; how many snapshots were taken. */

@@ -85,6 +85,7 @@ struct l4lb_event {
 	uint64_t on_target;  /* of them, on the event's target */
 	uint64_t remapped;   /* of them, whose hash now picks a different target */
 	uint32_t lookup_changed, lookup_size; /* slots (or sampled hashes) that now give another target */
+	uint64_t ideal_num, ideal_den; /* the least share of the lookup that had to change (weighted) */
 	int64_t deregistered_ns; /* drain: when the delay ran out (0 while it has not) */
 };
 

@@ -5,7 +5,9 @@
  * new flows, and its existing ones continue until the deregistration delay runs out; when no
  * target is healthy the balancer fails open and sends to all of them.  The report puts, beside
  * each change, how many live flows the hash would now send elsewhere and how many lookup slots
- * changed, with the ideal 1/N of consistent hashing (Maglev, NSDI 2016, section 3.4).
+ * changed, with the ideal 1/N of consistent hashing (Maglev, NSDI 2016, section 3.4), or with
+ * weights the least share that has to change: the weight the change takes from the targets that
+ * lose share (see ideal_share()).
  *
  * Invariant: lb->sel always holds the build for the current target states; lb->sel_spare the one
  * before the last change.
@@ -103,6 +105,44 @@ static void event_measure(struct l4lb *lb, struct l4lb_event *ev, int64_t at_ns)
 	ev->lookup_changed = lb_select_changed(lb->select, lb->sel_spare, lb->sel, lb->table_size);
 }
 
+static uint64_t gcd64(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* The least share of any lookup that must change owner when the weights go from before to after
+ * (a target's share of the lookup is its weight over the sum): the sum of what each target gains,
+ * which is the total variation distance of the two shares, as a reduced fraction.  With N equal
+ * weights and one target leaving it is 1/N, the paper's ideal; a target of weight 4 among weights
+ * 1, 1, 4, 1, 1 leaving takes 1/2 of the lookup with it, not 1/5.  A build with no weight at all
+ * (no target in service) owns nothing: going to or from it changes everything. */
+static void ideal_share(const uint32_t *before, const uint32_t *after, unsigned n, uint64_t *num, uint64_t *den)
+{
+	uint64_t a = 0, b = 0, gain = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		a += before[i];
+		b += after[i];
+	}
+	if (a == 0 || b == 0) {
+		*num = a != b;
+		*den = 1;
+		return;
+	}
+	/* before[i]/a -> after[i]/b, over the common denominator a * b */
+	for (unsigned i = 0; i < n; i++)
+		if ((uint64_t)after[i] * a > (uint64_t)before[i] * b)
+			gain += (uint64_t)after[i] * a - (uint64_t)before[i] * b;
+	uint64_t g = gain ? gcd64(gain, a * b) : a * b;
+	*num = gain / g;
+	*den = a * b / g;
+}
+
 static void event_apply(struct stage *st, struct l4lb_event *ev, int64_t at_ns)
 {
 	struct l4lb *lb = st->priv;
@@ -112,6 +152,9 @@ static void event_apply(struct stage *st, struct l4lb_event *ev, int64_t at_ns)
 	ev->fired = true;
 	ev->fired_ns = at_ns - lb->t0_ns;
 	ev->serving_before = lb->serving;
+	/* lb->weights holds the current build's weights until the rebuild below replaces them */
+	uint32_t *before = g_new(uint32_t, lb->n_targets ? lb->n_targets : 1);
+	memcpy(before, lb->weights, lb->n_targets * sizeof *before);
 	switch (ev->kind) {
 	case L4LB_EVENT_DOWN:
 		t->state = L4LB_TARGET_DOWN;
@@ -127,6 +170,8 @@ static void event_apply(struct stage *st, struct l4lb_event *ev, int64_t at_ns)
 		break;
 	}
 	l4lb_rebuild(lb);
+	ideal_share(before, lb->weights, lb->n_targets, &ev->ideal_num, &ev->ideal_den);
+	g_free(before);
 	ev->serving_after = lb->serving;
 	ev->fail_open = lb->fail_open;
 	event_measure(lb, ev, at_ns);
@@ -194,7 +239,9 @@ void l4lb_stats_print(const struct stage *st, GString *out)
 	const struct l4lb *lb = st->priv;
 	const struct l4lb_totals *t = &lb->totals;
 	uint64_t total_flows = 0, max_flows = 0, total_bytes = 0, max_bytes = 0;
-	bool maglev = strcmp(lb->select->name, "maglev") == 0;
+	bool maglev = strcmp(lb->select->name, "maglev") == 0, weighted = false;
+	for (unsigned i = 1; i < lb->n_targets; i++)
+		weighted = weighted || lb->targets[i].weight != lb->targets[0].weight;
 	uint64_t *live = g_new0(uint64_t, lb->n_targets);
 	uint64_t live_total = count_live(lb, lb->clock_ns, -1, live);
 
@@ -240,8 +287,6 @@ void l4lb_stats_print(const struct stage *st, GString *out)
 			g_string_free(when, TRUE);
 			continue;
 		}
-		unsigned n = MAX(ev->serving_before, ev->serving_after);
-		double ideal = n ? 100.0 / n : 0;
 		g_string_append_printf(out, "    event %s %s %s: targets taking new flows %u -> %u%s\n", when->str,
 		                       event_kind_name(ev->kind), lb->targets[ev->target].name, ev->serving_before,
 		                       ev->serving_after, ev->fail_open ? " (failing open: none is healthy)" : "");
@@ -250,9 +295,11 @@ void l4lb_stats_print(const struct stage *st, GString *out)
 		                       ev->on_target, lb->targets[ev->target].name, ev->remapped,
 		                       ev->live_flows ? 100.0 * ev->remapped / ev->live_flows : 0.0,
 		                       ev->remapped > ev->on_target ? "; the flow table keeps the others where they are" : "");
-		g_string_append_printf(out, "      lookup: %u of %u %s (%.1f%%); ideal 1/%u = %.1f%%\n", ev->lookup_changed,
-		                       ev->lookup_size, maglev ? "slots changed" : "sampled hashes remapped",
-		                       ev->lookup_size ? 100.0 * ev->lookup_changed / ev->lookup_size : 0.0, n, ideal);
+		g_string_append_printf(out, "      lookup: %u of %u %s (%.1f%%); ideal %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT
+		                       " = %.1f%%%s\n", ev->lookup_changed, ev->lookup_size,
+		                       maglev ? "slots changed" : "sampled hashes remapped",
+		                       ev->lookup_size ? 100.0 * ev->lookup_changed / ev->lookup_size : 0.0, ev->ideal_num,
+		                       ev->ideal_den, 100.0 * ev->ideal_num / ev->ideal_den, weighted ? " (by weight)" : "");
 		if (ev->deregistered_ns) {
 			g_string_truncate(when, 0);
 			format_time(when, ev->deregistered_ns);

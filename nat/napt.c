@@ -285,10 +285,11 @@ static void napt_advance(struct stage *st, int64_t now, struct stage_ctx *ctx)
 				 * idle state": not closed gracefully and no activity for 350 s. */
 				x->state = NAPT_ST_IDLE;
 				nat->stats.idle_timeouts++;
-				napt_timer_arm(nat, s, NAPT_TO_IDLE, now);
 				g_snprintf(why, sizeof why, "idle for %u s: a later packet from inside gets a TCP RST",
 				           nat->cfg.timeout_s[NAPT_TO_TCP_ESTABLISHED]);
+				/* before the re-arm: the event's row still has the time it went idle */
 				napt_session_event(st, ctx, s, TABLE_EVENT_EXPIRED, why);
+				napt_timer_arm(nat, s, NAPT_TO_IDLE, now);
 				continue;
 			}
 			g_snprintf(why, sizeof why, "no packet for %u s (%s)",

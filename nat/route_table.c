@@ -385,9 +385,13 @@ static enum verdict route_table_in(struct stage *st, struct route_table *rt, str
 	GString *note = ctx->note;
 
 	(void)st; /* the loop has written "route-table <name>: " */
+	/* Counted on the route its request would have left by (replies from the internet came back
+	 * through the NAT gateway's route, a VPC host's through local); a blackhole route carries
+	 * nothing out, so nothing comes back through it. */
+	if (e && rt->routes[e->route].target != ROUTE_BLACKHOLE)
+		rt->routes[e->route].hits[DIR_RIGHT_TO_LEFT]++;
 	if (e && rt->routes[e->route].target == ROUTE_ENDPOINT) {
 		struct route *r = &rt->routes[e->route];
-		r->hits[DIR_RIGHT_TO_LEFT]++;
 		char pfx[19];
 		note_appendf(note, "from ");
 		note_append_ip4(note, p->ip.src);

@@ -327,6 +327,30 @@ static void test_trace_counts_from_the_first_packet(void)
 	test_rmdir(dir);
 }
 
+/* Issue item 10: a route counts the replies that came back the way its requests left.  The
+ * lesson's three replies from 198.51.100.80 came back through the NAT gateway (they read "0 back"),
+ * the DNS reply from the VPC resolver through local; nothing comes back through a blackhole. */
+static void test_route_counts_replies(void)
+{
+	char *dir = test_tmpdir(), *out = g_strdup_printf("%s/out.pcapng", dir), *stats = NULL;
+	const char *argv[] = { test_natlb_binary(), "replay", "-q", "--stats", "-s", "scenarios/natgw-vs-s3-endpoint.ini",
+	                       "-o", out, "pcaps/natgw-vs-s3-endpoint.pcap", NULL };
+	static const char *const want[] = {
+		"    route 1 10.0.0.0/16 -> local: 1 out, 1 back through it\n",
+		"    route 2 pl-s3 -> endpoint vpce-s3: 5 out, 3 back through it\n",
+		"    route 3 0.0.0.0/0 -> natgw: 5 out, 3 back through it\n",
+		"    route 4 192.0.2.0/24 -> blackhole: 1 out, 0 back through it\n",
+	};
+
+	g_assert_cmpint(test_run(argv, &stats, NULL), ==, 0);
+	for (unsigned i = 0; i < G_N_ELEMENTS(want); i++)
+		if (!strstr(stats, want[i]))
+			g_error("not in the statistics: %s---\n%s", want[i], stats);
+	g_free(stats);
+	g_free(out);
+	test_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -349,5 +373,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/cli/scenarios/name-file-and-description-columns-line-up", test_scenarios_columns_line_up);
 	g_test_add_func("/cli/gen/help-lists-lessons-in-a-column-that-lines-up", test_gen_help_lessons_line_up);
 	g_test_add_func("/cli/readme/napt-reference-names-every-key", test_readme_names_every_napt_key);
+	g_test_add_func("/cli/stats/a-route-counts-the-replies-that-came-back-its-way", test_route_counts_replies);
 	return g_test_run();
 }

@@ -539,6 +539,63 @@ static void test_event_down(void)
 	run_clear(&r);
 }
 
+/* Issue item 10: the ideal share of the lookup a change must move is the weight that changes
+ * hands (a target's share is its weight over the sum), not 1/N whatever the weights. */
+static const struct {
+	const char *name;
+	const char *targets, *events;
+	const char *want[2];     /* the events' "ideal" in the report, in order */
+} ideal_cases[] = {
+	{ .name = "equal-weights-one-of-five-down-is-1-5",
+	  .targets = "10.0.1.11; 10.0.1.12; 10.0.1.13; 10.0.1.14; 10.0.1.15", .events = "5s down 10.0.1.13",
+	  .want = { "ideal 1/5 = 20.0%\n" } },
+	{ .name = "the-heavy-target-down-takes-half",
+	  .targets = "10.0.1.11; 10.0.1.12; 10.0.1.13 weight=4; 10.0.1.14; 10.0.1.15", .events = "5s down 10.0.1.13",
+	  .want = { "ideal 1/2 = 50.0% (by weight)\n" } },
+	{ .name = "a-light-target-down-takes-its-eighth",
+	  .targets = "10.0.1.11; 10.0.1.12; 10.0.1.13 weight=4; 10.0.1.14; 10.0.1.15", .events = "5s down 10.0.1.11",
+	  .want = { "ideal 1/8 = 12.5% (by weight)\n" } },
+	{ .name = "a-target-back-up-takes-its-share-of-the-new-sum",
+	  .targets = "10.0.1.11 weight=2; 10.0.1.12; 10.0.1.13", .events = "1s down 10.0.1.11; 2s up 10.0.1.11",
+	  .want = { "ideal 1/2 = 50.0% (by weight)\n", "ideal 1/2 = 50.0% (by weight)\n" } },
+	{ .name = "failing-open-brings-back-the-down-ones",
+	  .targets = "10.0.1.11; 10.0.1.12 weight=3", .events = "1s down 10.0.1.11; 2s down 10.0.1.12",
+	  .want = { "ideal 1/4 = 25.0% (by weight)\n", "ideal 1/4 = 25.0% (by weight)\n" } },
+};
+
+static void test_event_ideal(gconstpointer data)
+{
+	unsigned c = GPOINTER_TO_UINT(data);
+	char *text = g_strdup_printf("[scenario]\nchain = internet > nlb > vpc\n[link internet]\n[link vpc]\n"
+	                             "networks = 10.0.1.0/24\n[stage nlb]\ntype = l4-lb\nlisten = 203.0.113.10:80/tcp\n"
+	                             "targets = %s\nevents = %s\n", ideal_cases[c].targets, ideal_cases[c].events);
+	GError *err = NULL;
+	struct scenario *sc = scenario_load_data(natlb_stage_types(), "test", text, &err);
+	g_assert_no_error(err);
+	struct stage *st = sc->stages[0];
+	GString *note = g_string_new(NULL), *stats = g_string_new(NULL);
+	struct stage_ctx ctx = { .now_ns = T0, .note = note, .drop = DROP_NONE };
+
+	st->ops->advance(st, T0, &ctx);
+	ctx.now_ns = T0 + 10 * NS;
+	st->ops->advance(st, ctx.now_ns, &ctx);
+	st->ops->stats_print(st, stats);
+	const char *at = stats->str;
+	for (unsigned i = 0; i < G_N_ELEMENTS(ideal_cases[c].want) && ideal_cases[c].want[i]; i++) {
+		const char *got = strstr(at, "ideal ");
+		g_assert_nonnull(got);
+		char *line = g_strndup(got, strlen(ideal_cases[c].want[i]));
+		g_assert_cmpstr(line, ==, ideal_cases[c].want[i]);
+		g_free(line);
+		at = got + 1;
+	}
+	g_assert_null(strstr(at, "ideal ")); /* one per event */
+	g_string_free(stats, TRUE);
+	g_string_free(note, TRUE);
+	scenario_free(sc);
+	g_free(text);
+}
+
 /* Drain: new flows avoid the target at once, its flows go on until the deregistration delay,
  * then TCP ones are reset and UDP ones move.  Up: it takes new flows again. */
 static void test_event_drain_and_up(void)
@@ -956,6 +1013,11 @@ int main(int argc, char **argv)
 	g_test_add_func("/l4lb/events/drain-until-deregistration-delay-then-up", test_event_drain_and_up);
 	g_test_add_func("/l4lb/events/all-down-fails-open", test_fail_open);
 	g_test_add_func("/l4lb/events/all-drained-refuse-new-flows", test_all_drained_refuse_new_flows);
+	for (unsigned i = 0; i < G_N_ELEMENTS(ideal_cases); i++) {
+		char *path = g_strdup_printf("/l4lb/events/ideal/%s", ideal_cases[i].name);
+		g_test_add_data_func(path, GUINT_TO_POINTER(i), test_event_ideal);
+		g_free(path);
+	}
 	g_test_add_func("/l4lb/client-ip/replaced-by-the-balancer-address-and-a-free-port", test_client_ip_replaced);
 	g_test_add_func("/l4lb/client-ip/preserved-same-source-through-two-listeners-refused",
 	                test_client_ip_preserved_collision);

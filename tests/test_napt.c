@@ -17,6 +17,8 @@
 #include "common/rewrite.h"
 #include "common/scenario.h"
 #include "common/stage.h"
+#include "common/tables_reader.h"
+#include "common/tables_writer.h"
 #include "nat/napt.h"
 #include "tests/testpkt.h"
 #include "tests/testutil.h"
@@ -1053,6 +1055,42 @@ static void test_aws_idle(void)
 	nat_close(&t);
 }
 
+/* Issue item 5: a connection that idled out at 350 s is stamped then, not when the next advance
+ * noticed it (here 1000 s), although the stage re-arms it to be remembered for RSTs. */
+static void test_aws_idle_event_time(void)
+{
+	struct nat_test t;
+	struct pkt k;
+	struct table_recorder *rec = table_recorder_new();
+	nat_open(&t, "external = 203.0.113.7\nprofile = aws-nat-gateway");
+	int64_t t0 = t.now;
+	tcp(&k, "10.0.1.10", 40000, "198.51.100.80", 443, TCP_SYN);
+	g_assert_cmpint(run(&t, &k, DIR_LEFT_TO_RIGHT), ==, VERDICT_FORWARD);
+	uint16_t eport = k.p.ip.sport;
+	tcp(&k, "198.51.100.80", 443, "203.0.113.7", eport, TCP_SYN | TCP_ACK);
+	g_assert_cmpint(run(&t, &k, DIR_RIGHT_TO_LEFT), ==, VERDICT_FORWARD);
+	tcp(&k, "10.0.1.10", 40000, "198.51.100.80", 443, TCP_ACK);
+	g_assert_cmpint(run(&t, &k, DIR_LEFT_TO_RIGHT), ==, VERDICT_FORWARD);
+
+	struct stage_ctx ctx = { .now_ns = t0 + 1000 * T_SEC, .note = t.note, .drop = DROP_NONE, .tables = rec };
+	t.st->ops->advance(t.st, ctx.now_ns, &ctx);
+	table_recorder_packet_done(rec, t.sc, ctx.now_ns);
+	g_assert_cmpuint(t.nat->stats.idle_timeouts, ==, 1);
+	GError *err = NULL;
+	g_assert_true(table_recorder_finish(rec, t.sc, &err));
+	g_assert_no_error(err);
+	const char *text = table_recorder_text(rec);
+	struct table_file *tf = table_file_parse("mem.json", text, strlen(text), &err);
+	g_assert_no_error(err);
+	g_assert_cmpuint(tf->n_events, ==, 1);
+	g_assert_cmpint(tf->events[0].kind, ==, TABLE_EVENT_EXPIRED);
+	g_assert_cmpint(tf->events[0].ts_ns, ==, t0 + 350 * T_SEC);
+	g_assert_nonnull(strstr(tf->events[0].why, "idle for 350 s"));
+	table_file_free(tf);
+	table_recorder_free(rec);
+	nat_close(&t);
+}
+
 static void test_aws_fragments(void)
 {
 	struct nat_test t;
@@ -1246,6 +1284,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/napt/table/foreach-gives-conntrack-rows", test_table_rows);
 	g_test_add_func("/napt/aws/55000-per-destination-then-error-port-allocation", test_aws_per_destination);
 	g_test_add_func("/napt/aws/idle-350s-then-drop-and-count", test_aws_idle);
+	g_test_add_func("/napt/aws/idle-event-carries-the-time-it-went-idle", test_aws_idle_event_time);
 	g_test_add_func("/napt/aws/udp-fragments-pass-tcp-fragments-drop", test_aws_fragments);
 	for (unsigned i = 0; i < G_N_ELEMENTS(config_cases); i++)
 		g_test_add_data_func(config_cases[i].name, &config_cases[i], test_config);

@@ -1,4 +1,4 @@
-/* tests/test_pipeline.c: the replay loop's contract with stages: emit, drop, consume, derive views, capture in the middle. */
+/* tests/test_pipeline.c: the replay loop's contract with stages: emit, drop, consume, derive views, capture in the middle, what stays on its link. */
 #include <pcap/pcap.h>
 #include <stdio.h>
 
@@ -10,6 +10,7 @@
 #include "common/pipeline.h"
 #include "common/scenario.h"
 #include "common/stage.h"
+#include "tests/testpkt.h"
 #include "tests/testutil.h"
 #include "tools/stage_types.h"
 
@@ -311,6 +312,217 @@ static void test_capture_in_the_middle(void)
 }
 
 
+/* ---- What stays on its link ------------------------------------------------------------------
+ *
+ * Issue item 6: mDNS to 224.0.0.251 went out SNATed, and loopback captures ended as routing
+ * loops.  No router forwards link-local multicast, broadcast, loopback or link-local traffic (nor
+ * other multicast, without a multicast router): each such packet is written once, on the link it
+ * was captured on, with the reason; the stages never see it.  The views go to an in-memory sink,
+ * so these run without tshark. */
+
+struct local_sink {
+	GPtrArray *links;          /* link names, by handle */
+	GString *views;            /* one line per view: "link|notes joined by ' | '" */
+};
+
+static int local_add_link(void *data, const char *name, const char *description)
+{
+	struct local_sink *m = data;
+	(void)description;
+	g_ptr_array_add(m->links, g_strdup(name));
+	return (int)m->links->len - 1;
+}
+
+static gboolean local_write(void *data, int link, int linktype, int64_t ts_ns, const uint8_t *bytes, uint32_t caplen,
+                            uint32_t wirelen, enum pcapng_direction dir, const char *const *notes, unsigned n_notes,
+                            GError **err)
+{
+	struct local_sink *m = data;
+	(void)linktype; (void)ts_ns; (void)bytes; (void)caplen; (void)wirelen; (void)dir; (void)err;
+	g_string_append_printf(m->views, "%s|", (const char *)g_ptr_array_index(m->links, link));
+	for (unsigned i = 0; i < n_notes; i++)
+		g_string_append_printf(m->views, "%s%s", i ? " | " : "", notes[i]);
+	g_string_append_c(m->views, '\n');
+	return TRUE;
+}
+
+#define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+
+static const char home_scenario[] =
+	"[scenario]\nchain = lan > nat > internet\n[link lan]\nnetworks = 192.168.1.0/24, 10.9.0.0/30\n[link internet]\n"
+	"[stage nat]\ntype = static-nat\nmap = 192.168.1.0/24 203.0.113.0/24\n";
+
+static const char dmz_scenario[] =
+	"[scenario]\nchain = lan > nat > dmz\n[link lan]\nnetworks = 192.168.1.0/24\n[link dmz]\nnetworks = 10.0.1.0/24\n"
+	"[stage nat]\ntype = static-nat\nmap = 192.168.1.0/24 203.0.113.0/24\n";
+
+static const struct local_case {
+	const char *name;
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	bool loopback_link;        /* captured on a BSD loopback interface (DLT_NULL), not Ethernet */
+	const char *want;          /* the views, as local_write writes them */
+	const char *scenario;      /* NULL: home_scenario */
+} local_cases[] = {
+	{ .name = "mdns", .src = IP4(192, 168, 1, 10), .dst = IP4(224, 0, 0, 251), .sport = 5353, .dport = 5353,
+	  .want = "lan|captured on lan | stays on lan: 224.0.0.251 is link-local multicast (RFC 5771); routers do not "
+	  "forward it\n" },
+	{ .name = "llmnr", .src = IP4(192, 168, 1, 10), .dst = IP4(224, 0, 0, 252), .sport = 50123, .dport = 5355,
+	  .want = "lan|captured on lan | stays on lan: 224.0.0.252 is link-local multicast (RFC 5771); routers do not "
+	  "forward it\n" },
+	{ .name = "ssdp", .src = IP4(192, 168, 1, 10), .dst = IP4(239, 255, 255, 250), .sport = 50124, .dport = 1900,
+	  .want = "lan|captured on lan | stays on lan: 239.255.255.250 is multicast (RFC 5771); a NAT without a "
+	  "multicast router "
+	  "(an IGMP proxy, RFC 4605) does not forward it\n" },
+	{ .name = "ntp-multicast-beyond-the-local-block", .src = IP4(192, 168, 1, 10), .dst = IP4(224, 0, 1, 1),
+	  .sport = 123, .dport = 123,
+	  .want = "lan|captured on lan | stays on lan: 224.0.1.1 is multicast (RFC 5771); a NAT without a multicast "
+	  "router "
+	  "(an IGMP proxy, RFC 4605) does not forward it\n" },
+	{ .name = "dhcp-discover", .src = 0, .dst = 0xffffffffu, .sport = 68, .dport = 67,
+	  .want = "lan|captured on lan | stays on lan: 255.255.255.255 is the limited broadcast (RFC 1812 section "
+	  "5.3.5.1); "
+	  "routers do not forward it\n" },
+	{ .name = "directed-broadcast-of-the-lan", .src = IP4(192, 168, 1, 10), .dst = IP4(192, 168, 1, 255),
+	  .sport = 137, .dport = 137,
+	  .want = "lan|captured on lan | stays on lan: 192.168.1.255 is the directed broadcast of 192.168.1.0/24 (RFC "
+	  "2644); "
+	  "routers do not forward it\n" },
+	{ .name = "directed-broadcast-of-a-slash-30", .src = IP4(10, 9, 0, 1), .dst = IP4(10, 9, 0, 3),
+	  .sport = 1000, .dport = 2000,
+	  .want = "lan|captured on lan | stays on lan: 10.9.0.3 is the directed broadcast of 10.9.0.0/30 (RFC 2644); "
+	  "routers do not forward it\n" },
+	{ .name = "loopback", .src = IP4(127, 0, 0, 1), .dst = IP4(127, 0, 0, 1), .sport = 40000, .dport = 53,
+	  .want = "lan|captured on lan | stays on lan: 127.0.0.1 is loopback (RFC 1122 section 3.2.1.3); it never "
+	  "leaves its host\n" },
+	{ .name = "loopback-on-a-loopback-capture", .src = IP4(127, 0, 0, 1), .dst = IP4(127, 0, 0, 53),
+	  .sport = 40000, .dport = 53, .loopback_link = true,
+	  .want = "lan|captured on lan | stays on lan: 127.0.0.53 is loopback (RFC 1122 section 3.2.1.3); it never "
+	  "leaves its host\n" },
+	{ .name = "link-local-both-ends", .src = IP4(169, 254, 10, 20), .dst = IP4(169, 254, 10, 30),
+	  .sport = 1000, .dport = 2000,
+	  .want = "lan|captured on lan | stays on lan: 169.254.10.30 is link-local (RFC 3927 section 2.7); routers do "
+	  "not forward it\n" },
+	{ .name = "link-local-source-to-the-internet", .src = IP4(169, 254, 10, 20), .dst = IP4(198, 51, 100, 1),
+	  .sport = 1000, .dport = 2000,
+	  .want = "lan|captured on lan | stays on lan: its source 169.254.10.20 is link-local (RFC 3927 section 2.7); "
+	  "routers do not forward it\n" },
+	{ .name = "directed-broadcast-of-another-link", .src = IP4(192, 168, 1, 10), .dst = IP4(10, 0, 1, 255),
+	  .sport = 1000, .dport = 2000, .scenario = dmz_scenario,
+	  .want = "lan|captured on lan | stays on lan: 10.0.1.255 is the directed broadcast of 10.0.1.0/24 on dmz (RFC "
+	  "2644); "
+	  "routers do not forward it\n" },
+	/* and what still travels: */
+	{ .name = "unicast-to-the-internet-is-translated", .src = IP4(192, 168, 1, 10), .dst = IP4(198, 51, 100, 1),
+	  .sport = 1000, .dport = 2000,
+	  .want = "lan|captured on lan\ninternet|static-nat nat: SNAT 192.168.1.10 -> 203.0.113.10 (rule 1)\n" },
+	{ .name = "a-host-on-the-lan-is-simply-delivered-there", .src = IP4(192, 168, 1, 10), .dst = IP4(192, 168, 1, 254),
+	  .sport = 1000, .dport = 2000,
+	  .want = "lan|captured on lan\n" },
+	{ .name = "broadcast-of-a-network-elsewhere-is-routed", .src = IP4(192, 168, 1, 10), .dst = IP4(198, 51, 100, 255),
+	  .sport = 1000, .dport = 2000,
+	  .want = "lan|captured on lan\ninternet|static-nat nat: SNAT 192.168.1.10 -> 203.0.113.10 (rule 1)\n" },
+	{ .name = "a-host-of-the-dmz-is-routed", .src = IP4(192, 168, 1, 10), .dst = IP4(10, 0, 1, 254),
+	  .sport = 1000, .dport = 2000, .scenario = dmz_scenario,
+	  .want = "lan|captured on lan\ndmz|static-nat nat: SNAT 192.168.1.10 -> 203.0.113.10 (rule 1)\n" },
+};
+
+static void test_stays_on_link(gconstpointer data)
+{
+	const struct local_case *c = data;
+	GError *err = NULL;
+	struct scenario *sc = scenario_load_data(&test_types, "test.ini", c->scenario ? c->scenario : home_scenario, &err);
+	g_assert_no_error(err);
+	struct local_sink m = { g_ptr_array_new_with_free_func(g_free), g_string_new(NULL) };
+	const struct view_sink sink = { .add_link = local_add_link, .write = local_write, .data = &m };
+	struct pipeline_options opt = { .seed = 1 };
+	struct pipeline *pl = pipeline_new_with_sink(sc, &sink, &opt, &err);
+	g_assert_no_error(err);
+
+	uint8_t eth[46], frame[46];
+	test_udp_frame(eth, c->src, c->dst, c->sport, c->dport);
+	struct input_record rec = { .data = eth, .caplen = sizeof eth, .wirelen = sizeof eth, .ts_ns = 1000000000,
+	                            .linktype = DLT_EN10MB };
+	if (c->loopback_link) {
+		/* DLT_NULL: the address family in host order, then the IPv4 packet */
+		const uint32_t af_inet = 2;
+		memcpy(frame, &af_inet, 4);
+		memcpy(frame + 4, eth + 14, 32);
+		rec = (struct input_record){ .data = frame, .caplen = 36, .wirelen = 36, .ts_ns = 1000000000,
+		                             .linktype = DLT_NULL };
+	}
+	g_assert_true(pipeline_replay(pl, &rec, &err));
+	g_assert_no_error(err);
+	g_assert_cmpstr(m.views->str, ==, c->want);
+	g_assert_true(pipeline_balanced(pl));
+	GString *stats = g_string_new(NULL);
+	pipeline_stats(pl, stats);
+	bool stays = strstr(c->want, "stays on") != NULL;
+	g_assert_cmpint(strstr(stats->str, "    1 of them stayed on their link (") != NULL, ==, stays);
+	g_assert_nonnull(strstr(stats->str, "(0 of them untranslated"));
+	/* the stage sees only what crosses it */
+	g_assert_nonnull(strstr(stats->str, strchr(c->want, '\n')[1] ? "    in 1 (" : "    in 0 ("));
+	g_assert_null(strstr(stats->str, "ROUTING_LOOP"));
+	g_string_free(stats, TRUE);
+	pipeline_free(pl);
+	scenario_free(sc);
+	g_ptr_array_unref(m.links);
+	g_string_free(m.views, TRUE);
+}
+
+/* The same end to end: a capture of a home LAN's chatter replayed through napt-home with natlb
+ * replay; only the unicast DNS query leaves, SNATed. */
+static void test_stays_on_link_replay(void)
+{
+	char *dir = test_tmpdir(), *cap = g_strdup_printf("%s/local.pcap", dir), *out = g_strdup_printf("%s/o.pcapng", dir);
+	static const struct { uint32_t src, dst; uint16_t sport, dport; } pk[] = {
+		{ IP4(192, 168, 1, 10), IP4(224, 0, 0, 251), 5353, 5353 },
+		{ IP4(192, 168, 1, 10), IP4(224, 0, 0, 252), 50123, 5355 },
+		{ IP4(192, 168, 1, 10), IP4(239, 255, 255, 250), 50124, 1900 },
+		{ 0, 0xffffffffu, 68, 67 },
+		{ IP4(127, 0, 0, 1), IP4(127, 0, 0, 1), 40000, 53 },
+		{ IP4(169, 254, 10, 20), IP4(169, 254, 10, 30), 1000, 2000 },
+		{ IP4(192, 168, 1, 10), IP4(198, 51, 100, 53), 40001, 53 },
+	};
+	pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
+	pcap_dumper_t *d = pcap_dump_open(dead, cap);
+	g_assert_nonnull(d);
+	for (unsigned i = 0; i < G_N_ELEMENTS(pk); i++) {
+		uint8_t frame[46];
+		test_udp_frame(frame, pk[i].src, pk[i].dst, pk[i].sport, pk[i].dport);
+		struct pcap_pkthdr h = { .ts = { .tv_sec = 1767225600 + i }, .caplen = sizeof frame, .len = sizeof frame };
+		pcap_dump((u_char *)d, &h, frame);
+	}
+	pcap_dump_close(d);
+	pcap_close(dead);
+
+	const char *argv[] = { test_natlb_binary(), "replay", "-q", "--stats", "--trace", "-s", "napt-home", "-o", out,
+	                       cap, NULL };
+	char *stdout_text = NULL, *trace = NULL;
+	g_assert_cmpint(test_run(argv, &stdout_text, &trace), ==, 0);
+	/* one view per packet, and one more for the query on the internet */
+	char **lines = g_strsplit(trace, "\n", -1);
+	unsigned n = 0, stays = 0, internet = 0;
+	for (char **l = lines; *l && **l; l++, n++) {
+		stays += strstr(*l, " | stays on lan: ") != NULL;
+		internet += strstr(*l, " internet ") != NULL;
+	}
+	g_strfreev(lines);
+	g_assert_cmpuint(n, ==, G_N_ELEMENTS(pk) + 1);
+	g_assert_cmpuint(stays, ==, G_N_ELEMENTS(pk) - 1);
+	g_assert_cmpuint(internet, ==, 1);
+	g_assert_nonnull(strstr(trace, "UDP 203.0.113.7:40001 > 198.51.100.53:53 | napt home: SNAT"));
+	g_assert_null(strstr(trace, ":5353 > 224.0.0.251:5353 | napt"));
+	g_assert_nonnull(strstr(stdout_text, "    6 of them stayed on their link ("));
+	g_assert_nonnull(strstr(stdout_text, "mappings 1 live (peak 1, 1 created)"));
+	g_assert_nonnull(strstr(stdout_text, ": balanced\n"));
+	g_free(stdout_text);
+	g_free(trace);
+	g_free(cap);
+	g_free(out);
+	test_rmdir(dir);
+}
+
 /* ---- Look-ahead ----------------------------------------------------------------------------- */
 
 /* Every lesson, as its scenario's header says to replay it. */
@@ -402,6 +614,12 @@ int main(int argc, char **argv)
 	g_test_add_func("/pipeline/drop/annotation-says-what-stats-counts", test_stage_drop_says_what_stats_counts);
 	g_test_add_func("/pipeline/drop/stage-drop-outside-the-loop", test_stage_drop_outside_the_loop);
 	g_test_add_func("/pipeline/derive/capture-on-a-middle-link", test_capture_in_the_middle);
+	for (unsigned i = 0; i < G_N_ELEMENTS(local_cases); i++) {
+		char *path = g_strdup_printf("/pipeline/stays-on-link/%s", local_cases[i].name);
+		g_test_add_data_func(path, &local_cases[i], test_stays_on_link);
+		g_free(path);
+	}
+	g_test_add_func("/pipeline/stays-on-link/natlb-replay-of-a-home-lan-sends-only-unicast-out", test_stays_on_link_replay);
 	for (size_t i = 0; i < G_N_ELEMENTS(lesson_cases); i++) {
 		char *base = g_path_get_basename(lesson_cases[i].scenario);
 		char *path = g_strdup_printf("/pipeline/look-ahead/same-output-as-one-at-a-time/%s", base);

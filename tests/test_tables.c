@@ -4,6 +4,7 @@
  * test stage type with a table of its own ("test-table") stands in for NAPT and the balancers,
  * so these tests say exactly what rows and events went in and check what comes out.
  */
+#include <json-glib/json-glib.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 
@@ -267,6 +268,90 @@ static void test_round_trip(void)
 	g_assert_cmpstr(tf->snapshots[1].why, ==, "end");
 	g_assert_cmpint(tf->snapshots[1].ts_ns, ==, T0 + 3 * SEC);
 	table_file_free(tf);
+	table_recorder_free(rec);
+	scenario_free(sc);
+}
+
+/* Issue item 5: an entry that expired is stamped when it expired, not when its stage swept it, and
+ * the log stays in time order although the sweeps do not visit entries in expiry order (two
+ * timeout classes, or two stages, one after the other).  An entry closed before its timeout
+ * (expires_ns still ahead) expires at the event's time; equal times keep the order they came in. */
+static void test_expired_at_its_time_in_order(void)
+{
+	toy_reset();
+	struct scenario *sc = toy_load();
+	struct table_recorder *rec = table_recorder_new();
+	struct stage_ctx ctx = { .now_ns = T0 + 200 * SEC, .tables = rec };
+	struct table_row late = toy.rows[0], early = toy.rows[0], closed = toy.rows[0], fresh = toy.rows[1];
+	GError *err = NULL;
+
+	late.id = 1, late.expires_ns = T0 + 150 * SEC;
+	early.id = 2, early.expires_ns = T0 + 130 * SEC;
+	fresh.id = 3;
+	closed.id = 4, closed.expires_ns = T0 + 500 * SEC;
+	/* the sweep, in its own order, then the packet at 200 s */
+	stage_table_event(&ctx, sc->stages[0], TABLE_EVENT_EXPIRED, &late, "idle");
+	stage_table_event(&ctx, sc->stages[0], TABLE_EVENT_EXPIRED, &early, "idle");
+	stage_table_event(&ctx, sc->stages[0], TABLE_EVENT_CREATED, &fresh, "new");
+	stage_table_event(&ctx, sc->stages[0], TABLE_EVENT_EXPIRED, &closed, "closed");
+	table_recorder_packet_done(rec, sc, ctx.now_ns);
+	g_assert_true(table_recorder_finish(rec, sc, &err));
+	g_assert_no_error(err);
+
+	struct table_file *tf = parse_text(table_recorder_text(rec));
+	static const struct { uint64_t id; int64_t at; enum table_event kind; } want[] = {
+		{ 2, T0 + 130 * SEC, TABLE_EVENT_EXPIRED },
+		{ 1, T0 + 150 * SEC, TABLE_EVENT_EXPIRED },
+		{ 3, T0 + 200 * SEC, TABLE_EVENT_CREATED },
+		{ 4, T0 + 200 * SEC, TABLE_EVENT_EXPIRED },
+	};
+	g_assert_cmpuint(tf->n_events, ==, G_N_ELEMENTS(want));
+	for (unsigned i = 0; i < G_N_ELEMENTS(want); i++) {
+		g_assert_cmpuint(tf->events[i].row.id, ==, want[i].id);
+		g_assert_cmpint(tf->events[i].ts_ns, ==, want[i].at);
+		g_assert_cmpint(tf->events[i].kind, ==, want[i].kind);
+	}
+	g_assert_cmpint(tf->start_ns, ==, T0 + 130 * SEC);
+	table_file_free(tf);
+	table_recorder_free(rec);
+	scenario_free(sc);
+}
+
+/* A snapshot written after an event never has an earlier time: an event held across it would
+ * break the log's order, so a snapshot first writes what is held. */
+static void test_snapshot_after_held_events(void)
+{
+	toy_reset();
+	struct scenario *sc = toy_load();
+	struct table_recorder *rec = table_recorder_new();
+	struct stage_ctx ctx = { .now_ns = T0 + 10 * SEC, .tables = rec };
+	struct table_row row = toy.rows[0];
+	GError *err = NULL;
+
+	row.expires_ns = T0 + 8 * SEC;
+	stage_table_event(&ctx, sc->stages[0], TABLE_EVENT_EXPIRED, &row, "idle");
+	table_recorder_snapshot(rec, sc, T0 + 10 * SEC, "every 10 s");
+	/* an expiry a stage finds only now, from before the snapshot: it cannot go back before it */
+	row.expires_ns = T0 + 9 * SEC;
+	ctx.now_ns = T0 + 11 * SEC;
+	stage_table_event(&ctx, sc->stages[0], TABLE_EVENT_EXPIRED, &row, "idle");
+	g_assert_true(table_recorder_finish(rec, sc, &err));
+	g_assert_no_error(err);
+
+	JsonParser *parser = json_parser_new();
+	g_assert_true(json_parser_load_from_data(parser, table_recorder_text(rec), -1, &err));
+	g_assert_no_error(err);
+	JsonArray *records = json_object_get_array_member(json_node_get_object(json_parser_get_root(parser)), "records");
+	static const struct { const char *type; int64_t at; } want[] = {
+		{ "event", T0 + 8 * SEC }, { "snapshot", T0 + 10 * SEC }, { "event", T0 + 10 * SEC }, { "snapshot", T0 + 10 * SEC },
+	};
+	g_assert_cmpuint(json_array_get_length(records), ==, G_N_ELEMENTS(want));
+	for (unsigned i = 0; i < G_N_ELEMENTS(want); i++) {
+		JsonObject *r = json_array_get_object_element(records, i);
+		g_assert_cmpstr(json_object_get_string_member(r, "type"), ==, want[i].type);
+		g_assert_cmpint(json_object_get_int_member(r, "ts_ns"), ==, want[i].at);
+	}
+	g_object_unref(parser);
 	table_recorder_free(rec);
 	scenario_free(sc);
 }
@@ -789,6 +874,79 @@ static void test_replay_writes_tables(void)
 	g_free(tables);
 }
 
+/* Issue item 5, end to end: lb-dns's six client flows go quiet at 0.0 .. 0.5 s and expire 120 s
+ * later; the next packet comes at 200 s.  Whatever the schedule, the EXPIRED events read 120.x s
+ * (they read 200 s, or 130 s with --tables-every 10), every record is in time order, and the
+ * snapshot at 120 s still holds the flows that expire after it, which the one at 130 s does not. */
+static void check_lb_dns_expiry(const char *every)
+{
+	char *dir = test_tmpdir(), *json = g_strdup_printf("%s/t.json", dir), *out = g_strdup_printf("%s/o.pcapng", dir);
+	const char *replay[] = { test_natlb_binary(), "replay", "-q", "-s", "lb-dns", "--tables", json, "-o", out,
+	                         "pcaps/lb-dns.pcap", every ? "--tables-every" : NULL, every, NULL };
+	GError *err = NULL;
+
+	g_assert_cmpint(test_run(replay, NULL, NULL), ==, 0);
+	/* every record, events and snapshots together, in time order */
+	JsonParser *parser = json_parser_new();
+	g_assert_true(json_parser_load_from_file(parser, json, &err));
+	g_assert_no_error(err);
+	JsonArray *records = json_object_get_array_member(json_node_get_object(json_parser_get_root(parser)), "records");
+	for (guint i = 1; i < json_array_get_length(records); i++)
+		g_assert_cmpint(json_object_get_int_member(json_array_get_object_element(records, i - 1), "ts_ns"), <=,
+		                json_object_get_int_member(json_array_get_object_element(records, i), "ts_ns"));
+	g_object_unref(parser);
+
+	struct table_file *tf = table_file_load(json, &err);
+	g_assert_no_error(err);
+	unsigned n_expired = 0;
+	int64_t last_expiry = 0;
+	for (unsigned i = 0; i < tf->n_events; i++) {
+		const struct table_file_event *e = &tf->events[i];
+		if (e->kind != TABLE_EVENT_EXPIRED || e->row.orig.sport < 53001 || e->row.orig.sport > 53006)
+			continue;
+		n_expired++;
+		int64_t rel = table_file_rel(tf, e->ts_ns);
+		g_assert_cmpint(rel, >=, 120 * SEC);
+		g_assert_cmpint(rel, <, 121 * SEC);
+		g_assert_cmpint(e->row.expires_ns, ==, e->ts_ns); /* its timeout is 0 in the event */
+		last_expiry = MAX(last_expiry, rel);
+	}
+	g_assert_cmpuint(n_expired, ==, 6);
+	g_assert_cmpint(last_expiry, >, 120 * SEC + SEC / 2); /* 53006's reply came at 0.503 s */
+	if (every) {
+		const struct table_snapshot *at120 = table_file_at(tf, 120 * SEC), *at130 = table_file_at(tf, 130 * SEC);
+		g_assert_nonnull(at120);
+		g_assert_cmpint(table_file_rel(tf, at120->ts_ns), ==, 120 * SEC);
+		g_assert_cmpint(table_file_rel(tf, at130->ts_ns), ==, 130 * SEC);
+		unsigned live120 = 0, live130 = 0;
+		for (unsigned r = 0; r < at120->stages[0].n_rows; r++) {
+			const struct table_row *row = &at120->stages[0].rows[r];
+			if (row->orig.sport >= 53001 && row->orig.sport <= 53006) {
+				live120++;
+				g_assert_cmpint(row->expires_ns, >, at120->ts_ns);
+			}
+		}
+		for (unsigned r = 0; r < at130->stages[0].n_rows; r++)
+			live130 += at130->stages[0].rows[r].orig.sport >= 53001 && at130->stages[0].rows[r].orig.sport <= 53006;
+		g_assert_cmpuint(live120, ==, 6); /* the first expires at 120.003 s: all six are live at 120 s */
+		g_assert_cmpuint(live130, ==, 0);
+	}
+	table_file_free(tf);
+	test_rmdir(dir);
+	g_free(json);
+	g_free(out);
+}
+
+static void test_lb_dns_expiry_end(void)
+{
+	check_lb_dns_expiry(NULL);
+}
+
+static void test_lb_dns_expiry_every(void)
+{
+	check_lb_dns_expiry("10");
+}
+
 /* napt-home's DNS reply at 0.003 s answers mapping #1: with --tables-every change, the tables at
  * 0.5 s show it [ASSURED] with one reply, as conntrack would (issue 10: it read [UNREPLIED]). */
 static void test_on_change_sees_the_first_reply(void)
@@ -827,6 +985,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/tables/schedule/refuses-what-is-not-a-time", test_schedule_refuses);
 	g_test_add_func("/tables/recorder/json-round-trip-keeps-every-field", test_round_trip);
 	g_test_add_func("/tables/recorder/file-appears-only-when-finished", test_file_atomic);
+	g_test_add_func("/tables/recorder/expired-is-stamped-when-it-expired-in-time-order", test_expired_at_its_time_in_order);
+	g_test_add_func("/tables/recorder/a-snapshot-writes-the-held-events-first", test_snapshot_after_held_events);
 	g_test_add_func("/tables/recorder/unwritable-directory-fails-at-open", test_unwritable);
 	g_test_add_func("/tables/replay/every-n-seconds-advances-the-stages-to-each-snapshot", test_every_n_seconds);
 	g_test_add_func("/tables/replay/change-snapshots-after-each-packet-that-changed-a-table", test_on_change);
@@ -857,5 +1017,7 @@ int main(int argc, char **argv)
 		g_free(path);
 	}
 	g_test_add_func("/tables/replay-verb/writes-the-file-and-says-so", test_replay_writes_tables);
+	g_test_add_func("/tables/replay/lb-dns-expires-at-120-s-not-at-the-next-packet", test_lb_dns_expiry_end);
+	g_test_add_func("/tables/replay/lb-dns-every-10-s-expires-between-the-snapshots", test_lb_dns_expiry_every);
 	return g_test_run();
 }
