@@ -815,11 +815,15 @@ static gboolean check_networks_once(struct scenario *sc, const char *text, GErro
  * networks: the chain would send packets for them through the stage instead of to that link's
  * hosts (issue 10: a static NAT mapping onto the capture's servers turned 26 of 28 packets into
  * routing loops).  claims() is a predicate, so each network is tried address by address, up to
- * CLAIMS_CHECK_MAX of them (a /16); a wider network is checked on its first CLAIMS_CHECK_MAX. */
+ * CLAIMS_CHECK_MAX of them (a /16); a wider network is checked on its first CLAIMS_CHECK_MAX, and
+ * the whole check stops after CLAIMS_CHECK_BUDGET addresses (some 10 ms), so that sixteen links
+ * of /0 networks still load at once. */
 #define CLAIMS_CHECK_MAX 65536u
+#define CLAIMS_CHECK_BUDGET (1u << 20)
 static void check_claims(struct scenario *sc, const char *text)
 {
 	char buf[19], a[16];
+	uint64_t budget = CLAIMS_CHECK_BUDGET;
 	for (unsigned i = 0; i < sc->n_stages; i++) {
 		const struct stage *st = sc->stages[i];
 		if (!st->ops->claims)
@@ -833,9 +837,9 @@ static void check_claims(struct scenario *sc, const char *text)
 					const struct ip4_prefix *net = &l->networks[j];
 					uint64_t size = MIN((uint64_t)1 << (32 - net->len), CLAIMS_CHECK_MAX), count = 0;
 					uint32_t first = 0;
-					for (uint64_t off = 0; off < size; off++) {
+					for (uint64_t off = 0; off < size && budget; off++, budget--) {
 						uint32_t addr = net->addr + (uint32_t)off;
-						if (scenario_link_of(sc, addr) == k && st->ops->claims(st, addr, (enum side)side) &&
+						if (st->ops->claims(st, addr, (enum side)side) && scenario_link_of(sc, addr) == k &&
 						    count++ == 0)
 							first = addr;
 					}
