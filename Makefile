@@ -99,7 +99,29 @@ FUZZ_LIB_SRCS := $(LIB_SRCS) tools/stage_types.c
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(PKG_LIBS) $(LIBNET_LIBS) -lhttp_parser -lm
+# make fuzz builds them; make fuzz FUZZ_SECONDS=N also runs each for N seconds, one at a time, from a
+# temporary copy of its corpus (the tree stays clean), and prints a line per harness: executions,
+# libFuzzer's cov: and ft:, crashes.  A crash keeps its temporary directory (the line names it) and
+# fails the target.  make test keeps its short smoke run (tests/test_fuzz_smoke.c).
 fuzz: $(FUZZ_BINS)
+ifneq ($(FUZZ_SECONDS),)
+	@failed=0; for bin in $(FUZZ_BINS); do \
+	  name=$${bin#build/fuzz/fuzz_}; tmp=$$(mktemp -d); mkdir $$tmp/corpus $$tmp/crashes; \
+	  if [ -d tests/fuzz/corpus/$$name ]; then cp tests/fuzz/corpus/$$name/* $$tmp/corpus/; fi; \
+	  $$bin -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$$tmp/crashes/ $$tmp/corpus >$$tmp/log 2>&1; rc=$$?; \
+	  runs=$$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' $$tmp/log | tail -n 1); \
+	  [ -n "$$runs" ] || runs=$$(sed -n 's/^#\([0-9]*\).*/\1/p' $$tmp/log | tail -n 1); \
+	  cov=$$(grep -o 'cov: [0-9]*' $$tmp/log | tail -n 1); ft=$$(grep -o 'ft: [0-9]*' $$tmp/log | tail -n 1); \
+	  crashes=$$(ls $$tmp/crashes | wc -l); \
+	  if [ $$rc -eq 0 ] && [ $$crashes -eq 0 ]; then \
+	    printf '%-20s %10s execs in %ss, %s, %s, 0 crashes\n' fuzz_$$name "$${runs:-0}" $(FUZZ_SECONDS) "$${cov:-cov: ?}" "$${ft:-ft: ?}"; \
+	    rm -rf $$tmp; \
+	  else \
+	    printf '%-20s %10s execs in %ss, %s, %s, %s crashes (exit %s; log and inputs in %s)\n' fuzz_$$name "$${runs:-0}" \
+	      $(FUZZ_SECONDS) "$${cov:-cov: ?}" "$${ft:-ft: ?}" $$crashes $$rc $$tmp; failed=1; \
+	  fi; \
+	done; exit $$failed
+endif
 
 pcaps: natlb
 	@sh tools/make_pcaps.sh $(NATLB)

@@ -16,6 +16,9 @@ bool ip4_parse(const char *text, uint32_t *out)
 		if (!g_ascii_isdigit(*p))
 			return false;
 		unsigned v = 0, digits = 0;
+		/* "010" is 8 to inet_aton() and 10 to inet_pton()'s readers: refused (ip4_prefix_parse() says why) */
+		if (p[0] == '0' && g_ascii_isdigit(p[1]))
+			return false;
 		while (g_ascii_isdigit(*p) && digits < 4) {
 			v = v * 10 + (unsigned)(*p++ - '0');
 			digits++;
@@ -66,6 +69,12 @@ bool ip4_prefix_parse(const char *text, struct ip4_prefix *out, GError **err)
 	}
 	return true;
 bad:
+	for (const char *o = text; *o && o < text + alen; o++)
+		if (*o == '0' && g_ascii_isdigit(o[1]) && (o == text || o[-1] == '.')) {
+			g_set_error(err, SCENARIO_ERROR, SCENARIO_ERROR_VALUE, "'%s' has an octet with a leading zero, which "
+			            "some tools read as octal (010 is 8 to inet_aton()): write it without", text);
+			return false;
+		}
 	g_set_error(err, SCENARIO_ERROR, SCENARIO_ERROR_VALUE,
 	            "'%s' is not an IPv4 address or prefix (like 10.0.0.0/24)", text);
 	return false;

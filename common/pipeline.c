@@ -43,6 +43,7 @@ struct pipeline_totals {
 	uint64_t mismatched;       /* replayed view differs from the captured bytes: a stage bug */
 	uint64_t drops[SCENARIO_MAX_LINKS - 1][DROP_CODES]; /* per stage, per drop code */
 	uint64_t views[SCENARIO_MAX_LINKS];
+	struct pipeline_plan_report plan;  /* counters and first examples only: no work per packet */
 };
 
 struct pipeline {
@@ -266,6 +267,13 @@ static struct stage_ctx *ctx_for(struct pipeline *pl, struct stage *st, const st
 	return ctx;
 }
 
+static void plan_count(uint64_t *count, struct pipeline_example *first, uint64_t packet, const struct packet *p,
+                       unsigned link)
+{
+	if ((*count)++ == 0)
+		*first = (struct pipeline_example){ .packet = packet, .src = p->ip.src, .dst = p->ip.dst, .link = link };
+}
+
 /* Walk from the capture link back towards the packet's source, undoing each stage's translation,
  * and queue the packet where it was sent: on the link of its sender, or beside the stage that
  * originated it.  reverse() rewrites the packet in place, so it first moves to capture_frame:
@@ -306,6 +314,8 @@ static void walk_back(struct pipeline *pl, const struct packet *captured, int64_
 			a = h.st->ops->reverse(h.st, p, crossed, ctx);
 		}
 		if (a == REVERSE_IMPOSSIBLE) {
+			plan_count(&pl->totals.plan.misplaced, &pl->totals.plan.first_misplaced, pl->totals.packets, captured,
+			           sc->capture);
 			note_appendf(pl->walk_problem, "%s %s could not have passed this packet (%s)", h.st->ops->type,
 			             h.st->name, pl->stage_note->len ? pl->stage_note->str : "no translation matches it");
 			break;
@@ -321,6 +331,9 @@ static void walk_back(struct pipeline *pl, const struct packet *captured, int64_
 		hops++;
 	}
 
+	if (hops > sc->n_stages)
+		plan_count(&pl->totals.plan.overderived, &pl->totals.plan.first_overderived, pl->totals.packets, captured,
+		           sc->capture);
 	if (hops == 0)
 		note_captured_on(e->note, sc->links[k].name);
 	else
@@ -508,6 +521,9 @@ static void account(struct pipeline *pl, const struct journey *j, struct stage *
 		if (counted) {
 			pl->totals.dropped++;
 			pl->totals.drops[st->index][c->reason]++;
+			if (c->reason == DROP_ROUTING_LOOP)
+				plan_count(&pl->totals.plan.routing_loops, &pl->totals.plan.first_loop, pl->totals.packets, j->p,
+				           j->k);
 		}
 		break;
 	case VERDICT_CONSUMED:
@@ -718,6 +734,12 @@ gboolean pipeline_drain(struct pipeline *pl, GError **err)
 }
 
 /* ---- the report ------------------------------------------------------------------------------------ */
+
+void pipeline_plan_report(const struct pipeline *pl, struct pipeline_plan_report *out)
+{
+	*out = pl->totals.plan;
+	out->packets = pl->totals.packets;
+}
 
 bool pipeline_balanced(const struct pipeline *pl)
 {

@@ -39,6 +39,21 @@ gboolean pipeline_push(struct pipeline *pl, const struct input_record *rec, GErr
 gboolean pipeline_drain(struct pipeline *pl, GError **err);
 /* The --stats report: per stage in = forwarded + dropped + consumed, and the packet balance. */
 void pipeline_stats(const struct pipeline *pl, GString *out);
+/* What points at a wrong address plan (issue 10), for replay's warnings: how many captured
+ * packets, and the first of them (numbered from 1, its addresses as on link). */
+struct pipeline_example {
+	uint64_t packet;
+	uint32_t src, dst;
+	unsigned link;
+};
+struct pipeline_plan_report {
+	uint64_t packets;                      /* captured packets replayed */
+	uint64_t routing_loops;                /* dropped as ROUTING_LOOP */
+	uint64_t misplaced;                    /* no stage could have passed them onto the capture link */
+	uint64_t overderived;                  /* walked back through more stages than the chain has */
+	struct pipeline_example first_loop, first_misplaced, first_overderived;
+};
+void pipeline_plan_report(const struct pipeline *pl, struct pipeline_plan_report *out);
 /* Did every input packet end as delivered, dropped or consumed (the balance --stats prints)? */
 bool pipeline_balanced(const struct pipeline *pl);
 void pipeline_free(struct pipeline *pl);

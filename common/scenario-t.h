@@ -37,6 +37,7 @@ struct scenario {
 	unsigned default_link;   /* where addresses no link claims live: the first link without networks */
 	struct prefix_list *prefix_lists; /* the [prefix-list NAME] groups, in file order */
 	unsigned n_prefix_lists;
+	GPtrArray *warnings;     /* char *: what loads but is probably not what the teacher meant */
 };
 
 /* What a stage's configure() reads its keys through: errors then name the file, line, group and key. */
@@ -46,6 +47,7 @@ struct stage_config {
 	const char *source;      /* for messages */
 	const char *text;        /* the scenario text, to find line numbers */
 	const struct scenario *scenario;
+	GPtrArray *warnings;     /* the scenario's: stage_config_warn() adds to it */
 };
 
 #endif

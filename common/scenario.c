@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "common/packet.h"
 #include "common/scenario.h"
 #include "common/stage.h"
 
@@ -52,8 +53,53 @@ static unsigned text_line_of(const char *text, const char *group, const char *ke
 	return found_group;
 }
 
-static void set_error_at(GError **err, int code, const char *source, const char *text,
-                         const char *group, const char *key, const char *fmt, va_list ap)
+#define ECHO_MAX 80 /* characters of a value a message repeats, and of a group or key name */
+
+/* s (n bytes), or its first ECHO_MAX - 3 characters and "..." when it is longer than ECHO_MAX:
+ * a message should fit a terminal line and say what is wrong, not repeat a pasted page. */
+static void append_cut(GString *out, const char *s, size_t n)
+{
+	bool utf8 = g_utf8_validate(s, (gssize)n, NULL);
+	size_t chars = utf8 ? (size_t)g_utf8_strlen(s, (gssize)n) : n;
+	if (chars <= ECHO_MAX) {
+		g_string_append_len(out, s, (gssize)n);
+		return;
+	}
+	const char *cut = utf8 ? g_utf8_offset_to_pointer(s, ECHO_MAX - 3) : s + ECHO_MAX - 3;
+	g_string_append_len(out, s, cut - s);
+	g_string_append(out, "...");
+}
+
+/* msg with every echoed value, between 'quotes' (an opening one not after a letter: "stage's"
+ * is no quote) or GKeyFile's curly ones, cut by append_cut(). */
+static void append_cut_echoes(GString *out, const char *msg)
+{
+	const char *p = msg;
+
+	while (*p) {
+		const char *open = NULL, *close_mark = NULL;
+		if (*p == '\'' && (p == msg || !g_ascii_isalnum(p[-1]))) {
+			open = p + 1;
+			close_mark = "'";
+		} else if (g_str_has_prefix(p, "\u201c")) {
+			open = p + strlen("\u201c");
+			close_mark = "\u201d";
+		}
+		const char *close = open ? strstr(open, close_mark) : NULL;
+		if (!close) {
+			g_string_append_c(out, *p++);
+			continue;
+		}
+		g_string_append_len(out, p, open - p);
+		append_cut(out, open, (size_t)(close - open));
+		g_string_append(out, close_mark);
+		p = close + strlen(close_mark);
+	}
+}
+
+/* "SOURCE:LINE: [group] key: MESSAGE", the line when group (and key) are found in text. */
+static char *message_at(const char *source, const char *text, const char *group, const char *key, const char *fmt,
+                        va_list ap)
 {
 	char *msg = g_strdup_vprintf(fmt, ap);
 	unsigned line = group ? text_line_of(text, group, key) : 0;
@@ -62,12 +108,25 @@ static void set_error_at(GError **err, int code, const char *source, const char 
 	if (line)
 		g_string_append_printf(where, ":%u", line);
 	g_string_append(where, ": ");
-	if (group)
-		g_string_append_printf(where, "[%s] ", group);
-	if (key)
-		g_string_append_printf(where, "%s: ", key);
-	g_set_error(err, SCENARIO_ERROR, code, "%s%s", where->str, msg);
-	g_string_free(where, TRUE);
+	if (group) {
+		g_string_append_c(where, '[');
+		append_cut(where, group, strlen(group));
+		g_string_append(where, "] ");
+	}
+	if (key) {
+		append_cut(where, key, strlen(key));
+		g_string_append(where, ": ");
+	}
+	append_cut_echoes(where, msg);
+	g_free(msg);
+	return g_string_free(where, FALSE);
+}
+
+static void set_error_at(GError **err, int code, const char *source, const char *text,
+                         const char *group, const char *key, const char *fmt, va_list ap)
+{
+	char *msg = message_at(source, text, group, key, fmt, ap);
+	g_set_error_literal(err, SCENARIO_ERROR, code, msg);
 	g_free(msg);
 }
 
@@ -88,6 +147,30 @@ void stage_config_error(const struct stage_config *cfg, const char *key, GError 
 	va_start(ap, fmt);
 	set_error_at(err, SCENARIO_ERROR_VALUE, cfg->source, cfg->text, cfg->group, key, fmt, ap);
 	va_end(ap);
+}
+
+void stage_config_warn(const struct stage_config *cfg, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	g_ptr_array_add(cfg->warnings, message_at(cfg->source, cfg->text, cfg->group, key, fmt, ap));
+	va_end(ap);
+}
+
+static void scenario_warn(struct scenario *sc, const char *text, const char *group, const char *key,
+                          const char *fmt, ...) G_GNUC_PRINTF(5, 6);
+static void scenario_warn(struct scenario *sc, const char *text, const char *group, const char *key,
+                          const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	g_ptr_array_add(sc->warnings, message_at(sc->source, text, group, key, fmt, ap));
+	va_end(ap);
+}
+
+const GPtrArray *scenario_warnings(const struct scenario *sc)
+{
+	return sc->warnings;
 }
 
 static unsigned edit_distance(const char *a, const char *b)
@@ -387,7 +470,8 @@ static gboolean parse_stage(struct scenario *sc, const struct stage_registry *ty
 	st->right = &sc->links[idx + 1];
 	sc->stages[idx] = st;
 	sc->n_stages = MAX(sc->n_stages, idx + 1);
-	struct stage_config cfg = { kf, group, sc->source, text, sc };
+	struct stage_config cfg = { .kf = kf, .group = group, .source = sc->source, .text = text, .scenario = sc,
+		                    .warnings = sc->warnings };
 	ok = ops->configure(st, &cfg, err);
 out:
 	g_free(type);
@@ -630,8 +714,154 @@ static void append_escaped_value(GString *out, const char *key, const char *valu
 	g_string_append_c(out, '\n');
 }
 
-struct scenario *scenario_load_data(const struct stage_registry *types, const char *source, const char *text,
-                                    GError **err)
+/* GKeyFile merges a group given twice and keeps the last of a key given twice, silently, and a
+ * NUL ends its line (external = 203.0.113.7\0, 198.51.100.1 is one address): so the raw text is
+ * read first, line by line as GKeyFile reads it (blanks trimmed, # comments), for all three. */
+static gboolean check_raw_text(const char *source, const char *text, size_t len, bool duplicates, GError **err)
+{
+	GHashTable *groups = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL); /* name -> line */
+	GHashTable *keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);   /* in the group */
+	const char *p = text, *end = text + len;
+	char *group = NULL;
+	gboolean ok = TRUE;
+
+	for (unsigned line = 1; ok && p < end; line++) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = eol ? (size_t)(eol - p) : (size_t)(end - p);
+		const char *nul = memchr(p, '\0', n);
+		if (nul) {
+			g_set_error(err, SCENARIO_ERROR, SCENARIO_ERROR_SYNTAX, "%s:%u: a NUL byte (byte %u of the line): "
+			            "the scenario reader would end the line there and lose the rest; save it as plain text",
+			            source, line, (unsigned)(nul - p) + 1);
+			ok = FALSE;
+			break;
+		}
+		char *l = g_strstrip(g_strndup(p, n));
+		char *close = l[0] == '[' ? strrchr(l, ']') : NULL;
+		char *eq = strchr(l, '=');
+		if (close) {
+			*close = '\0';
+			unsigned first = GPOINTER_TO_UINT(g_hash_table_lookup(groups, l + 1));
+			if (first && duplicates) {
+				GString *msg = g_string_new(NULL);
+				g_string_append_printf(msg, "%s:%u: [", source, line);
+				append_cut(msg, l + 1, strlen(l + 1));
+				g_string_append_printf(msg, "] appears twice (lines %u and %u): the two would be merged, "
+				                       "the later one's keys winning; keep one", first, line);
+				g_set_error_literal(err, SCENARIO_ERROR, SCENARIO_ERROR_GROUP, msg->str);
+				g_string_free(msg, TRUE);
+				ok = FALSE;
+			} else {
+				g_hash_table_insert(groups, g_strdup(l + 1), GUINT_TO_POINTER(line));
+				g_hash_table_remove_all(keys);
+				g_free(group);
+				group = g_strdup(l + 1);
+			}
+		} else if (group && l[0] != '#' && eq) {
+			*eq = '\0';
+			g_strchomp(l);
+			unsigned first = GPOINTER_TO_UINT(g_hash_table_lookup(keys, l));
+			if (first && duplicates) {
+				GString *msg = g_string_new(NULL);
+				g_string_append_printf(msg, "%s:%u: [", source, line);
+				append_cut(msg, group, strlen(group));
+				g_string_append(msg, "] ");
+				append_cut(msg, l, strlen(l));
+				g_string_append_printf(msg, ": given twice (lines %u and %u): only the later would count; "
+				                       "keep one", first, line);
+				g_set_error_literal(err, SCENARIO_ERROR, SCENARIO_ERROR_KEY, msg->str);
+				g_string_free(msg, TRUE);
+				ok = FALSE;
+			} else {
+				g_hash_table_insert(keys, g_strdup(l), GUINT_TO_POINTER(line));
+			}
+		}
+		g_free(l);
+		p = eol ? eol + 1 : end;
+	}
+	g_free(group);
+	g_hash_table_destroy(keys);
+	g_hash_table_destroy(groups);
+	return ok;
+}
+
+/* One network on two links: scenario_link_of() would give it to the first, and the second's
+ * hosts could never be reached.  (A network inside another link's wider one is fine: the
+ * longest match wins, as a route does.) */
+static gboolean check_networks_once(struct scenario *sc, const char *text, GError **err)
+{
+	char buf[19];
+	for (unsigned i = 0; i < sc->n_links; i++)
+		for (unsigned j = i + 1; j < sc->n_links; j++)
+			for (unsigned a = 0; a < sc->links[i].n_networks; a++)
+				for (unsigned b = 0; b < sc->links[j].n_networks; b++) {
+					const struct ip4_prefix *x = &sc->links[i].networks[a], *y = &sc->links[j].networks[b];
+					if (x->addr != y->addr || x->len != y->len)
+						continue;
+					char *group = g_strdup_printf("link %s", sc->links[j].name);
+					char *other = g_strdup_printf("link %s", sc->links[i].name);
+					scenario_error(err, SCENARIO_ERROR_VALUE, sc->source, text, group, "networks",
+					               "%s is also a network of link %s (line %u): a network lives on one link",
+					               ip4_prefix_to_str(y, buf), sc->links[i].name,
+					               text_line_of(text, other, "networks"));
+					g_free(other);
+					g_free(group);
+					return FALSE;
+				}
+	return TRUE;
+}
+
+/* Addresses a stage answers for (a NAT's outside addresses, a VIP) must not lie in another link's
+ * networks: the chain would send packets for them through the stage instead of to that link's
+ * hosts (issue 10: a static NAT mapping onto the capture's servers turned 26 of 28 packets into
+ * routing loops).  claims() is a predicate, so each network is tried address by address, up to
+ * CLAIMS_CHECK_MAX of them (a /16); a wider network is checked on its first CLAIMS_CHECK_MAX, and
+ * the whole check stops after CLAIMS_CHECK_BUDGET addresses (some 10 ms), so that sixteen links
+ * of /0 networks still load at once. */
+#define CLAIMS_CHECK_MAX 65536u
+#define CLAIMS_CHECK_BUDGET (1u << 20)
+static void check_claims(struct scenario *sc, const char *text)
+{
+	char buf[19], a[16];
+	uint64_t budget = CLAIMS_CHECK_BUDGET;
+	for (unsigned i = 0; i < sc->n_stages; i++) {
+		const struct stage *st = sc->stages[i];
+		if (!st->ops->claims)
+			continue;
+		char *group = g_strdup_printf("stage %s", st->name);
+		for (unsigned side = SIDE_LEFT; side <= SIDE_RIGHT; side++) {
+			unsigned at = side == SIDE_LEFT ? st->index : st->index + 1;
+			for (unsigned k = 0; k < sc->n_links; k++) {
+				const struct link *l = &sc->links[k];
+				for (unsigned j = 0; k != at && j < l->n_networks; j++) {
+					const struct ip4_prefix *net = &l->networks[j];
+					uint64_t size = MIN((uint64_t)1 << (32 - net->len), CLAIMS_CHECK_MAX), count = 0;
+					uint32_t first = 0;
+					for (uint64_t off = 0; off < size && budget; off++, budget--) {
+						uint32_t addr = net->addr + (uint32_t)off;
+						if (st->ops->claims(st, addr, (enum side)side) && scenario_link_of(sc, addr) == k &&
+						    count++ == 0)
+							first = addr;
+					}
+					if (!count)
+						continue;
+					scenario_warn(sc, text, group, NULL,
+					              "%s %s answers on link %s for %" G_GUINT64_FORMAT " address%s of %s, a "
+					              "network of link %s (the first: %s): packets for %s go through %s to %s "
+					              "instead of to %s's hosts; give the stage addresses no link holds, or "
+					              "take them out of %s's networks",
+					              st->ops->type, st->name, sc->links[at].name, count, count == 1 ? "" : "es",
+					              ip4_prefix_to_str(net, buf), l->name, ip4_to_str(first, a),
+					              count == 1 ? "it" : "them", st->name, sc->links[at].name, l->name, l->name);
+				}
+			}
+		}
+		g_free(group);
+	}
+}
+
+static struct scenario *load_text(const struct stage_registry *types, const char *source, const char *text,
+                                  GError **err)
 {
 	GKeyFile *kf = g_key_file_new();
 	struct scenario *sc = g_new0(struct scenario, 1);
@@ -641,8 +871,12 @@ struct scenario *scenario_load_data(const struct stage_registry *types, const ch
 	gboolean ok = FALSE;
 
 	sc->source = g_strdup(source);
+	sc->warnings = g_ptr_array_new_with_free_func(g_free);
 	if (!g_key_file_load_from_data(kf, text, (gsize)-1, G_KEY_FILE_NONE, &kerr)) {
-		g_set_error(err, SCENARIO_ERROR, SCENARIO_ERROR_SYNTAX, "%s: %s", source, kerr->message);
+		GString *msg = g_string_new(NULL);
+		append_cut_echoes(msg, kerr->message);
+		g_set_error(err, SCENARIO_ERROR, SCENARIO_ERROR_SYNTAX, "%s: %s", source, msg->str);
+		g_string_free(msg, TRUE);
 		g_error_free(kerr);
 		goto out;
 	}
@@ -663,6 +897,8 @@ struct scenario *scenario_load_data(const struct stage_registry *types, const ch
 	for (unsigned i = 0; i < sc->n_links; i++)
 		if (!parse_link(sc, &sc->links[i], kf, text, err))
 			goto out;
+	if (!check_networks_once(sc, text, err))
+		goto out;
 	sc->default_link = sc->n_links - 1;
 	for (unsigned i = 0; i < sc->n_links; i++)
 		if (sc->links[i].n_networks == 0) {
@@ -689,6 +925,7 @@ struct scenario *scenario_load_data(const struct stage_registry *types, const ch
 	for (unsigned i = 0; stage_names[i]; i++)
 		if (!parse_stage(sc, types, i, stage_names[i], kf, text, err))
 			goto out;
+	check_claims(sc, text);
 	ok = TRUE;
 out:
 	g_free(capture);
@@ -701,17 +938,46 @@ out:
 	return sc;
 }
 
+static struct scenario *load_bytes(const struct stage_registry *types, const char *source, const char *text,
+                                   size_t len, bool duplicates, GError **err)
+{
+	/* A byte-order mark, as some Windows editors write: not part of the first line. */
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+		text += 3;
+		len -= 3;
+	}
+	if (!check_raw_text(source, text, len, duplicates, err))
+		return NULL;
+	char *copy = g_strndup(text, len);
+	struct scenario *sc = load_text(types, source, copy, err);
+	g_free(copy);
+	return sc;
+}
+
+struct scenario *scenario_load_bytes(const struct stage_registry *types, const char *source, const char *text,
+                                     size_t len, GError **err)
+{
+	return load_bytes(types, source, text, len, true, err);
+}
+
+struct scenario *scenario_load_data(const struct stage_registry *types, const char *source, const char *text,
+                                    GError **err)
+{
+	return load_bytes(types, source, text, strlen(text), false, err);
+}
+
 struct scenario *scenario_load_file(const struct stage_registry *types, const char *path, GError **err)
 {
 	char *text = NULL;
+	gsize len = 0;
 	GError *ferr = NULL;
 
-	if (!g_file_get_contents(path, &text, NULL, &ferr)) {
+	if (!g_file_get_contents(path, &text, &len, &ferr)) {
 		g_set_error(err, SCENARIO_ERROR, SCENARIO_ERROR_READ, "%s", ferr->message);
 		g_error_free(ferr);
 		return NULL;
 	}
-	struct scenario *sc = scenario_load_data(types, path, text, err);
+	struct scenario *sc = scenario_load_bytes(types, path, text, len, err);
 	g_free(text);
 	return sc;
 }
@@ -739,6 +1005,8 @@ void scenario_free(struct scenario *sc)
 		g_free(sc->prefix_lists[i].prefixes);
 	}
 	g_free(sc->prefix_lists);
+	if (sc->warnings)
+		g_ptr_array_free(sc->warnings, TRUE);
 	g_free(sc->description);
 	g_free(sc->source);
 	g_free(sc);

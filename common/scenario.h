@@ -16,10 +16,20 @@ enum scenario_error {
 GQuark scenario_error_quark(void);
 
 /* Parse text (source names it in messages), with the stage types in types.  Errors read
- * "SOURCE:LINE: [group] key: what is wrong". */
+ * "SOURCE:LINE: [group] key: what is wrong".  For text a program puts together: a group or key
+ * given twice is merged as GKeyFile merges it, the later value winning (tests append overrides). */
 struct scenario *scenario_load_data(const struct stage_registry *types, const char *source, const char *text,
                                     GError **err);
+/* The same for text a person wrote (a file's contents, natlb check and replay read them so):
+ * len bytes, and a NUL among them is refused (GKeyFile would silently end the line there), as is
+ * a group or a key given twice in a group (GKeyFile would merge them silently), naming both
+ * lines.  Both: a UTF-8 byte-order mark at the start is skipped. */
+struct scenario *scenario_load_bytes(const struct stage_registry *types, const char *source, const char *text,
+                                     size_t len, GError **err);
 struct scenario *scenario_load_file(const struct stage_registry *types, const char *path, GError **err);
+/* What loaded but is probably a mistake, one sentence each, "SOURCE:LINE: [group] ...": an
+ * address a stage answers for inside another link's networks, a small Maglev table.  Empty when none. */
+const GPtrArray *scenario_warnings(const struct scenario *sc);
 void scenario_free(struct scenario *sc);
 
 /* The scenario back as a key file with every default filled in (natlb check). */
@@ -48,6 +58,8 @@ void duration_append(GString *out, int64_t ns);
  * err "SOURCE:LINE: [group] key: ..." when the value does not parse or does not fit. */
 gboolean stage_config_duration(const struct stage_config *cfg, const char *key, int64_t def_ns, int64_t min_ns,
                                int64_t max_ns, int64_t *ns, GError **err);
+/* Add "SOURCE:LINE: [group] key: MESSAGE" to the scenario's warnings (key may be NULL). */
+void stage_config_warn(const struct stage_config *cfg, const char *key, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 /* Set err to "SOURCE:LINE: [group] key: MESSAGE" (SCENARIO_ERROR_VALUE). */
 void stage_config_error(const struct stage_config *cfg, const char *key, GError **err,
                         const char *fmt, ...) G_GNUC_PRINTF(4, 5);

@@ -343,6 +343,19 @@ static gboolean configure_methods(struct l4lb *lb, const struct stage_config *cf
 		}
 		lb->table_size = (uint32_t)v;
 	}
+	/* Maglev fills M slots by turns, so with M <= N a target can own no slot at all: "healthy"
+	 * and never chosen.  The paper (Eisenbud et al., NSDI 2016, section 3.4) keeps M > 100 N so
+	 * that each target's share is within about 1% of the others'. */
+	if (strcmp(lb->select->name, "maglev") == 0 && lb->table_size <= lb->n_targets) {
+		stage_config_error(cfg, "table-size", err, "%u slots for %u targets: Maglev needs more slots than "
+		                   "targets, or some get no flow at all (a prime above %u; the paper advises over 100 per "
+		                   "target)", lb->table_size, lb->n_targets, lb->n_targets);
+		goto out;
+	}
+	if (strcmp(lb->select->name, "maglev") == 0 && (uint64_t)lb->table_size < 100 * (uint64_t)lb->n_targets)
+		stage_config_warn(cfg, "table-size", "%u slots for %u targets: under the 100 per target the Maglev "
+		                  "paper advises, the targets' shares of flows differ by more than about 1%%",
+		                  lb->table_size, lb->n_targets);
 	ok = TRUE;
 out:
 	g_free(fields);

@@ -167,6 +167,77 @@ static void test_check_reads_the_local_copy(void)
 	lesson_dir_close(&d);
 }
 
+/* natlb check: -s as replay takes it; what GKeyFile would merge silently, refused naming both
+ * lines and exit 2; what loads but misroutes, a warning on stderr and exit 0 (issues 10, 11). */
+struct check_case {
+	const char *name;
+	const char *append;          /* added to the bundled lesson's file; NULL: as it is */
+	int want_status;
+	const char *want_stderr;     /* a substring; NULL: stderr empty */
+};
+
+static const struct check_case check_cases[] = {
+	{ .name = "the-lesson-by-name-with-s-is-quiet" },
+	{ .name = "a-group-given-twice-is-refused", .append = "[link lan]\nnetworks = 192.168.9.0/24\n",
+	  .want_status = 2, .want_stderr = "[link lan] appears twice (lines " },
+	{ .name = "a-key-given-twice-is-refused", .append = "external = 203.0.113.9\n", .want_status = 2,
+	  .want_stderr = "external: given twice (lines " },
+	{ .name = "a-link-not-in-the-chain-is-still-refused", .append = "\n[link isp]\nnetworks = 203.0.113.0/24\n",
+	  .want_status = 2, .want_stderr = "[link isp] link 'isp' is not in the chain" },
+};
+
+static void test_check_case(gconstpointer data)
+{
+	const struct check_case *c = data;
+	struct lesson_dir d;
+	char *text = NULL, *out = NULL, *err = NULL;
+	lesson_dir_open(&d, true);
+	g_assert_true(g_file_get_contents("scenarios/" LESSON ".ini", &text, NULL, NULL));
+	char *edited = g_strconcat(text, c->append ? c->append : "", NULL);
+	char *path = g_build_filename(d.scenarios, LESSON ".ini", NULL);
+	g_assert_true(g_file_set_contents(path, edited, -1, NULL));
+	static const char *const args[] = { "check", "-s", LESSON, NULL };
+
+	g_assert_cmpint(run_in(&d, args, &out, &err), ==, c->want_status);
+	if (c->want_stderr && !strstr(err, c->want_stderr))
+		g_error("stderr lacks \"%s\": %s", c->want_stderr, err);
+	if (!c->want_stderr)
+		g_assert_cmpstr(err, ==, "");
+	g_free(path);
+	g_free(edited);
+	g_free(text);
+	g_free(out);
+	g_free(err);
+	lesson_dir_close(&d);
+}
+
+/* A warning goes to stderr, prefixed, and the scenario is still printed. */
+static void test_check_warns_and_prints(void)
+{
+	struct lesson_dir d;
+	char *text = NULL, *out = NULL, *err = NULL;
+	lesson_dir_open(&d, true);
+	g_assert_true(g_file_get_contents("scenarios/" LESSON ".ini", &text, NULL, NULL));
+	char *at = strstr(text, "\nexternal = 203.0.113.7");
+	g_assert_nonnull(at);
+	char *edited = g_strdup_printf("%.*s\nexternal = 192.168.1.254%s", (int)(at - text), text,
+	                               at + strlen("\nexternal = 203.0.113.7"));
+	char *path = g_build_filename(d.scenarios, LESSON ".ini", NULL);
+	g_assert_true(g_file_set_contents(path, edited, -1, NULL));
+	static const char *const args[] = { "check", "-s", LESSON, NULL };
+
+	g_assert_cmpint(run_in(&d, args, &out, &err), ==, 0);
+	g_assert_true(g_str_has_prefix(err, "natlb check: warning: scenarios/" LESSON ".ini:"));
+	g_assert_nonnull(strstr(err, "for 1 address of 192.168.1.0/24, a network of link lan (the first: 192.168.1.254)"));
+	g_assert_true(g_str_has_prefix(out, "# scenarios/" LESSON ".ini, every default filled in\n"));
+	g_free(path);
+	g_free(edited);
+	g_free(text);
+	g_free(out);
+	g_free(err);
+	lesson_dir_close(&d);
+}
+
 /* A lesson of the teacher's own, not bundled, is found by name too. */
 static void test_a_local_lesson_that_is_not_bundled_is_found(void)
 {
@@ -360,6 +431,12 @@ int main(int argc, char **argv)
 	                test_without_local_copy_the_checkouts_file_is_read);
 	g_test_add_func("/cli/lesson-name/quiet-replay-prints-nothing", test_quiet_replay_says_nothing);
 	g_test_add_func("/cli/lesson-name/check-reads-and-names-the-copy-here", test_check_reads_the_local_copy);
+	for (unsigned i = 0; i < G_N_ELEMENTS(check_cases); i++) {
+		char *path = g_strdup_printf("/cli/check/%s", check_cases[i].name);
+		g_test_add_data_func(path, &check_cases[i], test_check_case);
+		g_free(path);
+	}
+	g_test_add_func("/cli/check/a-warning-goes-to-stderr-and-the-scenario-is-printed", test_check_warns_and_prints);
 	g_test_add_func("/cli/lesson-name/a-lesson-of-ones-own-is-found-by-name",
 	                test_a_local_lesson_that_is_not_bundled_is_found);
 	g_test_add_func("/cli/lesson-name/the-built-in-copy-when-no-folder-has-the-file",

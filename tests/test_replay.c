@@ -404,6 +404,72 @@ static void test_each_link_alone(gconstpointer data)
 	test_rmdir(dir);
 }
 
+/* Issue 10: a wrong address plan replays (exit 0) but says what is wrong, once, with counts and
+ * the first packet.  Rows: the scenario file with one line changed, and what stderr must say. */
+struct plan_case {
+	const char *name;
+	const char *lesson;          /* natlb gen LESSON, replayed through scenarios/LESSON.ini */
+	const char *from, *to;       /* the line of scenarios/static-nat.ini replaced */
+	const char *want[2];         /* substrings of stderr */
+	const char *not_want;        /* a substring stderr must not have; NULL */
+};
+
+static const struct plan_case plan_cases[] = {
+	{ .name = "readme-step-7-maps-onto-the-capture-servers", .lesson = "static-nat",
+	  .from = "10.0.1.0/24 192.0.2.0/24", .to = "10.0.1.0/24 198.51.100.0/24",
+	  .want = { "warning: 26 of 28 packets ended as ROUTING_LOOP (first: packet 1, 203.0.113.5 -> 198.51.100.80 "
+	            "on internet)", "puts 198.51.100.80 on link internet (one of static-nat office's own addresses)" } },
+	{ .name = "lan-networks-miss-the-capture-hosts", .lesson = "napt-home",
+	  .from = "networks = 192.168.1.0/24", .to = "networks = 192.168.2.0/24",
+	  .want = { "warning: 16 of 29 captured packets do not belong on link lan, where the capture was taken (first: "
+	            "packet 1, 192.168.1.12 -> 198.51.100.53 on lan)", "add the capture's hosts to the networks of lan" } },
+	{ .name = "the-static-nat-lesson-as-it-is-says-nothing", .lesson = "static-nat", .from = "", .to = "",
+	  .not_want = "warning" },
+	{ .name = "the-napt-home-lesson-as-it-is-says-nothing", .lesson = "napt-home", .from = "", .to = "",
+	  .not_want = "warning" },
+};
+
+/* text with the first from replaced by to; from must be there. */
+static char *replace_once(const char *text, const char *from, const char *to)
+{
+	const char *at = strstr(text, from);
+	g_assert_nonnull(at);
+	return g_strdup_printf("%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+}
+
+static void test_plan_warnings(struct fixture *f, gconstpointer data)
+{
+	const struct plan_case *c = data;
+	char *text = NULL, *capture = NULL, *scenario = g_strdup_printf("scenarios/%s.ini", c->lesson);
+	g_assert_true(g_file_get_contents(scenario, &text, NULL, NULL));
+	gen_lesson(f->dir, c->lesson, &capture);
+	char *changed = *c->from ? replace_once(text, c->from, c->to) : g_strdup(text);
+	char *ini = g_strdup_printf("%s/plan.ini", f->dir), *outp = g_strdup_printf("%s/plan.pcapng", f->dir);
+	g_assert_true(g_file_set_contents(ini, changed, -1, NULL));
+	const char *args[] = { "-s", ini, NULL };
+	char *err = NULL;
+
+	g_assert_cmpint(replay(args, capture, outp, NULL, &err), ==, 0);
+	for (unsigned i = 0; i < G_N_ELEMENTS(c->want) && c->want[i]; i++)
+		if (!strstr(err, c->want[i]))
+			g_error("stderr lacks \"%s\":\n%s", c->want[i], err);
+	if (c->not_want && strstr(err, c->not_want))
+		g_error("stderr has \"%s\":\n%s", c->not_want, err);
+	/* once per replay: one line per kind of problem at most */
+	char **lines = g_strsplit(err, "\n", -1);
+	for (char **l = lines; *l; l++)
+		for (char **m = l + 1; *m; m++)
+			g_assert_true(!**l || strcmp(*l, *m) != 0);
+	g_strfreev(lines);
+	g_free(err);
+	g_free(outp);
+	g_free(ini);
+	g_free(changed);
+	g_free(text);
+	g_free(capture);
+	g_free(scenario);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -431,6 +497,11 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < G_N_ELEMENTS(bad_cases); i++) {
 		char *path = g_strdup_printf("/replay/bad-input/%s", bad_cases[i].name);
 		g_test_add(path, struct fixture, &bad_cases[i], fixture_setup, test_bad_input, fixture_teardown);
+		g_free(path);
+	}
+	for (unsigned i = 0; i < G_N_ELEMENTS(plan_cases); i++) {
+		char *path = g_strdup_printf("/replay/address-plan/%s", plan_cases[i].name);
+		g_test_add(path, struct fixture, &plan_cases[i], fixture_setup, test_plan_warnings, fixture_teardown);
 		g_free(path);
 	}
 	return g_test_run();

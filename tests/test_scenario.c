@@ -164,6 +164,49 @@ static const struct scenario_case cases[] = {
 	  .want_code = SCENARIO_ERROR_VALUE, .want_substr = { SOURCE ":11: [stage office] map: ", "UTF-8" } },
 	{ .name = "static-nat-with-an-empty-map", .text = WITH_MAP("map = ;"),
 	  .want_code = SCENARIO_ERROR_VALUE, .want_substr = { "needs at least one rule" } },
+	/* Issue 11 item 8: what GKeyFile or a parser would take silently. */
+	{ .name = "a-utf8-byte-order-mark-is-skipped", .text = "\xef\xbb\xbf" GOOD, .want_ok = true },
+	{ .name = "after-a-byte-order-mark-lines-still-count-from-one",
+	  .text = "\xef\xbb\xbf" WITH_MAP("mapp = 10.0.0.5 203.0.113.5"), .want_code = SCENARIO_ERROR_KEY,
+	  .want_message = SOURCE ":11: [stage office] mapp: unknown key (did you mean 'map'?)" },
+	{ .name = "an-octet-with-a-leading-zero-in-networks-is-refused", .text = WITH_NETWORKS("networks = 10.0.000.0/24"),
+	  .want_code = SCENARIO_ERROR_VALUE,
+	  .want_substr = { SOURCE ":6: [link lan] networks: '10.0.000.0/24' has an octet with a leading zero" } },
+	{ .name = "an-octet-with-a-leading-zero-in-a-map-is-refused",
+	  .text = WITH_MAP("map = 10.0.0.5 203.000.113.007"), .want_code = SCENARIO_ERROR_VALUE,
+	  .want_substr = { SOURCE ":11: [stage office] map: '203.000.113.007' has an octet with a leading zero" } },
+	{ .name = "an-octet-with-a-leading-zero-in-a-napt-external-is-refused",
+	  .text = "[scenario]\nchain = lan > home > internet\n[link lan]\nnetworks = 192.168.1.0/24\n[link internet]\n"
+	          "[stage home]\ntype = napt\nexternal = 203.000.113.007\n", .want_code = SCENARIO_ERROR_VALUE,
+	  .want_substr = { SOURCE ":8: [stage home] external: '203.000.113.007' has an octet with a leading zero" } },
+	{ .name = "a-zero-octet-alone-loads", .text = WITH_MAP("map = 10.0.0.5 203.0.113.0"), .want_ok = true },
+	{ .name = "one-network-on-two-links-is-refused-naming-both",
+	  .text = L_SCENARIO L_LAN "[link internet]\nnetworks = 10.0.1.0/24\n" L_OFFICE_HEAD L_MAP,
+	  .want_code = SCENARIO_ERROR_VALUE,
+	  .want_message = SOURCE ":9: [link internet] networks: 10.0.1.0/24 is also a network of link lan (line 7): "
+	                  "a network lives on one link" },
+	{ .name = "a-network-inside-another-links-wider-one-loads",
+	  .text = L_SCENARIO L_LAN "[link internet]\nnetworks = 10.0.0.0/16\n" L_OFFICE_HEAD L_MAP, .want_ok = true },
+	{ .name = "an-echoed-value-over-80-characters-is-cut",
+	  .text = WITH_MAP("map = 10.0.0.5 203.0.113.5" "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"), .want_code = SCENARIO_ERROR_VALUE,
+	  .want_message = SOURCE ":11: [stage office] map: '203.0.113.5xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' is not an IPv4 address or prefix "
+	                  "(like 10.0.0.0/24)" },
+	{ .name = "an-echoed-key-over-80-characters-is-cut",
+	  .text = WITH_MAP("kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk = 1"), .want_code = SCENARIO_ERROR_KEY,
+	  .want_message = SOURCE ":11: [stage office] kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk...: unknown key" },
+	{ .name = "a-syntax-error-echoes-the-line-cut", .text = "[scenario]\nyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\n",
+	  .want_code = SCENARIO_ERROR_SYNTAX, .want_substr = { "\u201cyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy...\u201d" } },
+	{ .name = "maglev-table-size-not-above-the-targets-is-refused",
+	  .text = "[scenario]\nchain = internet > nlb > vpc\n[link internet]\n[link vpc]\nnetworks = 10.0.1.0/24\n"
+	          "[stage nlb]\ntype = l4-lb\nlisten = 198.51.100.10:80\ntargets = 10.0.1.11; 10.0.1.12; 10.0.1.13\n"
+	          "table-size = 2\n", .want_code = SCENARIO_ERROR_VALUE,
+	  .want_substr = { SOURCE ":10: [stage nlb] table-size: 2 slots for 3 targets: Maglev needs more slots than targets" } },
+	{ .name = "maglev-table-size-equal-to-the-targets-is-refused",
+	  .text = "[scenario]\nchain = internet > nlb > vpc\n[link internet]\n[link vpc]\nnetworks = 10.0.1.0/24\n"
+	          "[stage nlb]\ntype = l4-lb\nlisten = 198.51.100.10:80\ntargets = 10.0.1.11; 10.0.1.12; 10.0.1.13\n"
+	          "table-size = 3\n", .want_code = SCENARIO_ERROR_VALUE, .want_substr = { "3 slots for 3 targets" } },
+	{ .name = "modulo-selection-ignores-the-maglev-table-size",
+	  .text = L4LB_WITH("selection = modulo\ntable-size = 2"), .want_ok = true },
 };
 
 /* Durations: the same forms for every stage type (issue 10, item 8). */
@@ -196,6 +239,7 @@ static const struct scenario_case duration_cases[] = {
 	{ .name = "napt-sub-second-timeout-is-refused", .text = NAPT_WITH("timeout-icmp = 1500ms"),
 	  .want_code = SCENARIO_ERROR_VALUE,
 	  .want_message = SOURCE ":9: [stage home] timeout-icmp: '1500ms': napt counts timeouts in whole seconds" },
+
 };
 
 struct duration_case {
@@ -547,6 +591,9 @@ static void test_prefix_parse(void)
 		{ "a.b.c.d", false, 0, 0 },
 		{ "", false, 0, 0 },
 		{ "10.0.0.0/", false, 0, 0 },
+		{ "010.0.0.0/8", false, 0, 0 },   /* a leading zero: octal to inet_aton() */
+		{ "10.0.0.00", false, 0, 0 },
+		{ "10.0.0.0", true, 0x0a000000u, 32 },
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
 		struct ip4_prefix pfx = { 0, 0 };
@@ -568,9 +615,140 @@ static void test_prefix_parse(void)
 	g_assert_cmpstr(ip4_prefix_to_str(&widest, buf), ==, "255.255.255.255/32");
 }
 
+/* Text a person wrote (scenario_load_bytes(), as files are read): what GKeyFile would merge or
+ * cut silently is refused, naming both lines.  Inputs as exact-size arrays, NULs included. */
+struct bytes_case {
+	const char *name;
+	const char *text;
+	size_t len;                  /* 0: strlen(text) */
+	int want_code;               /* 0: loads */
+	const char *want_message;
+};
+
+#define DUP_LINK L_SCENARIO L_LAN L_INTERNET L_OFFICE_HEAD L_MAP "[link lan]\nnetworks = 10.0.9.0/24\n" /* 12 */
+#define DUP_KEY GOOD "map = 10.0.0.5 203.0.113.9\n"                                               /* 12 */
+#define WITH_NUL L_SCENARIO L_LAN L_INTERNET L_OFFICE_HEAD "map = 10.0.0.5 203.0.113.5\0; 10.0.1.0/24 192.0.2.0/24\n"
+static const struct bytes_case bytes_cases[] = {
+	{ .name = "the-lesson-loads", .text = GOOD },
+	{ .name = "a-byte-order-mark-is-skipped", .text = "\xef\xbb\xbf" GOOD },
+	{ .name = "a-group-given-twice-is-refused-naming-both-lines", .text = DUP_LINK, .want_code = SCENARIO_ERROR_GROUP,
+	  .want_message = SOURCE ":12: [link lan] appears twice (lines 5 and 12): the two would be merged, the later "
+	                  "one's keys winning; keep one" },
+	{ .name = "the-scenario-group-given-twice-is-refused", .text = GOOD "[scenario]\n",
+	  .want_code = SCENARIO_ERROR_GROUP, .want_message = SOURCE ":12: [scenario] appears twice (lines 1 and 12): the "
+	                                                     "two would be merged, the later one's keys winning; keep one" },
+	{ .name = "a-stage-group-given-twice-is-refused", .text = GOOD "[stage office]\n",
+	  .want_code = SCENARIO_ERROR_GROUP, .want_message = SOURCE ":12: [stage office] appears twice (lines 9 and 12): "
+	                                                     "the two would be merged, the later one's keys winning; keep one" },
+	{ .name = "a-key-given-twice-is-refused-naming-both-lines", .text = DUP_KEY, .want_code = SCENARIO_ERROR_KEY,
+	  .want_message = SOURCE ":12: [stage office] map: given twice (lines 11 and 12): only the later would count; "
+	                  "keep one" },
+	{ .name = "one-key-in-three-groups-loads",
+	  .text = L_SCENARIO L_LAN "[link internet]\ndescription = the internet\n" L_OFFICE_HEAD L_MAP },
+	{ .name = "a-commented-out-duplicate-loads", .text = GOOD "# map = 10.0.0.5 203.0.113.9\n" },
+	{ .name = "a-nul-byte-is-refused-with-its-line", .text = WITH_NUL, .len = sizeof WITH_NUL - 1,
+	  .want_code = SCENARIO_ERROR_SYNTAX,
+	  .want_message = SOURCE ":11: a NUL byte (byte 27 of the line): the scenario reader would end the line there "
+	                  "and lose the rest; save it as plain text" },
+};
+
+static void test_load_bytes(gconstpointer data)
+{
+	const struct bytes_case *c = data;
+	size_t len = c->len ? c->len : strlen(c->text);
+	char *exact = g_memdup2(c->text, len); /* no NUL after it: ASan sees a read past the end */
+	GError *err = NULL;
+	struct scenario *sc = scenario_load_bytes(natlb_stage_types(), SOURCE, exact, len, &err);
+
+	if (!c->want_code) {
+		g_assert_no_error(err);
+		g_assert_nonnull(sc);
+	} else {
+		g_assert_null(sc);
+		g_assert_error(err, SCENARIO_ERROR, c->want_code);
+		g_assert_cmpstr(err->message, ==, c->want_message);
+	}
+	g_clear_error(&err);
+	scenario_free(sc);
+	g_free(exact);
+}
+
+/* Text a program puts together keeps GKeyFile's merge: a test appends an override. */
+static void test_load_data_merges_duplicates(void)
+{
+	struct scenario *sc = load_ok(DUP_KEY);
+	GString *out = g_string_new(NULL);
+	scenario_describe(sc, out);
+	g_assert_nonnull(strstr(out->str, "map = 10.0.0.5/32 203.0.113.9/32\n"));
+	g_string_free(out, TRUE);
+	scenario_free(sc);
+}
+
+/* What loads but is probably a mistake: one warning, naming the line, or none. */
+struct warning_case {
+	const char *name;
+	const char *text;
+	const char *want;            /* the one warning; NULL: none */
+};
+
+#define L4LB3(extra) "[scenario]\nchain = internet > nlb > vpc\n[link internet]\n[link vpc]\nnetworks = 10.0.1.0/24\n" \
+	"[stage nlb]\ntype = l4-lb\nlisten = 198.51.100.10:80\ntargets = 10.0.1.11; 10.0.1.12; 10.0.1.13\n" extra
+static const struct warning_case warning_cases[] = {
+	{ .name = "the-lesson-has-none", .text = GOOD },
+	{ .name = "an-outside-prefix-inside-the-inside-link-warns", .text = WITH_MAP("map = 10.0.1.0/24 10.0.0.0/24"),
+	  .want = SOURCE ":9: [stage office] static-nat office answers on link internet for 256 addresses of "
+	          "10.0.0.0/24, a network of link lan (the first: 10.0.0.0): packets for them go through office to "
+	          "internet instead of to lan's hosts; give the stage addresses no link holds, or take them out of lan's "
+	          "networks" },
+	{ .name = "a-napt-external-address-inside-the-inside-link-warns",
+	  .text = "[scenario]\nchain = lan > home > internet\n[link lan]\nnetworks = 192.168.1.0/24\n[link internet]\n"
+	          "[stage home]\ntype = napt\nexternal = 192.168.1.1\n",
+	  .want = SOURCE ":6: [stage home] napt home answers on link internet for 1 address of 192.168.1.0/24, a network "
+	          "of link lan (the first: 192.168.1.1): packets for it go through home to internet instead of to lan's "
+	          "hosts; give the stage addresses no link holds, or take them out of lan's networks" },
+	{ .name = "a-vip-inside-the-targets-link-warns",
+	  .text = "[scenario]\nchain = internet > nlb > vpc\n[link internet]\n[link vpc]\nnetworks = 10.0.1.0/24\n"
+	          "[stage nlb]\ntype = l4-lb\nlisten = 10.0.1.10:80\ntargets = 10.0.1.11\n",
+	  .want = SOURCE ":6: [stage nlb] l4-lb nlb answers on link internet for 1 address of 10.0.1.0/24, a network of "
+	          "link vpc (the first: 10.0.1.10): packets for it go through nlb to internet instead of to vpc's hosts; "
+	          "give the stage addresses no link holds, or take them out of vpc's networks" },
+	{ .name = "maglev-under-100-slots-per-target-warns", .text = L4LB3("table-size = 257\n"),
+	  .want = SOURCE ":10: [stage nlb] table-size: 257 slots for 3 targets: under the 100 per target the Maglev "
+	          "paper advises, the targets' shares of flows differ by more than about 1%" },
+	{ .name = "maglev-at-100-slots-per-target-is-quiet", .text = L4LB3("table-size = 307\n") },
+};
+
+static void test_warnings(gconstpointer data)
+{
+	const struct warning_case *c = data;
+	struct scenario *sc = load_ok(c->text);
+	const GPtrArray *w = scenario_warnings(sc);
+
+	if (!c->want) {
+		if (w->len)
+			g_error("unexpected warning: %s", (const char *)g_ptr_array_index(w, 0));
+	} else {
+		g_assert_cmpuint(w->len, ==, 1);
+		g_assert_cmpstr(g_ptr_array_index(w, 0), ==, c->want);
+	}
+	scenario_free(sc);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	for (size_t i = 0; i < G_N_ELEMENTS(bytes_cases); i++) {
+		char *path = g_strdup_printf("/scenario/load-bytes/%s", bytes_cases[i].name);
+		g_test_add_data_func(path, &bytes_cases[i], test_load_bytes);
+		g_free(path);
+	}
+	g_test_add_func("/scenario/load-data/a-key-given-twice-keeps-the-later-as-gkeyfile-does",
+	                test_load_data_merges_duplicates);
+	for (size_t i = 0; i < G_N_ELEMENTS(warning_cases); i++) {
+		char *path = g_strdup_printf("/scenario/warnings/%s", warning_cases[i].name);
+		g_test_add_data_func(path, &warning_cases[i], test_warnings);
+		g_free(path);
+	}
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
 		char *path = g_strdup_printf("/scenario/load/%s", cases[i].name);

@@ -44,7 +44,8 @@ struct scenario *cli_scenario_load_from(const char *name_or_path, const char *co
 	for (unsigned i = 0; i < n_bundled_scenarios; i++)
 		if (strcmp(bundled_scenarios[i].name, name_or_path) == 0) {
 			char *source = g_strdup_printf("built-in %s", bundled_scenarios[i].path);
-			struct scenario *sc = scenario_load_data(natlb_stage_types(), source, bundled_scenarios[i].text, err);
+			struct scenario *sc = scenario_load_bytes(natlb_stage_types(), source, bundled_scenarios[i].text,
+			                                           strlen(bundled_scenarios[i].text), err);
 			g_free(source);
 			return sc;
 		}
@@ -90,24 +91,39 @@ gboolean cli_links_check(const struct scenario *sc, const char *links, GError **
 	return ok;
 }
 
+/* What loaded but is probably a mistake, on stderr before the scenario is used. */
+static void cli_scenario_warnings_print(const struct scenario *sc, const char *verb)
+{
+	const GPtrArray *w = scenario_warnings(sc);
+	for (guint i = 0; i < w->len; i++)
+		fprintf(stderr, "%s: warning: %s\n", verb, (const char *)g_ptr_array_index(w, i));
+}
+
 int check_main(int argc, char **argv)
 {
-	GOptionContext *ctx = g_option_context_new("SCENARIO");
+	GOptionContext *ctx = g_option_context_new("[SCENARIO]");
 	GError *err = NULL;
 	int status = EXIT_USAGE;
+	char *named = NULL;
+	/* -s as natlb replay takes it, so that the command a warning suggests works as written */
+	GOptionEntry entries[] = {
+		{ "scenario", 's', 0, G_OPTION_ARG_STRING, &named, "The scenario, as natlb replay -s takes it", "SCENARIO" },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
 
 	g_option_context_set_summary(ctx, "Validate a scenario and print it back with every default filled in.\n"
 	                             "SCENARIO is a file, or a lesson name (see: natlb scenarios), read from ./scenarios/NAME.ini,\n"
 	                             "else from the scenarios folder natlb was built from, else from the built-in copy.");
+	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
 		fprintf(stderr, "natlb check: %s\n", err->message);
 		goto out;
 	}
-	if (argc != 2) {
+	if (argc != (named ? 1 : 2)) {
 		fprintf(stderr, "natlb check: give one scenario (natlb check --help)\n");
 		goto out;
 	}
-	struct scenario *sc = cli_scenario_load(argv[1], &err);
+	struct scenario *sc = cli_scenario_load(named ? named : argv[1], &err);
 	if (!sc) {
 		fprintf(stderr, "natlb check: %s\n", err->message);
 		goto out;
@@ -115,12 +131,14 @@ int check_main(int argc, char **argv)
 	GString *text = g_string_new(NULL);
 	scenario_describe(sc, text);
 	fputs(text->str, stdout);
+	cli_scenario_warnings_print(sc, "natlb check");
 	g_string_free(text, TRUE);
 	scenario_free(sc);
 	status = EXIT_OK;
 out:
 	g_clear_error(&err);
 	g_option_context_free(ctx);
+	g_free(named);
 	return status;
 }
 
@@ -142,7 +160,8 @@ int scenarios_main(int argc, char **argv)
 		path_width = MAX(path_width, (int)strlen(bundled_scenarios[i].path));
 	}
 	for (unsigned i = 0; i < n_bundled_scenarios; i++) {
-		struct scenario *sc = scenario_load_data(natlb_stage_types(), bundled_scenarios[i].path, bundled_scenarios[i].text, &err);
+		struct scenario *sc = scenario_load_bytes(natlb_stage_types(), bundled_scenarios[i].path, bundled_scenarios[i].text,
+		                                             strlen(bundled_scenarios[i].text), &err);
 		printf("%-*s  %-*s  %s%s\n", name_width, bundled_scenarios[i].name, path_width, bundled_scenarios[i].path,
 		       sc && sc->description ? sc->description : (err ? err->message : ""),
 		       strcmp(bundled_scenarios[i].name, BUNDLED_DEFAULT) == 0 ? " [default]" : "");

@@ -5,8 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/chain.h"
 #include "common/input.h"
 #include "common/output.h"
+#include "common/packet.h"
 #include "common/pipeline.h"
 #include "common/scenario.h"
 #include "common/tables_writer.h"
@@ -53,6 +55,79 @@ static void warnings_print(struct input_set *in)
 		if (**l)
 			fprintf(stderr, "natlb replay: warning: %s\n", *l);
 	g_strfreev(lines);
+}
+
+/* Where the scenario puts addr, in words: "link internet (one of static-nat office's own addresses)" or
+ * "link lan (network 10.0.1.0/24)" or "link internet (no link's networks hold it)". */
+static void place_of(const struct scenario *sc, uint32_t addr, GString *out)
+{
+	char buf[19];
+	unsigned k = chain_locate(sc, addr);
+	g_string_append_printf(out, "link %s", sc->links[k].name);
+	for (unsigned i = 0; i < sc->n_stages; i++) {
+		const struct stage *st = sc->stages[i];
+		for (unsigned side = SIDE_LEFT; st->ops->claims && side <= SIDE_RIGHT; side++)
+			if (st->ops->claims(st, addr, (enum side)side)) {
+				g_string_append_printf(out, " (one of %s %s's own addresses)", st->ops->type, st->name);
+				return;
+			}
+	}
+	const struct link *l = &sc->links[k];
+	for (unsigned j = 0; j < l->n_networks; j++)
+		if (ip4_prefix_contains(&l->networks[j], addr)) {
+			g_string_append_printf(out, " (network %s)", ip4_prefix_to_str(&l->networks[j], buf));
+			return;
+		}
+	g_string_append(out, " (no link's networks hold it)");
+}
+
+/* A wrong address plan replays without an error but into nonsense (issue 10): say so once, with
+ * counts and the first packet, in words that say what to change.  From counters the loop keeps
+ * anyway; the replay still exits 0. */
+static void plan_warnings(const struct scenario *sc, const struct pipeline *pl)
+{
+	struct pipeline_plan_report r;
+	char a[16], b[16];
+	pipeline_plan_report(pl, &r);
+	const char *capture = sc->links[sc->capture].name;
+	GString *where = g_string_new(NULL);
+
+	/* One warning, the most telling: a plan that loops also leaves packets off the capture link. */
+	if (r.routing_loops * 2 > r.packets) {
+		const struct pipeline_example *e = &r.first_loop;
+		g_string_truncate(where, 0);
+		place_of(sc, e->dst, where);
+		fprintf(stderr, "natlb replay: warning: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " packets ended as "
+		        "ROUTING_LOOP (first: packet %" G_GUINT64_FORMAT ", %s -> %s on %s): the address plan of scenario %s "
+		        "puts %s on %s, so packets for it turn back at the stage they just crossed: a host of the capture "
+		        "must not be one of a stage's outside addresses or VIPs, nor in another link's networks (natlb "
+		        "check -s %s shows the plan)\n",
+		        r.routing_loops, r.packets, e->packet, ip4_to_str(e->src, a), ip4_to_str(e->dst, b),
+		        sc->links[e->link].name, sc->source, b, where->str, sc->source);
+	} else if (r.overderived) {
+		const struct pipeline_example *e = &r.first_overderived;
+		g_string_truncate(where, 0);
+		place_of(sc, e->src, where);
+		fprintf(stderr, "natlb replay: warning: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " captured packets were "
+		        "worked back through more stages than the chain has (first: packet %" G_GUINT64_FORMAT ", %s -> %s): "
+		        "scenario %s puts their source %s on %s, so a host of the capture is inside a stage's translated "
+		        "addresses; give the stages addresses the capture does not use\n",
+		        r.overderived, r.packets, e->packet, ip4_to_str(e->src, a), ip4_to_str(e->dst, b), sc->source, a,
+		        where->str);
+	} else if (r.misplaced) {
+		const struct pipeline_example *e = &r.first_misplaced;
+		GString *to = g_string_new(NULL);
+		place_of(sc, e->src, where);
+		place_of(sc, e->dst, to);
+		fprintf(stderr, "natlb replay: warning: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " captured packets do "
+		        "not belong on link %s, where the capture was taken (first: packet %" G_GUINT64_FORMAT ", %s -> %s "
+		        "on %s): scenario %s puts %s on %s and %s on %s, and no stage on the way could have passed it "
+		        "onto %s; add the capture's hosts to the networks of %s, or set capture to the link they are on\n",
+		        r.misplaced, r.packets, capture, e->packet, ip4_to_str(e->src, a), ip4_to_str(e->dst, b),
+		        sc->links[e->link].name, sc->source, a, where->str, b, to->str, capture, capture);
+		g_string_free(to, TRUE);
+	}
+	g_string_free(where, TRUE);
 }
 
 /* --stats lines about the input itself, after the pipeline's. */
@@ -201,11 +276,12 @@ static gboolean replay_loop(struct input_set *in, struct pipeline *pl, struct ou
 /* After a replay whose outputs are in place: warnings, the cut-short line, --stats, and the
  * names of the files written. */
 static void report_done(const struct replay_args *a, struct input_set *in, const struct pipeline *pl,
-                        const struct table_recorder *tables, const char *scenario_source, const char *const *paths,
+                        const struct table_recorder *tables, const struct scenario *sc, const char *const *paths,
                         int cut_short_by)
 {
 	const char *by = cut_short_by == SIGINT ? "SIGINT" : "SIGTERM";
 	warnings_print(in);
+	plan_warnings(sc, pl);
 	if (cut_short_by)
 		fprintf(stderr, "natlb replay: interrupted by %s: the inputs were not read to the end; the output holds "
 		        "what was replayed before\n", by);
@@ -219,7 +295,7 @@ static void report_done(const struct replay_args *a, struct input_set *in, const
 		g_string_free(s, TRUE);
 	}
 	if (!a->quiet) /* which file a lesson name read: an edited copy on disk, or the one built in */
-		fprintf(stderr, "natlb replay: scenario %s\n", scenario_source);
+		fprintf(stderr, "natlb replay: scenario %s\n", sc->source);
 	if (!a->quiet)
 		for (const char *const *p = paths; *p; p++)
 			fprintf(stderr, "natlb replay: wrote %s\n", *p);
@@ -264,6 +340,9 @@ static int replay_run(struct replay_args *a)
 		status = g_error_matches(err, SCENARIO_ERROR, SCENARIO_ERROR_MEMORY) ? EXIT_RUNTIME : EXIT_USAGE;
 		goto out;
 	}
+	const GPtrArray *sw = scenario_warnings(sc);
+	for (guint i = 0; i < sw->len; i++)
+		fprintf(stderr, "natlb replay: warning: %s\n", (const char *)g_ptr_array_index(sw, i));
 	if (!check_paths(a, sc, fmt, &err)) {
 		fprintf(stderr, "natlb replay: %s\n", err->message);
 		status = EXIT_USAGE;
@@ -316,7 +395,7 @@ static int replay_run(struct replay_args *a)
 		g_strfreev(paths);
 		goto out;
 	}
-	report_done(a, in, pl, tables, sc->source, (const char *const *)paths, cut_short_by);
+	report_done(a, in, pl, tables, sc, (const char *const *)paths, cut_short_by);
 	g_strfreev(paths);
 	status = EXIT_OK;
 out:
