@@ -28,6 +28,8 @@ struct hop_entry {
 	const struct stage *from;  /* the stage it leaves (emitted or originated by it); NULL */
 	int64_t at_ns;             /* capture time of its view on this link */
 	unsigned derived_hops;     /* captured: the stages between here and the capture link */
+	unsigned withheld;         /* captured: a drop code when the stage `from` sent something else in its
+	                            * place (REVERSE_REPLACED); DROP_NONE */
 	GString *note;             /* its first annotation */
 	/* owned by the queue */
 	uint64_t seq;

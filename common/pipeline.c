@@ -57,6 +57,7 @@ struct pipeline {
 	struct hop_entry captured; /* the captured packet's place in the queue */
 	const struct input_record *captured_rec; /* its bytes, for the check against the replayed view */
 	GString *walk_problem;     /* why its walk back stopped short, if it did */
+	GString *origin_note;      /* what the stage that sent it itself said of it */
 	GString *arrive_note;      /* how the packet came onto the current link */
 	GString *stage_note;       /* what the stage being crossed did */
 	GString *stage_prefix[SCENARIO_MAX_LINKS - 1]; /* "<type> <name>: ", per stage: how each sentence begins */
@@ -201,6 +202,7 @@ struct pipeline *pipeline_new_with_sink(struct scenario *sc, const struct view_s
 	pl->capture_frame = g_malloc(PACKET_MAX_FRAME);
 	pl->captured.note = g_string_sized_new(256);
 	pl->walk_problem = g_string_sized_new(128);
+	pl->origin_note = g_string_sized_new(128);
 	pl->arrive_note = g_string_sized_new(256);
 	pl->stage_note = g_string_sized_new(256);
 	for (unsigned i = 0; i < sc->n_stages; i++) {
@@ -210,7 +212,8 @@ struct pipeline *pipeline_new_with_sink(struct scenario *sc, const struct view_s
 	pl->problem_note = g_string_sized_new(128);
 	pl->trace = g_string_sized_new(256);
 	pl->hops = hop_queue_new();
-	pl->ctx = (struct stage_ctx){ .emitter = hop_queue_emitter(pl->hops), .seed = opt->seed, .tables = opt->tables };
+	pl->ctx = (struct stage_ctx){ .emitter = hop_queue_emitter(pl->hops), .seed = opt->seed, .tables = opt->tables,
+	                          .access_log = opt->access_log };
 	pl->lookahead = lookahead_new(sc);
 	pl->any_bypass = chain_has_bypass(sc);
 	return pl;
@@ -239,6 +242,7 @@ void pipeline_free(struct pipeline *pl)
 	lookahead_free(pl->lookahead);
 	g_string_free(pl->captured.note, TRUE);
 	g_string_free(pl->walk_problem, TRUE);
+	g_string_free(pl->origin_note, TRUE);
 	g_string_free(pl->arrive_note, TRUE);
 	g_string_free(pl->stage_note, TRUE);
 	for (unsigned i = 0; i < SCENARIO_MAX_LINKS - 1; i++)
@@ -274,6 +278,24 @@ static void plan_count(uint64_t *count, struct pipeline_example *first, uint64_t
 		*first = (struct pipeline_example){ .packet = packet, .src = p->ip.src, .dst = p->ip.dst, .link = link };
 }
 
+/* A packet sent on the capture link: the stage it crosses first may rewrite it before its first
+ * view (stage_ops.arriving), and says so in the view's problem note. */
+static void arriving(struct pipeline *pl, struct packet *p, unsigned k, int64_t ts)
+{
+	struct chain_hop h = chain_next_hop(pl->sc, k, p->ip.dst);
+	if (h.deliver || !h.st || !h.st->ops->arriving)
+		return;
+	if (p->data != pl->capture_frame) {
+		memcpy(pl->capture_frame, p->data, p->caplen);
+		p->data = pl->capture_frame;
+	}
+	g_string_truncate(pl->stage_note, 0);
+	h.st->ops->arriving(h.st, p, h.dir, ctx_for(pl, h.st, p, ts, ORIGIN_CAPTURED));
+	if (pl->stage_note->len)
+		note_appendf(pl->walk_problem, "%s%s %s: %s", pl->walk_problem->len ? "; " : "", h.st->ops->type,
+		             h.st->name, pl->stage_note->str);
+}
+
 /* Walk from the capture link back towards the packet's source, undoing each stage's translation,
  * and queue the packet where it was sent: on the link of its sender, or beside the stage that
  * originated it.  reverse() rewrites the packet in place, so it first moves to capture_frame:
@@ -285,7 +307,7 @@ static void walk_back(struct pipeline *pl, const struct packet *captured, int64_
 	struct packet *p = &e->pkt;
 	bool translatable = captured->status != DECODE_INVALID;
 	const struct stage *originator = NULL;
-	unsigned k = sc->capture, hops = 0;
+	unsigned k = sc->capture, hops = 0, withheld = DROP_NONE;
 	enum hop_dir sent_dir = DIR_LEFT_TO_RIGHT;
 
 	*p = *captured;
@@ -320,7 +342,22 @@ static void walk_back(struct pipeline *pl, const struct packet *captured, int64_
 			             h.st->name, pl->stage_note->len ? pl->stage_note->str : "no translation matches it");
 			break;
 		}
+		if (a == REVERSE_REPLACED) {
+			/* Shown where it was captured, with the stage's word on it, and no further. */
+			const struct drop_info *why = stage_drop_info(h.st->ops, pl->ctx.drop);
+			withheld = why && pl->ctx.drop >= DROP_STAGE_FIRST ? pl->ctx.drop : DROP_UNSPECIFIED;
+			why = stage_drop_info(h.st->ops, withheld);
+			note_appendf(pl->walk_problem, "%s %s: DROP (%s)%s%s", h.st->ops->type, h.st->name, why->text,
+			             pl->stage_note->len ? ": " : "", pl->stage_note->str);
+			originator = h.st;
+			sent_dir = crossed;
+			break;
+		}
 		if (a == REVERSE_ORIGINATED) {
+			/* What the stage says of a packet it sent itself goes on that packet's first view. */
+			g_string_truncate(pl->origin_note, 0);
+			if (pl->stage_note->len)
+				note_printf(pl->origin_note, "%s %s: %s", h.st->ops->type, h.st->name, pl->stage_note->str);
 			h.st->counters.originated++;
 			originator = h.st;
 			sent_dir = crossed;
@@ -334,16 +371,21 @@ static void walk_back(struct pipeline *pl, const struct packet *captured, int64_
 	if (hops > sc->n_stages)
 		plan_count(&pl->totals.plan.overderived, &pl->totals.plan.first_overderived, pl->totals.packets, captured,
 		           sc->capture);
+	if (hops == 0 && translatable && !originator)
+		arriving(pl, p, k, ts);
 	if (hops == 0)
 		note_captured_on(e->note, sc->links[k].name);
 	else
 		note_printf(e->note, "sent on %s (derived: the capture on %s shows it after %u stage%s)",
 		            sc->links[k].name, sc->links[sc->capture].name, hops, hops == 1 ? "" : "s");
+	if (originator && withheld == DROP_NONE && pl->origin_note->len)
+		note_appendf(e->note, ", %s", pl->origin_note->str);
 	e->link = k;
 	e->dir = sent_dir;
 	e->origin = ORIGIN_CAPTURED;
 	e->from = originator;
 	e->derived_hops = hops;
+	e->withheld = withheld;
 	e->at_ns = ts - (int64_t)hops * PIPELINE_HOP_NS;
 }
 
@@ -598,6 +640,20 @@ static gboolean travel(struct pipeline *pl, struct journey *j, GError **err)
 	}
 }
 
+/* A captured packet the stage `st` sent something else in place of (REVERSE_REPLACED): its view on
+ * the capture link says so (the walk back's note), and it is counted as dropped there. */
+static gboolean withhold(struct pipeline *pl, const struct journey *j, struct stage *st, unsigned reason,
+                         GError **err)
+{
+	const char *notes[4];
+	struct crossing c = { .v = VERDICT_DROP, .reason = reason };
+
+	st->counters.in[j->last_dir]++;
+	account(pl, j, st, &c);
+	unsigned n = view_notes(pl, NULL, NULL, notes);
+	return write_view(pl, j->p, j->k, j->ts, epb_dir(j->last_dir), notes, n, err);
+}
+
 /* Take one entry off the queue and carry it to the end of its path. */
 static gboolean travel_entry(struct pipeline *pl, struct hop_entry *e, GError **err)
 {
@@ -627,6 +683,8 @@ static gboolean travel_entry(struct pipeline *pl, struct hop_entry *e, GError **
 		note_appendf(pl->problem_note, "%s%s", pl->problem_note->len ? "; " : "", pl->walk_problem->str);
 	if (j.p->l3 != L3_IPV4 || j.p->ip.hdr_len < 20)
 		return stay_on_link(pl, j.p, j.k, j.ts, captured, err);
+	if (captured && e->withheld != DROP_NONE)
+		return withhold(pl, &j, (struct stage *)e->from, e->withheld, err);
 	if (!j.translatable && captured)
 		pl->totals.untranslated++;
 	if (chain_stays_on_link(pl->sc, j.k, j.p, NULL))
@@ -700,6 +758,7 @@ static gboolean replay_decoded(struct pipeline *pl, const struct packet *p, cons
 		e->origin = ORIGIN_CAPTURED;
 		e->from = NULL;
 		e->derived_hops = 0;
+		e->withheld = DROP_NONE;
 		e->at_ns = rec->ts_ns;
 	}
 	hop_queue_push(pl->hops, e);

@@ -11,6 +11,7 @@ struct pipeline_options {
 	bool trace;          /* --trace: one line per view on stderr */
 	uint64_t seed;       /* --seed */
 	struct table_recorder *tables; /* --tables: events and snapshots go here; NULL when off */
+	FILE *access_log;    /* --access-log: stages that log requests write a line each; NULL when off */
 };
 
 struct pipeline; /* opaque */

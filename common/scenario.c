@@ -359,6 +359,15 @@ gboolean stage_config_duration(const struct stage_config *cfg, const char *key, 
 	return ok;
 }
 
+/* "rule.*" names a family of keys (rule.10, rule.20): the prefix and a name after it. */
+static gboolean key_matches(const char *allowed, const char *key)
+{
+	size_t n = strlen(allowed);
+	if (n >= 2 && allowed[n - 1] == '*' && allowed[n - 2] == '.')
+		return strncmp(allowed, key, n - 1) == 0 && key[n - 1] != '\0';
+	return strcmp(allowed, key) == 0;
+}
+
 /* Check that every key of group is one of allowed[] (plus extra[], may be NULL). */
 static gboolean check_keys(GKeyFile *kf, const char *group, const char *const *allowed, unsigned n_allowed,
                            const char *const *extra, const char *source, const char *text, GError **err)
@@ -376,7 +385,7 @@ static gboolean check_keys(GKeyFile *kf, const char *group, const char *const *a
 	for (char **k = keys; ok && k && *k; k++) {
 		gboolean known = FALSE;
 		for (unsigned i = 0; i < n; i++)
-			known = known || strcmp(*k, all[i]) == 0;
+			known = known || key_matches(all[i], *k);
 		if (!known) {
 			scenario_error(err, SCENARIO_ERROR_KEY, source, text, group, *k,
 			               "unknown key%s", hint(h, sizeof h, *k, all, n));
@@ -926,6 +935,16 @@ static struct scenario *load_text(const struct stage_registry *types, const char
 		if (!parse_stage(sc, types, i, stage_names[i], kf, text, err))
 			goto out;
 	check_claims(sc, text);
+	for (unsigned i = 0; i < sc->n_stages; i++) {
+		const struct stage *st = sc->stages[i];
+		if (st->ops->capture_left_only && sc->capture > st->index) {
+			scenario_error(err, SCENARIO_ERROR_VALUE, source, text, "scenario", "capture",
+			               "the capture is on %s, behind %s %s: a full proxy's replay starts from its client "
+			               "side, so capture on %s or a link before it", sc->links[sc->capture].name,
+			               st->ops->type, st->name, sc->links[st->index].name);
+			goto out;
+		}
+	}
 	ok = TRUE;
 out:
 	g_free(capture);

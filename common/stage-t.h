@@ -16,7 +16,8 @@
  * the loop then replays the packet forward from where it came from, and process() does the
  * bookkeeping (and may drop it: a probe the NAT would have filtered never reached the capture).
  * A stage that sent the packet itself (a proxy's response to its client) answers ORIGINATED: the
- * walk back stops there and the packet is replayed forward from the stage.  reverse() may emit
+ * walk back stops there and the packet is replayed forward from the stage; process() is not called
+ * for it, so reverse() keeps the stage's books for such a packet.  reverse() may emit
  * the packets that caused the captured one (a target's response, before the proxy's own) with a
  * negative time offset, which puts them ahead of it in the queue.
  */
@@ -26,6 +27,7 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common/drop.h"
 #include "common/packet-t.h"
@@ -45,6 +47,9 @@ enum reverse_answer {
 	REVERSE_TRANSLATED, /* undone: the packet is now as it reached the stage; the walk back goes on */
 	REVERSE_ORIGINATED, /* the stage sent this packet itself: the walk back stops at the stage */
 	REVERSE_IMPOSSIBLE, /* no packet can have left the stage like this; ctx->note says why */
+	REVERSE_REPLACED,   /* the stage sent something else in its place (a balancer answering a request
+	                     * itself, where the capture shows the server's answer): shown on the capture
+	                     * link, counted as dropped at the stage with ctx->drop, and goes no further */
 };
 
 /* Where the packet a stage is handed comes from. */
@@ -133,6 +138,7 @@ struct stage_ctx {
 	uint64_t seed;           /* --seed, for stages that choose at random */
 	bool redecode;           /* set by a stage that changed the packet's length or headers' layout */
 	struct table_recorder *tables; /* --tables; NULL when off: call stage_table_event() regardless */
+	FILE *access_log;        /* --access-log: one line per request (an L7 balancer's); NULL when off */
 };
 
 /* Counted by the loop for every stage, so that in = forwarded + dropped + consumed. */
@@ -171,9 +177,18 @@ struct stage_ops {
 	void (*describe)(const struct stage *st, GString *out);
 	/* Does the stage answer for addr on that side (a NAT's external address, a VIP)? */
 	bool (*claims)(const struct stage *st, uint32_t addr, enum side side);
+	/* The stage replays captures taken on its left side only (a full proxy: natlb check refuses a
+	 * capture link on its right). */
+	bool capture_left_only;
 	enum verdict (*process)(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx);
 	/* Undo the translation of a packet that left the stage in dir (see enum reverse_answer). */
 	enum reverse_answer (*reverse)(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx);
+	/* A captured packet whose first view is on the link it will cross this stage from (optional):
+	 * rewrite it as the scenario's sender would have sent it, before that view is written.  For a
+	 * proxy that answered a request itself: the client acknowledged the capture's response, but in
+	 * the scenario it received the proxy's, of another length.  Must not change the stage's state;
+	 * append to ctx->note what was changed. */
+	void (*arriving)(const struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx);
 	/* Does this packet, crossing this stage in dir, travel around the stages that follow it on its
 	 * right side instead of through them (a route table sending it to a gateway endpoint, which
 	 * bypasses the NAT gateway)?  Returns how many of those stages it skips, 0 for none, and points

@@ -293,12 +293,13 @@ static void test_originated_response_follows_what_caused_it(void)
 	g_assert_cmpint(cause->ts_ns, ==, T0 - 2 * PIPELINE_HOP_NS);
 	g_assert_cmpstr(cause->notes, ==, "sent on app (derived: the target's response that the proxy answers) | "
 	                "test-proxy proxy: target's response consumed");
-	/* The captured response: shown once, as captured, never handed to process(). */
+	/* The captured response: shown once, as captured, never handed to process(); its view carries
+	 * what reverse() said of it. */
 	g_assert_cmpstr(resp->link, ==, "lan");
 	g_assert_cmpuint(resp->src, ==, VIP);
 	g_assert_cmpint(resp->ts_ns, ==, T0);
 	g_assert_cmpint(resp->dir, ==, PCAPNG_DIR_INBOUND);
-	g_assert_cmpstr(resp->notes, ==, "captured on lan");
+	g_assert_cmpstr(resp->notes, ==, "captured on lan, test-proxy proxy: proxy: its own response to the client");
 	g_assert_cmpuint(seen.process_calls, ==, 1); /* only the target's response */
 	g_assert_nonnull(strstr(r.stats, "1 input = 1 delivered + 0 dropped + 0 consumed"));
 	g_assert_nonnull(strstr(r.stats, "captured packets it sent itself 1"));

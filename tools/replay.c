@@ -1,4 +1,5 @@
 /* tools/replay.c: natlb replay: captures in, one annotated view per link out (DESIGN.md, "The command line"). */
+#include <errno.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@ struct replay_args {
 	char *format;
 	char *tables;        /* --tables FILE.json */
 	char *tables_every;  /* --tables-every SECONDS|change|end */
+	char *access_log;    /* --access-log FILE */
 	gboolean trace;
 	gboolean stats;
 	gboolean quiet;
@@ -176,24 +178,85 @@ static gboolean check_paths(const struct replay_args *a, const struct scenario *
 	g_ptr_array_free(links, TRUE);
 	if (a->tables)
 		output_roles_add(roles, a->tables, false, "--tables %s", a->tables);
+	if (a->access_log) {
+		output_roles_add(roles, a->access_log, false, "--access-log %s", a->access_log);
+		char *partial = g_strconcat(a->access_log, ".partial", NULL);
+		output_roles_add(roles, partial, false, "--access-log's temporary %s", partial);
+		g_free(partial);
+	}
 	gboolean ok = output_roles_check(roles, err);
 	g_array_free(roles, TRUE);
 	return ok;
+}
+
+/* --access-log FILE: written to FILE.partial, renamed with the other outputs. */
+struct access_log {
+	char *path, *partial;
+	FILE *f;
+};
+
+static struct access_log *access_log_open(const char *path, GError **err)
+{
+	struct access_log *log = g_new0(struct access_log, 1);
+	log->path = g_strdup(path);
+	log->partial = g_strconcat(path, ".partial", NULL);
+	log->f = fopen(log->partial, "w");
+	if (!log->f) {
+		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "--access-log %s: %s", log->partial,
+		            g_strerror(errno));
+		g_free(log->partial);
+		g_free(log->path);
+		g_free(log);
+		return NULL;
+	}
+	return log;
+}
+
+/* Closed and renamed into place: false (and nothing left) when either fails. */
+static gboolean access_log_finish(struct access_log *log, GError **err)
+{
+	int bad = ferror(log->f);
+	if (fclose(log->f) != 0 || bad || g_rename(log->partial, log->path) != 0) {
+		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "--access-log %s: %s", log->path,
+		            g_strerror(errno));
+		log->f = NULL;
+		g_unlink(log->partial);
+		return FALSE;
+	}
+	log->f = NULL;
+	return TRUE;
+}
+
+/* Gone, whatever state it is in: the temporary file removed unless it was renamed. */
+static void access_log_free(struct access_log *log)
+{
+	if (!log)
+		return;
+	if (log->f) {
+		fclose(log->f);
+		g_unlink(log->partial);
+	}
+	g_free(log->partial);
+	g_free(log->path);
+	g_free(log);
 }
 
 /* All outputs or none: every file is written out under its temporary name first, then they are
  * renamed together.  The tables recorder renames its own file as it finishes, so it goes between
  * the two halves of closing out, and its file is removed again if out's renames fail. */
 static gboolean outputs_commit(struct output *out, struct table_recorder *tables, const struct scenario *sc,
-                               const char *tables_path, GError **err)
+                               const char *tables_path, struct access_log *log, GError **err)
 {
-	if (!output_finish(out, err) || (tables && !table_recorder_finish(tables, sc, err))) {
+	if (!output_finish(out, err) || (tables && !table_recorder_finish(tables, sc, err)) ||
+	    (log && !access_log_finish(log, err))) {
 		output_abort(out);
 		return FALSE;
 	}
 	if (!output_commit(out, err)) {
 		if (tables)
 			g_unlink(tables_path);
+		if (log)
+			g_unlink(log->path);
 		return FALSE;
 	}
 	return TRUE;
@@ -312,6 +375,7 @@ static int replay_run(struct replay_args *a)
 	struct output *out = NULL;
 	struct pipeline *pl = NULL;
 	struct table_recorder *tables = NULL;
+	struct access_log *log = NULL;
 	struct table_schedule when = { 0 };
 	int status = EXIT_RUNTIME;
 	enum output_format fmt = OUTPUT_PCAPNG;
@@ -373,8 +437,12 @@ static int replay_run(struct replay_args *a)
 		fprintf(stderr, "natlb replay: %s\n", err->message);
 		goto out;
 	}
+	if (a->access_log && !(log = access_log_open(a->access_log, &err))) {
+		fprintf(stderr, "natlb replay: %s\n", err->message);
+		goto out;
+	}
 	struct pipeline_options opt = { .links = a->links, .trace = a->trace, .seed = (uint64_t)a->seed,
-	                                .tables = tables };
+	                                .tables = tables, .access_log = log ? log->f : NULL };
 	pl = pipeline_new(sc, out, &opt, &err);
 	if (!pl) {
 		fprintf(stderr, "natlb replay: %s\n", err->message);
@@ -388,7 +456,7 @@ static int replay_run(struct replay_args *a)
 	}
 	/* Keep the list of paths: output_commit frees them. */
 	char **paths = g_strdupv((char **)output_paths(out));
-	gboolean committed = outputs_commit(out, tables, sc, a->tables, &err);
+	gboolean committed = outputs_commit(out, tables, sc, a->tables, log, &err);
 	out = NULL;
 	if (!committed) {
 		fprintf(stderr, "natlb replay: %s\n", err->message);
@@ -403,6 +471,7 @@ out:
 		output_abort(out);
 	pipeline_free(pl);
 	table_recorder_free(tables);
+	access_log_free(log);
 	input_close(in);
 	scenario_free(sc);
 	g_clear_error(&err);
@@ -429,6 +498,8 @@ int replay_main(int argc, char **argv)
 		  "Write the stages' tables (snapshots and an event log) as JSON, for natlb tables", "FILE.json" },
 		{ "tables-every", 0, 0, G_OPTION_ARG_STRING, &a.tables_every,
 		  "Snapshot every SECONDS of capture time, or at each 'change' (default: at the end only)", "SECONDS|change" },
+		{ "access-log", 0, 0, G_OPTION_ARG_FILENAME, &a.access_log,
+		  "Write one line per HTTP request of the l7-lb stages, in ALB's access log format", "FILE" },
 		{ "trace", 0, 0, G_OPTION_ARG_NONE, &a.trace, "Print every view of every packet on stderr", NULL },
 		{ "stats", 0, 0, G_OPTION_ARG_NONE, &a.stats, "Print per-stage counters and the packet balance", NULL },
 		{ "seed", 0, 0, G_OPTION_ARG_INT64, &a.seed, "Seed for stages that choose at random (default 1)", "N" },
@@ -464,6 +535,7 @@ out:
 	g_free(a.format);
 	g_free(a.tables);
 	g_free(a.tables_every);
+	g_free(a.access_log);
 	g_strfreev(a.inputs);
 	return status;
 }
