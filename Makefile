@@ -94,11 +94,17 @@ test: deps
 	  prove -j2 --exec '' $(TEST_BINS)
 
 # libFuzzer harnesses (clang): one per parser of untrusted bytes, with the stage types the binary has.
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -I. $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined
+# The library is compiled once for them (fuzzer-no-link: instrumented, without libFuzzer's main),
+# and each harness links it: a dozen harnesses would otherwise compile every file a dozen times.
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -I. $(PKG_CFLAGS) -fsanitize=address,undefined
 FUZZ_LIB_SRCS := $(LIB_SRCS) tools/stage_types.c
-build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
+FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=build/fuzz/obj/%.o)
+build/fuzz/obj/%.o: %.c $(wildcard common/*.h nat/*.h lb/*.h tools/*.h)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(PKG_LIBS) $(LIBNET_LIBS) -lhttp_parser -lm
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) $(PKG_LIBS) $(LIBNET_LIBS) -lhttp_parser -lm
 # make fuzz builds them; make fuzz FUZZ_SECONDS=N also runs each for N seconds, one at a time, from a
 # temporary copy of its corpus (the tree stays clean), and prints a line per harness: executions,
 # libFuzzer's cov: and ft:, crashes.  A crash keeps its temporary directory (the line names it) and
