@@ -341,7 +341,7 @@ static void test_pcaps_up_to_date(void)
 	char **lessons = g_strsplit(names, "\n", -1);
 	unsigned checked = 0;
 	for (char **l = lessons; *l; l++) {
-		if (!**l || g_str_equal(*l, "bench"))
+		if (!**l || g_str_has_prefix(*l, "bench"))
 			continue;
 		char *fresh = NULL, *kept = g_strdup_printf("pcaps/%s.pcap", *l);
 		gen_lesson(dir, *l, &fresh);

@@ -69,6 +69,25 @@ awk -v p="$packets" -v size="$size" \
 	printf "peak RSS: static NAT %.1f MB, NAPT %.1f MB, L4 %.1f MB (goal < 64 MB)\n", nlrss/1024, nprss/1024, l4rss/1024
 }'
 
+# The L7 balancer: requests over keep-alive connections, the target side written (every packet
+# there is one the balancer builds), against tcprewrite rewriting the same capture.
+l7_requests=${BENCH_L7_REQUESTS:-500000}
+l7_conns=${BENCH_L7_CONNS:-20000}
+"$natlb" gen bench-l7 -o "$dir/l7.pcap" --packets "$l7_requests" --flows "$l7_conns"
+l7_size=$(stat -c %s "$dir/l7.pcap")
+run tcprewrite_l7 tcprewrite --srcipmap=198.51.0.0/16:100.64.0.0/16 -i "$dir/l7.pcap" -o "$dir/out.tcprewrite_l7"
+run l7lb "$natlb" replay -q -s tools/bench-l7lb.ini --links app -o "$dir/out.l7lb" "$dir/l7.pcap"
+awk -v r="$l7_requests" -v c="$l7_conns" -v size="$l7_size" -v tr="$tcprewrite_l7_secs" -v trc="$tcprewrite_l7_cpu" \
+    -v l7="$l7lb_secs" -v l7c="$l7lb_cpu" -v l7rss="$l7lb_rss" -v trrss="$tcprewrite_l7_rss" 'BEGIN {
+	printf "\nL7: %d requests over %d keep-alive connections (%d MiB capture)\n", r, c, int(size/1048576)
+	printf "%-40s %8.2f %8.2f %12s %7.1f MB\n", "tcprewrite --srcipmap", tr, trc, "-", trrss/1024
+	printf "%-40s %8.2f %8.2f %12.0f %7.1f MB\n", "natlb L7 balancer, --links app", l7, l7c, r/(l7>0?l7:0.001), l7rss/1024
+	printf "  (the packets/s column counts requests for the L7 run)\n"
+	printf "ratio L7 balancer / tcprewrite (goal <= 1.5): wall %.2f, cpu %.2f; peak RSS %.1f MB (goal <= 128 MB)\n",
+	       l7/(tr>0?tr:0.001), l7c/(trc>0?trc:0.001), l7rss/1024
+}'
+rm -f "$dir/l7.pcap"
+
 # A lesson's memory follows its live entries, not max-mappings (issue 11 item 7): napt-home's 29
 # packets through the same router sized for 16M mappings.
 { cat scenarios/napt-home.ini; printf '\nmax-mappings = 16777216\n'; } > "$dir/napt-home-16m.ini"

@@ -32,6 +32,9 @@ static const struct {
 	{ "lb-rendezvous", "lb-spread" },             { "lb-proxy-protocol", "lb-target-log" },
 	{ "napt-full-cone", "napt-probes" },          { "napt-restricted-cone", "napt-probes" },
 	{ "napt-port-restricted-cone", "napt-probes" }, { "napt-symmetric", "napt-probes" },
+	{ "alb-host-path", "alb-shop" },              { "alb-vs-nlb", "alb-shop" },
+	{ "nlb-alb", "alb-shop" },                    { "alb-desync-monitor", "alb-smuggling" },
+	{ "alb-desync-defensive", "alb-smuggling" },  { "alb-desync-strictest", "alb-smuggling" },
 };
 
 const struct gen_lesson *gen_lesson_for_scenario(const char *scenario)

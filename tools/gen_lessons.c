@@ -13,6 +13,7 @@
 #define _DEFAULT_SOURCE 1
 
 #include "tools/gen.h"
+#include "tools/gen_lessons_l7.h"
 #include "tools/gen_lessons_lb.h"
 
 #include <libnet.h>
@@ -678,6 +679,13 @@ static const struct gen_lesson lesson_table[] = {
 	  .build = gen_lb_client_ip },
 	{ .name = "lb-target-log", .summary = "a whoami target behind an NLB with proxy protocol v2: the source it logs",
 	  .build = gen_lb_target_log },
+	{ .name = "alb-shop", .summary = "four clients through an ALB: host and path routing, pipelining, a POST, a redirect",
+	  .build = gen_alb_shop },
+	{ .name = "alb-smuggling", .summary = "request smuggling shapes (CL.TE, two Content-Lengths) for ALB's desync modes",
+	  .build = gen_alb_smuggling },
+	{ .name = "bench-l7",
+	  .summary = "L7 benchmark load: --packets requests over --flows keep-alive connections (default 500000, 20000)",
+	  .build = gen_bench_l7 },
 	{ .name = "bench",
 	  .summary = "benchmark load: --packets over --flows interleaved TCP/UDP flows (default 2000000, 100000)",
 	  .build = gen_bench },

@@ -23,6 +23,7 @@ static const struct verb verbs[] = {
 	{ "gen", gen_main, "write a lesson capture, built with libnet" },
 	{ "tables", tables_main, "print the table snapshots of replay --tables, like conntrack -L" },
 	{ "hash", hash_main, "show how an L4 balancer hashes a flow, and where a scenario's l4-lb sends it" },
+	{ "route", route_main, "show which rule of a scenario's l7-lb an HTTP request matches, rule by rule" },
 };
 
 static void usage(FILE *f)

@@ -5,6 +5,7 @@
  */
 #include "common/stage.h"
 #include "lb/l4lb.h"
+#include "lb/l7lb.h"
 #include "nat/napt.h"
 #include "nat/route_table.h"
 #include "nat/static_nat.h"
@@ -15,6 +16,7 @@ static const struct stage_ops *const builtin_types[] = {
 	&napt_ops,
 	&route_table_ops,
 	&l4lb_ops,
+	&l7lb_ops,
 };
 
 const struct stage_registry *natlb_stage_types(void)

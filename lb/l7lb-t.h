@@ -1,0 +1,238 @@
+/* lb/l7lb-t.h: the L7 balancer stage's state: listeners, target groups, client connections and their backend connections (types only).
+ *
+ * Models AWS Application Load Balancer ("Application Load Balancers": listeners and rules,
+ * target groups, routing algorithms, HTTP headers and the application load balancer, desync
+ * mitigation mode, access logs).  ALB is a full proxy: the client's TCP connection ends at the
+ * balancer, which reads each HTTP request, picks a target group by its rules, and sends the
+ * request over a TCP connection of its own, from `address`, to a target of that group.  So two
+ * requests on one client connection can reach two targets, and a target sees the balancer's
+ * address, with the client's in X-Forwarded-For.
+ *
+ * Invariants: every client connection in the table is keyed by client:cport > vip:vport; its
+ * requests are answered in order (HTTP/1.1 has no other order), so the oldest pending request is
+ * the one the next response answers; a backend connection's sequence numbers only grow, so
+ * every segment natlb synthesizes on the target side follows the one before it.
+ */
+#ifndef NATLB_LB_L7LB_T_H
+#define NATLB_LB_L7LB_T_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/drop.h"
+#include "common/tcp_stream.h"
+#include "lb/desync.h"
+#include "lb/http1.h"
+#include "lb/l7_rules-t.h"
+
+#define L7LB_MAX_LISTENERS        16
+#define L7LB_MAX_GROUPS           64
+#define L7LB_MAX_GROUP_TARGETS    64
+#define L7LB_BACKENDS_PER_CONN    8    /* backend connections one client connection may open */
+#define L7LB_PENDING_MAX          16   /* requests in flight on one client connection (pipelining) */
+#define L7LB_IDLE_DEFAULT_S       60   /* ALB idle_timeout.timeout_seconds */
+#define L7LB_DEFAULT_MAX_CONNS    100000
+#define L7LB_MSS                  1460 /* the segments natlb synthesizes on the target side */
+#define L7LB_HOLD_BYTES           65536 /* out-of-order bytes held per direction of a connection */
+/* A frame the balancer builds: a link header of up to 64 bytes, IPv4 and TCP, and a segment of
+ * data (an MSS towards a target; its own answer to a client, a redirect's URL included). */
+#define L7LB_FRAME_MAX            8192
+
+enum l7lb_algorithm {
+	L7LB_ROUND_ROBIN,
+	L7LB_LEAST_OUTSTANDING,
+};
+
+enum l7lb_xff_mode {
+	L7LB_XFF_APPEND,   /* add the client's address (ALB's default) */
+	L7LB_XFF_PRESERVE, /* forward the header as the client sent it */
+	L7LB_XFF_REMOVE,   /* strip it */
+};
+
+struct l7lb_listener {
+	uint32_t vip;
+	uint16_t port;
+};
+
+struct l7lb_target {
+	uint32_t ip;
+	uint16_t port;
+	char name[24];           /* "10.0.1.12:8080" */
+	unsigned outstanding;    /* requests sent, response not complete: least outstanding requests */
+	uint64_t requests;       /* RequestCountPerTarget */
+	uint64_t codes[6];       /* HTTPCode_Target_1XX..5XX by the first digit */
+};
+
+struct l7lb_group {
+	char *name;
+	enum l7lb_algorithm algorithm;
+	struct l7lb_target targets[L7LB_MAX_GROUP_TARGETS];
+	unsigned n_targets;
+	unsigned rr_next;
+	uint64_t requests;
+};
+
+/* One TCP connection from the balancer's address to a target. */
+struct l7lb_backend {
+	uint64_t id;             /* "backend connection #4": numbered across the stage */
+	int16_t group, target;   /* -1: the slot is free */
+	uint16_t sport;          /* from address:sport */
+	uint32_t snd_nxt;        /* the balancer's next sequence number towards the target */
+	uint32_t rcv_nxt;        /* the target's next sequence number: what the balancer acknowledges */
+	uint16_t ip_id, target_ip_id;
+	unsigned outstanding;
+	bool closed;
+	uint8_t note_len;
+	char note[112];          /* how its segments' notes begin (backend_note_init) */
+};
+
+/* What happened to one request, kept until its response has gone through. */
+enum l7lb_outcome {
+	L7LB_FORWARDED,          /* to a target: its response comes from there */
+	L7LB_ANSWERED,           /* the balancer answered (fixed-response, redirect, 400, 503) */
+};
+
+struct l7lb_request {
+	unsigned number;         /* "request 3 on connection #1" */
+	enum l7lb_outcome outcome;
+	int8_t backend;          /* index into conn->backends, for L7LB_FORWARDED */
+	bool head_method;        /* HEAD: the response has no body */
+	bool close_after;        /* desync mitigation: close the connection after the response */
+	int64_t received_ns;     /* for the access log's processing times */
+	uint16_t status;         /* what the client got */
+	uint32_t rule_priority;  /* 0: the default action */
+	int64_t first_byte_ns;   /* when its response began, for the access log's target time */
+	uint64_t received_bytes, sent_bytes;
+	char *log_tail;          /* --access-log: the line's fields from "request" on; NULL when off */
+	char *answer;            /* the balancer's own answer, waiting for the responses before it */
+	uint32_t answer_len;
+	uint8_t classification_tier, classification_reason; /* enum desync_tier, enum desync_reason */
+};
+
+/* One client connection, from its SYN (or its first data, when the SYN was not captured). */
+struct l7lb;
+struct stage_ctx;
+struct packet;
+
+struct l7lb_conn {
+	uint64_t id;             /* "connection #1" */
+	uint32_t client, vip;
+	uint16_t cport, vport;
+	int64_t last_ns;         /* idle timeout */
+	bool midstream;          /* picked up without its SYN */
+	bool client_fin, server_fin, closed;
+	bool rejected;           /* a 400 ended parsing: later bytes are not read */
+	bool in_message;         /* a request head was read, its end not yet */
+	bool passthrough;        /* a routed request's body cannot be framed: later bytes go on unread */
+	uint32_t client_isn_plus_one;
+	unsigned n_requests;
+	/* Requests in order: pending[head .. head+n) await their responses. */
+	struct l7lb_request pending[L7LB_PENDING_MAX];
+	unsigned pending_head, n_pending;
+	/* Requests: what is being forwarded now. */
+	int current_backend;     /* where the body bytes of the request being read go; -1 none */
+	uint64_t fwd_pos;        /* request stream offset: bytes before it are dealt with */
+	/* Responses as the capture shows them: bytes from resp_msg_start belong to the oldest pending
+	 * request. */
+	uint64_t resp_ends[L7LB_PENDING_MAX]; /* message ends found while one segment was fed */
+	bool resp_final[L7LB_PENDING_MAX];    /* ... and whether each answered a request (not a 1xx) */
+	unsigned n_resp_ends;
+	bool resp_informational; /* the response being read is a 1xx */
+	/* The balancer's own answers on the client side take the place of the capture's responses, of
+	 * other lengths: its sequence numbers are the capture's plus shift, for the bytes it has not
+	 * seen yet; splice is the latest answer, so that the client's acknowledgements before and
+	 * after it map right (see l7lb.c, "The client side"). */
+	int64_t shift;
+	uint32_t resp_base_seq;  /* the capture's server sequence number of response stream offset 0 */
+	uint64_t resp_answered_off; /* response stream offset where the last complete response ended */
+	struct l7lb_splice {
+		bool active;
+		bool end_known;      /* the capture's response it replaced has been seen */
+		uint32_t cap_start;  /* where it sits in the capture's sequence numbers */
+		uint32_t cap_end;
+		uint32_t len;        /* the balancer's answer's length */
+		int64_t shift_before;
+	} splice;
+	struct tcp_stream req_stream, resp_stream;
+	struct http1_stream req_http, resp_http;
+	struct l7lb_backend backends[L7LB_BACKENDS_PER_CONN];
+	struct l7lb *lb;
+	struct stage_ctx *ctx;   /* while a segment is being fed: where callbacks emit */
+	const struct packet *pkt;/* likewise: the packet in hand */
+	unsigned emitted;        /* packets emitted for the packet in hand, to stagger their times */
+	size_t note_start;       /* where this stage's sentence begins in the packet in hand's note */
+	int64_t emit_base;       /* where their times start, from the packet in hand's */
+	uint64_t feed_base;      /* the request bytes being fed: their stream offset, bytes, length */
+	const uint8_t *feed_bytes;
+	uint32_t feed_len;
+	uint64_t withheld;       /* response bytes of the segment in hand that the balancer replaced */
+	bool replaced_bytes, relayed_bytes; /* what the response segment in hand carried */
+};
+
+/* ALB's CloudWatch metrics ("CloudWatch metrics for your Application Load Balancer"). */
+#define foreach_l7lb_metric(X)                                                      \
+	X(REQUEST_COUNT, "RequestCount")                                            \
+	X(NEW_CONNECTION_COUNT, "NewConnectionCount")                               \
+	X(ACTIVE_CONNECTION_COUNT, "ActiveConnectionCount")                         \
+	X(ELB_4XX, "HTTPCode_ELB_4XX_Count")                                        \
+	X(ELB_5XX, "HTTPCode_ELB_5XX_Count")                                        \
+	X(TARGET_2XX, "HTTPCode_Target_2XX_Count")                                  \
+	X(TARGET_3XX, "HTTPCode_Target_3XX_Count")                                  \
+	X(TARGET_4XX, "HTTPCode_Target_4XX_Count")                                  \
+	X(TARGET_5XX, "HTTPCode_Target_5XX_Count")                                  \
+	X(FIXED_RESPONSE, "HTTP_Fixed_Response_Count")                              \
+	X(REDIRECT, "HTTP_Redirect_Count")                                          \
+	X(RULE_EVALUATIONS, "RuleEvaluations")                                      \
+	X(DESYNC_NON_COMPLIANT, "DesyncMitigationMode_NonCompliant_Request_Count")  \
+	X(CLIENT_TLS_NEGOTIATION_ERROR, "ClientTLSNegotiationErrorCount")           \
+	X(REJECTED_CONNECTION_COUNT, "RejectedConnectionCount")
+
+enum l7lb_metric {
+#define X(name, text) L7LB_METRIC_##name,
+	foreach_l7lb_metric(X)
+#undef X
+	L7LB_METRIC_N
+};
+
+struct l7lb {
+	const char *name;        /* the stage's, for the notes of emitted packets */
+	struct l7lb_listener listeners[L7LB_MAX_LISTENERS];
+	unsigned n_listeners;
+	uint32_t address;        /* the balancer's own address on the target side */
+	struct l7lb_group groups[L7LB_MAX_GROUPS];
+	unsigned n_groups;
+	struct l7_rules rules;
+	enum l7lb_xff_mode xff;
+	enum desync_mode desync;
+	int64_t idle_ns;
+	uint32_t max_conns;
+	GHashTable *conns;       /* client 4-tuple -> struct l7lb_conn */
+	uint64_t next_conn_id, next_backend_id;
+	uint16_t next_sport;     /* the balancer's ephemeral ports towards targets */
+	int64_t clock_ns;
+	int64_t last_emit_ns;    /* the time of the last packet emitted: the next is later */
+	uint64_t metrics[L7LB_METRIC_N];
+	uint64_t gap_bytes, held_drops;
+	struct libnet_context *lnet; /* the balancer's own answers to clients */
+	GString *scratch;        /* a forwarded request head, built once per request */
+	GString *note;           /* an emitted packet's note */
+	uint8_t *frame;          /* a synthesized frame */
+	uint8_t *answer_frame;   /* the balancer's own answer to a client */
+};
+
+#define foreach_l7lb_drop(X)                                                                                   \
+	X(L7LB_NO_LISTENER, "no listener on that address and port (the balancer takes HTTP over TCP only)")    \
+	X(L7LB_NOT_TCP, "not TCP: an application load balancer listens for HTTP over TCP only")                \
+	X(L7LB_NO_CONNECTION, "no connection of the balancer's matches it")                                   \
+	X(L7LB_CONN_TABLE_FULL, "the balancer's connection table is full (max-connections)")                  \
+	X(L7LB_ANSWERED_ITSELF, "not delivered: the balancer answered this request itself")                   \
+	X(L7LB_FROM_TARGET_UNKNOWN, "a packet from a target that no backend connection of the balancer expects")
+
+enum l7lb_drop {
+	L7LB_DROP_BEFORE = DROP_STAGE_FIRST - 1,
+	foreach_l7lb_drop(DROP_ENUM_ENTRY)
+	L7LB_DROP_END
+};
+
+#endif

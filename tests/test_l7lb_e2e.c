@@ -1,0 +1,277 @@
+/* tests/test_l7lb_e2e.c: the L7 balancer lessons end to end: natlb gen, natlb replay, and tshark as the independent reader.
+ *
+ * Follows: the lesson scenarios scenarios/alb-*.ini and nlb-alb.ini and their captures
+ * (tools/gen_lessons_l7.c).  tshark decodes HTTP on both links: every request the client sent
+ * must reach the target its rule names, with X-Forwarded-For, or be answered by the balancer;
+ * its TCP analysis runs over the streams natlb synthesizes on the target side, and must find
+ * nothing wrong there.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "tests/testutil.h"
+
+static char *tmp_dir;
+
+static char *capture_path(const char *capture)
+{
+	char *path = g_strdup_printf("%s/%s.pcap", tmp_dir, capture);
+	if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+		const char *argv[] = { test_natlb_binary(), "gen", capture, "-o", path, NULL };
+		char *err = NULL;
+		int rc = test_run(argv, NULL, &err);
+		if (rc != 0)
+			g_printerr("natlb gen %s: %s", capture, err);
+		g_assert_cmpint(rc, ==, 0);
+		g_free(err);
+	}
+	return path;
+}
+
+/* natlb replay --stats SCENARIO CAPTURE into TMP/SCENARIO.pcapng (with extra options); the
+ * output's path, and the --stats text in *stats when asked. */
+static char *replay_with(const char *scenario, const char *capture, const char *extra, char **stats)
+{
+	char *sc = g_strdup_printf("scenarios/%s.ini", scenario);
+	char *in = capture_path(capture);
+	char *out = g_strdup_printf("%s/%s%s.pcapng", tmp_dir, scenario, extra ? "-x" : "");
+	const char *argv[] = { test_natlb_binary(), "replay", "-q", "--stats", "-s", sc, "-o", out, in, extra, NULL };
+	char *text = NULL, *err = NULL;
+	int rc = test_run(argv, &text, &err);
+	g_assert_cmpstr(err, ==, "");
+	g_assert_cmpint(rc, ==, 0);
+	g_assert_nonnull(strstr(text, ": balanced\n"));
+	g_assert_null(strstr(text, "NOT BALANCED"));
+	g_assert_null(strstr(text, "WARNING"));
+	if (stats)
+		*stats = text;
+	else
+		g_free(text);
+	g_free(err);
+	g_free(in);
+	g_free(sc);
+	return out;
+}
+
+static char *replay(const char *scenario, const char *capture, char **stats)
+{
+	return replay_with(scenario, capture, NULL, stats);
+}
+
+static char *tshark(const char *file, const char *filter, const char *const *fields)
+{
+	static const char *const prefs[] = { TEST_TSHARK_CHECKSUMS, NULL };
+	return test_tshark_fields(file, prefs, filter, fields);
+}
+
+#define NEED_TSHARK()                                      \
+	do {                                               \
+		if (!test_have_tshark()) {                 \
+			g_test_skip("tshark is not installed"); \
+			return;                            \
+		}                                          \
+	} while (0)
+
+/* ---- host and path routing ----------------------------------------------------------------------- */
+
+/* Each request on the target side: which target, from whom, for which URI, with which
+ * X-Forwarded-For.  Read by hand against the rules of scenarios/alb-host-path.ini:
+ *   rule 10, api.example.com under /v1/, -> api (10.0.1.11, .12; least outstanding requests, ties
+ *   round robin: /v1/cart finds both idle and takes .11; the three pipelined /v1/a, b, c are all
+ *   outstanding at once, so they go .12, .11 and .12 again, which has 1 outstanding like .11 and
+ *   is next in turn); rule 20, under /static/ or /images/ or ending .js, -> web (.21); rule 30, a
+ *   Mobile user agent, -> mobile (.31); /Images (capital I), /v2, old.example.com and ?debug=1
+ *   never reach a target. */
+static void test_requests_reach_the_targets_their_rules_name(void)
+{
+	NEED_TSHARK();
+	static const char *const fields[] = { "ip.src", "ip.dst", "http.host", "http.request.uri",
+		                              "http.x_forwarded_for", NULL };
+	char *out = replay("alb-host-path", "alb-shop", NULL);
+	char *got = tshark(out, "frame.interface_name == \"app\" and http.request", fields);
+	g_assert_cmpstr(got, ==,
+	                "10.0.1.2|10.0.1.11|api.example.com|/v1/cart|198.51.100.7\n"
+	                "10.0.1.2|10.0.1.21|www.example.com|/static/app.js|198.51.100.7\n"
+	                "10.0.1.2|10.0.1.21|www.example.com|/images/logo.png|198.51.100.7\n"
+	                "10.0.1.2|10.0.1.12|api.example.com|/v1/a|198.51.100.9\n"
+	                "10.0.1.2|10.0.1.11|api.example.com|/v1/b|198.51.100.9\n"
+	                "10.0.1.2|10.0.1.12|api.example.com|/v1/c|198.51.100.9\n"
+	                "10.0.1.2|10.0.1.11|api.example.com|/v1/orders|198.51.100.10\n"
+	                "10.0.1.2|10.0.1.31|www.example.com|/|198.51.100.10\n");
+	g_free(got);
+	g_free(out);
+}
+
+/* What the balancer answered itself, on the client side: the 404s of the default action, the
+ * redirect of rule 40 (its Location built from the request's path and query), the 503 of rule 50. */
+static void test_the_balancer_answers_what_no_target_gets(void)
+{
+	NEED_TSHARK();
+	static const char *const fields[] = { "ip.dst", "http.response.code", "http.location", "http.server", NULL };
+	char *out = replay("alb-host-path", "alb-shop", NULL);
+	char *got = tshark(out, "frame.interface_name == \"internet\" and http.server == \"awselb/2.0\"", fields);
+	g_assert_cmpstr(got, ==,
+	                "198.51.100.7|404||awselb/2.0\n"
+	                "198.51.100.7|404||awselb/2.0\n"
+	                "198.51.100.8|301|http://www.example.com:80/sale?id=7|awselb/2.0\n"
+	                "198.51.100.10|503||awselb/2.0\n");
+	g_free(got);
+	g_free(out);
+}
+
+/* The streams natlb writes on the target side: every checksum right, and tshark's TCP analysis
+ * (sequence numbers, acknowledgements, retransmissions, windows) finds nothing.  On the client
+ * side too, once the balancer's own answers are in and the client's acknowledgements renumbered:
+ * only the capture's responses it replaced, shown where they were captured and marked not
+ * delivered, overlap its answers. */
+static void test_target_side_tcp_is_clean(gconstpointer data)
+{
+	NEED_TSHARK();
+	const char *const *lesson = data;
+	static const char *const fields[] = { "frame.number", "frame.interface_name", "_ws.expert.message", NULL };
+	char *out = replay(lesson[0], lesson[1], NULL);
+	char *bad = tshark(out, "(tcp.analysis.flags and not frame.comment contains \"not delivered\") or _ws.malformed or "
+	                   "(ip.checksum.status != 1) or (tcp and tcp.checksum.status != 1)", fields);
+	g_assert_cmpstr(bad, ==, "");
+	g_free(bad);
+	static const char *const syn[] = { "frame.interface_name", NULL };
+	char *syns = tshark(out, "frame.interface_name == \"app\" and tcp.flags.syn == 1 and tcp.flags.ack == 0", syn);
+	g_assert_cmpstr(syns, !=, "");
+	g_free(syns);
+	g_free(out);
+}
+
+/* NLB vs ALB on one capture: through the NLB each client connection is one connection to one
+ * target, which sees the client's address; through the ALB client A's one connection becomes
+ * two backend connections (api and web), all from the balancer's address. */
+static void test_nlb_forwards_connections_alb_requests(void)
+{
+	NEED_TSHARK();
+	static const char *const fields[] = { "ip.src", "ip.dst", NULL };
+	const char *syn = "frame.interface_name == \"app\" and tcp.flags.syn == 1 and tcp.flags.ack == 0";
+	char *nlb = replay("alb-vs-nlb", "alb-shop", NULL);
+	char *got = tshark(nlb, syn, fields);
+	char **lines = g_strsplit(got, "\n", -1);
+	g_assert_cmpuint(g_strv_length(lines), ==, 5); /* four client connections, and the empty tail */
+	for (char **l = lines; *l && **l; l++)
+		g_assert_true(g_str_has_prefix(*l, "198.51.100."));
+	g_strfreev(lines);
+	g_free(got);
+	char *alb = replay("alb-host-path", "alb-shop", NULL);
+	got = tshark(alb, syn, fields);
+	lines = g_strsplit(got, "\n", -1);
+	g_assert_cmpuint(g_strv_length(lines), >, 5);
+	for (char **l = lines; *l && **l; l++)
+		g_assert_true(g_str_has_prefix(*l, "10.0.1.2|"));
+	g_strfreev(lines);
+	g_free(got);
+	g_free(alb);
+	g_free(nlb);
+}
+
+/* NLB in front of ALB, client IP preserved by the NLB: the ALB sees the client, so its
+ * X-Forwarded-For names the client, not the NLB. */
+static void test_nlb_in_front_keeps_the_client_in_xff(void)
+{
+	NEED_TSHARK();
+	static const char *const fields[] = { "frame.interface_name", "ip.src", "http.x_forwarded_for", NULL };
+	char *out = replay("nlb-alb", "alb-shop", NULL);
+	char *got = tshark(out, "http.request and http.request.uri == \"/v1/cart\"", fields);
+	g_assert_cmpstr(got, ==, "internet|198.51.100.7|\nedge|198.51.100.7|\napp|10.0.1.2|198.51.100.7\n");
+	g_free(got);
+	g_free(out);
+}
+
+/* Two replays of one capture are the same bytes: ports, sequence numbers and trace ids come from
+ * --seed and the connection, never from the clock. */
+static void test_replay_is_deterministic(void)
+{
+	char *a = replay("alb-host-path", "alb-shop", NULL);
+	char *a_bytes, *b_bytes;
+	gsize a_len, b_len;
+	g_assert_true(g_file_get_contents(a, &a_bytes, &a_len, NULL));
+	char *b = replay("alb-host-path", "alb-shop", NULL);
+	g_assert_true(g_file_get_contents(b, &b_bytes, &b_len, NULL));
+	g_assert_cmpmem(a_bytes, a_len, b_bytes, b_len);
+	g_free(a_bytes);
+	g_free(b_bytes);
+	g_free(a);
+	g_free(b);
+}
+
+/* The stats speak ALB's CloudWatch names. */
+static void test_stats_use_cloudwatch_names(void)
+{
+	char *stats = NULL;
+	char *out = replay("alb-host-path", "alb-shop", &stats);
+	g_assert_nonnull(strstr(stats, "RequestCount "));
+	g_assert_nonnull(strstr(stats, "HTTP_Redirect_Count "));
+	g_assert_nonnull(strstr(stats, "HTTP_Fixed_Response_Count "));
+	g_assert_nonnull(strstr(stats, "RuleEvaluations "));
+	g_free(stats);
+	g_free(out);
+}
+
+/* Desync mitigation: the same four requests (compliant GET; CL.TE, Ambiguous; two different
+ * Content-Lengths, Severe; GET with Content-Length 0, Acceptable) in each mode, as AWS's table
+ * says: monitor routes all; defensive refuses Severe with 400 and routes Ambiguous, closing the
+ * connections after it; strictest routes only what is compliant. */
+struct desync_case {
+	const char *scenario;
+	const char *to_target; /* the methods that reach the target, in order */
+	unsigned answered_400;
+};
+
+static const struct desync_case desync_cases[] = {
+	{ "alb-desync-monitor", "GET\nPOST\nPOST\nGET\n", 0 },
+	{ "alb-desync-defensive", "GET\nPOST\nGET\n", 1 },
+	{ "alb-desync-strictest", "GET\n", 3 },
+};
+
+static void test_desync_mode(gconstpointer data)
+{
+	NEED_TSHARK();
+	const struct desync_case *dc = data;
+	static const char *const method[] = { "http.request.method", NULL };
+	static const char *const code[] = { "http.response.code", NULL };
+	char *out = replay(dc->scenario, "alb-smuggling", NULL);
+	char *got = tshark(out, "frame.interface_name == \"app\" and http.request", method);
+	g_assert_cmpstr(got, ==, dc->to_target);
+	g_free(got);
+	got = tshark(out, "frame.interface_name == \"internet\" and http.response.code == 400", code);
+	unsigned n = 0;
+	for (const char *p = got; *p; p++)
+		n += *p == '\n';
+	g_assert_cmpuint(n, ==, dc->answered_400);
+	g_free(got);
+	g_free(out);
+}
+
+static const char *const lesson_host_path[] = { "alb-host-path", "alb-shop" };
+static const char *const lesson_nlb_alb[] = { "nlb-alb", "alb-shop" };
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	tmp_dir = test_tmpdir();
+	g_test_add_func("/l7lb-e2e/alb-host-path/requests-reach-the-targets-their-rules-name",
+	                test_requests_reach_the_targets_their_rules_name);
+	g_test_add_func("/l7lb-e2e/alb-host-path/the-balancer-answers-what-no-target-gets",
+	                test_the_balancer_answers_what_no_target_gets);
+	g_test_add_data_func("/l7lb-e2e/alb-host-path/target-side-tcp-is-clean", lesson_host_path,
+	                     test_target_side_tcp_is_clean);
+	g_test_add_data_func("/l7lb-e2e/nlb-alb/target-side-tcp-is-clean", lesson_nlb_alb, test_target_side_tcp_is_clean);
+	g_test_add_func("/l7lb-e2e/alb-vs-nlb/nlb-forwards-connections-alb-requests",
+	                test_nlb_forwards_connections_alb_requests);
+	g_test_add_func("/l7lb-e2e/nlb-alb/xff-holds-the-client", test_nlb_in_front_keeps_the_client_in_xff);
+	g_test_add_func("/l7lb-e2e/alb-host-path/deterministic", test_replay_is_deterministic);
+	g_test_add_func("/l7lb-e2e/alb-host-path/stats-use-cloudwatch-names", test_stats_use_cloudwatch_names);
+	for (unsigned i = 0; i < G_N_ELEMENTS(desync_cases); i++) {
+		char *name = g_strdup_printf("/l7lb-e2e/%s/requests-routed-and-refused", desync_cases[i].scenario);
+		g_test_add_data_func(name, &desync_cases[i], test_desync_mode);
+		g_free(name);
+	}
+	int rc = g_test_run();
+	test_rmdir(tmp_dir);
+	return rc;
+}
