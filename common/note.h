@@ -51,6 +51,21 @@ void note_buf_uint(struct note_buf *nb, uint32_t v);
 /* A dotted quad (host order). */
 void note_buf_ip4(struct note_buf *nb, uint32_t addr);
 
+/* g_string_append_len() for the few bytes of a note's piece: GLib's checks whether the bytes
+ * overlap the string, which costs more than the copy; these never do. */
+static inline void note_put(GString *s, const char *p, size_t n)
+{
+	if (s->allocated_len - s->len > n) {
+		memcpy(s->str + s->len, p, n);
+		s->len += n;
+		s->str[s->len] = '\0';
+	} else {
+		g_string_append_len(s, p, (gssize)n);
+	}
+}
+
+#define NOTE_PUT_LIT(s, lit) note_put((s), (lit), sizeof(lit) - 1)
+
 /* Append an unsigned number without printf. */
 void note_append_uint(GString *s, unsigned v);
 /* Append a dotted-quad address (host order) without printf. */

@@ -356,8 +356,11 @@ static void walk_back(struct pipeline *pl, const struct packet *captured, int64_
 		if (a == REVERSE_ORIGINATED) {
 			/* What the stage says of a packet it sent itself goes on that packet's first view. */
 			g_string_truncate(pl->origin_note, 0);
-			if (pl->stage_note->len)
-				note_printf(pl->origin_note, "%s %s: %s", h.st->ops->type, h.st->name, pl->stage_note->str);
+			if (pl->stage_note->len) {
+				g_string_append_len(pl->origin_note, pl->stage_prefix[h.st->index]->str,
+				                    (gssize)pl->stage_prefix[h.st->index]->len);
+				g_string_append_len(pl->origin_note, pl->stage_note->str, (gssize)pl->stage_note->len);
+			}
 			h.st->counters.originated++;
 			originator = h.st;
 			sent_dir = crossed;
@@ -378,8 +381,10 @@ static void walk_back(struct pipeline *pl, const struct packet *captured, int64_
 	else
 		note_printf(e->note, "sent on %s (derived: the capture on %s shows it after %u stage%s)",
 		            sc->links[k].name, sc->links[sc->capture].name, hops, hops == 1 ? "" : "s");
-	if (originator && withheld == DROP_NONE && pl->origin_note->len)
-		note_appendf(e->note, ", %s", pl->origin_note->str);
+	if (originator && withheld == DROP_NONE && pl->origin_note->len) {
+		g_string_append_len(e->note, ", ", 2);
+		g_string_append_len(e->note, pl->origin_note->str, (gssize)pl->origin_note->len);
+	}
 	e->link = k;
 	e->dir = sent_dir;
 	e->origin = ORIGIN_CAPTURED;

@@ -520,11 +520,21 @@ static bool frame_head(struct http1_stream *s, const struct http1_head *h, unsig
 	s->msg_done = s->headers_done = s->mismatch = false;
 	frame_view(s, n_lines);
 	if (s->kind == HTTP1_REQUESTS) {
+		/* Built by hand: once per request, where snprintf cost more than the framing. */
 		char line[64];
 		int m = known_method((const uint8_t *)h->method, h->method_len);
-		int k = snprintf(line, sizeof line, "%s %s HTTP/%u.%u\r\n", m >= 0 ? known_methods[m] : "POST",
-		                 m == HTTP_CONNECT ? "authority:1" : "/", h->version_major, h->version_minor);
-		exec(s, h->start, (const uint8_t *)line, (size_t)k);
+		const char *method = m >= 0 ? known_methods[m] : "POST";
+		const char *target = m == HTTP_CONNECT ? " authority:1 HTTP/" : " / HTTP/";
+		size_t k = strlen(method), t = strlen(target);
+		memcpy(line, method, k);
+		memcpy(line + k, target, t);
+		k += t;
+		line[k++] = (char)('0' + h->version_major % 10);
+		line[k++] = '.';
+		line[k++] = (char)('0' + h->version_minor % 10);
+		line[k++] = '\r';
+		line[k++] = '\n';
+		exec(s, h->start, (const uint8_t *)line, k);
 	} else {
 		exec(s, h->start, s->buf, s->lines[0].end);
 	}

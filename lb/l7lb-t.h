@@ -29,7 +29,7 @@
 #define L7LB_MAX_LISTENERS        16
 #define L7LB_MAX_GROUPS           64
 #define L7LB_MAX_GROUP_TARGETS    64
-#define L7LB_BACKENDS_PER_CONN    8    /* backend connections one client connection may open */
+#define L7LB_BACKENDS_PER_CONN    4    /* backend connections one client connection may open */
 #define L7LB_PENDING_MAX          16   /* requests in flight on one client connection (pipelining) */
 #define L7LB_IDLE_DEFAULT_S       60   /* ALB idle_timeout.timeout_seconds */
 #define L7LB_DEFAULT_MAX_CONNS    100000
@@ -83,8 +83,6 @@ struct l7lb_backend {
 	uint16_t ip_id, target_ip_id;
 	unsigned outstanding;
 	bool closed;
-	uint8_t note_len;
-	char note[112];          /* how its segments' notes begin (backend_note_init) */
 };
 
 /* What happened to one request, kept until its response has gone through. */

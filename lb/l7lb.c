@@ -42,11 +42,11 @@
 
 /* The notes of the packets of every request are built from pieces, without printf: at 500,000
  * requests formatting them would cost more than the proxying they describe (common/note.h). */
-#define NOTE_LIT(s, lit) g_string_append_len((s), (lit), sizeof(lit) - 1)
+#define NOTE_LIT(s, lit) NOTE_PUT_LIT(s, lit)
 
 static void note_text(GString *s, const char *t, size_t n)
 {
-	g_string_append_len(s, t, (gssize)n);
+	note_put(s, t, n);
 }
 
 /* "; " between two sentences of the packet in hand's note: the loop has written the stage's name
@@ -157,6 +157,7 @@ static void conn_closed(struct stage *st, struct l7lb_conn *c, struct stage_ctx 
 }
 
 static void close_backends(struct l7lb_conn *c, const char *why);
+static void backend_close(struct l7lb_conn *c, struct l7lb_backend *b, const char *why);
 static void on_request_head(void *data, const struct http1_head *h);
 static void on_request_end(void *data, uint64_t msg_end);
 static void on_request_error(void *data, uint64_t offset, enum http1_error e);
@@ -259,22 +260,20 @@ static void backend_data(struct l7lb_conn *c, struct l7lb_backend *b, bool from_
 	backend_segment(c, b, !from_target, TH_ACK, NULL, 0, NULL);
 }
 
-/* "l7-lb NAME: backend connection #4 10.0.1.2:40001 -> 10.0.1.12:8080 for client
- * 198.51.100.7:51000", written once when the connection opens. */
-static void backend_note_init(const struct l7lb *lb, const struct l7lb_conn *c, struct l7lb_backend *b)
-{
-	const struct l7lb_target *t = &lb->groups[b->group].targets[b->target];
-	char a[16], cl[16];
-	int n = g_snprintf(b->note, sizeof b->note, "l7-lb %s: backend connection #%" G_GUINT64_FORMAT " %s:%u -> %s for client %s:%u",
-	                   lb->name, b->id, ip4_to_str(lb->address, a), b->sport, t->name, ip4_to_str(c->client, cl), c->cport);
-	b->note_len = (uint8_t)MIN(n, (int)sizeof b->note - 1);
-}
-
+/* "l7-lb NAME: backend connection #4 10.0.1.2:40001 -> 10.0.1.12:8080 for client 198.51.100.7:51000" */
 static void note_backend(GString *s, const struct l7lb *lb, const struct l7lb_conn *c, const struct l7lb_backend *b)
 {
-	(void)lb;
-	(void)c;
-	note_text(s, b->note, b->note_len);
+	const struct l7lb_target *t = &lb->groups[b->group].targets[b->target];
+	NOTE_LIT(s, "l7-lb ");
+	note_put(s, lb->name, strlen(lb->name));
+	NOTE_LIT(s, ": backend connection #");
+	note_append_uint(s, (unsigned)b->id);
+	g_string_append_c(s, ' ');
+	note_append_endpoint(s, lb->address, b->sport);
+	NOTE_LIT(s, " -> ");
+	note_put(s, t->name, strlen(t->name));
+	NOTE_LIT(s, " for client ");
+	note_append_endpoint(s, c->client, c->cport);
 }
 
 /* The backend connection of c to target t of group g, opened (handshake emitted) if need be;
@@ -288,11 +287,19 @@ static struct l7lb_backend *backend_for(struct stage *st, struct l7lb_conn *c, u
 		struct l7lb_backend *b = &c->backends[i];
 		if (b->group == (int16_t)g && b->target == (int16_t)t && !b->closed)
 			return b;
-		if (!free_slot && b->group < 0)
+		if (!free_slot && (b->group < 0 || (b->closed && b->outstanding == 0)))
 			free_slot = b;
 	}
-	if (!free_slot)
-		return NULL;
+	if (!free_slot) {
+		/* Every slot in use: the one with nothing in flight closes, as a proxy's idle backend
+		 * connections do, and its slot opens the new one. */
+		for (unsigned i = 0; i < L7LB_BACKENDS_PER_CONN && !free_slot; i++)
+			if (c->backends[i].outstanding == 0 && (int)i != c->current_backend)
+				free_slot = &c->backends[i];
+		if (!free_slot)
+			return NULL;
+		backend_close(c, free_slot, "idle; its slot goes to a connection to another target");
+	}
 	struct l7lb_backend *b = free_slot;
 	*b = (struct l7lb_backend){ .id = ++lb->next_backend_id, .group = (int16_t)g, .target = (int16_t)t };
 	b->sport = lb->next_sport;
@@ -302,7 +309,6 @@ static struct l7lb_backend *backend_for(struct stage *st, struct l7lb_conn *c, u
 	b->rcv_nxt = (uint32_t)(r >> 32);
 	b->ip_id = (uint16_t)(r >> 16);
 	b->target_ip_id = (uint16_t)(r >> 40);
-	backend_note_init(lb, c, b);
 
 	GString *n = lb->note;
 	g_string_truncate(n, 0);
@@ -554,7 +560,7 @@ static void route_request(struct l7lb_conn *c, struct l7lb_request *rq, const st
 		NOTE_LIT(ctx->note, " -> rule ");
 		note_append_uint(ctx->note, r->priority);
 		NOTE_LIT(ctx->note, " (");
-		g_string_append(ctx->note, r->text);
+		note_put(ctx->note, r->text, strlen(r->text));
 		g_string_append_c(ctx->note, ')');
 	} else {
 		NOTE_LIT(ctx->note, " -> default");
@@ -603,9 +609,9 @@ static void route_request(struct l7lb_conn *c, struct l7lb_request *rq, const st
 	struct l7lb_group *grp = &lb->groups[g];
 	struct l7lb_target *tg = &grp->targets[t];
 	NOTE_LIT(ctx->note, " -> ");
-	g_string_append(ctx->note, grp->name);
+	note_put(ctx->note, grp->name, strlen(grp->name));
 	NOTE_LIT(ctx->note, " -> ");
-	g_string_append(ctx->note, tg->name);
+	note_put(ctx->note, tg->name, strlen(tg->name));
 	if (grp->algorithm == L7LB_LEAST_OUTSTANDING) {
 		NOTE_LIT(ctx->note, " (least outstanding: ");
 		note_append_uint(ctx->note, outstanding);
@@ -995,6 +1001,12 @@ static enum verdict from_client(struct stage *st, struct packet *p, struct stage
 		if (c->server_fin)
 			conn_closed(st, c, ctx);
 	} else if (len == 0) {
+		/* Nothing in flight: the connection is idle until its next request, and the framers' head
+		 * buffers go back (a keep-alive connection otherwise holds two, 20,000 connections 80 MB). */
+		if (c->n_pending == 0) {
+			http1_stream_trim(&c->req_http);
+			http1_stream_trim(&c->resp_http);
+		}
 		NOTE_LIT(ctx->note, "ACK on connection #");
 		note_append_uint(ctx->note, (unsigned)c->id);
 		NOTE_LIT(ctx->note, " ends at the balancer");

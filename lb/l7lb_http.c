@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/note.h"
+#include "common/packet.h"
 #include "lb/l7lb.h"
 
 static bool name_is(const struct http1_header *h, const char *name)
@@ -18,10 +19,10 @@ static bool name_is(const struct http1_header *h, const char *name)
 
 static void put_header(GString *out, const char *name, size_t name_len, const char *value, size_t value_len)
 {
-	g_string_append_len(out, name, (gssize)name_len);
-	g_string_append_len(out, ": ", 2);
-	g_string_append_len(out, value, (gssize)value_len);
-	g_string_append_len(out, "\r\n", 2);
+	note_put(out, name, name_len);
+	note_put(out, ": ", 2);
+	note_put(out, value, value_len);
+	note_put(out, "\r\n", 2);
 }
 
 void l7lb_forwarded_head(const struct l7lb *lb, const struct l7lb_conn *c, const struct http1_head *h,
@@ -34,9 +35,8 @@ void l7lb_forwarded_head(const struct l7lb *lb, const struct l7lb_conn *c, const
 	/* The request line exactly as the client sent it: everything before the first CRLF. */
 	const uint8_t *eol = memchr(h->raw, '\n', h->raw_len);
 	uint32_t line = eol ? (uint32_t)(eol - h->raw) + 1 : h->raw_len;
-	g_string_append_len(out, (const char *)h->raw, line);
-	g_snprintf(client, sizeof client, "%u.%u.%u.%u", c->client >> 24, (c->client >> 16) & 255,
-	           (c->client >> 8) & 255, c->client & 255);
+	note_put(out, (const char *)h->raw, line);
+	ip4_to_str(c->client, client);
 
 	for (unsigned i = 0; i < h->n_headers; i++) {
 		const struct http1_header *hd = &h->headers[i];
@@ -47,7 +47,9 @@ void l7lb_forwarded_head(const struct l7lb *lb, const struct l7lb_conn *c, const
 				g_string_append_len(out, hd->name, (gssize)hd->name_len);
 				g_string_append_len(out, ": ", 2);
 				g_string_append_len(out, hd->value, (gssize)hd->value_len);
-				g_string_append_printf(out, ", %s\r\n", client);
+				g_string_append_len(out, ", ", 2);
+				g_string_append(out, client);
+				g_string_append_len(out, "\r\n", 2);
 				xff_done = true;
 				continue;
 			}
@@ -61,20 +63,34 @@ void l7lb_forwarded_head(const struct l7lb *lb, const struct l7lb_conn *c, const
 	if (lb->xff == L7LB_XFF_APPEND && !xff_done)
 		put_header(out, "X-Forwarded-For", 15, client, strlen(client));
 	put_header(out, "X-Forwarded-Proto", 17, "http", 4);
-	char port[8];
-	g_snprintf(port, sizeof port, "%u", c->vport);
-	put_header(out, "X-Forwarded-Port", 16, port, strlen(port));
+	g_string_append_len(out, "X-Forwarded-Port: ", 18);
+	note_append_uint(out, c->vport);
+	g_string_append_len(out, "\r\n", 2);
 	if (!have_trace)
 		put_header(out, "X-Amzn-Trace-Id", 15, trace_id, strlen(trace_id));
 	g_string_append_len(out, "\r\n", 2);
+}
+
+/* n hex digits of v, most significant first. */
+static char *put_hex(char *p, uint64_t v, unsigned n)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (unsigned i = n; i-- > 0;)
+		*p++ = digits[(v >> (4 * i)) & 15];
+	return p;
 }
 
 void l7lb_trace_id(uint64_t seed, int64_t now_ns, uint64_t conn_id, unsigned request, char out[48])
 {
 	uint64_t a = l7lb_mix64(seed ^ l7lb_mix64(conn_id * 0x9e3779b97f4a7c15ull + request));
 	uint64_t b = l7lb_mix64(a ^ 0x5851f42d4c957f2dull);
-	g_snprintf(out, 48, "Root=1-%08x-%08x%016" G_GINT64_MODIFIER "x", (uint32_t)(now_ns / 1000000000),
-	           (uint32_t)(a >> 32), b);
+	char *p = out;
+	memcpy(p, "Root=1-", 7);
+	p = put_hex(p + 7, (uint64_t)(now_ns / 1000000000), 8); /* the epoch second, as ALB's */
+	*p++ = '-';
+	p = put_hex(p, a >> 32, 8);
+	p = put_hex(p, b, 16);
+	*p = '\0';
 }
 
 const char *l7lb_reason_phrase(unsigned code)
