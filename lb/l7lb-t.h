@@ -29,6 +29,7 @@
 #define L7LB_MAX_LISTENERS        16
 #define L7LB_MAX_GROUPS           64
 #define L7LB_MAX_GROUP_TARGETS    64
+#define L7LB_MAX_EVENTS           64
 #define L7LB_BACKENDS_PER_CONN    4    /* backend connections one client connection may open */
 #define L7LB_PENDING_MAX          16   /* requests in flight on one client connection (pipelining) */
 #define L7LB_IDLE_DEFAULT_S       60   /* ALB idle_timeout.timeout_seconds */
@@ -55,7 +56,14 @@ struct l7lb_listener {
 	uint16_t port;
 };
 
+enum l7lb_target_state {
+	L7LB_TARGET_HEALTHY,
+	L7LB_TARGET_DOWN,      /* fails its health checks: no new requests */
+	L7LB_TARGET_DRAINING,  /* deregistering: requests in flight finish, no new ones */
+};
+
 struct l7lb_target {
+	enum l7lb_target_state state;
 	uint32_t ip;
 	uint16_t port;
 	char name[24];           /* "10.0.1.12:8080" */
@@ -193,6 +201,15 @@ enum l7lb_metric {
 	L7LB_METRIC_N
 };
 
+/* "5s down 10.0.1.12:8080": the targets' timeline, as l4-lb's, in capture time after the first packet. */
+struct l7lb_event {
+	int64_t at_ns;
+	enum l7lb_target_state to;
+	uint32_t ip;
+	uint16_t port;
+	char text[48];
+};
+
 struct l7lb {
 	const char *name;        /* the stage's, for the notes of emitted packets */
 	struct l7lb_listener listeners[L7LB_MAX_LISTENERS];
@@ -209,6 +226,10 @@ struct l7lb {
 	uint64_t next_conn_id, next_backend_id;
 	uint16_t next_sport;     /* the balancer's ephemeral ports towards targets */
 	int64_t clock_ns;
+	struct l7lb_event events[L7LB_MAX_EVENTS];
+	unsigned n_events, next_event;
+	bool started;
+	int64_t t0_ns;           /* the first packet's time: events count from it */
 	int64_t last_emit_ns;    /* the time of the last packet emitted: the next is later */
 	uint64_t metrics[L7LB_METRIC_N];
 	uint64_t gap_bytes, held_drops;

@@ -83,8 +83,12 @@ static gboolean conn_key_equal(gconstpointer a, gconstpointer b)
 static void conn_free(gpointer data)
 {
 	struct l7lb_conn *c = data;
-	for (unsigned i = 0; i < c->n_pending; i++)
-		g_free(c->pending[(c->pending_head + i) % L7LB_PENDING_MAX].log_tail);
+	for (unsigned i = 0; i < c->n_pending; i++) {
+		struct l7lb_request *rq = &c->pending[(c->pending_head + i) % L7LB_PENDING_MAX];
+		/* an answer deferred behind a response that never came is freed with its request */
+		g_free(rq->log_tail);
+		g_free(rq->answer);
+	}
 	tcp_stream_clear(&c->req_stream);
 	tcp_stream_clear(&c->resp_stream);
 	http1_stream_clear(&c->req_http);
@@ -342,27 +346,45 @@ static struct l7lb_request *pending_at(struct l7lb_conn *c, unsigned i)
 	return &c->pending[(c->pending_head + i) % L7LB_PENDING_MAX];
 }
 
-/* The target of group g that gets the next request. */
-static int target_pick(struct l7lb *lb, unsigned g, unsigned *outstanding)
+/* The target of group g that gets the next request: among the healthy ones, or, when none is,
+ * among all (ALB fails open: *fail_open says so). */
+static int target_pick(struct l7lb *lb, unsigned g, unsigned *outstanding, bool *fail_open)
 {
 	struct l7lb_group *grp = &lb->groups[g];
+	unsigned healthy = 0;
 	if (grp->n_targets == 0)
 		return -1;
-	if (grp->algorithm == L7LB_LEAST_OUTSTANDING) {
-		/* Ties go round robin, as ALB's do, so that an idle group still spreads its requests. */
-		unsigned best = grp->rr_next % grp->n_targets;
-		for (unsigned k = 1; k < grp->n_targets; k++) {
-			unsigned i = (grp->rr_next + k) % grp->n_targets;
-			if (grp->targets[i].outstanding < grp->targets[best].outstanding)
-				best = i;
-		}
-		grp->rr_next = best + 1;
-		*outstanding = grp->targets[best].outstanding;
-		return (int)best;
+	for (unsigned i = 0; i < grp->n_targets; i++)
+		healthy += grp->targets[i].state == L7LB_TARGET_HEALTHY;
+	*fail_open = healthy == 0;
+	int best = -1;
+	/* Least outstanding requests: ties go round robin, as ALB's do, so that an idle group still
+	 * spreads its requests.  Round robin: the next usable one in turn. */
+	for (unsigned k = 0; k < grp->n_targets; k++) {
+		unsigned i = (grp->rr_next + k) % grp->n_targets;
+		if (!*fail_open && grp->targets[i].state != L7LB_TARGET_HEALTHY)
+			continue;
+		if (best < 0 || (grp->algorithm == L7LB_LEAST_OUTSTANDING &&
+		                 grp->targets[i].outstanding < grp->targets[best].outstanding))
+			best = (int)i;
+		if (grp->algorithm == L7LB_ROUND_ROBIN)
+			break;
 	}
-	unsigned i = grp->rr_next++ % grp->n_targets;
-	*outstanding = grp->targets[i].outstanding;
-	return (int)i;
+	grp->rr_next = (unsigned)best + 1;
+	*outstanding = grp->targets[best].outstanding;
+	return best;
+}
+
+/* The events due by now, in order: each target of that address, in every group, changes state. */
+static void events_run(struct l7lb *lb, int64_t now_ns)
+{
+	while (lb->next_event < lb->n_events && lb->t0_ns + lb->events[lb->next_event].at_ns <= now_ns) {
+		const struct l7lb_event *ev = &lb->events[lb->next_event++];
+		for (unsigned g = 0; g < lb->n_groups; g++)
+			for (unsigned t = 0; t < lb->groups[g].n_targets; t++)
+				if (lb->groups[g].targets[t].ip == ev->ip && lb->groups[g].targets[t].port == ev->port)
+					lb->groups[g].targets[t].state = ev->to;
+	}
 }
 
 static int group_find(const struct l7lb *lb, const char *name)
@@ -597,7 +619,8 @@ static void route_request(struct l7lb_conn *c, struct l7lb_request *rq, const st
 		: 0;
 	int g = group_find(lb, a->forward.groups[pick].name);
 	unsigned outstanding = 0;
-	int t = g >= 0 ? target_pick(lb, (unsigned)g, &outstanding) : -1;
+	bool fail_open = false;
+	int t = g >= 0 ? target_pick(lb, (unsigned)g, &outstanding, &fail_open) : -1;
 	if (t < 0) {
 		if (ctx->access_log)
 			l7lb_log_request(lb, c, rq, h, a->forward.groups[pick].name, trace, "forward", NULL,
@@ -620,6 +643,8 @@ static void route_request(struct l7lb_conn *c, struct l7lb_request *rq, const st
 	}
 	if (a->forward.n_groups > 1)
 		note_appendf(ctx->note, "; weighted pick %u of %u", a->forward.groups[pick].weight, a->forward.total_weight);
+	if (fail_open)
+		NOTE_LIT(ctx->note, "; no healthy target: the group fails open to all its targets");
 	g_string_append_c(ctx->note, ')');
 
 	if (ctx->access_log)
@@ -1135,6 +1160,11 @@ static void l7lb_advance(struct stage *st, int64_t now_ns, struct stage_ctx *ctx
 	GHashTableIter it;
 	gpointer k, v;
 
+	if (!lb->started) {
+		lb->started = true;
+		lb->t0_ns = now_ns;
+	}
+	events_run(lb, now_ns);
 	if (now_ns < lb->clock_ns + NS_PER_SECOND && lb->clock_ns)
 		return; /* idle timeouts are in seconds: a sweep a second is enough */
 	lb->clock_ns = now_ns;
@@ -1197,9 +1227,14 @@ static void l7lb_stats_print(const struct stage *st, GString *out)
 	}
 	for (unsigned g = 0; g < lb->n_groups; g++)
 		for (unsigned t = 0; t < lb->groups[g].n_targets; t++)
-			g_string_append_printf(out, "    RequestCountPerTarget %-10s %-22s %" G_GUINT64_FORMAT "\n",
+			g_string_append_printf(out, "    RequestCountPerTarget %-10s %-22s %" G_GUINT64_FORMAT "%s%s\n",
 			                       lb->groups[g].name, lb->groups[g].targets[t].name,
-			                       lb->groups[g].targets[t].requests);
+			                       lb->groups[g].targets[t].requests,
+			                       lb->groups[g].targets[t].state == L7LB_TARGET_HEALTHY ? "" : "   (now ",
+			                       lb->groups[g].targets[t].state == L7LB_TARGET_HEALTHY ? "" :
+			                       lb->groups[g].targets[t].state == L7LB_TARGET_DOWN ? "down)" : "draining)");
+	for (unsigned i = 0; i < lb->next_event; i++)
+		g_string_append_printf(out, "    event at %s\n", lb->events[i].text);
 	if (lb->gap_bytes)
 		g_string_append_printf(out, "    bytes missing from the capture              %" G_GUINT64_FORMAT "\n",
 		                       lb->gap_bytes);

@@ -20,7 +20,7 @@
 
 const char *const l7lb_keys[] = {
 	"listen", "address", "default", "rule.*", "target-group.*", "algorithm.*", "x-forwarded-for",
-	"idle-timeout", "desync-mitigation", "max-connections", NULL,
+	"idle-timeout", "desync-mitigation", "max-connections", "events", NULL,
 };
 
 GHashTable *l7lb_conn_table_new(void);
@@ -193,6 +193,62 @@ static gboolean configure_rules(struct l7lb *lb, const struct stage_config *cfg,
 	return ok;
 }
 
+static bool target_known(const struct l7lb *lb, uint32_t ip, uint16_t port)
+{
+	for (unsigned g = 0; g < lb->n_groups; g++)
+		for (unsigned t = 0; t < lb->groups[g].n_targets; t++)
+			if (lb->groups[g].targets[t].ip == ip && lb->groups[g].targets[t].port == port)
+				return true;
+	return false;
+}
+
+/* events = 5s down 10.0.1.12:8080; 20s up 10.0.1.12:8080; 30s drain 10.0.1.21:8080, in time order.
+ * An event applies to the target in every group that has it. */
+static gboolean configure_events(struct l7lb *lb, const struct stage_config *cfg, GError **err)
+{
+	static const char *const kinds[] = { [L7LB_TARGET_HEALTHY] = "up", [L7LB_TARGET_DOWN] = "down",
+		                             [L7LB_TARGET_DRAINING] = "drain" };
+	char **items = stage_config_list(cfg, "events");
+	gboolean ok = TRUE;
+
+	for (char **it = items; ok && it && *it; it++) {
+		char **w = g_strsplit_set(*it, " \t", -1);
+		const char *word[3] = { NULL, NULL, NULL }, *why = NULL, *duration_why;
+		unsigned n = 0;
+		for (char **p = w; *p; p++)
+			if (**p && n++ < 3)
+				word[n - 1] = *p;
+		struct l7lb_event *ev = &lb->events[lb->n_events];
+		int k = -1;
+		for (unsigned i = 0; n == 3 && i < G_N_ELEMENTS(kinds); i++)
+			if (strcmp(word[1], kinds[i]) == 0)
+				k = (int)i;
+		if (lb->n_events == L7LB_MAX_EVENTS)
+			why = "too many events";
+		else if (n != 3)
+			why = "an event is TIME KIND TARGET (5s down 10.0.1.12:8080)";
+		else if (!duration_parse(word[0], &ev->at_ns, &duration_why))
+			why = "the time is a duration after the first packet (5s, 1.5s, 500ms)";
+		else if (k < 0)
+			why = "the kind is down, up or drain";
+		else if (!parse_endpoint(word[2], &ev->ip, &ev->port) || !target_known(lb, ev->ip, ev->port))
+			why = "the target is not one of the target groups' (write it as there: 10.0.1.12:8080)";
+		else if (lb->n_events && ev->at_ns < lb->events[lb->n_events - 1].at_ns)
+			why = "events are listed in time order";
+		if (why) {
+			stage_config_error(cfg, "events", err, "'%.80s': %s", *it, why);
+			ok = FALSE;
+		} else {
+			ev->to = (enum l7lb_target_state)k;
+			g_strlcpy(ev->text, *it, sizeof ev->text);
+			lb->n_events++;
+		}
+		g_strfreev(w);
+	}
+	g_strfreev(items);
+	return ok;
+}
+
 gboolean l7lb_configure(struct stage *st, const struct stage_config *cfg, GError **err)
 {
 	struct l7lb *lb = g_new0(struct l7lb, 1);
@@ -211,7 +267,7 @@ gboolean l7lb_configure(struct stage *st, const struct stage_config *cfg, GError
 		goto out;
 	}
 	g_clear_pointer(&v, g_free);
-	if (!configure_groups(lb, cfg, err) || !configure_rules(lb, cfg, err))
+	if (!configure_groups(lb, cfg, err) || !configure_rules(lb, cfg, err) || !configure_events(lb, cfg, err))
 		goto out;
 	v = stage_config_string(cfg, "x-forwarded-for", "append");
 	int x = name_index(v, xff_names, G_N_ELEMENTS(xff_names));
@@ -286,6 +342,12 @@ void l7lb_describe(const struct stage *st, GString *out)
 	                       desync_mode_name(lb->desync));
 	duration_append(out, lb->idle_ns);
 	g_string_append_printf(out, "\nmax-connections = %u\n", lb->max_conns);
+	if (lb->n_events) {
+		g_string_append(out, "events = ");
+		for (unsigned i = 0; i < lb->n_events; i++)
+			g_string_append_printf(out, "%s%s", i ? "; " : "", lb->events[i].text);
+		g_string_append_c(out, '\n');
+	}
 }
 
 void l7lb_destroy(struct stage *st)

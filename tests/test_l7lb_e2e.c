@@ -32,9 +32,13 @@ static char *capture_path(const char *capture)
  * output's path, and the --stats text in *stats when asked. */
 static char *replay_with(const char *scenario, const char *capture, const char *extra, char **stats)
 {
-	char *sc = g_strdup_printf("scenarios/%s.ini", scenario);
+	/* a lesson by name, or a variant that a test wrote into tmp_dir */
+	bool variant = strchr(scenario, '/') != NULL;
+	char *sc = variant ? g_strdup(scenario) : g_strdup_printf("scenarios/%s.ini", scenario);
 	char *in = capture_path(capture);
-	char *out = g_strdup_printf("%s/%s%s.pcapng", tmp_dir, scenario, extra ? "-x" : "");
+	char *base = g_path_get_basename(scenario);
+	char *out = g_strdup_printf("%s/%s%s.pcapng", tmp_dir, base, extra ? "-x" : "");
+	g_free(base);
 	const char *argv[] = { test_natlb_binary(), "replay", "-q", "--stats", "-s", sc, "-o", out, in, extra, NULL };
 	char *text = NULL, *err = NULL;
 	int rc = test_run(argv, &text, &err);
@@ -247,6 +251,95 @@ static void test_desync_mode(gconstpointer data)
 	g_free(out);
 }
 
+/* Blue/green: the lesson's own file with one line changed, as a teacher would edit it. */
+static char *lesson_variant(const char *lesson, const char *line, const char *replacement, const char *name)
+{
+	char *sc = g_strdup_printf("scenarios/%s.ini", lesson), *text = NULL;
+	g_assert_true(g_file_get_contents(sc, &text, NULL, NULL));
+	char *at = strstr(text, line);
+	g_assert_nonnull(at);
+	*at = '\0';
+	char *edited = g_strconcat(text, replacement, at + strlen(line), NULL);
+	char *path = g_strdup_printf("%s/%s.ini", tmp_dir, name);
+	g_assert_true(g_file_set_contents(path, edited, -1, NULL));
+	g_free(edited);
+	g_free(text);
+	g_free(sc);
+	return path;
+}
+
+/* How many lines of tshark's output are exactly want. */
+static unsigned lines_equal(const char *text, const char *want)
+{
+	unsigned n = 0;
+	char **lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l; l++)
+		n += strcmp(*l, want) == 0;
+	g_strfreev(lines);
+	return n;
+}
+
+/* Weighted forward 90/10 over 80 requests: green's share is what a 10% weight gives (the pick is
+ * seeded, so the count is fixed, but any count a fair 10% coin gives in 80 throws within about 3
+ * standard deviations would do), and once 10.0.1.12 is down at 250 ms it gets no request while
+ * 10.0.1.11 takes all of blue's. */
+static void test_blue_green_weights_and_a_target_down(void)
+{
+	NEED_TSHARK();
+	static const char *const fields[] = { "ip.dst", "frame.time_relative", NULL };
+	char *out = replay("alb-blue-green", "alb-blue-green", NULL);
+	char *got = tshark(out, "frame.interface_name == \"app\" and http.request", fields);
+	unsigned blue = 0, green = 0, n = 0, to_12_after_down = 0, to_12_before = 0;
+	char **lines = g_strsplit(got, "\n", -1);
+	for (char **l = lines; *l && **l; l++, n++) {
+		char ip[32];
+		double t;
+		g_assert_cmpint(sscanf(*l, "%31[^|]|%lf", ip, &t), ==, 2);
+		if (strcmp(ip, "10.0.1.21") == 0)
+			green++;
+		else
+			blue++;
+		if (strcmp(ip, "10.0.1.12") == 0) {
+			to_12_after_down += t >= 0.25;
+			to_12_before += t < 0.25;
+		}
+	}
+	g_strfreev(lines);
+	g_assert_cmpuint(n, ==, 80);
+	g_assert_cmpuint(green, >=, 1);
+	g_assert_cmpuint(green, <=, 16);
+	g_assert_cmpuint(blue + green, ==, 80);
+	g_assert_cmpuint(to_12_before, >, 0);
+	g_assert_cmpuint(to_12_after_down, ==, 0);
+	g_free(got);
+	g_free(out);
+}
+
+/* With both blue targets down, blue fails open: its requests still reach its targets, and the
+ * client's request says why. */
+static void test_blue_green_fails_open_with_no_healthy_target(void)
+{
+	NEED_TSHARK();
+	static const char *const ip[] = { "ip.dst", NULL };
+	static const char *const comment[] = { "frame.comment", NULL };
+	char *sc = lesson_variant("alb-blue-green", "events = 250ms down 10.0.1.12:8080",
+	                          "events = 250ms down 10.0.1.12:8080; 250ms down 10.0.1.11:8080", "blue-down");
+	char *out = replay(sc, "alb-blue-green", NULL);
+	char *got = tshark(out, "frame.interface_name == \"app\" and http.request and frame.time_relative >= 0.25", ip);
+	g_assert_cmpuint(lines_equal(got, "10.0.1.11") + lines_equal(got, "10.0.1.12"), >, 0);
+	g_free(got);
+	got = tshark(out, "frame.interface_name == \"internet\" and http.request and frame.time_relative >= 0.25 "
+	                  "and ip.dst == 203.0.113.10 and frame.comment contains \"-> blue ->\"", comment);
+	g_assert_cmpstr(got, !=, "");
+	char **lines = g_strsplit(got, "\n", -1);
+	for (char **l = lines; *l && **l; l++)
+		g_assert_nonnull(strstr(*l, "no healthy target: the group fails open to all its targets"));
+	g_strfreev(lines);
+	g_free(got);
+	g_free(out);
+	g_free(sc);
+}
+
 static const char *const lesson_host_path[] = { "alb-host-path", "alb-shop" };
 static const char *const lesson_nlb_alb[] = { "nlb-alb", "alb-shop" };
 
@@ -266,6 +359,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/l7lb-e2e/nlb-alb/xff-holds-the-client", test_nlb_in_front_keeps_the_client_in_xff);
 	g_test_add_func("/l7lb-e2e/alb-host-path/deterministic", test_replay_is_deterministic);
 	g_test_add_func("/l7lb-e2e/alb-host-path/stats-use-cloudwatch-names", test_stats_use_cloudwatch_names);
+	g_test_add_func("/l7lb-e2e/alb-blue-green/weights-split-requests-and-a-down-target-gets-none",
+	                test_blue_green_weights_and_a_target_down);
+	g_test_add_func("/l7lb-e2e/alb-blue-green/no-healthy-target-fails-open", test_blue_green_fails_open_with_no_healthy_target);
 	for (unsigned i = 0; i < G_N_ELEMENTS(desync_cases); i++) {
 		char *name = g_strdup_printf("/l7lb-e2e/%s/requests-routed-and-refused", desync_cases[i].scenario);
 		g_test_add_data_func(name, &desync_cases[i], test_desync_mode);

@@ -35,6 +35,9 @@
 	"[link internet]\n[stage home]\ntype = napt\nexternal = 203.0.113.7\n" line "\n"
 #define L4LB_WITH(line) "[scenario]\nchain = internet > nlb > vpc\n[link internet]\n[link vpc]\n" \
 	"networks = 10.0.1.0/24\n[stage nlb]\ntype = l4-lb\nlisten = 198.51.100.10:80\ntargets = 10.0.1.11\n" line "\n"
+#define L7LB_WITH(line) "[scenario]\nchain = internet > alb > app\n[link internet]\n[link app]\n" \
+	"networks = 10.0.1.0/24\n[stage alb]\ntype = l7-lb\nlisten = 203.0.113.10:80\naddress = 10.0.1.2\n" \
+	"default = forward blue\ntarget-group.blue = 10.0.1.11:8080; 10.0.1.12:8080\n" line "\n"
 
 struct scenario_case {
 	const char *name;            /* test path under /scenario/load/ */
@@ -239,7 +242,27 @@ static const struct scenario_case duration_cases[] = {
 	{ .name = "napt-sub-second-timeout-is-refused", .text = NAPT_WITH("timeout-icmp = 1500ms"),
 	  .want_code = SCENARIO_ERROR_VALUE,
 	  .want_message = SOURCE ":9: [stage home] timeout-icmp: '1500ms': napt counts timeouts in whole seconds" },
-
+	/* The l7-lb events timeline reads its times with the same parser. */
+	{ .name = "l7lb-event-in-milliseconds-loads", .text = L7LB_WITH("events = 250ms down 10.0.1.12:8080"),
+	  .want_ok = true },
+	{ .name = "l7lb-events-down-up-drain-in-order-load",
+	  .text = L7LB_WITH("events = 1s down 10.0.1.12:8080; 2.5s up 10.0.1.12:8080; 3s drain 10.0.1.11:8080"),
+	  .want_ok = true },
+	{ .name = "l7lb-event-with-a-garbage-time-is-refused", .text = L7LB_WITH("events = soon down 10.0.1.12:8080"),
+	  .want_code = SCENARIO_ERROR_VALUE,
+	  .want_message = SOURCE ":12: [stage alb] events: 'soon down 10.0.1.12:8080': the time is a duration after "
+	                  "the first packet (5s, 1.5s, 500ms)" },
+	{ .name = "l7lb-event-of-an-unknown-kind-is-refused", .text = L7LB_WITH("events = 1s reboot 10.0.1.12:8080"),
+	  .want_code = SCENARIO_ERROR_VALUE, .want_substr = { "the kind is down, up or drain" } },
+	{ .name = "l7lb-event-for-a-target-no-group-has-is-refused", .text = L7LB_WITH("events = 1s down 10.0.1.99:8080"),
+	  .want_code = SCENARIO_ERROR_VALUE, .want_substr = { "the target is not one of the target groups'" } },
+	{ .name = "l7lb-event-without-the-port-is-refused", .text = L7LB_WITH("events = 1s down 10.0.1.12"),
+	  .want_code = SCENARIO_ERROR_VALUE, .want_substr = { "write it as there: 10.0.1.12:8080" } },
+	{ .name = "l7lb-events-out-of-order-are-refused",
+	  .text = L7LB_WITH("events = 2s down 10.0.1.12:8080; 1s up 10.0.1.12:8080"),
+	  .want_code = SCENARIO_ERROR_VALUE, .want_substr = { "events are listed in time order" } },
+	{ .name = "l7lb-event-with-two-words-is-refused", .text = L7LB_WITH("events = 1s down"),
+	  .want_code = SCENARIO_ERROR_VALUE, .want_substr = { "an event is TIME KIND TARGET" } },
 };
 
 struct duration_case {

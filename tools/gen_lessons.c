@@ -683,6 +683,8 @@ static const struct gen_lesson lesson_table[] = {
 	  .build = gen_alb_shop },
 	{ .name = "alb-smuggling", .summary = "request smuggling shapes (CL.TE, two Content-Lengths) for ALB's desync modes",
 	  .build = gen_alb_smuggling },
+	{ .name = "alb-blue-green", .summary = "eight keep-alive clients through an ALB: blue/green weights 90/10, a target down",
+	  .build = gen_alb_blue_green },
 	{ .name = "bench-l7",
 	  .summary = "L7 benchmark load: --packets requests over --flows keep-alive connections (default 500000, 20000)",
 	  .build = gen_bench_l7 },

@@ -254,3 +254,58 @@ gboolean gen_bench_l7(const char *path, const struct gen_options *opt, GError **
 	g_free(t);
 	return gen_ctx_finish(g, err);
 }
+
+/* ---- alb-blue-green ----------------------------------------------------------------------------
+ *
+ * Scenario alb-blue-green: a weighted forward, blue:90 green:10, and least outstanding requests
+ * over blue's two targets while one of them goes down.  Teaches: weights split requests, not
+ * connections (one connection's requests land in both groups); least outstanding requests sends
+ * a request to the target with fewest in flight; a target that goes down gets no new requests.
+ *
+ *   0 ms      eight clients 198.51.100.31-38 connect
+ *   10 ms on  ten rounds, 50 ms apart: every client sends a request, then the eight answers come
+ *             back in order (so up to eight are in flight at once)
+ *   (the scenario's event: at 250 ms 10.0.1.12:8080 goes down)
+ */
+#define BLUE_GREEN_CLIENTS 8
+#define BLUE_GREEN_ROUNDS  10
+
+static gboolean gen_alb_blue_green_build(struct gen_ctx *g)
+{
+	struct gen_end vip = gen_end_at("203.0.113.10", 80, alb_mac, 64);
+	struct gen_tcp t[BLUE_GREEN_CLIENTS];
+	static const char rq[] = "GET /checkout HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: curl/8.5.0\r\n\r\n";
+	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n\r\nthank you";
+
+	gen_clock_step(g, 100000); /* 0.1 ms a packet */
+	at_ms(g, 0);
+	for (unsigned i = 0; i < BLUE_GREEN_CLIENTS; i++) {
+		char ip[32];
+		g_snprintf(ip, sizeof ip, "198.51.100.%u", 31 + i);
+		struct gen_end cl = client_end(ip, (guint16)(53000 + i));
+		gen_tcp_init(&t[i], &cl, &vip, 100000 * (i + 1), 200000 * (i + 1));
+		handshake(g, &t[i]);
+	}
+	for (unsigned r = 0; r < BLUE_GREEN_ROUNDS; r++) {
+		at_ms(g, 10 + 50 * (gint64)r);
+		for (unsigned i = 0; i < BLUE_GREEN_CLIENTS; i++)
+			gen_tcp_send(g, &t[i], GEN_FROM_CLIENT, TH_PUSH | TH_ACK, rq, sizeof rq - 1);
+		for (unsigned i = 0; i < BLUE_GREEN_CLIENTS; i++) {
+			gen_tcp_send(g, &t[i], GEN_FROM_SERVER, TH_PUSH | TH_ACK, ok, sizeof ok - 1);
+			gen_tcp_send(g, &t[i], GEN_FROM_CLIENT, TH_ACK, NULL, 0);
+		}
+	}
+	at_ms(g, 10 + 50 * BLUE_GREEN_ROUNDS);
+	for (unsigned i = 0; i < BLUE_GREEN_CLIENTS; i++)
+		close_by_client(g, &t[i]);
+	return gen_ok(g);
+}
+
+gboolean gen_alb_blue_green(const char *path, const struct gen_options *opt G_GNUC_UNUSED, GError **err)
+{
+	struct gen_ctx *g = gen_ctx_open(path, err);
+	if (!g)
+		return FALSE;
+	gen_alb_blue_green_build(g);
+	return gen_ctx_finish(g, err);
+}

@@ -6,6 +6,7 @@
 
 gboolean gen_alb_shop(const char *path, const struct gen_options *opt, GError **err);
 gboolean gen_alb_smuggling(const char *path, const struct gen_options *opt, GError **err);
+gboolean gen_alb_blue_green(const char *path, const struct gen_options *opt, GError **err);
 gboolean gen_bench_l7(const char *path, const struct gen_options *opt, GError **err);
 
 #endif
