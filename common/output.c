@@ -246,7 +246,7 @@ static gboolean pcap_link_write(struct output *o, struct output_link *l, int lin
 }
 
 gboolean output_write(struct output *o, int link, int linktype, int64_t ts_ns, const uint8_t *data,
-                      uint32_t caplen, uint32_t wirelen, enum pcapng_direction dir,
+                      uint32_t caplen, uint32_t wirelen, enum pcapng_direction dir, uint64_t packet_id,
                       const char *const *comments, unsigned n_comments, GError **err)
 {
 	if (link < 0 || (guint)link >= o->links->len) {
@@ -266,10 +266,10 @@ gboolean output_write(struct output *o, int link, int linktype, int64_t ts_ns, c
 		for (unsigned i = 0; i < n_comments; i++)
 			with_note[i] = comments[i];
 		with_note[n_comments] = o->note;
-		return pcapng_writer_packet(o->w, interface_id, ts_ns, data, caplen, wirelen, dir, with_note,
+		return pcapng_writer_packet(o->w, interface_id, ts_ns, data, caplen, wirelen, dir, packet_id, with_note,
 		                            n_comments + 1, err);
 	}
-	return pcapng_writer_packet(o->w, interface_id, ts_ns, data, caplen, wirelen, dir, comments,
+	return pcapng_writer_packet(o->w, interface_id, ts_ns, data, caplen, wirelen, dir, packet_id, comments,
 	                            n_comments, err);
 }
 

@@ -41,7 +41,7 @@ int output_add_link(struct output *o, const char *name, const char *description)
    format a second link type on one link is an error (NATLB_OUTPUT_ERROR_LINKTYPE) that names
    the link and both link types.  Allocates nothing once each (link, link type) has been seen. */
 gboolean output_write(struct output *o, int link, int linktype, int64_t ts_ns, const uint8_t *data,
-                      uint32_t caplen, uint32_t wirelen, enum pcapng_direction dir,
+                      uint32_t caplen, uint32_t wirelen, enum pcapng_direction dir, uint64_t packet_id,
                       const char *const *comments, unsigned n_comments, GError **err);
 
 /* Add note as one more comment to every view written until the next call (NULL: stop), e.g.

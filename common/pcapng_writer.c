@@ -25,6 +25,7 @@
 #define IF_DESCRIPTION 3
 #define IF_TSRESOL     9
 #define EPB_FLAGS      2
+#define EPB_PACKETID   5
 
 struct pcapng_writer {
 	FILE *f;
@@ -274,7 +275,7 @@ int pcapng_writer_add_interface(struct pcapng_writer *w, int linktype, const cha
 /* Enhanced Packet Block (section 4.3). */
 gboolean pcapng_writer_packet(struct pcapng_writer *w, int interface_id, int64_t ts_ns,
                               const uint8_t *data, uint32_t caplen, uint32_t wirelen,
-                              enum pcapng_direction dir, const char *const *comments,
+                              enum pcapng_direction dir, uint64_t packet_id, const char *const *comments,
                               unsigned n_comments, GError **err)
 {
 	if (!check_not_failed(w, err))
@@ -307,6 +308,8 @@ gboolean pcapng_writer_packet(struct pcapng_writer *w, int interface_id, int64_t
 			options += option_size(option_string_len(comments[i]));
 	if (dir != PCAPNG_DIR_UNKNOWN)
 		options += option_size(4);
+	if (packet_id)
+		options += option_size(8);
 	if (options)
 		options += 4u; /* opt_endofopt */
 	uint64_t size = 28u + pad4(caplen) + options + 4u;
@@ -332,6 +335,8 @@ gboolean pcapng_writer_packet(struct pcapng_writer *w, int interface_id, int64_t
 		uint32_t flags = (uint32_t)dir & 0x3u; /* bits 0-1: inbound/outbound */
 		put_option(w, EPB_FLAGS, &flags, sizeof flags);
 	}
+	if (packet_id)
+		put_option(w, EPB_PACKETID, &packet_id, sizeof packet_id); /* host order, as every field */
 	if (options)
 		put_end_of_options(w);
 	block_finish(w);

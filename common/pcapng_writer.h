@@ -73,11 +73,13 @@ enum pcapng_direction { PCAPNG_DIR_UNKNOWN = 0, PCAPNG_DIR_INBOUND = 1, PCAPNG_D
 
 /* Write an Enhanced Packet Block: ts_ns nanoseconds since the epoch (not negative), caplen
    bytes of data out of wirelen on the wire (caplen <= wirelen), the direction as epb_flags
-   (left out when PCAPNG_DIR_UNKNOWN) and one opt_comment per entry of comments (UTF-8;
-   NULL entries are skipped).  Returns FALSE with err on a write error or a bad argument. */
+   (left out when PCAPNG_DIR_UNKNOWN), packet_id as epb_packetid (left out when 0; section
+   4.3.1: every view of one packet on the links it crosses carries the same id, which Wireshark
+   shows as frame.packet_id) and one opt_comment per entry of comments (UTF-8; NULL entries are
+   skipped).  Returns FALSE with err on a write error or a bad argument. */
 gboolean pcapng_writer_packet(struct pcapng_writer *w, int interface_id, int64_t ts_ns,
                               const uint8_t *data, uint32_t caplen, uint32_t wirelen,
-                              enum pcapng_direction dir, const char *const *comments,
+                              enum pcapng_direction dir, uint64_t packet_id, const char *const *comments,
                               unsigned n_comments, GError **err);
 
 /* Flush and close (no fsync); returns FALSE with err on a write error.  Frees w in every case. */

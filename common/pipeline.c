@@ -71,6 +71,7 @@ struct pipeline {
 	int64_t first_ns;          /* the first captured packet's time: --trace counts from it */
 	bool first_seen;
 	bool any_bypass;           /* some stage routes packets around others (stage_ops.bypass) */
+	uint64_t journey_id;       /* epb_packetid of every view of the entry in hand: 1, 2, 3 ... */
 };
 
 /* One packet on its way: where it is, and what the loop must remember about it. */
@@ -96,10 +97,10 @@ static int sink_output_add_link(void *data, const char *name, const char *descri
 }
 
 static gboolean sink_output_write(void *data, int link, int linktype, int64_t ts_ns, const uint8_t *bytes,
-                                  uint32_t caplen, uint32_t wirelen, enum pcapng_direction dir,
+                                  uint32_t caplen, uint32_t wirelen, enum pcapng_direction dir, uint64_t packet_id,
                                   const char *const *notes, unsigned n_notes, GError **err)
 {
-	return output_write(data, link, linktype, ts_ns, bytes, caplen, wirelen, dir, notes, n_notes, err);
+	return output_write(data, link, linktype, ts_ns, bytes, caplen, wirelen, dir, packet_id, notes, n_notes, err);
 }
 
 static gboolean write_view(struct pipeline *pl, const struct packet *p, unsigned link, int64_t ts,
@@ -121,7 +122,7 @@ static gboolean write_view(struct pipeline *pl, const struct packet *p, unsigned
 	if (pl->out_link[link] < 0)
 		return TRUE;
 	return pl->sink.write(pl->sink.data, pl->out_link[link], p->linktype, ts, p->data, p->caplen, p->wirelen,
-	                      dir, notes, n_notes, err);
+	                      dir, pl->journey_id, notes, n_notes, err);
 }
 
 static enum pcapng_direction epb_dir(enum hop_dir dir)
@@ -663,6 +664,8 @@ static gboolean withhold(struct pipeline *pl, const struct journey *j, struct st
 static gboolean travel_entry(struct pipeline *pl, struct hop_entry *e, GError **err)
 {
 	bool captured = e->origin == ORIGIN_CAPTURED;
+	/* One id for all its views, so that frame.packet_id == N in Wireshark follows it across links. */
+	pl->journey_id++;
 	/* A packet travelling away from the stage that sent it must not go back through it. */
 	bool away = e->from && stage_side_away(e->link == e->from->index ? SIDE_LEFT : SIDE_RIGHT, e->dir);
 	struct journey j = {

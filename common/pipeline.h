@@ -21,8 +21,8 @@ struct view_sink {
 	/* Declare a link; returns the handle write() gets. */
 	int (*add_link)(void *data, const char *name, const char *description);
 	gboolean (*write)(void *data, int link, int linktype, int64_t ts_ns, const uint8_t *bytes, uint32_t caplen,
-	                  uint32_t wirelen, enum pcapng_direction dir, const char *const *notes, unsigned n_notes,
-	                  GError **err);
+	                  uint32_t wirelen, enum pcapng_direction dir, uint64_t packet_id, const char *const *notes,
+	                  unsigned n_notes, GError **err);
 	void *data;
 };
 

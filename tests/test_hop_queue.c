@@ -33,6 +33,7 @@ struct view {
 	enum pcapng_direction dir;
 	int64_t ts_ns;
 	uint32_t src, dst;
+	uint64_t packet_id;        /* the journey the view belongs to */
 	char *notes;               /* joined with " | " */
 };
 
@@ -50,8 +51,8 @@ static int mem_add_link(void *data, const char *name, const char *description)
 }
 
 static gboolean mem_write(void *data, int link, int linktype, int64_t ts_ns, const uint8_t *bytes, uint32_t caplen,
-                          uint32_t wirelen, enum pcapng_direction dir, const char *const *notes, unsigned n_notes,
-                          GError **err)
+                          uint32_t wirelen, enum pcapng_direction dir, uint64_t packet_id,
+                          const char *const *notes, unsigned n_notes, GError **err)
 {
 	struct memory_sink *m = data;
 	struct packet p = { .data = (uint8_t *)bytes, .caplen = caplen, .wirelen = wirelen, .linktype = linktype };
@@ -61,7 +62,7 @@ static gboolean mem_write(void *data, int link, int linktype, int64_t ts_ns, con
 	for (unsigned i = 0; i < n_notes; i++)
 		g_string_append_printf(joined, "%s%s", i ? " | " : "", notes[i]);
 	struct view v = { .link = g_strdup(g_ptr_array_index(m->link_names, link)), .dir = dir, .ts_ns = ts_ns,
-	                  .src = p.ip.src, .dst = p.ip.dst, .notes = g_string_free(joined, FALSE) };
+	                  .src = p.ip.src, .dst = p.ip.dst, .packet_id = packet_id, .notes = g_string_free(joined, FALSE) };
 	g_array_append_val(m->views, v);
 	return TRUE;
 }
@@ -274,6 +275,10 @@ static void test_emit_away_on_the_far_link(void)
 	g_assert_cmpint(own->dir, ==, PCAPNG_DIR_OUTBOUND);
 	g_assert_cmpint(own->ts_ns, ==, T0 + PIPELINE_HOP_NS);
 	g_assert_cmpstr(own->notes, ==, "proxy: its own request to the target");
+	/* the proxy's own request is a packet of its own, not a view of the client's */
+	g_assert_cmpuint(req->packet_id, !=, 0);
+	g_assert_cmpuint(own->packet_id, !=, 0);
+	g_assert_cmpuint(own->packet_id, !=, req->packet_id);
 	g_assert_nonnull(strstr(r.stats, "1 input = 0 delivered + 0 dropped + 1 consumed"));
 	g_assert_nonnull(strstr(r.stats, "emitted by stages 1"));
 	run_clear(&r);

@@ -114,6 +114,39 @@ static void test_lesson_checksums(gconstpointer data)
 
 /* ---- What the lessons teach, checked field by field ------------------------------------------ */
 
+/* frame.packet_id (pcapng epb_packetid) follows one packet across links: in napt-home the DNS
+ * query is seen on lan then on internet (one id), its reply derived on internet then captured on
+ * lan (the next id); every view has an id, ids only grow, and each id's views are consecutive. */
+static void test_packet_id_follows_a_packet(void)
+{
+	if (!test_have_tshark()) {
+		g_test_skip("tshark is not installed");
+		return;
+	}
+	char *dir = test_tmpdir();
+	char *in = gen(dir, "napt-home");
+	char *out = g_strdup_printf("%s/out.pcapng", dir);
+	g_free(replay("scenarios/napt-home.ini", in, out, NULL));
+	static const char *const fields[] = { "frame.packet_id", "frame.interface_name", NULL };
+	char *got = tshark(out, fields, NULL);
+	g_assert_true(g_str_has_prefix(got, "1|lan\n1|internet\n2|internet\n2|lan\n"));
+	char **lines = g_strsplit(got, "\n", -1);
+	guint64 last = 0;
+	unsigned views = 0;
+	for (char **l = lines; *l && **l; l++, views++) {
+		guint64 id = g_ascii_strtoull(*l, NULL, 10);
+		g_assert_cmpuint(id, >=, 1);
+		g_assert_true(id == last || id == last + 1);
+		last = id;
+	}
+	g_assert_cmpuint(views, >, last); /* some packets crossed a stage: fewer ids than views */
+	g_strfreev(lines);
+	g_free(got);
+	g_free(in);
+	g_free(out);
+	test_rmdir(dir);
+}
+
 /* traceroute: on the internet the router's error quotes the probe's external endpoint; inside, the
  * probe's own (RFC 5508 REQ-4), in the quoted header as tshark decodes it. */
 static void test_icmp_error_quote(void)
@@ -418,6 +451,7 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < G_N_ELEMENTS(lessons); i++)
 		g_test_add_data_func(lessons[i].name, &lessons[i], test_lesson_checksums);
 	g_test_add_func("/napt-e2e/icmp/time-exceeded-quote-translated-both-ways", test_icmp_error_quote);
+	g_test_add_func("/napt-e2e/home/packet-id-follows-one-packet-across-links", test_packet_id_follows_a_packet);
 	g_test_add_func("/napt-e2e/exhaustion/drops-counted-and-answered-3-13", test_exhaustion_counts);
 	g_test_add_func("/napt-e2e/hairpin/off-drops-every-hairpinned-packet", test_hairpin_off);
 	g_test_add_func("/napt-e2e/aws/rst-after-350s-idle", test_aws_idle_rst);

@@ -69,7 +69,7 @@ static void write_rows(struct pcapng_writer *w, const struct pkt_row *rows, size
 	for (size_t i = 0; i < n; i++) {
 		GError *err = NULL;
 		gboolean ok = pcapng_writer_packet(w, rows[i].iface, rows[i].ts_ns, rows[i].data,
-		                                   rows[i].caplen, rows[i].wirelen, rows[i].dir,
+		                                   rows[i].caplen, rows[i].wirelen, rows[i].dir, 0,
 		                                   rows[i].comments, rows[i].n_comments, &err);
 		g_assert_no_error(err);
 		g_assert_true(ok);
@@ -262,8 +262,8 @@ static void test_layout_blocks(void)
 	g_assert_cmpint(pcapng_writer_add_interface(m.w, DLT_RAW, "lan", NULL, &err), ==, 0);
 	const char *comments[] = { "hello" };
 	g_assert_true(pcapng_writer_packet(m.w, 0, TS0, pkt_odd, sizeof pkt_odd, 60,
-	                                   PCAPNG_DIR_INBOUND, comments, 1, &err));
-	g_assert_true(pcapng_writer_packet(m.w, 0, TS0, pkt_odd, 4, 4, PCAPNG_DIR_UNKNOWN, NULL, 0,
+	                                   PCAPNG_DIR_INBOUND, 0x0102030405060708u, comments, 1, &err));
+	g_assert_true(pcapng_writer_packet(m.w, 0, TS0, pkt_odd, 4, 4, PCAPNG_DIR_UNKNOWN, 0, NULL, 0,
 	                                   &err));
 	g_assert_no_error(err);
 	GArray *blocks = mem_writer_close(&m);
@@ -313,15 +313,20 @@ static void test_layout_blocks(void)
 	for (size_t i = 20 + sizeof pkt_odd; i < 28; i++)
 		g_assert_cmpuint(epb->body[i], ==, 0);
 	opts = split_options(epb, 28);
-	g_assert_cmpuint(opts->len, ==, 2);
+	g_assert_cmpuint(opts->len, ==, 3);
 	g_assert_cmpuint(opt_at(opts, 0).code, ==, 1);
 	g_assert_cmpmem(opt_at(opts, 0).value, opt_at(opts, 0).len, "hello", 5);
 	g_assert_cmpuint(opt_at(opts, 1).code, ==, 2);
 	g_assert_cmpuint(opt_at(opts, 1).len, ==, 4);
 	g_assert_cmpuint(rd32(opt_at(opts, 1).value), ==, PCAPNG_DIR_INBOUND);
+	g_assert_cmpuint(opt_at(opts, 2).code, ==, 5); /* epb_packetid, 8 bytes in the section's order */
+	g_assert_cmpuint(opt_at(opts, 2).len, ==, 8);
+	uint64_t id;
+	memcpy(&id, opt_at(opts, 2).value, sizeof id);
+	g_assert_cmphex(id, ==, 0x0102030405060708u);
 	g_array_free(opts, TRUE);
 
-	/* No comment and no direction: no options, so no opt_endofopt either. */
+	/* No comment, no direction and no packet id: no options, so no opt_endofopt either. */
 	struct block *bare = &g_array_index(blocks, struct block, 3);
 	g_assert_cmpuint(bare->body_len, ==, 20 + 4);
 	g_array_free(blocks, TRUE);
@@ -361,7 +366,7 @@ static void test_comment_truncation(gconstpointer data)
 	GError *err = NULL;
 	pcapng_writer_add_interface(m.w, DLT_RAW, NULL, NULL, &err);
 	g_assert_true(pcapng_writer_packet(m.w, 0, TS0, pkt_raw, sizeof pkt_raw, sizeof pkt_raw,
-	                                   PCAPNG_DIR_UNKNOWN, comments, 1, &err));
+	                                   PCAPNG_DIR_UNKNOWN, 0, comments, 1, &err));
 	g_assert_no_error(err);
 	GArray *blocks = mem_writer_close(&m);
 	g_assert_cmpuint(blocks->len, ==, 3);
@@ -533,14 +538,14 @@ static void test_rejects(gconstpointer data)
 		g_assert_cmpint(pcapng_writer_add_interface(m.w, c->linktype, "x", NULL, &err), ==, -1);
 	} else {
 		g_assert_false(pcapng_writer_packet(m.w, c->iface, c->ts_ns, pkt_raw, c->caplen,
-		                                    c->wirelen, PCAPNG_DIR_UNKNOWN, NULL, 0, &err));
+		                                    c->wirelen, PCAPNG_DIR_UNKNOWN, 0, NULL, 0, &err));
 	}
 	g_assert_error(err, NATLB_OUTPUT_ERROR, NATLB_OUTPUT_ERROR_INVALID);
 	g_assert_nonnull(strstr(err->message, c->want));
 	g_clear_error(&err);
 	/* Nothing was written for the bad call, and the next good packet goes through. */
 	g_assert_true(pcapng_writer_packet(m.w, 0, TS0, pkt_raw, sizeof pkt_raw, sizeof pkt_raw,
-	                                   PCAPNG_DIR_UNKNOWN, NULL, 0, &err));
+	                                   PCAPNG_DIR_UNKNOWN, 0, NULL, 0, &err));
 	g_assert_no_error(err);
 	GArray *blocks = mem_writer_close(&m);
 	g_assert_cmpuint(blocks->len, ==, 3);
@@ -565,14 +570,14 @@ static void test_disk_full(void)
 	unsigned written = 0;
 	/* 1 MiB of stdio buffer: a write fails within about 117 packets of 9000 bytes. */
 	while (written < 1000 && pcapng_writer_packet(w, 0, TS0, big, sizeof big, sizeof big,
-	                                              PCAPNG_DIR_UNKNOWN, NULL, 0, &err))
+	                                              PCAPNG_DIR_UNKNOWN, 0, NULL, 0, &err))
 		written++;
 	g_assert_cmpuint(written, <, 1000);
 	g_assert_error(err, NATLB_OUTPUT_ERROR, NATLB_OUTPUT_ERROR_IO);
 	g_assert_cmpstr(err->message, ==, "cannot write /dev/full: No space left on device");
 	g_clear_error(&err);
 	/* Every later call reports the same error, close too. */
-	g_assert_false(pcapng_writer_packet(w, 0, TS0, big, 1, 1, PCAPNG_DIR_UNKNOWN, NULL, 0, &err));
+	g_assert_false(pcapng_writer_packet(w, 0, TS0, big, 1, 1, PCAPNG_DIR_UNKNOWN, 0, NULL, 0, &err));
 	g_assert_error(err, NATLB_OUTPUT_ERROR, NATLB_OUTPUT_ERROR_IO);
 	g_clear_error(&err);
 	g_assert_false(pcapng_writer_close(w, &err));
@@ -601,7 +606,7 @@ static void test_output_close_renames(void)
 	int lan = output_add_link(o, "lan", "home LAN");
 	g_assert_cmpint(lan, ==, 0);
 	g_assert_true(output_write(o, lan, DLT_EN10MB, TS0, pkt_ether, sizeof pkt_ether,
-	                           sizeof pkt_ether, PCAPNG_DIR_OUTBOUND, NULL, 0, &err));
+	                           sizeof pkt_ether, PCAPNG_DIR_OUTBOUND, 0, NULL, 0, &err));
 	g_assert_no_error(err);
 	const char *const *paths = output_paths(o);
 	g_assert_cmpstr(paths[0], ==, file);
@@ -630,9 +635,9 @@ static void test_output_abort(gconstpointer data)
 	int lan = output_add_link(o, "lan", NULL);
 	int inet = output_add_link(o, "internet", NULL);
 	g_assert_true(output_write(o, lan, DLT_EN10MB, TS0, pkt_ether, sizeof pkt_ether,
-	                           sizeof pkt_ether, PCAPNG_DIR_OUTBOUND, NULL, 0, &err));
+	                           sizeof pkt_ether, PCAPNG_DIR_OUTBOUND, 0, NULL, 0, &err));
 	g_assert_true(output_write(o, inet, DLT_RAW, TS0, pkt_raw, sizeof pkt_raw, sizeof pkt_raw,
-	                           PCAPNG_DIR_OUTBOUND, NULL, 0, &err));
+	                           PCAPNG_DIR_OUTBOUND, 0, NULL, 0, &err));
 	g_assert_no_error(err);
 	g_assert_cmpuint(dir_entries(dir), >, 0);
 	output_abort(o);
@@ -688,7 +693,7 @@ static void test_output_unwritable(gconstpointer data)
 		g_assert_no_error(err);
 		int lan = output_add_link(o, "lan", NULL);
 		g_assert_false(output_write(o, lan, DLT_EN10MB, TS0, pkt_ether, sizeof pkt_ether,
-		                            sizeof pkt_ether, PCAPNG_DIR_UNKNOWN, NULL, 0, &err));
+		                            sizeof pkt_ether, PCAPNG_DIR_UNKNOWN, 0, NULL, 0, &err));
 		output_abort(o);
 	}
 	g_assert_error(err, NATLB_OUTPUT_ERROR, NATLB_OUTPUT_ERROR_IO);
@@ -725,13 +730,13 @@ static void test_output_pcapng_two_linktypes(void)
 	int inet = output_add_link(o, "internet", NULL);
 	const char *note[] = { "a note" };
 	g_assert_true(output_write(o, lan, DLT_EN10MB, TS0, pkt_ether, sizeof pkt_ether,
-	                           sizeof pkt_ether, PCAPNG_DIR_OUTBOUND, note, 1, &err));
+	                           sizeof pkt_ether, PCAPNG_DIR_OUTBOUND, 0, note, 1, &err));
 	g_assert_true(output_write(o, inet, DLT_RAW, TS0 + 1, pkt_raw, sizeof pkt_raw, sizeof pkt_raw,
-	                           PCAPNG_DIR_OUTBOUND, NULL, 0, &err));
+	                           PCAPNG_DIR_OUTBOUND, 0, NULL, 0, &err));
 	g_assert_true(output_write(o, lan, DLT_RAW, TS0 + 2, pkt_raw, sizeof pkt_raw, sizeof pkt_raw,
-	                           PCAPNG_DIR_INBOUND, NULL, 0, &err));
+	                           PCAPNG_DIR_INBOUND, 0, NULL, 0, &err));
 	g_assert_true(output_write(o, lan, DLT_EN10MB, TS0 + 3, pkt_ether, sizeof pkt_ether,
-	                           sizeof pkt_ether, PCAPNG_DIR_INBOUND, NULL, 0, &err));
+	                           sizeof pkt_ether, PCAPNG_DIR_INBOUND, 0, NULL, 0, &err));
 	g_assert_no_error(err);
 	g_assert_true(output_close(o, &err));
 	g_assert_no_error(err);
@@ -796,11 +801,11 @@ static void test_output_pcap_two_links(void)
 	const int64_t inet_ts[] = { TS0 + 1 };
 	const char *comments[] = { "dropped: pcap has no comments" };
 	g_assert_true(output_write(o, lan, DLT_EN10MB, lan_ts[0], pkt_ether, sizeof pkt_ether,
-	                           sizeof pkt_ether, PCAPNG_DIR_OUTBOUND, comments, 1, &err));
+	                           sizeof pkt_ether, PCAPNG_DIR_OUTBOUND, 0, comments, 1, &err));
 	g_assert_true(output_write(o, inet, DLT_RAW, inet_ts[0], pkt_raw, sizeof pkt_raw,
-	                           sizeof pkt_raw, PCAPNG_DIR_OUTBOUND, comments, 1, &err));
+	                           sizeof pkt_raw, PCAPNG_DIR_OUTBOUND, 0, comments, 1, &err));
 	g_assert_true(output_write(o, lan, DLT_EN10MB, lan_ts[1], pkt_ether, sizeof pkt_ether,
-	                           sizeof pkt_ether, PCAPNG_DIR_INBOUND, NULL, 0, &err));
+	                           sizeof pkt_ether, PCAPNG_DIR_INBOUND, 0, NULL, 0, &err));
 	g_assert_no_error(err);
 	const char *const *paths = output_paths(o);
 	g_assert_cmpstr(paths[0], ==, lan_file);
@@ -829,9 +834,9 @@ static void test_output_pcap_second_linktype(void)
 	g_assert_no_error(err);
 	int lan = output_add_link(o, "lan", NULL);
 	g_assert_true(output_write(o, lan, DLT_EN10MB, TS0, pkt_ether, sizeof pkt_ether,
-	                           sizeof pkt_ether, PCAPNG_DIR_UNKNOWN, NULL, 0, &err));
+	                           sizeof pkt_ether, PCAPNG_DIR_UNKNOWN, 0, NULL, 0, &err));
 	g_assert_false(output_write(o, lan, DLT_RAW, TS0, pkt_raw, sizeof pkt_raw, sizeof pkt_raw,
-	                            PCAPNG_DIR_UNKNOWN, NULL, 0, &err));
+	                            PCAPNG_DIR_UNKNOWN, 0, NULL, 0, &err));
 	g_assert_error(err, NATLB_OUTPUT_ERROR, NATLB_OUTPUT_ERROR_LINKTYPE);
 	g_assert_cmpstr(err->message, ==,
 	                "link lan carries EN10MB and RAW, but a pcap file holds one link type: "

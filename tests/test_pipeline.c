@@ -334,11 +334,11 @@ static int local_add_link(void *data, const char *name, const char *description)
 }
 
 static gboolean local_write(void *data, int link, int linktype, int64_t ts_ns, const uint8_t *bytes, uint32_t caplen,
-                            uint32_t wirelen, enum pcapng_direction dir, const char *const *notes, unsigned n_notes,
-                            GError **err)
+                            uint32_t wirelen, enum pcapng_direction dir, uint64_t packet_id,
+                            const char *const *notes, unsigned n_notes, GError **err)
 {
 	struct local_sink *m = data;
-	(void)linktype; (void)ts_ns; (void)bytes; (void)caplen; (void)wirelen; (void)dir; (void)err;
+	(void)linktype; (void)ts_ns; (void)bytes; (void)caplen; (void)wirelen; (void)dir; (void)packet_id; (void)err;
 	g_string_append_printf(m->views, "%s|", (const char *)g_ptr_array_index(m->links, link));
 	for (unsigned i = 0; i < n_notes; i++)
 		g_string_append_printf(m->views, "%s%s", i ? " | " : "", notes[i]);
