@@ -228,6 +228,18 @@ static int64_t emit_offset(struct l7lb_conn *c)
 	return at - c->ctx->now_ns;
 }
 
+/* "l7-lb NAME: text" in lb->note, for a segment the balancer sends towards a target: it goes
+ * straight onto the target's link, so it carries the stage's sentence itself (stage_emit copies it). */
+static const char *balancer_note(struct l7lb *lb, const char *text)
+{
+	g_string_truncate(lb->note, 0);
+	NOTE_LIT(lb->note, "l7-lb ");
+	note_put(lb->note, lb->name, strlen(lb->name));
+	NOTE_LIT(lb->note, ": ");
+	note_put(lb->note, text, strlen(text));
+	return lb->note->str;
+}
+
 /* One segment on backend b: from the balancer to the target, or from the target back. */
 static void backend_segment(struct l7lb_conn *c, struct l7lb_backend *b, bool from_target, uint8_t flags,
                             const uint8_t *payload, uint32_t len, const char *note)
@@ -259,9 +271,12 @@ static void backend_data(struct l7lb_conn *c, struct l7lb_backend *b, bool from_
 		backend_segment(c, b, from_target, TH_ACK | TH_PUSH, bytes, n, note);
 		bytes += n;
 		len -= n;
-		note = NULL;
+		/* The target's segments are described when they reach the stage (l7lb_process); the
+		 * balancer's go straight onto the target's link, so each says what it is here. */
+		note = from_target ? NULL : balancer_note(c->lb, "more of the same request, one MSS a segment");
 	}
-	backend_segment(c, b, !from_target, TH_ACK, NULL, 0, NULL);
+	backend_segment(c, b, !from_target, TH_ACK, NULL, 0,
+	                from_target ? balancer_note(c->lb, "the balancer's ACK of the target's response bytes") : NULL);
 }
 
 /* "l7-lb NAME: backend connection #4 10.0.1.2:40001 -> 10.0.1.12:8080 for client 198.51.100.7:51000" */
@@ -321,7 +336,7 @@ static struct l7lb_backend *backend_for(struct stage *st, struct l7lb_conn *c, u
 	backend_segment(c, b, false, TH_SYN, NULL, 0, n->str);
 	b->rcv_nxt--; /* the target's ISN: its SYN-ACK carries rcv_nxt - 1 ... */
 	backend_segment(c, b, true, TH_SYN | TH_ACK, NULL, 0, NULL);
-	backend_segment(c, b, false, TH_ACK, NULL, 0, NULL);
+	backend_segment(c, b, false, TH_ACK, NULL, 0, balancer_note(lb, "the balancer's ACK: the backend connection is open"));
 	return b;
 }
 
@@ -335,7 +350,8 @@ static void backend_close(struct l7lb_conn *c, struct l7lb_backend *b, const cha
 	note_appendf(lb->note, ": FIN (%s)", why);
 	backend_segment(c, b, false, TH_FIN | TH_ACK, NULL, 0, lb->note->str);
 	backend_segment(c, b, true, TH_FIN | TH_ACK, NULL, 0, NULL);
-	backend_segment(c, b, false, TH_ACK, NULL, 0, NULL);
+	backend_segment(c, b, false, TH_ACK, NULL, 0,
+	                balancer_note(lb, "the balancer's ACK of the target's FIN: the backend connection is closed"));
 	b->closed = true;
 }
 
@@ -738,7 +754,11 @@ static void forward_body(struct l7lb_conn *c, uint64_t base, const uint8_t *byte
 			c->fwd_pos = end;
 		return;
 	}
-	backend_data(c, &c->backends[c->current_backend], false, bytes + (c->fwd_pos - base), end - c->fwd_pos, NULL);
+	balancer_note(c->lb, "");
+	note_append_uint(c->lb->note, (unsigned)(end - c->fwd_pos));
+	NOTE_LIT(c->lb->note, " more bytes of the request's body, relayed to the target as the client sent them");
+	backend_data(c, &c->backends[c->current_backend], false, bytes + (c->fwd_pos - base), end - c->fwd_pos,
+	             c->lb->note->str);
 	c->fwd_pos = end;
 }
 

@@ -340,6 +340,26 @@ static void test_blue_green_fails_open_with_no_healthy_target(void)
 	g_free(sc);
 }
 
+/* Every view says what happened: the balancer's own segments towards a target too (its ACKs and a
+ * request body's later segments once went out bare). */
+static void test_every_view_has_a_comment(gconstpointer data)
+{
+	NEED_TSHARK();
+	const char *const *lesson = data;
+	static const char *const number[] = { "frame.number", NULL };
+	char *out = replay(lesson[0], lesson[1], NULL);
+	char *bare = tshark(out, "!frame.comment", number);
+	g_assert_cmpstr(bare, ==, "");
+	g_free(bare);
+	g_free(out);
+}
+
+static const char *const every_lesson[][2] = {
+	{ "alb-host-path", "alb-shop" }, { "alb-vs-nlb", "alb-shop" }, { "nlb-alb", "alb-shop" },
+	{ "alb-blue-green", "alb-blue-green" }, { "alb-desync-monitor", "alb-smuggling" },
+	{ "alb-desync-defensive", "alb-smuggling" }, { "alb-desync-strictest", "alb-smuggling" },
+};
+
 static const char *const lesson_host_path[] = { "alb-host-path", "alb-shop" };
 static const char *const lesson_nlb_alb[] = { "nlb-alb", "alb-shop" };
 
@@ -362,6 +382,11 @@ int main(int argc, char **argv)
 	g_test_add_func("/l7lb-e2e/alb-blue-green/weights-split-requests-and-a-down-target-gets-none",
 	                test_blue_green_weights_and_a_target_down);
 	g_test_add_func("/l7lb-e2e/alb-blue-green/no-healthy-target-fails-open", test_blue_green_fails_open_with_no_healthy_target);
+	for (unsigned i = 0; i < G_N_ELEMENTS(every_lesson); i++) {
+		char *name = g_strdup_printf("/l7lb-e2e/%s/every-view-has-a-comment", every_lesson[i][0]);
+		g_test_add_data_func(name, every_lesson[i], test_every_view_has_a_comment);
+		g_free(name);
+	}
 	for (unsigned i = 0; i < G_N_ELEMENTS(desync_cases); i++) {
 		char *name = g_strdup_printf("/l7lb-e2e/%s/requests-routed-and-refused", desync_cases[i].scenario);
 		g_test_add_data_func(name, &desync_cases[i], test_desync_mode);
