@@ -24,6 +24,7 @@ static const struct verb verbs[] = {
 	{ "tables", tables_main, "print the table snapshots of replay --tables, like conntrack -L" },
 	{ "hash", hash_main, "show how an L4 balancer hashes a flow, and where a scenario's l4-lb sends it" },
 	{ "route", route_main, "show which rule of a scenario's l7-lb an HTTP request matches, rule by rule" },
+	{ "wireshark-profile", wireshark_profile_main, "write a Wireshark profile: link and comment columns, colours per view" },
 };
 
 static void usage(FILE *f)
@@ -31,7 +32,7 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: natlb VERB [OPTION...]\n\nnatlb replays packet captures through NATs and load balancers and "
 	           "writes\nannotated pcapng files for Wireshark.\n\nVerbs:\n");
 	for (unsigned i = 0; i < G_N_ELEMENTS(verbs); i++)
-		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+		fprintf(f, "  %-17s %s\n", verbs[i].name, verbs[i].summary);
 	fprintf(f, "\nEach verb has --help; natlb --version prints the version.  A first lesson: make demo\n");
 }
 
