@@ -1,0 +1,155 @@
+/* tools/explain_cmd.c: natlb explain: the journey of one packet of a replay's output, view by view (DESIGN.md, "The command line").
+ *
+ * Every view natlb writes of one packet carries the same epb_packetid, so the journey of the
+ * packet that frame N belongs to is every frame with N's id: the link, the time, what the
+ * packet looked like there, and each stage's sentence.  The file is read by
+ * common/pcapng_reader.c.  Exit 0; 1 when the file cannot be read or has no frame N; 2 on
+ * bad usage.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/packet.h"
+#include "common/pcapng_reader.h"
+#include "common/pcapng_writer.h"
+#include "tools/cli.h"
+
+/* One view: "frame 2  internet  +0.000001000 s  TCP 203.0.113.7:40000 > ..." then its comments. */
+static void print_view(const struct pcapng_record *rec, int64_t first_ns, uint8_t *frame, GString *out)
+{
+	uint32_t caplen = MIN(rec->caplen, PCAPNG_SNAPLEN); /* a longer one is described as cut there */
+	struct packet p = { .data = frame, .capacity = caplen, .caplen = caplen, .wirelen = MAX(rec->wirelen, caplen),
+		            .linktype = rec->linktype, .ts_ns = rec->ts_ns };
+	memcpy(frame, rec->data, caplen); /* decode reads a frame of its own, never the mapped file */
+	int64_t rel = rec->ts_ns - first_ns, mag = rel < 0 ? -rel : rel;
+	g_string_append_printf(out, "frame %-6" G_GUINT64_FORMAT " %-10.*s %s%" G_GINT64_FORMAT ".%09" G_GINT64_FORMAT " s  ",
+	                       rec->frame, (int)rec->if_name.len, rec->if_name.s, rel < 0 ? "-" : "+", mag / 1000000000,
+	                       mag % 1000000000);
+	decode_packet(&p);
+	packet_describe(&p, out);
+	g_string_append_c(out, '\n');
+	for (unsigned i = 0; i < rec->n_comments; i++)
+		g_string_append_printf(out, "    %.*s\n", (int)rec->comments[i].len, rec->comments[i].s);
+}
+
+/* Read every record; with want_id 0, find frame `frame` and return its id in *id; else print
+ * every record of want_id.  FALSE with err when the file is not readable pcapng. */
+static gboolean walk(const uint8_t *bytes, size_t len, const char *path, uint64_t frame, uint64_t want_id,
+                     uint64_t *id, bool *found, GString *out, GError **err)
+{
+	struct pcapng_reader r;
+	struct pcapng_record rec;
+	enum pcapng_read_status st;
+	int64_t first_ns = 0;
+	uint8_t *buf = g_malloc(PCAPNG_SNAPLEN);
+	gboolean ok = TRUE;
+
+	pcapng_reader_init(&r, bytes, len, path);
+	while ((st = pcapng_reader_next(&r, &rec, err)) == PCAPNG_READ_RECORD) {
+		if (rec.frame == 1)
+			first_ns = rec.ts_ns;
+		if (!want_id && rec.frame == frame) {
+			*found = true;
+			*id = rec.packet_id;
+			if (!rec.packet_id) { /* no id: the frame alone is all we can say */
+				print_view(&rec, first_ns, buf, out);
+				break;
+			}
+		}
+		if (want_id && rec.packet_id == want_id)
+			print_view(&rec, first_ns, buf, out);
+	}
+	/* A cut file still explains the frames before the cut; a frame past it is reported missing. */
+	if (st == PCAPNG_READ_INVALID || (st == PCAPNG_READ_TRUNCATED && !*found))
+		ok = FALSE;
+	else
+		g_clear_error(err);
+	g_free(buf);
+	return ok;
+}
+
+/* The four magics of libpcap's format (microseconds or nanoseconds, either byte order). */
+static bool is_classic_pcap(const uint8_t *b, size_t len)
+{
+	static const uint32_t magics[] = { 0xa1b2c3d4u, 0xd4c3b2a1u, 0xa1b23c4du, 0x4d3cb2a1u };
+	uint32_t m;
+	if (len < 4)
+		return false;
+	memcpy(&m, b, 4);
+	for (unsigned i = 0; i < G_N_ELEMENTS(magics); i++)
+		if (m == magics[i])
+			return true;
+	return false;
+}
+
+int explain_main(int argc, char **argv)
+{
+	GOptionEntry entries[] = { { NULL, 0, 0, 0, NULL, NULL, NULL } };
+	GOptionContext *ctx = g_option_context_new("OUT.pcapng FRAME");
+	GError *err = NULL;
+	GMappedFile *map = NULL;
+	GString *out = g_string_new(NULL);
+	int status = EXIT_USAGE;
+	uint64_t frame = 0, id = 0;
+	bool found = false;
+
+	g_option_context_set_summary(ctx, "Print the journey of the packet that FRAME (numbered as in Wireshark) of a\n"
+	                             "natlb replay's output belongs to: every view of it, on every link it crossed, with\n"
+	                             "what each stage did.  In Wireshark: filter frame.packet_id == the id printed first.");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+		fprintf(stderr, "natlb explain: %s (natlb explain --help)\n", err->message);
+		goto out;
+	}
+	if (argc != 3) {
+		fprintf(stderr, "natlb explain: give the output file and a frame number (natlb explain out/lesson.pcapng 4)\n");
+		goto out;
+	}
+	char *end = NULL;
+	frame = g_ascii_strtoull(argv[2], &end, 10);
+	if (!*argv[2] || *end || frame == 0) {
+		fprintf(stderr, "natlb explain: '%s' is not a frame number (1, 2, 3 ... as Wireshark's No. column)\n", argv[2]);
+		goto out;
+	}
+	status = EXIT_RUNTIME;
+	map = g_mapped_file_new(argv[1], FALSE, &err);
+	if (!map) {
+		fprintf(stderr, "natlb explain: %s\n", err->message);
+		goto out;
+	}
+	const uint8_t *bytes = (const uint8_t *)g_mapped_file_get_contents(map);
+	size_t len = g_mapped_file_get_length(map);
+	if (is_classic_pcap(bytes, len)) {
+		fprintf(stderr, "natlb explain: %s is a classic pcap file, which has no packet ids: explain a natlb replay's "
+		        "pcapng output (natlb replay -o OUT.pcapng %s; natlb explain OUT.pcapng %s)\n", argv[1], argv[1], argv[2]);
+		goto out;
+	}
+	GString *alone = g_string_new(NULL);
+	gboolean ok = walk(bytes, len, argv[1], frame, 0, &id, &found, alone, &err);
+	if (ok && found && id) {
+		g_string_append_printf(out, "frame %" G_GUINT64_FORMAT " is a view of packet %" G_GUINT64_FORMAT
+		                       " (frame.packet_id == %" G_GUINT64_FORMAT "); its journey:\n", frame, id, id);
+		ok = walk(bytes, len, argv[1], frame, id, &id, &found, out, &err);
+	} else if (ok && found) {
+		g_string_append_printf(out, "frame %" G_GUINT64_FORMAT " has no packet id (a file natlb did not write, or an "
+		                       "older natlb): it alone\n%s", frame, alone->str);
+	}
+	g_string_free(alone, TRUE);
+	if (!ok) {
+		fprintf(stderr, "natlb explain: %s\n", err->message);
+		goto out;
+	}
+	if (!found) {
+		fprintf(stderr, "natlb explain: %s has no frame %" G_GUINT64_FORMAT "\n", argv[1], frame);
+		goto out;
+	}
+	fputs(out->str, stdout);
+	status = EXIT_OK;
+out:
+	if (map)
+		g_mapped_file_unref(map);
+	g_string_free(out, TRUE);
+	g_clear_error(&err);
+	g_option_context_free(ctx);
+	return status;
+}
