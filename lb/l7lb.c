@@ -296,16 +296,21 @@ static void note_backend(GString *s, const struct l7lb *lb, const struct l7lb_co
 }
 
 /* The backend connection of c to target t of group g, opened (handshake emitted) if need be;
- * NULL when c has used all its slots. */
+ * NULL when c has used all its slots.  ALB pipelines on front-end connections only, never on
+ * backend ones ("How Elastic Load Balancing works", HTTP connections): a connection to t that
+ * still awaits a response is not given another request while a slot can open a second one. */
 static struct l7lb_backend *backend_for(struct stage *st, struct l7lb_conn *c, unsigned g, unsigned t)
 {
 	struct l7lb *lb = st->priv;
-	struct l7lb_backend *free_slot = NULL;
+	struct l7lb_backend *free_slot = NULL, *busy_to_t = NULL;
 
 	for (unsigned i = 0; i < L7LB_BACKENDS_PER_CONN; i++) {
 		struct l7lb_backend *b = &c->backends[i];
-		if (b->group == (int16_t)g && b->target == (int16_t)t && !b->closed)
-			return b;
+		if (b->group == (int16_t)g && b->target == (int16_t)t && !b->closed) {
+			if (b->outstanding == 0)
+				return b;
+			busy_to_t = b;
+		}
 		if (!free_slot && (b->group < 0 || (b->closed && b->outstanding == 0)))
 			free_slot = b;
 	}
@@ -316,7 +321,7 @@ static struct l7lb_backend *backend_for(struct stage *st, struct l7lb_conn *c, u
 			if (c->backends[i].outstanding == 0 && (int)i != c->current_backend)
 				free_slot = &c->backends[i];
 		if (!free_slot)
-			return NULL;
+			return busy_to_t; /* more in flight than slots: queued behind the busy one */
 		backend_close(c, free_slot, "idle; its slot goes to a connection to another target");
 	}
 	struct l7lb_backend *b = free_slot;
@@ -1135,9 +1140,11 @@ static enum reverse_answer to_client(struct stage *st, struct packet *p, struct 
 	/* The balancer's own bytes on this connection moved its sequence numbers. */
 	if (shift_before != 0) {
 		tcp_segment_set_seq(p, seq + (uint32_t)shift_before);
-		note_appendf(ctx->note, "seq %+" G_GINT64_FORMAT " (the balancer's own answers on this connection); ",
-		             shift_before);
+		note_appendf(ctx->note, "%sseq %+" G_GINT64_FORMAT " (the balancer's own answers on this connection)",
+		             note_gap(c), shift_before);
 	}
+	/* what the response bytes made the balancer do (desync mitigation) may be written already */
+	note_sep(c);
 	if (len > 0)
 	{
 		note_append_uint(ctx->note, len);

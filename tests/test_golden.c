@@ -27,6 +27,7 @@ struct golden_case {
 	char *golden;         /* the expected tshark field dump */
 	char **fields;        /* tshark -e, owned by the list's named lists */
 	char **prefs;         /* tshark -o, may be empty; likewise */
+	const char *filter;   /* tshark -Y, NULL for every frame; owned by the list's filters */
 	char **replay_options;
 	char *guards;         /* free text for the reader */
 };
@@ -35,6 +36,7 @@ struct golden_list {
 	GPtrArray *cases;        /* struct golden_case *, in list order */
 	GHashTable *field_lists; /* name -> char ** */
 	GHashTable *pref_lists;  /* name -> char ** */
+	GHashTable *filters;     /* name -> char *, a display filter */
 };
 
 static GQuark golden_list_error_quark(void)
@@ -59,6 +61,7 @@ static void golden_list_init(struct golden_list *list)
 	list->cases = g_ptr_array_new_with_free_func(golden_case_free);
 	list->field_lists = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_strfreev);
 	list->pref_lists = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_strfreev);
+	list->filters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 }
 
 static void golden_list_clear(struct golden_list *list)
@@ -66,6 +69,7 @@ static void golden_list_clear(struct golden_list *list)
 	g_ptr_array_free(list->cases, TRUE);
 	g_hash_table_destroy(list->field_lists);
 	g_hash_table_destroy(list->pref_lists);
+	g_hash_table_destroy(list->filters);
 }
 
 /* The whitespace-separated words of text, as a NULL-terminated vector without empty words. */
@@ -92,12 +96,14 @@ static gboolean is_case_name(const char *name)
 	return TRUE;
 }
 
-/* "fields NAME FIELD..." or "prefs NAME PREF...": a named list the cases below refer to. */
+/* "fields NAME FIELD...", "prefs NAME PREF..." or "filter NAME EXPRESSION": a named list the
+ * cases below refer to; a filter's words are joined again by single spaces. */
 static gboolean parse_named_list(char **words, GHashTable *lists, const char *kind, GString *why)
 {
 	if (!words[1] || !words[2]) {
 		g_string_printf(why, "'%s' needs a name and at least one %s", kind,
-		                g_str_equal(kind, "fields") ? "tshark field" : "tshark preference");
+		                g_str_equal(kind, "fields") ? "tshark field"
+		                : g_str_equal(kind, "prefs") ? "tshark preference" : "word of a display filter");
 		return FALSE;
 	}
 	if (g_str_equal(words[1], "-")) {
@@ -108,11 +114,16 @@ static gboolean parse_named_list(char **words, GHashTable *lists, const char *ki
 		g_string_printf(why, "%s list '%s' is defined twice", kind, words[1]);
 		return FALSE;
 	}
-	g_hash_table_insert(lists, g_strdup(words[1]), g_strdupv(words + 2));
+	if (g_str_equal(kind, "filter"))
+		g_hash_table_insert(lists, g_strdup(words[1]), g_strjoinv(" ", words + 2));
+	else
+		g_hash_table_insert(lists, g_strdup(words[1]), g_strdupv(words + 2));
 	return TRUE;
 }
 
-/* "CASE CAPTURE SCENARIO GOLDEN FIELDS PREFS [REPLAY-OPTION...] guards: TEXT". */
+#define FILTER_WORD "filter="
+
+/* "CASE CAPTURE SCENARIO GOLDEN FIELDS PREFS [filter=NAME] [REPLAY-OPTION...] guards: TEXT". */
 static gboolean parse_case(const char *line_text, unsigned line, struct golden_list *list, GString *why)
 {
 	const char *guards = strstr(line_text, "guards:");
@@ -124,6 +135,9 @@ static gboolean parse_case(const char *line_text, unsigned line, struct golden_l
 	char *text = g_strstrip(g_strdup(guards + strlen("guards:")));
 	char **words = split_words(head);
 	gboolean ok = FALSE;
+	const char *filter_name = NULL;
+	if (g_strv_length(words) > 6 && g_str_has_prefix(words[6], FILTER_WORD))
+		filter_name = words[6] + strlen(FILTER_WORD);
 	if (g_strv_length(words) < 6) {
 		g_string_printf(why, "a case needs CASE CAPTURE SCENARIO GOLDEN FIELDS PREFS before \"guards:\", "
 		                "this line has %u word(s)", g_strv_length(words));
@@ -136,6 +150,8 @@ static gboolean parse_case(const char *line_text, unsigned line, struct golden_l
 		g_string_printf(why, "fields list '%s' is not defined on a line above", words[4]);
 	} else if (!g_str_equal(words[5], "-") && !g_hash_table_contains(list->pref_lists, words[5])) {
 		g_string_printf(why, "prefs list '%s' is not defined on a line above (\"-\" for none)", words[5]);
+	} else if (filter_name && !g_hash_table_contains(list->filters, filter_name)) {
+		g_string_printf(why, "filter '%s' is not defined on a line above", filter_name);
 	} else {
 		ok = TRUE;
 		for (guint i = 0; ok && i < list->cases->len; i++) {
@@ -160,7 +176,8 @@ static gboolean parse_case(const char *line_text, unsigned line, struct golden_l
 		c->golden = g_strdup(words[3]);
 		c->fields = g_hash_table_lookup(list->field_lists, words[4]);
 		c->prefs = g_str_equal(words[5], "-") ? no_prefs : g_hash_table_lookup(list->pref_lists, words[5]);
-		c->replay_options = g_strdupv(words + 6);
+		c->filter = filter_name ? g_hash_table_lookup(list->filters, filter_name) : NULL;
+		c->replay_options = g_strdupv(words + (filter_name ? 7 : 6));
 		c->guards = g_strdup(text);
 		g_ptr_array_add(list->cases, c);
 	}
@@ -185,6 +202,8 @@ static gboolean golden_list_parse(const char *origin, const char *text, struct g
 			ok = parse_named_list(words, list->field_lists, "fields", why);
 		else if (g_str_equal(words[0], "prefs"))
 			ok = parse_named_list(words, list->pref_lists, "prefs", why);
+		else if (g_str_equal(words[0], "filter"))
+			ok = parse_named_list(words, list->filters, "filter", why);
 		else
 			ok = parse_case(line, i + 1, list, why);
 		if (!ok)
@@ -310,6 +329,10 @@ static char *reproduce_commands(const struct golden_case *c)
 		g_string_append(s, " -o");
 		append_shell_word(s, *p);
 	}
+	if (c->filter) {
+		g_string_append(s, " -Y");
+		append_shell_word(s, c->filter);
+	}
 	for (char **f = c->fields; *f; f++) {
 		g_string_append(s, " -e");
 		append_shell_word(s, *f);
@@ -369,7 +392,7 @@ static void test_case_matches_golden(gconstpointer data)
 		g_assert_null(strstr(report, "differ from the captured packet"));
 	}
 
-	char *got = test_tshark_fields(out, (const char *const *)c->prefs, NULL, (const char *const *)c->fields);
+	char *got = test_tshark_fields(out, (const char *const *)c->prefs, c->filter, (const char *const *)c->fields);
 	char *want = NULL;
 	GError *error = NULL;
 	g_file_get_contents(c->golden, &want, NULL, &error);
@@ -436,6 +459,7 @@ struct parse_case {
 	const char *name;
 	const char *text;          /* after list_head */
 	const char *want_error;    /* NULL: parses; else the whole message */
+	const char *want_filter;   /* the case's display filter, when it parses */
 };
 
 static const struct parse_case parse_cases[] = {
@@ -443,6 +467,16 @@ static const struct parse_case parse_cases[] = {
 	  .text = "# a comment\n\n  a-1 in.pcap s.ini a.fields views sums -q --stats guards: the capture a\n" },
 	{ .name = "accepts/no-prefs-and-no-replay-options",
 	  .text = "a in.pcap s.ini a.fields views - guards: a\n" },
+	{ .name = "accepts/a-display-filter-before-the-options",
+	  .text = "filter syns  tcp.flags.syn == 1\n"
+	          "a in.pcap s.ini a.fields views sums filter=syns -q --stats guards: the capture a\n",
+	  .want_filter = "tcp.flags.syn == 1" },
+	{ .name = "rejects/an-undefined-filter",
+	  .text = "a in.pcap s.ini a.fields views - filter=acks guards: a\n",
+	  .want_error = "L:3: filter 'acks' is not defined on a line above" },
+	{ .name = "rejects/a-filter-without-an-expression",
+	  .text = "filter empty\n",
+	  .want_error = "L:3: 'filter' needs a name and at least one word of a display filter" },
 	{ .name = "rejects/a-case-without-guards",
 	  .text = "a in.pcap s.ini a.fields views -\n",
 	  .want_error = "L:3: no \"guards:\" text: say which capture or behaviour the case protects" },
@@ -509,6 +543,7 @@ static void test_list_parser(gconstpointer data)
 		g_assert_cmpstr(c->fields[0], ==, "ip.src");
 		g_assert_cmpstr(c->fields[1], ==, "ip.dst");
 		g_assert_null(c->fields[2]);
+		g_assert_cmpstr(c->filter, ==, pc->want_filter);
 		if (c->replay_options[0]) {
 			g_assert_cmpstr(c->prefs[0], ==, "ip.check_checksum:TRUE");
 			g_assert_cmpstr(c->replay_options[0], ==, "-q");

@@ -145,6 +145,42 @@ static void test_target_side_tcp_is_clean(gconstpointer data)
 	g_free(out);
 }
 
+/* ALB pipelines on front-end connections, never on backend ones: on each backend connection a
+ * request follows only the response to the one before it.  Client C's three pipelined requests
+ * are all outstanding at once, so /v1/c, sent to 10.0.1.12 while /v1/a still waits there, gets a
+ * connection of its own. */
+static void test_backend_connections_carry_one_request_at_a_time(gconstpointer data)
+{
+	NEED_TSHARK();
+	const char *const *lesson = data;
+	static const char *const fields[] = { "tcp.stream", "http.request", "http.response", NULL };
+	char *out = replay(lesson[0], lesson[1], NULL);
+	char *got = tshark(out, "frame.interface_name == \"app\" and http", fields);
+	GHashTable *waiting = g_hash_table_new(g_str_hash, g_str_equal); /* stream -> a request in flight */
+	char **lines = g_strsplit(got, "\n", -1);
+	unsigned requests = 0;
+	for (char **l = lines; *l && **l; l++) {
+		char **f = g_strsplit(*l, "|", -1);
+		g_assert_cmpuint(g_strv_length(f), ==, 3);
+		bool is_request = *f[1] != '\0';
+		if (is_request) {
+			if (g_hash_table_contains(waiting, f[0]))
+				g_error("backend stream %s: a request while another awaits its response: %s", f[0], *l);
+			g_hash_table_add(waiting, g_strdup(f[0]));
+			requests++;
+		} else {
+			g_assert_true(g_hash_table_remove(waiting, f[0]) || !"a response without its request");
+		}
+		g_strfreev(f);
+	}
+	g_assert_cmpuint(requests, ==, g_ascii_strtoull(lesson[2], NULL, 10));
+	g_assert_cmpuint(g_hash_table_size(waiting), ==, 0);
+	g_strfreev(lines);
+	g_hash_table_destroy(waiting);
+	g_free(got);
+	g_free(out);
+}
+
 /* NLB vs ALB on one capture: through the NLB each client connection is one connection to one
  * target, which sees the client's address; through the ALB client A's one connection becomes
  * two backend connections (api and web), all from the balancer's address. */
@@ -247,6 +283,21 @@ static void test_desync_mode(gconstpointer data)
 	for (const char *p = got; *p; p++)
 		n += *p == '\n';
 	g_assert_cmpuint(n, ==, dc->answered_400);
+	g_free(got);
+	g_free(out);
+}
+
+/* Defensive mode, Ambiguous request: the comment of the response the balancer relays says that it
+ * closes the connections after it, and then, as a sentence of its own, what it relayed. */
+static void test_desync_close_note_reads_as_two_sentences(void)
+{
+	NEED_TSHARK();
+	static const char *const comment[] = { "frame.comment", NULL };
+	char *out = replay("alb-desync-defensive", "alb-smuggling", NULL);
+	char *got = tshark(out, "frame.interface_name == \"internet\" and ip.dst == 198.51.100.21 and tcp.len > 0", comment);
+	g_assert_cmpstr(got, ==, "captured on internet, l7-lb shop-alb: desync mitigation: after this response the "
+	                         "balancer closes connection #2 and its backend connections; 41 response bytes relayed "
+	                         "by the balancer on connection #2\n");
 	g_free(got);
 	g_free(out);
 }
@@ -360,8 +411,10 @@ static const char *const every_lesson[][2] = {
 	{ "alb-desync-defensive", "alb-smuggling" }, { "alb-desync-strictest", "alb-smuggling" },
 };
 
-static const char *const lesson_host_path[] = { "alb-host-path", "alb-shop" };
-static const char *const lesson_nlb_alb[] = { "nlb-alb", "alb-shop" };
+/* scenario, capture, and how many requests reach a target (8 by host-path's rules, all 12 by
+ * nlb-alb's, whose default forwards) */
+static const char *const lesson_host_path[] = { "alb-host-path", "alb-shop", "8" };
+static const char *const lesson_nlb_alb[] = { "nlb-alb", "alb-shop", "12" };
 
 int main(int argc, char **argv)
 {
@@ -374,6 +427,12 @@ int main(int argc, char **argv)
 	g_test_add_data_func("/l7lb-e2e/alb-host-path/target-side-tcp-is-clean", lesson_host_path,
 	                     test_target_side_tcp_is_clean);
 	g_test_add_data_func("/l7lb-e2e/nlb-alb/target-side-tcp-is-clean", lesson_nlb_alb, test_target_side_tcp_is_clean);
+	g_test_add_data_func("/l7lb-e2e/alb-host-path/backend-connections-carry-one-request-at-a-time", lesson_host_path,
+	                     test_backend_connections_carry_one_request_at_a_time);
+	g_test_add_data_func("/l7lb-e2e/nlb-alb/backend-connections-carry-one-request-at-a-time", lesson_nlb_alb,
+	                     test_backend_connections_carry_one_request_at_a_time);
+	g_test_add_func("/l7lb-e2e/alb-desync-defensive/close-note-reads-as-two-sentences",
+	                test_desync_close_note_reads_as_two_sentences);
 	g_test_add_func("/l7lb-e2e/alb-vs-nlb/nlb-forwards-connections-alb-requests",
 	                test_nlb_forwards_connections_alb_requests);
 	g_test_add_func("/l7lb-e2e/nlb-alb/xff-holds-the-client", test_nlb_in_front_keeps_the_client_in_xff);
