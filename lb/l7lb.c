@@ -499,7 +499,7 @@ static bool answer_must_wait(struct l7lb_conn *c, const struct l7lb_request *rq)
 /* The balancer answers the request itself: now, or after the responses to the requests before it
  * (HTTP/1.1 answers in order). */
 static void answer_client(struct l7lb_conn *c, struct l7lb_request *rq, unsigned code, const char *ctype,
-                          const char *location, const char *body, size_t body_len, const char *why)
+                          const char *location, const char *body, size_t body_len, bool closing, const char *why)
 {
 	struct l7lb *lb = c->lb;
 
@@ -510,7 +510,9 @@ static void answer_client(struct l7lb_conn *c, struct l7lb_request *rq, unsigned
 		lb->metrics[L7LB_METRIC_ELB_5XX]++;
 	else if (code >= 400)
 		lb->metrics[L7LB_METRIC_ELB_4XX]++;
-	l7lb_own_response(code, ctype, location, body, body_len, false, lb->scratch);
+	/* After a request it cannot frame (a parse error, a desync refusal) the balancer reads no more of
+	 * the connection, so its answer says Connection: close, as ALB's 400 does. */
+	l7lb_own_response(code, ctype, location, body, body_len, closing, lb->scratch);
 	if (answer_must_wait(c, rq)) {
 		rq->answer = g_memdup2(lb->scratch->str, lb->scratch->len);
 		rq->answer_len = (uint32_t)lb->scratch->len;
@@ -617,7 +619,7 @@ static void route_request(struct l7lb_conn *c, struct l7lb_request *rq, const st
 			l7lb_log_request(lb, c, rq, h, NULL, trace, "fixed-response", NULL, NULL, ctx->now_ns);
 		lb->metrics[L7LB_METRIC_FIXED_RESPONSE]++;
 		note_appendf(ctx->note, " -> fixed-response %u: the balancer answers", a->fixed.code);
-		answer_client(c, rq, a->fixed.code, a->fixed.content_type, NULL, a->fixed.body, a->fixed.body_len,
+		answer_client(c, rq, a->fixed.code, a->fixed.content_type, NULL, a->fixed.body, a->fixed.body_len, false,
 		              "fixed-response");
 		return;
 	case L7_ACTION_REDIRECT: {
@@ -627,7 +629,7 @@ static void route_request(struct l7lb_conn *c, struct l7lb_request *rq, const st
 		if (ctx->access_log)
 			l7lb_log_request(lb, c, rq, h, NULL, trace, "redirect", url->str, NULL, ctx->now_ns);
 		note_appendf(ctx->note, " -> redirect %u %s", a->redirect.code, url->str);
-		answer_client(c, rq, a->redirect.code, NULL, url->str, NULL, 0, "redirect");
+		answer_client(c, rq, a->redirect.code, NULL, url->str, NULL, 0, false, "redirect");
 		g_string_free(url, TRUE);
 		return;
 	}
@@ -647,7 +649,7 @@ static void route_request(struct l7lb_conn *c, struct l7lb_request *rq, const st
 			l7lb_log_request(lb, c, rq, h, a->forward.groups[pick].name, trace, "forward", NULL,
 			                 "TargetGroupHasNoTargets", ctx->now_ns);
 		note_appendf(ctx->note, " -> %s, which has no target: 503 from the balancer", a->forward.groups[pick].name);
-		answer_client(c, rq, 503, "text/html", NULL, NULL, 0, "the target group has no targets");
+		answer_client(c, rq, 503, "text/html", NULL, NULL, 0, false, "the target group has no targets");
 		return;
 	}
 	struct l7lb_group *grp = &lb->groups[g];
@@ -674,7 +676,7 @@ static void route_request(struct l7lb_conn *c, struct l7lb_request *rq, const st
 	if (!b) {
 		note_appendf(ctx->note, "; no backend connection left (%u per client connection): 503",
 		             L7LB_BACKENDS_PER_CONN);
-		answer_client(c, rq, 503, "text/html", NULL, NULL, 0, "too many backend connections");
+		answer_client(c, rq, 503, "text/html", NULL, NULL, 0, false, "too many backend connections");
 		return;
 	}
 	l7lb_forwarded_head(lb, c, h, trace, lb->scratch);
@@ -735,7 +737,7 @@ static void on_request_head(void *data, const struct http1_head *h)
 				l7lb_log_request(lb, c, rq, h, NULL, NULL, "-", NULL, "DesyncMitigationModeRejected", c->ctx->now_ns);
 			note_appendf(c->ctx->note, " -> 400 from the balancer (desync mitigation %s)",
 			             desync_mode_name(lb->desync));
-			answer_client(c, rq, 400, "text/html", NULL, NULL, 0, "desync mitigation");
+			answer_client(c, rq, 400, "text/html", NULL, NULL, 0, true, "desync mitigation");
 			c->rejected = true;
 			return;
 		}
@@ -799,7 +801,7 @@ static void on_request_error(void *data, uint64_t offset, enum http1_error e)
 		struct l7lb_request *p = pending_at(c, c->n_pending++);
 		*p = rq;
 		c->n_requests++;
-		answer_client(c, p, 400, "text/html", NULL, NULL, 0, http1_error_text(e));
+		answer_client(c, p, 400, "text/html", NULL, NULL, 0, true, http1_error_text(e));
 	}
 }
 

@@ -284,6 +284,14 @@ static void test_desync_mode(gconstpointer data)
 		n += *p == '\n';
 	g_assert_cmpuint(n, ==, dc->answered_400);
 	g_free(got);
+	/* the balancer reads no more of a connection it refused a request on, and its 400 says so */
+	static const char *const connection[] = { "http.connection", NULL };
+	got = tshark(out, "frame.interface_name == \"internet\" and http.response.code == 400", connection);
+	char **lines = g_strsplit(got, "\n", -1);
+	for (char **l = lines; *l && **l; l++)
+		g_assert_cmpstr(*l, ==, "close");
+	g_strfreev(lines);
+	g_free(got);
 	g_free(out);
 }
 
