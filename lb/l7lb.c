@@ -1043,6 +1043,8 @@ static void give_up_idle_holes(struct stage *st, struct l7lb_conn *c, struct sta
 	struct l7lb *lb = st->priv;
 	if (!c->req_held_since_ns || ctx->now_ns - c->req_held_since_ns < L7LB_HOLE_GIVE_UP_NS || !lb->like.caplen)
 		return;
+	if (!lb->reasm_frame)
+		lb->reasm_frame = g_malloc(L7LB_FRAG_FRAME_MAX);
 	const struct l7lb_segment ack = { .src = c->client, .dst = c->vip, .sport = c->cport, .dport = c->vport,
 		                          .seq = tcp_stream_next_seq(&c->req_stream), .flags = TH_ACK };
 	uint32_t n = l7lb_wire_segment(lb->reasm_frame, &lb->like, &ack);
@@ -1283,7 +1285,8 @@ static void l7lb_advance(struct stage *st, int64_t now_ns, struct stage_ctx *ctx
 		lb->t0_ns = now_ns;
 	}
 	events_run(lb, now_ns);
-	ip4_reasm_expire(lb->reasm, now_ns);
+	if (lb->reasm)
+		ip4_reasm_expire(lb->reasm, now_ns);
 	if (now_ns < lb->clock_ns + NS_PER_SECOND && lb->clock_ns)
 		return; /* idle timeouts are in seconds: a sweep a second is enough */
 	lb->clock_ns = now_ns;

@@ -311,11 +311,6 @@ gboolean l7lb_configure(struct stage *st, const struct stage_config *cfg, GError
 	lb->frame = g_malloc(L7LB_FRAME_MAX);
 	lb->answer_frame = g_malloc(L7LB_FRAME_MAX);
 	lb->next_sport = 40001;
-	const struct ip4_reasm_limits frag = { .max_datagrams = L7LB_FRAG_DATAGRAMS,
-		                               .max_fragments = L7LB_FRAG_FRAGMENTS,
-		                               .timeout_ns = lb->fragment_timeout_ns };
-	lb->reasm = ip4_reasm_new(&frag);
-	lb->reasm_frame = g_malloc(L7LB_FRAG_FRAME_MAX);
 	ok = TRUE;
 out:
 	g_free(v);

@@ -47,6 +47,17 @@ enum verdict l7lb_fragment_from_client(struct stage *st, struct packet *p, struc
 
 	if (p->ip.proto != IPPROTO_TCP)
 		return stage_drop(ctx, DROP_L7LB_NOT_TCP, "protocol %u, in an IPv4 fragment", p->ip.proto);
+	if (!lb->reasm) {
+		/* the first fragment the stage sees: a replay without any keeps its megabyte */
+		const struct ip4_reasm_limits lim = { .max_datagrams = L7LB_FRAG_DATAGRAMS,
+			                              .max_fragments = L7LB_FRAG_FRAGMENTS,
+			                              .timeout_ns = lb->fragment_timeout_ns };
+		lb->reasm = ip4_reasm_new(&lim);
+		if (!lb->reasm_frame)
+			lb->reasm_frame = g_malloc(L7LB_FRAG_FRAME_MAX);
+		if (!lb->reasm)
+			return stage_drop(ctx, DROP_L7LB_FRAGMENT, "fragment-timeout out of reassembly's range");
+	}
 	enum ip4_reasm_result res = ip4_reasm_add(lb->reasm, p, ctx->now_ns, &out);
 	note_fragment(ctx->note, p);
 	switch (res) {
@@ -71,6 +82,8 @@ enum verdict l7lb_fragment_from_client(struct stage *st, struct packet *p, struc
 
 void l7lb_fragment_stats(const struct l7lb *lb, GString *out)
 {
+	if (!lb->reasm)
+		return;
 	const struct ip4_reasm_stats *s = ip4_reasm_stats(lb->reasm);
 	uint64_t fragments = 0;
 	for (unsigned r = 0; r < IP4_REASM_N; r++)
