@@ -205,8 +205,9 @@ static enum ip4_reasm_result check_end(const struct slot *s, const struct ip4_vi
 	if (s->payload_len && (to > s->payload_len || (!ip->more_fragments && to != s->payload_len)))
 		return IP4_REASM_INCONSISTENT;
 	if (!ip->more_fragments && !s->payload_len) {
-		/* nothing held may lie past the end this last fragment sets */
-		for (uint32_t u = (to + 7) / 8; u < UNITS; u++)
+		/* nothing held may lie past the end this last fragment sets: held units are whole (only
+		 * the last fragment may end inside one), so not even the one that `to` falls inside */
+		for (uint32_t u = to / 8; u < UNITS; u++)
 			if (unit_held(s, u))
 				return IP4_REASM_INCONSISTENT;
 	}

@@ -146,6 +146,8 @@ static const struct reasm_case cases[] = {
 	  .frags = { F(16, 8, false, HELD), F(24, 8, false, INCONSISTENT) } },
 	{ .name = "ends/bytes-held-past-the-last-fragment", .n = 2, .lost = 1,
 	  .frags = { F(32, 8, true, HELD), F(8, 8, false, INCONSISTENT) } },
+	{ .name = "ends/a-last-fragment-ending-inside-a-held-unit", .n = 2, .lost = 1, /* found by fuzz_ip4_reasm */
+	  .frags = { F(0, 16, true, HELD), F(8, 4, false, INCONSISTENT) } },
 	{ .name = "ends/a-fragment-past-the-known-end", .n = 2, .lost = 1,
 	  .frags = { F(8, 8, false, HELD), F(16, 8, true, INCONSISTENT) } },
 	{ .name = "total/just-65535-bytes-completes", .n = 2, .payload_len = 65515,
