@@ -139,6 +139,7 @@ struct l7lb_conn {
 	bool rejected;           /* a 400 ended parsing: later bytes are not read */
 	bool in_message;         /* a request head was read, its end not yet */
 	bool passthrough;        /* a routed request's body cannot be framed: later bytes go on unread */
+	bool body_after_gap;     /* the capture lost bytes inside a body (body_end): its rest goes on unread */
 	uint32_t client_isn_plus_one;
 	int64_t req_held_since_ns; /* request bytes have been held behind a hole since; 0: none held */
 	unsigned n_requests;

@@ -816,6 +816,17 @@ static void request_bytes(void *data, uint64_t offset, const uint8_t *bytes, uin
 	}
 	if (c->rejected)
 		return;
+	if (c->body_after_gap) {
+		/* the rest of a body the capture lost bytes of: the target gets it; the framer reads on
+		 * from where Content-Length says the body ends, a message boundary */
+		forward_body(c, offset, bytes, n, c->body_end);
+		if (offset + n <= c->body_end)
+			return;
+		c->body_after_gap = false;
+		c->current_backend = -1;
+		uint32_t skip = (uint32_t)(c->body_end - offset);
+		offset += skip, bytes += skip, n -= skip;
+	}
 	c->feed_base = offset;
 	c->feed_bytes = bytes;
 	c->feed_len = n;
@@ -825,12 +836,14 @@ static void request_bytes(void *data, uint64_t offset, const uint8_t *bytes, uin
 
 /* The capture lost bytes of a forwarded request's body, whose length its Content-Length gives: the
  * client did send them, so the target gets as many, of filler.  Its stream stays framed, and the
- * next request on the backend connection is not read as the rest of this body. */
-static void forward_lost_body(struct l7lb_conn *c, uint64_t offset, uint32_t n)
+ * next request on the backend connection is not read as the rest of this body.  Returns the
+ * backend that the rest of the body still goes to, -1 when the gap reached its end. */
+static int forward_lost_body(struct l7lb_conn *c, uint64_t offset, uint32_t n)
 {
 	static const uint8_t filler[L7LB_MSS];
-	if (!c->in_message || c->current_backend < 0 || c->body_end <= offset || c->fwd_pos != offset)
-		return;
+	if (!(c->in_message || c->body_after_gap) || c->current_backend < 0 || c->body_end <= offset ||
+	    c->fwd_pos != offset)
+		return -1;
 	uint64_t lost = MIN(offset + n, c->body_end) - offset;
 	note_appendf(c->ctx->note, "%s%" G_GUINT64_FORMAT " bytes of the body of request %u go to the target as "
 	             "filler (it has their length, from Content-Length, not their content)", note_gap(c), lost,
@@ -841,6 +854,9 @@ static void forward_lost_body(struct l7lb_conn *c, uint64_t offset, uint32_t n)
 		sent += k;
 	}
 	c->fwd_pos = offset + lost;
+	/* more of the body after the gap: it goes on to the same target (request_bytes) */
+	c->body_after_gap = offset + n < c->body_end;
+	return c->body_after_gap ? c->current_backend : -1;
 }
 
 static void request_gap(void *data, uint64_t offset, uint32_t n)
@@ -848,9 +864,9 @@ static void request_gap(void *data, uint64_t offset, uint32_t n)
 	struct l7lb_conn *c = data;
 	c->lb->gap_bytes += n;
 	note_appendf(c->ctx->note, "%scannot route request: %u bytes missing from the capture", note_gap(c), n);
-	forward_lost_body(c, offset, n);
+	int body_goes_on = forward_lost_body(c, offset, n);
 	http1_stream_gap(&c->req_http, offset, n);
-	c->current_backend = -1;
+	c->current_backend = body_goes_on;
 	c->fwd_pos = offset + n;
 }
 

@@ -219,6 +219,13 @@ static const struct lost_case cases[] = {
 	  .pieces = { { .from = 0, .to = POST_HEAD }, { .from = POST_HEAD + 10, .to = POST_HEAD + 10 + REQ_LEN, .at_ms = 500 },
 	              { .at_ms = 2600, .other_client = true } },
 	  .stats_have = { "RequestCount                                     2" }, .stats_lack = "HTTPCode_ELB_4XX_Count" },
+	{ .name = "stream/a-gap-inside-a-body-the-rest-of-the-body-goes-on-and-the-next-request-stays-framed",
+	  /* body bytes 0-3 arrive, 4-6 are lost, 7-9 arrive with the next request behind them */
+	  .stream = post_then_get, .n = 3, .want_paths = "/form\n/r02\n",
+	  .pieces = { { .from = 0, .to = POST_HEAD + 4 }, { .from = POST_HEAD + 7, .to = POST_HEAD + 10 + REQ_LEN, .at_ms = 500 },
+	              { .at_ms = 2600, .other_client = true } },
+	  .stats_have = { "RequestCount                                     2", "bytes missing from the capture              3" },
+	  .stats_lack = "HTTPCode_ELB_4XX_Count" },
 };
 
 int main(int argc, char **argv)
