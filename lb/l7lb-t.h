@@ -141,7 +141,7 @@ struct l7lb_conn {
 	bool passthrough;        /* a routed request's body cannot be framed: later bytes go on unread */
 	bool body_after_gap;     /* the capture lost bytes inside a body (body_end): its rest goes on unread */
 	uint32_t client_isn_plus_one;
-	int64_t req_held_since_ns; /* request bytes have been held behind a hole since; 0: none held */
+	int64_t req_held_since_ns, resp_held_since_ns; /* bytes have been held behind a hole since; 0: none */
 	unsigned n_requests;
 	/* Requests in order: pending[head .. head+n) await their responses. */
 	struct l7lb_request pending[L7LB_PENDING_MAX];

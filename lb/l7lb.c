@@ -1015,26 +1015,28 @@ static void close_backends(struct l7lb_conn *c, const char *why)
 
 /* Bytes held behind a hole for longer than a retransmission timeout (RFC 6298 2.4: at least 1 s)
  * would have been sent again by now: the capture lost them, and they will not come.  What is held
- * then goes to the framer after a gap, so that the requests in it are still read. */
+ * then goes to the framer after a gap, so that the requests (or responses) in it are still read.
+ * *since: when the stream began to hold, 0 while it holds nothing. */
 #define L7LB_HOLE_GIVE_UP_NS NS_PER_SECOND
 
-static void give_up_old_holes(struct l7lb_conn *c, const struct tcp_stream_consumer *sink)
+static void give_up_old_holes(struct l7lb_conn *c, struct tcp_stream *s, int64_t *since,
+                              const struct tcp_stream_consumer *sink)
 {
-	if (tcp_stream_counters(&c->req_stream)->held_segments_now == 0) {
-		c->req_held_since_ns = 0;
+	if (tcp_stream_counters(s)->held_segments_now == 0) {
+		*since = 0;
 		return;
 	}
-	if (!c->req_held_since_ns) {
-		c->req_held_since_ns = c->ctx->now_ns;
+	if (!*since) {
+		*since = c->ctx->now_ns;
 		return;
 	}
-	if (c->ctx->now_ns - c->req_held_since_ns < L7LB_HOLE_GIVE_UP_NS)
+	if (c->ctx->now_ns - *since < L7LB_HOLE_GIVE_UP_NS)
 		return;
 	note_appendf(c->ctx->note, "%sbytes held for more than 1 s behind a hole (a sender retransmits sooner, RFC "
 	             "6298): the capture lost the bytes before them", note_gap(c));
-	while (tcp_stream_counters(&c->req_stream)->held_segments_now > 0 && tcp_stream_skip_gap(&c->req_stream, sink))
+	while (tcp_stream_counters(s)->held_segments_now > 0 && tcp_stream_skip_gap(s, sink))
 		;
-	c->req_held_since_ns = 0;
+	*since = 0;
 }
 
 /* The link header of the clients' packets, kept from the first one, so that the sweep can build
@@ -1057,7 +1059,9 @@ static void remember_link_header(struct l7lb *lb, const struct packet *p)
 static void give_up_idle_holes(struct stage *st, struct l7lb_conn *c, struct stage_ctx *ctx)
 {
 	struct l7lb *lb = st->priv;
-	if (!c->req_held_since_ns || ctx->now_ns - c->req_held_since_ns < L7LB_HOLE_GIVE_UP_NS || !lb->like.caplen)
+	bool req_old = c->req_held_since_ns && ctx->now_ns - c->req_held_since_ns >= L7LB_HOLE_GIVE_UP_NS;
+	bool resp_old = c->resp_held_since_ns && ctx->now_ns - c->resp_held_since_ns >= L7LB_HOLE_GIVE_UP_NS;
+	if (!(req_old || resp_old) || !lb->like.caplen)
 		return;
 	if (!lb->reasm_frame)
 		lb->reasm_frame = g_malloc(L7LB_FRAG_FRAME_MAX);
@@ -1072,8 +1076,12 @@ static void give_up_idle_holes(struct stage *st, struct l7lb_conn *c, struct sta
 	int linktype = ctx->linktype;
 	ctx->linktype = q.linktype;
 	begin(c, ctx, &q, 0);
-	const struct tcp_stream_consumer sink = { .data = request_bytes, .gap = request_gap, .ctx = c };
-	give_up_old_holes(c, &sink);
+	const struct tcp_stream_consumer req = { .data = request_bytes, .gap = request_gap, .ctx = c };
+	const struct tcp_stream_consumer resp = { .data = response_bytes, .gap = response_gap, .ctx = c };
+	if (req_old)
+		give_up_old_holes(c, &c->req_stream, &c->req_held_since_ns, &req);
+	if (resp_old)
+		give_up_old_holes(c, &c->resp_stream, &c->resp_held_since_ns, &resp);
 	ctx->linktype = linktype;
 }
 
@@ -1140,7 +1148,7 @@ static enum verdict from_client(struct stage *st, struct packet *p, struct stage
 		                                           (fl & TH_FIN) != 0, &sink);
 		if (ev != TCP_STREAM_IN_ORDER && ev != TCP_STREAM_EMPTY)
 			note_appendf(ctx->note, "%s%s", note_gap(c), tcp_stream_event_text(ev));
-		give_up_old_holes(c, &sink);
+		give_up_old_holes(c, &c->req_stream, &c->req_held_since_ns, &sink);
 		if (len > 0 && ctx->note->len == c->note_start) {
 			note_append_uint(ctx->note, len);
 			NOTE_LIT(ctx->note, " bytes of connection #");
@@ -1236,6 +1244,7 @@ static enum reverse_answer to_client(struct stage *st, struct packet *p, struct 
 		uint32_t captured = p->payload_len < len ? p->payload_len : len;
 		c->withheld = 0;
 		tcp_stream_feed(&c->resp_stream, seq, p->data + p->payload_off, captured, len, (fl & TH_FIN) != 0, &sink);
+		give_up_old_holes(c, &c->resp_stream, &c->resp_held_since_ns, &sink);
 		if (c->withheld) {
 			c->shift -= (int64_t)c->withheld;
 			c->splice.cap_end = tcp_stream_next_seq(&c->resp_stream);

@@ -1,8 +1,8 @@
 /* tests/test_l7lb_lost_bytes.c: the L7 balancer on captures that lost bytes or carry IP fragments, end to end, tshark the reader (RFC 791 section 3.2, RFC 6298 section 2.4).
  *
  * Each row writes a small capture by hand (libpcap's dumper): one client connection to the
- * listener, picked up without its SYN, as its segments would be seen on the client side, some
- * of them cut into IPv4 fragments or missing.  It replays it through one ALB and checks what
+ * listener, picked up without its SYN, as its segments (and the server's) would be seen on the
+ * client side, some of them cut into IPv4 fragments or missing.  It replays it through one ALB and checks what
  * tshark finds on the target side (the request paths, in order), the --stats lines the row
  * expects (the packet balance always), and the target side's TCP analysis (nothing flagged).
  * These are the cases the real captures of ../shared/pcaps showed (test_shared_pcaps.c); here
@@ -42,11 +42,14 @@ struct piece {
 	bool other_bytes;            /* the fragment's bytes differ from the segment's (an ambiguous overlap) */
 	uint16_t ip_id;
 	bool other_client;           /* a bare ACK from another port: it moves capture time on, so the sweep runs */
+	bool from_server;            /* [from, to) of the row's response stream, from the listener to the client */
 };
 
 struct lost_case {
 	const char *name;
 	const char *stream;          /* the client's bytes; pieces cut from it */
+	const char *response;        /* the server's bytes, for pieces from_server */
+	unsigned want_target_bytes;  /* payload bytes the targets send on the target side; 0: not checked */
 	struct piece pieces[24];
 	unsigned n;
 	const char *want_paths;      /* http.request.uri on the target side, one per line, in order */
@@ -55,7 +58,8 @@ struct lost_case {
 };
 
 /* Ethernet, IPv4 (id, fragment fields) and TCP client:CPORT -> VIP:80 with the bytes [from, to). */
-static uint32_t segment_frame(uint8_t *f, const char *stream, uint32_t from, uint32_t to, uint16_t id, uint16_t cport)
+static uint32_t segment_frame(uint8_t *f, const char *stream, uint32_t from, uint32_t to, uint16_t id, uint16_t cport,
+                              bool from_server)
 {
 	uint32_t len = to - from, ip_len = 20 + 20 + len;
 	memset(f, 0, 14 + ip_len);
@@ -66,12 +70,12 @@ static uint32_t segment_frame(uint8_t *f, const char *stream, uint32_t from, uin
 	test_put16(ip, 4, id);
 	ip[8] = 64;
 	ip[9] = 6;
-	test_put32(ip, 12, CLIENT);
-	test_put32(ip, 16, VIP);
-	test_put16(tcp, 0, cport);
-	test_put16(tcp, 2, 80);
-	test_put32(tcp, 4, 1000 + from);
-	test_put32(tcp, 8, 5000);
+	test_put32(ip, 12, from_server ? VIP : CLIENT);
+	test_put32(ip, 16, from_server ? CLIENT : VIP);
+	test_put16(tcp, 0, from_server ? 80 : cport);
+	test_put16(tcp, 2, from_server ? cport : 80);
+	test_put32(tcp, 4, (from_server ? 5000 : 1000) + from);
+	test_put32(tcp, 8, from_server ? 1000 : 5000);
 	tcp[12] = 5 << 4;
 	tcp[13] = 0x18; /* PSH ACK */
 	test_put16(tcp, 14, 65535);
@@ -109,8 +113,9 @@ static void write_capture(const char *path, const struct lost_case *t)
 	for (unsigned i = 0; i < t->n; i++) {
 		const struct piece *pc = &t->pieces[i];
 		uint8_t seg[2048], frag[2048];
-		uint32_t n = segment_frame(seg, t->stream, pc->from, pc->to, pc->ip_id ? pc->ip_id : (uint16_t)(0x100 + i),
-		                           pc->other_client ? CPORT + 1 : CPORT);
+		uint32_t n = segment_frame(seg, pc->from_server ? t->response : t->stream, pc->from, pc->to,
+		                           pc->ip_id ? pc->ip_id : (uint16_t)(0x100 + i), pc->other_client ? CPORT + 1 : CPORT,
+		                           pc->from_server);
 		const uint8_t *bytes = seg;
 		if (pc->frag_len) {
 			n = fragment_of(frag, seg, pc);
@@ -154,6 +159,18 @@ static void test_lost(gconstpointer data)
 	static const char *const frame[] = { "frame.number", NULL };
 	char *flagged = test_tshark_fields(out, NULL, "frame.interface_name == \"app\" && tcp.analysis.flags", frame);
 	g_assert_cmpstr(flagged, ==, "");
+	if (t->want_target_bytes) {
+		static const char *const tcp_len[] = { "tcp.len", NULL };
+		char *lens = test_tshark_fields(out, NULL, "frame.interface_name == \"app\" && tcp.srcport == 8080", tcp_len);
+		unsigned sum = 0;
+		for (char *l = lens; *l;) {
+			sum += (unsigned)strtoul(l, &l, 10);
+			while (*l == '\n')
+				l++;
+		}
+		g_assert_cmpuint(sum, ==, t->want_target_bytes);
+		g_free(lens);
+	}
 	g_free(flagged);
 	g_free(paths);
 	g_free(stats);
@@ -226,6 +243,13 @@ static const struct lost_case cases[] = {
 	              { .at_ms = 2600, .other_client = true } },
 	  .stats_have = { "RequestCount                                     2", "bytes missing from the capture              3" },
 	  .stats_lack = "HTTPCode_ELB_4XX_Count" },
+	{ .name = "stream/a-response-hole-older-than-1-s-is-given-up-and-the-target-sends-the-rest",
+	  /* bytes 30-39 of the response are lost; the sweep at 2.1 s gives the hole up */
+	  .stream = REQ(01), .response = "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\nabcdefghijklmnopqrst", .n = 4,
+	  .pieces = { { .from = 0, .to = REQ_LEN }, { .from = 0, .to = 30, .at_ms = 10, .from_server = true },
+	              { .from = 40, .to = 59, .at_ms = 20, .from_server = true }, { .at_ms = 2100, .other_client = true } },
+	  .want_paths = "/r01\n", .want_target_bytes = 49,
+	  .stats_have = { "bytes missing from the capture              10" } },
 };
 
 int main(int argc, char **argv)
