@@ -21,12 +21,14 @@
 #include <stdint.h>
 
 #include "common/drop.h"
+#include "common/ip4_reasm.h"
+#include "common/packet-t.h"
 #include "common/tcp_stream.h"
 #include "lb/desync.h"
 #include "lb/http1.h"
 #include "lb/l7_rules-t.h"
 
-#define L7LB_MAX_LISTENERS        16
+#define L7LB_MAX_LISTENERS        50   /* ALB's quota of listeners per load balancer */
 #define L7LB_MAX_GROUPS           64
 #define L7LB_MAX_GROUP_TARGETS    64
 #define L7LB_MAX_EVENTS           64
@@ -39,6 +41,12 @@
 /* A frame the balancer builds: a link header of up to 64 bytes, IPv4 and TCP, and a segment of
  * data (an MSS towards a target; its own answer to a client, a redirect's URL included). */
 #define L7LB_FRAME_MAX            8192
+/* IPv4 fragments towards the balancer are reassembled first (lb/l7lb_frag.c): datagrams at once,
+ * fragments per datagram (a 65,535-byte datagram over 1,500-byte links takes 45), default timeout. */
+#define L7LB_FRAG_DATAGRAMS       16
+#define L7LB_FRAG_FRAGMENTS       128
+#define L7LB_FRAG_TIMEOUT_S       30   /* Linux's ipfrag_time, as napt's fragment-timeout */
+#define L7LB_FRAG_FRAME_MAX       (64 + 65535)
 
 enum l7lb_algorithm {
 	L7LB_ROUND_ROBIN,
@@ -131,7 +139,9 @@ struct l7lb_conn {
 	bool rejected;           /* a 400 ended parsing: later bytes are not read */
 	bool in_message;         /* a request head was read, its end not yet */
 	bool passthrough;        /* a routed request's body cannot be framed: later bytes go on unread */
+	bool body_after_gap;     /* the capture lost bytes inside a body (body_end): its rest goes on unread */
 	uint32_t client_isn_plus_one;
+	int64_t req_held_since_ns, resp_held_since_ns; /* bytes have been held behind a hole since; 0: none */
 	unsigned n_requests;
 	/* Requests in order: pending[head .. head+n) await their responses. */
 	struct l7lb_request pending[L7LB_PENDING_MAX];
@@ -139,12 +149,15 @@ struct l7lb_conn {
 	/* Requests: what is being forwarded now. */
 	int current_backend;     /* where the body bytes of the request being read go; -1 none */
 	uint64_t fwd_pos;        /* request stream offset: bytes before it are dealt with */
+	uint64_t body_end;       /* where the forwarded request's body ends, by its Content-Length; 0: unknown */
 	/* Responses as the capture shows them: bytes from resp_msg_start belong to the oldest pending
 	 * request. */
 	uint64_t resp_ends[L7LB_PENDING_MAX]; /* message ends found while one segment was fed */
 	bool resp_final[L7LB_PENDING_MAX];    /* ... and whether each answered a request (not a 1xx) */
 	unsigned n_resp_ends;
 	bool resp_informational; /* the response being read is a 1xx */
+	bool resp_lost;          /* bytes of the response stream were lost (or its start): until a status
+	                          * line comes, responses cannot be paired with requests */
 	/* The balancer's own answers on the client side take the place of the capture's responses, of
 	 * other lengths: its sequence numbers are the capture's plus shift, for the bytes it has not
 	 * seen yet; splice is the latest answer, so that the client's acknowledgements before and
@@ -233,11 +246,17 @@ struct l7lb {
 	int64_t last_emit_ns;    /* the time of the last packet emitted: the next is later */
 	uint64_t metrics[L7LB_METRIC_N];
 	uint64_t gap_bytes, held_drops;
+	uint64_t responses_not_captured; /* requests in flight given up when the response stream lost its place */
 	struct libnet_context *lnet; /* the balancer's own answers to clients */
 	GString *scratch;        /* a forwarded request head, built once per request */
 	GString *note;           /* an emitted packet's note */
 	uint8_t *frame;          /* a synthesized frame */
 	uint8_t *answer_frame;   /* the balancer's own answer to a client */
+	struct ip4_reasm *reasm; /* IPv4 fragments from clients, until their datagram is whole */
+	int64_t fragment_timeout_ns;
+	uint8_t *reasm_frame;    /* a reassembled datagram behind its last fragment's link header */
+	struct packet like;      /* the clients' link header (like_link), caplen 0 until one came */
+	uint8_t like_link[64];
 };
 
 #define foreach_l7lb_drop(X)                                                                                   \
@@ -246,7 +265,8 @@ struct l7lb {
 	X(L7LB_NO_CONNECTION, "no connection of the balancer's matches it")                                   \
 	X(L7LB_CONN_TABLE_FULL, "the balancer's connection table is full (max-connections)")                  \
 	X(L7LB_ANSWERED_ITSELF, "not delivered: the balancer answered this request itself")                   \
-	X(L7LB_FROM_TARGET_UNKNOWN, "a packet from a target that no backend connection of the balancer expects")
+	X(L7LB_FROM_TARGET_UNKNOWN, "a packet from a target that no backend connection of the balancer expects") \
+	X(L7LB_FRAGMENT, "an IPv4 fragment that cannot be reassembled")
 
 enum l7lb_drop {
 	L7LB_DROP_BEFORE = DROP_STAGE_FIRST - 1,

@@ -168,6 +168,7 @@ static void on_request_error(void *data, uint64_t offset, enum http1_error e);
 static void on_response_head(void *data, const struct http1_head *h);
 static void on_response_end(void *data, uint64_t msg_end);
 static void on_response_error(void *data, uint64_t offset, enum http1_error e);
+static void response_done(struct l7lb_conn *c);
 
 static const struct http1_limits alb_limits = {
 	.max_line = 16 * 1024, /* ALB: request line and each header at most 16 KB */
@@ -207,6 +208,7 @@ static struct l7lb_conn *conn_new(struct stage *st, struct stage_ctx *ctx, uint3
 		http1_stream_init(&c->resp_http, HTTP1_RESPONSES, &alb_limits, &resp);
 	}
 	c->midstream = midstream;
+	c->resp_lost = midstream;
 	g_hash_table_replace(lb->conns, k, c);
 	lb->metrics[L7LB_METRIC_NEW_CONNECTION_COUNT]++;
 	conn_event(ctx, st, TABLE_EVENT_CREATED, c, midstream ? "picked up mid-stream" : "SYN from the client");
@@ -693,6 +695,7 @@ static void route_request(struct l7lb_conn *c, struct l7lb_request *rq, const st
 	}
 	backend_data(c, b, false, (const uint8_t *)lb->scratch->str, lb->scratch->len, n->str);
 	rq->outcome = L7LB_FORWARDED;
+	c->body_end = h->has_content_length && !h->chunked ? h->head_end + h->content_length : 0;
 	rq->backend = (int8_t)(b - c->backends);
 	b->outstanding++;
 	tg->outstanding++;
@@ -701,15 +704,34 @@ static void route_request(struct l7lb_conn *c, struct l7lb_request *rq, const st
 	c->current_backend = rq->backend;
 }
 
+/* Can the capture's responses still be paired with the requests?  Not once it lost bytes of the
+ * response stream, or never showed its start, until a status line is found again. */
+static bool response_place_lost(const struct l7lb_conn *c)
+{
+	return c->resp_lost || !tcp_stream_started(&c->resp_stream);
+}
+
+/* The oldest request in flight, whose response cannot be in what the capture kept of the stream:
+ * the balancer stops waiting for it, so that the client's next requests are still read. */
+static void retire_unanswered(struct l7lb_conn *c)
+{
+	note_appendf(c->ctx->note, "%sthe response to request %u on connection #%" G_GUINT64_FORMAT " is not in the "
+	             "capture (it lost bytes of the response stream): the balancer stops waiting for it", note_gap(c),
+	             pending_at(c, 0)->number, c->id);
+	c->lb->responses_not_captured++;
+	response_done(c);
+}
+
 static void on_request_head(void *data, const struct http1_head *h)
 {
 	struct l7lb_conn *c = data;
 	struct l7lb *lb = c->lb;
 
-	/* Body bytes of the request before this one that arrived in the same segment. */
+	if (c->n_pending >= L7LB_PENDING_MAX && response_place_lost(c))
+		retire_unanswered(c);
 	if (c->n_pending >= L7LB_PENDING_MAX) {
-		note_appendf(c->ctx->note, "; more than %u requests in flight on connection #%" G_GUINT64_FORMAT
-		             ": the rest is not read", L7LB_PENDING_MAX, c->id);
+		note_appendf(c->ctx->note, "%smore than %u requests in flight on connection #%" G_GUINT64_FORMAT
+		             ": the rest is not read", note_gap(c), L7LB_PENDING_MAX, c->id);
 		c->rejected = true;
 		return;
 	}
@@ -785,6 +807,13 @@ static void on_request_error(void *data, uint64_t offset, enum http1_error e)
 	(void)offset;
 	if (c->rejected)
 		return; /* answered already: nothing after that request is read */
+	if (e == HTTP1_ERR_GAP) {
+		/* The capture lost bytes of this message, not the client: no balancer saw a bad request, so
+		 * none answers 400.  request_gap() has said so; the framer looks for the next request. */
+		c->in_message = false;
+		c->current_backend = -1;
+		return;
+	}
 	c->rejected = true;
 	note_sep(c);
 	if (c->in_message) {
@@ -814,6 +843,17 @@ static void request_bytes(void *data, uint64_t offset, const uint8_t *bytes, uin
 	}
 	if (c->rejected)
 		return;
+	if (c->body_after_gap) {
+		/* the rest of a body the capture lost bytes of: the target gets it; the framer reads on
+		 * from where Content-Length says the body ends, a message boundary */
+		forward_body(c, offset, bytes, n, c->body_end);
+		if (offset + n <= c->body_end)
+			return;
+		c->body_after_gap = false;
+		c->current_backend = -1;
+		uint32_t skip = (uint32_t)(c->body_end - offset);
+		offset += skip, bytes += skip, n -= skip;
+	}
 	c->feed_base = offset;
 	c->feed_bytes = bytes;
 	c->feed_len = n;
@@ -821,13 +861,39 @@ static void request_bytes(void *data, uint64_t offset, const uint8_t *bytes, uin
 	forward_body(c, offset, bytes, n, UINT64_MAX);
 }
 
+/* The capture lost bytes of a forwarded request's body, whose length its Content-Length gives: the
+ * client did send them, so the target gets as many, of filler.  Its stream stays framed, and the
+ * next request on the backend connection is not read as the rest of this body.  Returns the
+ * backend that the rest of the body still goes to, -1 when the gap reached its end. */
+static int forward_lost_body(struct l7lb_conn *c, uint64_t offset, uint32_t n)
+{
+	static const uint8_t filler[L7LB_MSS];
+	if (!(c->in_message || c->body_after_gap) || c->current_backend < 0 || c->body_end <= offset ||
+	    c->fwd_pos != offset)
+		return -1;
+	uint64_t lost = MIN(offset + n, c->body_end) - offset;
+	note_appendf(c->ctx->note, "%s%" G_GUINT64_FORMAT " bytes of the body of request %u go to the target as "
+	             "filler (it has their length, from Content-Length, not their content)", note_gap(c), lost,
+	             c->n_requests);
+	for (uint64_t sent = 0; sent < lost;) {
+		uint32_t k = (uint32_t)MIN(lost - sent, sizeof filler);
+		backend_data(c, &c->backends[c->current_backend], false, filler, k, NULL);
+		sent += k;
+	}
+	c->fwd_pos = offset + lost;
+	/* more of the body after the gap: it goes on to the same target (request_bytes) */
+	c->body_after_gap = offset + n < c->body_end;
+	return c->body_after_gap ? c->current_backend : -1;
+}
+
 static void request_gap(void *data, uint64_t offset, uint32_t n)
 {
 	struct l7lb_conn *c = data;
 	c->lb->gap_bytes += n;
 	note_appendf(c->ctx->note, "%scannot route request: %u bytes missing from the capture", note_gap(c), n);
+	int body_goes_on = forward_lost_body(c, offset, n);
 	http1_stream_gap(&c->req_http, offset, n);
-	c->current_backend = -1;
+	c->current_backend = body_goes_on;
 	c->fwd_pos = offset + n;
 }
 
@@ -836,6 +902,7 @@ static void request_gap(void *data, uint64_t offset, uint32_t n)
 static void on_response_head(void *data, const struct http1_head *h)
 {
 	struct l7lb_conn *c = data;
+	c->resp_lost = false; /* a status line: responses can be paired again */
 	/* 100 Continue and its kind answer no request yet: their end does not complete one. */
 	c->resp_informational = h->status < 200;
 	if (c->resp_informational)
@@ -950,6 +1017,7 @@ static void response_gap(void *data, uint64_t offset, uint32_t n)
 {
 	struct l7lb_conn *c = data;
 	c->lb->gap_bytes += n;
+	c->resp_lost = true;
 	http1_stream_gap(&c->resp_http, offset, n);
 }
 
@@ -972,6 +1040,78 @@ static void close_backends(struct l7lb_conn *c, const char *why)
 		backend_close(c, &c->backends[i], why);
 }
 
+/* Bytes held behind a hole for longer than a retransmission timeout (RFC 6298 2.4: at least 1 s)
+ * would have been sent again by now: the capture lost them, and they will not come.  What is held
+ * then goes to the framer after a gap, so that the requests (or responses) in it are still read.
+ * *since: when the stream began to hold, 0 while it holds nothing. */
+#define L7LB_HOLE_GIVE_UP_NS NS_PER_SECOND
+
+static void give_up_old_holes(struct l7lb_conn *c, struct tcp_stream *s, int64_t *since,
+                              const struct tcp_stream_consumer *sink)
+{
+	if (tcp_stream_counters(s)->held_segments_now == 0) {
+		*since = 0;
+		return;
+	}
+	if (!*since) {
+		*since = c->ctx->now_ns;
+		return;
+	}
+	if (c->ctx->now_ns - *since < L7LB_HOLE_GIVE_UP_NS)
+		return;
+	note_appendf(c->ctx->note, "%sbytes held for more than 1 s behind a hole (a sender retransmits sooner, RFC "
+	             "6298): the capture lost the bytes before them", note_gap(c));
+	while (tcp_stream_counters(s)->held_segments_now > 0 && tcp_stream_skip_gap(s, sink))
+		;
+	*since = 0;
+}
+
+/* The link header of the clients' packets, kept from the first one, so that the sweep can build
+ * a client's segment to stand for the packet in hand (give_up_idle_holes). */
+static void remember_link_header(struct l7lb *lb, const struct packet *p)
+{
+	if (lb->like.caplen || p->ip.off > sizeof lb->like_link || p->ip.off > p->caplen)
+		return;
+	memcpy(lb->like_link, p->data, p->ip.off);
+	lb->like = (struct packet){ .data = lb->like_link, .capacity = sizeof lb->like_link, .caplen = p->ip.off,
+		                    .wirelen = p->ip.off, .linktype = p->linktype, .ip.off = p->ip.off };
+	if (!lb->like.caplen)
+		lb->like.caplen = 1; /* raw IP: no link header, yet remembered */
+}
+
+/* A client that sends nothing more after a hole: the sweep gives up what is held once the hole is
+ * older than a retransmission timeout, as give_up_old_holes() does on the client's next segment.
+ * An ACK of the client's, built like its packets, stands for the packet in hand: what the framer
+ * finds is then emitted towards the targets as if that ACK had come. */
+static void give_up_idle_holes(struct stage *st, struct l7lb_conn *c, struct stage_ctx *ctx)
+{
+	struct l7lb *lb = st->priv;
+	bool req_old = c->req_held_since_ns && ctx->now_ns - c->req_held_since_ns >= L7LB_HOLE_GIVE_UP_NS;
+	bool resp_old = c->resp_held_since_ns && ctx->now_ns - c->resp_held_since_ns >= L7LB_HOLE_GIVE_UP_NS;
+	if (!(req_old || resp_old) || !lb->like.caplen)
+		return;
+	if (!lb->reasm_frame)
+		lb->reasm_frame = g_malloc(L7LB_FRAG_FRAME_MAX);
+	const struct l7lb_segment ack = { .src = c->client, .dst = c->vip, .sport = c->cport, .dport = c->vport,
+		                          .seq = tcp_stream_next_seq(&c->req_stream), .flags = TH_ACK };
+	uint32_t n = l7lb_wire_segment(lb->reasm_frame, &lb->like, &ack);
+	struct packet q = { .data = lb->reasm_frame, .capacity = L7LB_FRAG_FRAME_MAX, .caplen = n, .wirelen = n,
+		            .linktype = lb->like.linktype, .ts_ns = ctx->now_ns };
+	decode_packet(&q);
+	if (q.l3 != L3_IPV4 || !q.ip.has_ports)
+		return;
+	int linktype = ctx->linktype;
+	ctx->linktype = q.linktype;
+	begin(c, ctx, &q, 0);
+	const struct tcp_stream_consumer req = { .data = request_bytes, .gap = request_gap, .ctx = c };
+	const struct tcp_stream_consumer resp = { .data = response_bytes, .gap = response_gap, .ctx = c };
+	if (req_old)
+		give_up_old_holes(c, &c->req_stream, &c->req_held_since_ns, &req);
+	if (resp_old)
+		give_up_old_holes(c, &c->resp_stream, &c->resp_held_since_ns, &resp);
+	ctx->linktype = linktype;
+}
+
 static enum verdict from_client(struct stage *st, struct packet *p, struct stage_ctx *ctx)
 {
 	struct l7lb *lb = st->priv;
@@ -986,6 +1126,7 @@ static enum verdict from_client(struct stage *st, struct packet *p, struct stage
 	uint32_t seq = tcp_segment_seq(p), len = tcp_segment_payload_len(p);
 	struct l7lb_conn *c = conn_find(lb, ip->src, ip->sport, ip->dst, ip->dport);
 
+	remember_link_header(lb, p);
 	if ((fl & TH_SYN) && !(fl & TH_ACK)) {
 		if (c && !c->closed && tcp_stream_started(&c->req_stream) && seq + 1 == c->client_isn_plus_one) {
 			begin(c, ctx, p, 0);
@@ -1021,7 +1162,7 @@ static enum verdict from_client(struct stage *st, struct packet *p, struct stage
 		c = conn_new(st, ctx, ip->src, ip->sport, ip->dst, ip->dport, true);
 		tcp_stream_pick_up(&c->req_stream, seq);
 		begin(c, ctx, p, 0);
-		note_appendf(ctx->note, "connection #%" G_GUINT64_FORMAT " picked up mid-stream (its SYN was not captured); ",
+		note_appendf(ctx->note, "connection #%" G_GUINT64_FORMAT " picked up mid-stream (its SYN was not captured)",
 		             c->id);
 	} else {
 		begin(c, ctx, p, 0);
@@ -1034,6 +1175,7 @@ static enum verdict from_client(struct stage *st, struct packet *p, struct stage
 		                                           (fl & TH_FIN) != 0, &sink);
 		if (ev != TCP_STREAM_IN_ORDER && ev != TCP_STREAM_EMPTY)
 			note_appendf(ctx->note, "%s%s", note_gap(c), tcp_stream_event_text(ev));
+		give_up_old_holes(c, &c->req_stream, &c->req_held_since_ns, &sink);
 		if (len > 0 && ctx->note->len == c->note_start) {
 			note_append_uint(ctx->note, len);
 			NOTE_LIT(ctx->note, " bytes of connection #");
@@ -1068,6 +1210,8 @@ static enum verdict from_client(struct stage *st, struct packet *p, struct stage
 
 static enum verdict l7lb_process(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx)
 {
+	if (p->l3 == L3_IPV4 && p->ip.is_fragment && dir == DIR_LEFT_TO_RIGHT)
+		return l7lb_fragment_from_client(st, p, ctx, from_client);
 	if (p->l3 != L3_IPV4 || p->ip.is_fragment)
 		return stage_drop(ctx, DROP_L7LB_NOT_TCP, "%s", p->ip.is_fragment ? "an IPv4 fragment" : "not IPv4");
 	if (dir == DIR_LEFT_TO_RIGHT)
@@ -1127,6 +1271,7 @@ static enum reverse_answer to_client(struct stage *st, struct packet *p, struct 
 		uint32_t captured = p->payload_len < len ? p->payload_len : len;
 		c->withheld = 0;
 		tcp_stream_feed(&c->resp_stream, seq, p->data + p->payload_off, captured, len, (fl & TH_FIN) != 0, &sink);
+		give_up_old_holes(c, &c->resp_stream, &c->resp_held_since_ns, &sink);
 		if (c->withheld) {
 			c->shift -= (int64_t)c->withheld;
 			c->splice.cap_end = tcp_stream_next_seq(&c->resp_stream);
@@ -1194,12 +1339,16 @@ static void l7lb_advance(struct stage *st, int64_t now_ns, struct stage_ctx *ctx
 		lb->t0_ns = now_ns;
 	}
 	events_run(lb, now_ns);
+	if (lb->reasm)
+		ip4_reasm_expire(lb->reasm, now_ns);
 	if (now_ns < lb->clock_ns + NS_PER_SECOND && lb->clock_ns)
 		return; /* idle timeouts are in seconds: a sweep a second is enough */
 	lb->clock_ns = now_ns;
 	g_hash_table_iter_init(&it, lb->conns);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		struct l7lb_conn *c = v;
+		if (!c->closed)
+			give_up_idle_holes(st, c, ctx);
 		if (c->closed) {
 			g_hash_table_iter_remove(&it);
 		} else if (now_ns - c->last_ns > lb->idle_ns) {
@@ -1267,6 +1416,10 @@ static void l7lb_stats_print(const struct stage *st, GString *out)
 	if (lb->gap_bytes)
 		g_string_append_printf(out, "    bytes missing from the capture              %" G_GUINT64_FORMAT "\n",
 		                       lb->gap_bytes);
+	if (lb->responses_not_captured)
+		g_string_append_printf(out, "    %-48s %" G_GUINT64_FORMAT "\n", "requests whose response is not in the capture",
+		                       lb->responses_not_captured);
+	l7lb_fragment_stats(lb, out);
 }
 
 bool l7lb_route_explain(const struct stage *st, const struct l7_request *req, GString *trace)

@@ -59,6 +59,14 @@ void l7lb_own_response(unsigned code, const char *content_type, const char *loca
                        size_t body_len, bool close, GString *out);
 const char *l7lb_reason_phrase(unsigned code);
 
+/* l7lb_frag.c: a fragment from a client is held until its datagram is whole, which then goes to
+ * whole_segment as if it had come in one piece. */
+enum verdict l7lb_fragment_from_client(struct stage *st, struct packet *p, struct stage_ctx *ctx,
+                                       enum verdict (*whole_segment)(struct stage *, struct packet *,
+                                                                     struct stage_ctx *));
+/* --stats lines for the fragments, if any came. */
+void l7lb_fragment_stats(const struct l7lb *lb, GString *out);
+
 /* l7lb_log.c: --access-log */
 /* The request's half of its line (kept in rq->log_tail until the response completes). */
 void l7lb_log_request(const struct l7lb *lb, const struct l7lb_conn *c, struct l7lb_request *rq,

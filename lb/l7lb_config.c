@@ -20,7 +20,7 @@
 
 const char *const l7lb_keys[] = {
 	"listen", "address", "default", "rule.*", "target-group.*", "algorithm.*", "x-forwarded-for",
-	"idle-timeout", "desync-mitigation", "max-connections", "events", NULL,
+	"idle-timeout", "desync-mitigation", "max-connections", "events", "fragment-timeout", NULL,
 };
 
 GHashTable *l7lb_conn_table_new(void);
@@ -286,6 +286,10 @@ gboolean l7lb_configure(struct stage *st, const struct stage_config *cfg, GError
 	if (!stage_config_duration(cfg, "idle-timeout", L7LB_IDLE_DEFAULT_S * G_GINT64_CONSTANT(1000000000),
 	                           G_GINT64_CONSTANT(1000000000), 4000 * G_GINT64_CONSTANT(1000000000), &lb->idle_ns, err))
 		goto out;
+	if (!stage_config_duration(cfg, "fragment-timeout", L7LB_FRAG_TIMEOUT_S * G_GINT64_CONSTANT(1000000000),
+	                           G_GINT64_CONSTANT(1000000000), 600 * G_GINT64_CONSTANT(1000000000),
+	                           &lb->fragment_timeout_ns, err))
+		goto out;
 	v = stage_config_string(cfg, "max-connections", NULL);
 	lb->max_conns = L7LB_DEFAULT_MAX_CONNS;
 	if (v) {
@@ -341,7 +345,9 @@ void l7lb_describe(const struct stage *st, GString *out)
 	g_string_append_printf(out, "x-forwarded-for = %s\ndesync-mitigation = %s\nidle-timeout = ", xff_names[lb->xff],
 	                       desync_mode_name(lb->desync));
 	duration_append(out, lb->idle_ns);
-	g_string_append_printf(out, "\nmax-connections = %u\n", lb->max_conns);
+	g_string_append_printf(out, "\nmax-connections = %u\nfragment-timeout = ", lb->max_conns);
+	duration_append(out, lb->fragment_timeout_ns);
+	g_string_append_c(out, '\n');
 	if (lb->n_events) {
 		g_string_append(out, "events = ");
 		for (unsigned i = 0; i < lb->n_events; i++)
@@ -368,6 +374,8 @@ void l7lb_destroy(struct stage *st)
 		g_string_free(lb->note, TRUE);
 	g_free(lb->frame);
 	g_free(lb->answer_frame);
+	ip4_reasm_free(lb->reasm);
+	g_free(lb->reasm_frame);
 	g_free(lb);
 	st->priv = NULL;
 }

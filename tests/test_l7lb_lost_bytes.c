@@ -1,0 +1,264 @@
+/* tests/test_l7lb_lost_bytes.c: the L7 balancer on captures that lost bytes or carry IP fragments, end to end, tshark the reader (RFC 791 section 3.2, RFC 6298 section 2.4).
+ *
+ * Each row writes a small capture by hand (libpcap's dumper): one client connection to the
+ * listener, picked up without its SYN, as its segments (and the server's) would be seen on the
+ * client side, some of them cut into IPv4 fragments or missing.  It replays it through one ALB and checks what
+ * tshark finds on the target side (the request paths, in order), the --stats lines the row
+ * expects (the packet balance always), and the target side's TCP analysis (nothing flagged).
+ * These are the cases the real captures of ../shared/pcaps showed (test_shared_pcaps.c); here
+ * they run without them.
+ */
+#include <pcap/pcap.h>
+#include <stdbool.h>
+
+#include "common/checksum.h"
+#include "tests/testpkt.h"
+#include "tests/testutil.h"
+
+#define CLIENT 0xc6336407u /* 198.51.100.7 */
+#define VIP 0xcb00710au    /* 203.0.113.10 */
+#define CPORT 51000
+
+static const char scenario[] = "[scenario]\n"
+                               "chain = internet > alb > app\n"
+                               "capture = internet\n"
+                               "[link internet]\n"
+                               "[link app]\n"
+                               "networks = 10.0.1.0/24\n"
+                               "[stage alb]\n"
+                               "type = l7-lb\n"
+                               "listen = 203.0.113.10:80\n"
+                               "address = 10.0.1.2\n"
+                               "default = forward web\n"
+                               "target-group.web = 10.0.1.21:8080\n";
+
+/* One packet of a row: a piece [from, to) of the client's request stream, sent at at_ms; or, with
+ * frag_len, only the IPv4 fragment [frag_off, frag_off + frag_len) of that segment's datagram. */
+struct piece {
+	uint32_t from, to;
+	unsigned at_ms;
+	uint16_t frag_off, frag_len; /* bytes of the IP payload (TCP header and data); 0: not fragmented */
+	bool frag_last;
+	bool other_bytes;            /* the fragment's bytes differ from the segment's (an ambiguous overlap) */
+	uint16_t ip_id;
+	bool other_client;           /* a bare ACK from another port: it moves capture time on, so the sweep runs */
+	bool from_server;            /* [from, to) of the row's response stream, from the listener to the client */
+};
+
+struct lost_case {
+	const char *name;
+	const char *stream;          /* the client's bytes; pieces cut from it */
+	const char *response;        /* the server's bytes, for pieces from_server */
+	unsigned want_target_bytes;  /* payload bytes the targets send on the target side; 0: not checked */
+	struct piece pieces[24];
+	unsigned n;
+	const char *want_paths;      /* http.request.uri on the target side, one per line, in order */
+	const char *stats_have[4];   /* lines --stats must hold */
+	const char *stats_lack;      /* a line it must not */
+};
+
+/* Ethernet, IPv4 (id, fragment fields) and TCP client:CPORT -> VIP:80 with the bytes [from, to). */
+static uint32_t segment_frame(uint8_t *f, const char *stream, uint32_t from, uint32_t to, uint16_t id, uint16_t cport,
+                              bool from_server)
+{
+	uint32_t len = to - from, ip_len = 20 + 20 + len;
+	memset(f, 0, 14 + ip_len);
+	f[0] = 0x02, f[5] = 0x01, f[6] = 0x02, f[11] = 0x07, f[12] = 0x08;
+	uint8_t *ip = f + 14, *tcp = ip + 20;
+	ip[0] = 0x45;
+	test_put16(ip, 2, (uint16_t)ip_len);
+	test_put16(ip, 4, id);
+	ip[8] = 64;
+	ip[9] = 6;
+	test_put32(ip, 12, from_server ? VIP : CLIENT);
+	test_put32(ip, 16, from_server ? CLIENT : VIP);
+	test_put16(tcp, 0, from_server ? 80 : cport);
+	test_put16(tcp, 2, from_server ? cport : 80);
+	test_put32(tcp, 4, (from_server ? 5000 : 1000) + from);
+	test_put32(tcp, 8, from_server ? 1000 : 5000);
+	tcp[12] = 5 << 4;
+	tcp[13] = 0x18; /* PSH ACK */
+	test_put16(tcp, 14, 65535);
+	memcpy(tcp + 20, stream + from, len);
+	uint8_t pseudo[12] = { 0 };
+	memcpy(pseudo, ip + 12, 8);
+	pseudo[9] = 6;
+	test_put16(pseudo, 10, (uint16_t)(20 + len));
+	test_put16(tcp, 16, csum_fold(csum_partial(tcp, 20 + len, csum_partial(pseudo, sizeof pseudo, 0))));
+	test_put16(ip, 10, csum_fold(csum_partial(ip, 20, 0)));
+	return 14 + ip_len;
+}
+
+/* The fragment [off, off + n) of the datagram in seg, as its own frame in out. */
+static uint32_t fragment_of(uint8_t *out, const uint8_t *seg, const struct piece *pc)
+{
+	memcpy(out, seg, 14 + 20);
+	memcpy(out + 34, seg + 34 + pc->frag_off, pc->frag_len);
+	if (pc->other_bytes)
+		for (unsigned i = 0; i < pc->frag_len; i++)
+			out[34 + i] ^= 0x20;
+	uint8_t *ip = out + 14;
+	test_put16(ip, 2, (uint16_t)(20 + pc->frag_len));
+	test_put16(ip, 6, (uint16_t)((pc->frag_last ? 0 : 0x2000) | pc->frag_off / 8));
+	test_put16(ip, 10, 0);
+	test_put16(ip, 10, csum_fold(csum_partial(ip, 20, 0)));
+	return 14 + 20 + pc->frag_len;
+}
+
+static void write_capture(const char *path, const struct lost_case *t)
+{
+	pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
+	pcap_dumper_t *d = pcap_dump_open(dead, path);
+	g_assert_nonnull(d);
+	for (unsigned i = 0; i < t->n; i++) {
+		const struct piece *pc = &t->pieces[i];
+		uint8_t seg[2048], frag[2048];
+		uint32_t n = segment_frame(seg, pc->from_server ? t->response : t->stream, pc->from, pc->to,
+		                           pc->ip_id ? pc->ip_id : (uint16_t)(0x100 + i), pc->other_client ? CPORT + 1 : CPORT,
+		                           pc->from_server);
+		const uint8_t *bytes = seg;
+		if (pc->frag_len) {
+			n = fragment_of(frag, seg, pc);
+			bytes = frag;
+		}
+		struct pcap_pkthdr h = { .ts = { .tv_sec = 1700000000 + pc->at_ms / 1000, .tv_usec = pc->at_ms % 1000 * 1000 },
+			                 .caplen = n, .len = n };
+		pcap_dump((u_char *)d, &h, bytes);
+	}
+	pcap_dump_close(d);
+	pcap_close(dead);
+}
+
+static void test_lost(gconstpointer data)
+{
+	const struct lost_case *t = data;
+	if (!test_have_tshark()) {
+		g_test_skip("tshark is not installed");
+		return;
+	}
+	char *dir = test_tmpdir();
+	char *in = g_strdup_printf("%s/in.pcap", dir), *scen = g_strdup_printf("%s/alb.ini", dir);
+	char *out = g_strdup_printf("%s/out.pcapng", dir);
+	write_capture(in, t);
+	g_assert_true(g_file_set_contents(scen, scenario, -1, NULL));
+	const char *argv[] = { test_natlb_binary(), "replay", "-q", "--stats", "-s", scen, "-o", out, in, NULL };
+	char *stats = NULL, *err = NULL;
+	g_assert_cmpint(test_run(argv, &stats, &err), ==, 0);
+	g_assert_cmpstr(err, ==, "");
+	g_assert_nonnull(strstr(stats, " consumed: balanced\n"));
+	g_assert_null(strstr(stats, "NOT BALANCED"));
+	for (unsigned i = 0; i < G_N_ELEMENTS(t->stats_have) && t->stats_have[i]; i++)
+		if (!strstr(stats, t->stats_have[i]))
+			g_error("--stats lacks '%s':\n%s", t->stats_have[i], stats);
+	if (t->stats_lack && strstr(stats, t->stats_lack))
+		g_error("--stats has '%s':\n%s", t->stats_lack, stats);
+
+	static const char *const uri[] = { "http.request.uri", NULL };
+	char *paths = test_tshark_fields(out, NULL, "frame.interface_name == \"app\" && http.request", uri);
+	g_assert_cmpstr(paths, ==, t->want_paths);
+	static const char *const frame[] = { "frame.number", NULL };
+	char *flagged = test_tshark_fields(out, NULL, "frame.interface_name == \"app\" && tcp.analysis.flags", frame);
+	g_assert_cmpstr(flagged, ==, "");
+	if (t->want_target_bytes) {
+		static const char *const tcp_len[] = { "tcp.len", NULL };
+		char *lens = test_tshark_fields(out, NULL, "frame.interface_name == \"app\" && tcp.srcport == 8080", tcp_len);
+		unsigned sum = 0;
+		for (char *l = lens; *l;) {
+			sum += (unsigned)strtoul(l, &l, 10);
+			while (*l == '\n')
+				l++;
+		}
+		g_assert_cmpuint(sum, ==, t->want_target_bytes);
+		g_free(lens);
+	}
+	g_free(flagged);
+	g_free(paths);
+	g_free(stats);
+	g_free(err);
+	g_free(in);
+	g_free(scen);
+	g_free(out);
+	test_rmdir(dir);
+}
+
+/* 50 bytes each */
+#define REQ(n) "GET /r" #n " HTTP/1.1\r\nHost: shop.example\r\nX: 1234\r\n\r\n"
+#define REQ_LEN 50
+#define AT(k) { .from = (k) * REQ_LEN, .to = ((k) + 1) * REQ_LEN, .at_ms = (k) * 10 }
+
+static const char twenty[] = REQ(01) REQ(02) REQ(03) REQ(04) REQ(05) REQ(06) REQ(07) REQ(08) REQ(09) REQ(10)
+	REQ(11) REQ(12) REQ(13) REQ(14) REQ(15) REQ(16) REQ(17) REQ(18) REQ(19) REQ(20);
+G_STATIC_ASSERT(sizeof twenty == 20 * REQ_LEN + 1);
+
+static const char post_then_get[] = "POST /form HTTP/1.1\r\nHost: shop.example\r\nContent-Length: 10\r\n\r\n"
+                                    "0123456789" REQ(02);
+#define POST_HEAD 63
+
+static const struct lost_case cases[] = {
+	{ .name = "fragments/out-of-order-with-a-duplicate-are-reassembled",
+	  .stream = REQ(01), .n = 4, .want_paths = "/r01\n",
+	  .pieces = { { .from = 0, .to = REQ_LEN, .frag_off = 24, .frag_len = 24, .ip_id = 7 },
+	              { .from = 0, .to = REQ_LEN, .at_ms = 1, .frag_off = 0, .frag_len = 24, .ip_id = 7 },
+	              { .from = 0, .to = REQ_LEN, .at_ms = 2, .frag_off = 0, .frag_len = 24, .ip_id = 7 },
+	              { .from = 0, .to = REQ_LEN, .at_ms = 3, .frag_off = 48, .frag_len = 20 + REQ_LEN - 48,
+	                .frag_last = true, .ip_id = 7 } },
+	  .stats_have = { "IPv4 fragments 4 -> 1 datagrams reassembled", "fragment DUPLICATE             1",
+	                  "drop L7LB_FRAGMENT                 1" } },
+	{ .name = "fragments/an-ambiguous-overlap-discards-the-datagram",
+	  .stream = REQ(01), .n = 3, .want_paths = "",
+	  .pieces = { { .from = 0, .to = REQ_LEN, .frag_off = 0, .frag_len = 48, .ip_id = 7 },
+	              { .from = 0, .to = REQ_LEN, .at_ms = 1, .frag_off = 24, .frag_len = 24, .other_bytes = true, .ip_id = 7 },
+	              { .from = 0, .to = REQ_LEN, .at_ms = 2, .frag_off = 48, .frag_len = 20 + REQ_LEN - 48,
+	                .frag_last = true, .ip_id = 7 } },
+	  .stats_have = { "IPv4 fragments 3 -> 0 datagrams reassembled", "fragment OVERLAP               1",
+	                  "fragment OF_DISCARDED          1" } },
+	{ .name = "stream/twenty-requests-whose-responses-the-capture-lacks-all-reach-the-target",
+	  .stream = twenty, .n = 20,
+	  .pieces = { AT(0), AT(1), AT(2), AT(3), AT(4), AT(5), AT(6), AT(7), AT(8), AT(9), AT(10), AT(11), AT(12),
+	              AT(13), AT(14), AT(15), AT(16), AT(17), AT(18), AT(19) },
+	  .want_paths = "/r01\n/r02\n/r03\n/r04\n/r05\n/r06\n/r07\n/r08\n/r09\n/r10\n/r11\n/r12\n/r13\n/r14\n/r15\n"
+	                "/r16\n/r17\n/r18\n/r19\n/r20\n",
+	  .stats_have = { "RequestCount                                     20",
+	                  "requests whose response is not in the capture    4" } },
+	{ .name = "stream/a-hole-older-than-1-s-is-given-up-on-the-next-segment",
+	  /* the sweep runs at 1,050 ms, when the hole is 950 ms old; the segment at 1,150 ms gives it up */
+	  .stream = twenty, .n = 4, .want_paths = "/r01\n/r03\n/r04\n",
+	  .pieces = { AT(0), { .from = 2 * REQ_LEN, .to = 3 * REQ_LEN, .at_ms = 100 }, { .at_ms = 1050, .other_client = true },
+	              { .from = 3 * REQ_LEN, .to = 4 * REQ_LEN, .at_ms = 1150 } },
+	  .stats_have = { "bytes missing from the capture              50" } },
+	{ .name = "stream/a-hole-older-than-1-s-is-given-up-by-the-sweep",
+	  /* the client sends nothing more: the sweep runs when capture time moves on (another client) */
+	  .stream = twenty, .n = 3, .want_paths = "/r01\n/r03\n",
+	  .pieces = { AT(0), { .from = 2 * REQ_LEN, .to = 3 * REQ_LEN, .at_ms = 100 }, { .at_ms = 2100, .other_client = true } },
+	  .stats_have = { "RequestCount                                     2" } },
+	{ .name = "stream/a-lost-body-goes-as-filler-and-the-next-request-stays-framed",
+	  .stream = post_then_get, .n = 3, .want_paths = "/form\n/r02\n",
+	  .pieces = { { .from = 0, .to = POST_HEAD }, { .from = POST_HEAD + 10, .to = POST_HEAD + 10 + REQ_LEN, .at_ms = 500 },
+	              { .at_ms = 2600, .other_client = true } },
+	  .stats_have = { "RequestCount                                     2" }, .stats_lack = "HTTPCode_ELB_4XX_Count" },
+	{ .name = "stream/a-gap-inside-a-body-the-rest-of-the-body-goes-on-and-the-next-request-stays-framed",
+	  /* body bytes 0-3 arrive, 4-6 are lost, 7-9 arrive with the next request behind them */
+	  .stream = post_then_get, .n = 3, .want_paths = "/form\n/r02\n",
+	  .pieces = { { .from = 0, .to = POST_HEAD + 4 }, { .from = POST_HEAD + 7, .to = POST_HEAD + 10 + REQ_LEN, .at_ms = 500 },
+	              { .at_ms = 2600, .other_client = true } },
+	  .stats_have = { "RequestCount                                     2", "bytes missing from the capture              3" },
+	  .stats_lack = "HTTPCode_ELB_4XX_Count" },
+	{ .name = "stream/a-response-hole-older-than-1-s-is-given-up-and-the-target-sends-the-rest",
+	  /* bytes 30-39 of the response are lost; the sweep at 2.1 s gives the hole up */
+	  .stream = REQ(01), .response = "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\nabcdefghijklmnopqrst", .n = 4,
+	  .pieces = { { .from = 0, .to = REQ_LEN }, { .from = 0, .to = 30, .at_ms = 10, .from_server = true },
+	              { .from = 40, .to = 59, .at_ms = 20, .from_server = true }, { .at_ms = 2100, .other_client = true } },
+	  .want_paths = "/r01\n", .want_target_bytes = 49,
+	  .stats_have = { "bytes missing from the capture              10" } },
+};
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *path = g_strdup_printf("/l7lb-lost-bytes/%s", cases[i].name);
+		g_test_add_data_func(path, &cases[i], test_lost);
+		g_free(path);
+	}
+	return g_test_run();
+}
