@@ -994,7 +994,7 @@ static enum verdict from_client(struct stage *st, struct packet *p, struct stage
 		c = conn_new(st, ctx, ip->src, ip->sport, ip->dst, ip->dport, true);
 		tcp_stream_pick_up(&c->req_stream, seq);
 		begin(c, ctx, p, 0);
-		note_appendf(ctx->note, "connection #%" G_GUINT64_FORMAT " picked up mid-stream (its SYN was not captured); ",
+		note_appendf(ctx->note, "connection #%" G_GUINT64_FORMAT " picked up mid-stream (its SYN was not captured)",
 		             c->id);
 	} else {
 		begin(c, ctx, p, 0);
@@ -1107,17 +1107,18 @@ static enum reverse_answer to_client(struct stage *st, struct packet *p, struct 
 		}
 	}
 	if (c->replaced_bytes && !c->relayed_bytes) {
-		note_appendf(ctx->note, "the capture's response on connection #%" G_GUINT64_FORMAT " (%u bytes); the "
-		             "balancer's own answer went to the client in its place", c->id, len);
+		note_appendf(ctx->note, "%sthe capture's response on connection #%" G_GUINT64_FORMAT " (%u bytes); the "
+		             "balancer's own answer went to the client in its place", note_gap(c), c->id, len);
 		ctx->drop = DROP_L7LB_ANSWERED_ITSELF;
 		return REVERSE_REPLACED;
 	}
 	/* The balancer's own bytes on this connection moved its sequence numbers. */
 	if (shift_before != 0) {
 		tcp_segment_set_seq(p, seq + (uint32_t)shift_before);
-		note_appendf(ctx->note, "seq %+" G_GINT64_FORMAT " (the balancer's own answers on this connection); ",
-		             shift_before);
+		note_appendf(ctx->note, "%sseq %+" G_GINT64_FORMAT " (the balancer's own answers on this connection)",
+		             note_gap(c), shift_before);
 	}
+	note_sep(c); /* after what the response's bytes made the balancer do, and the renumbering */
 	if (len > 0)
 	{
 		note_append_uint(ctx->note, len);

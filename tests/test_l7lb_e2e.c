@@ -340,6 +340,40 @@ static void test_blue_green_fails_open_with_no_healthy_target(void)
 	g_free(sc);
 }
 
+/* The stage's notes are sentences joined by "; ", never an empty one between two separators, and
+ * none run into the next: found by fuzz_l7lb's seeds, a connection picked up without its SYN
+ * (here every SYN is filtered out) read "mid-stream (...); ; request 1", and the response after an
+ * Ambiguous request "its backend connections41 response bytes". */
+struct note_case {
+	const char *scenario, *capture, *option; /* option: one more argument for natlb replay, or NULL */
+	const char *sentence;                    /* what one comment must hold, across a join */
+};
+
+static const struct note_case note_cases[] = {
+	{ "alb-host-path", "alb-shop", "--filter=tcp[tcpflags] & tcp-syn == 0",
+	  "picked up mid-stream (its SYN was not captured); request 1 on connection #1: GET " },
+	{ "alb-desync-defensive", "alb-smuggling", NULL,
+	  "closes connection #2 and its backend connections; 41 response bytes relayed by the balancer" },
+};
+
+static void test_notes_are_joined_sentences(gconstpointer data)
+{
+	NEED_TSHARK();
+	const struct note_case *nc = data;
+	static const char *const comment[] = { "frame.comment", NULL };
+	char *out = replay_with(nc->scenario, nc->capture, nc->option, NULL);
+	char *got = tshark(out, "frame.comment contains \"l7-lb\"", comment);
+	g_assert_nonnull(strstr(got, nc->sentence));
+	char **lines = g_strsplit(got, "\n", -1);
+	for (char **l = lines; *l; l++) {
+		if (strstr(*l, "; ;") || strstr(*l, ";;") || g_str_has_suffix(*l, "; ") || strstr(*l, "; ,"))
+			g_error("an empty sentence in: %s", *l);
+	}
+	g_strfreev(lines);
+	g_free(got);
+	g_free(out);
+}
+
 static const char *const lesson_host_path[] = { "alb-host-path", "alb-shop" };
 static const char *const lesson_nlb_alb[] = { "nlb-alb", "alb-shop" };
 
@@ -365,6 +399,12 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < G_N_ELEMENTS(desync_cases); i++) {
 		char *name = g_strdup_printf("/l7lb-e2e/%s/requests-routed-and-refused", desync_cases[i].scenario);
 		g_test_add_data_func(name, &desync_cases[i], test_desync_mode);
+		g_free(name);
+	}
+	for (unsigned i = 0; i < G_N_ELEMENTS(note_cases); i++) {
+		char *name = g_strdup_printf("/l7lb-e2e/%s/notes-are-joined-sentences%s", note_cases[i].scenario,
+		                             note_cases[i].option ? "-without-syns" : "");
+		g_test_add_data_func(name, &note_cases[i], test_notes_are_joined_sentences);
 		g_free(name);
 	}
 	int rc = g_test_run();
