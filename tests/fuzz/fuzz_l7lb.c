@@ -23,7 +23,7 @@
  *   h2  the sequence number, as a signed offset from where that direction's stream is: -63..63
  *       bytes, or beyond that in KB (a segment far ahead, or a retransmission far behind)
  *   h3  bits 0-6 the payload's length, 0..126, taken from the input; 127: a run (two more bytes
- *       k and f: 4 (k + 1) full segments of the byte f, back to back: a 1 MB header line);
+ *       k and f: k + 1 segments of 4 KB of the byte f, back to back: up to a 1 MB header line);
  *       bit 7: the snapshot kept only the first half of the payload
  * The acknowledgement is always where the other direction's stream is.
  */
@@ -44,7 +44,7 @@
 #define NS G_GINT64_CONSTANT(1000000000)
 #define MS G_GINT64_CONSTANT(1000000)
 #define MAX_SEGMENTS 4096 /* per input: a run may be long, the fuzzer's executions stay short */
-#define RUN_SEGMENT 1400
+#define RUN_SEGMENT 4096 /* a run's segments: as a capture with segmentation offload shows them */
 
 static const char scenario_text[] =
 	"[scenario]\n"
@@ -108,9 +108,10 @@ static void put32(uint8_t *b, uint32_t v)
 	put16(b + 2, (uint16_t)v);
 }
 
-/* One IPv4 TCP segment into frame, checksums right; returns the frame's length. */
+/* One IPv4 TCP segment into frame, checksums right (payload_sum: csum_partial() of the payload,
+ * summed once for a run); returns the frame's length. */
 static uint32_t build_segment(bool ethernet, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint32_t seq,
-                              uint32_t ack, uint8_t flags, const uint8_t *payload, uint32_t len)
+                              uint32_t ack, uint8_t flags, const uint8_t *payload, uint32_t len, uint32_t payload_sum)
 {
 	uint32_t l2 = ethernet ? 14 : 0;
 	uint8_t *ip = frame + l2, *tcp = ip + 20;
@@ -144,7 +145,7 @@ static uint32_t build_segment(bool ethernet, uint32_t src, uint32_t dst, uint16_
 	memcpy(pseudo, ip + 12, 8);
 	pseudo[9] = 6;
 	put16(pseudo + 10, (uint16_t)(20 + len));
-	put16(tcp + 16, csum_fold(csum_partial(tcp, 20 + len, csum_partial(pseudo, sizeof pseudo, 0))));
+	put16(tcp + 16, csum_fold(csum_partial(tcp, 20, csum_partial(pseudo, sizeof pseudo, payload_sum))));
 	return l2 + 40 + len;
 }
 
@@ -226,7 +227,7 @@ static size_t replay_record(struct replay *r, struct flow *flows, const uint8_t 
 	if (len == 0x7f) {
 		uint8_t k = pos < size ? data[pos] : 0, byte = pos + 1 < size ? data[pos + 1] : 'a';
 		pos += 2;
-		runs = 4u * (k + 1u);
+		runs = k + 1u;
 		len = RUN_SEGMENT;
 		memset(fill, byte, sizeof fill);
 		payload = fill;
@@ -236,12 +237,12 @@ static size_t replay_record(struct replay *r, struct flow *flows, const uint8_t 
 		pos += len;
 	}
 	r->now += clock_step(h0 >> 3);
-	uint32_t seq = f->next[from_vip] + (uint32_t)seq_offset(h2);
+	uint32_t seq = f->next[from_vip] + (uint32_t)seq_offset(h2), sum = csum_partial(payload, len, 0);
 	for (unsigned i = 0; i < runs && r->segments < MAX_SEGMENTS; i++) {
 		uint32_t n = from_vip ? build_segment(r->ethernet, VIP, cl->ip, cl->vport, cl->port, seq, f->next[0], flags,
-		                                      payload, len)
+		                                      payload, len, sum)
 		                      : build_segment(r->ethernet, cl->ip, VIP, cl->port, cl->vport, seq, f->next[1], flags,
-		                                      payload, len);
+		                                      payload, len, sum);
 		seq += len + ((flags & 0x02) ? 1 : 0) + ((flags & 0x01) ? 1 : 0); /* SYN and FIN count one */
 		f->next[from_vip] = seq;
 		replay_segment(r, n, (h3 & 0x80) ? n - len + len / 2 : n);
