@@ -44,9 +44,12 @@
  * requests formatting them would cost more than the proxying they describe (common/note.h). */
 #define NOTE_LIT(s, lit) NOTE_PUT_LIT(s, lit)
 
+/* A piece of the request head, which may be absent (no Host header: t is NULL, and memcpy must
+ * not see it even for 0 bytes). */
 static void note_text(GString *s, const char *t, size_t n)
 {
-	note_put(s, t, n);
+	if (t)
+		note_put(s, t, n);
 }
 
 /* "; " between two sentences of the packet in hand's note: the loop has written the stage's name

@@ -250,6 +250,14 @@ static size_t replay_record(struct replay *r, struct flow *flows, const uint8_t 
 	return pos;
 }
 
+/* UBSan's findings count as crashes: the fuzz build lets it recover, and a report in the log
+ * alone goes unseen. */
+const char *__ubsan_default_options(void);
+const char *__ubsan_default_options(void)
+{
+	return "halt_on_error=1:print_stacktrace=1";
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
