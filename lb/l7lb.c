@@ -328,18 +328,24 @@ static struct l7lb_backend *backend_for(struct stage *st, struct l7lb_conn *c, u
 	return b;
 }
 
-static void backend_close(struct l7lb_conn *c, struct l7lb_backend *b, const char *why)
+/* Close backend b: the balancer's FIN first, or the target's (from_target). */
+static void backend_close_from(struct l7lb_conn *c, struct l7lb_backend *b, bool from_target, const char *why)
 {
 	struct l7lb *lb = c->lb;
 	if (b->group < 0 || b->closed)
 		return;
 	g_string_truncate(lb->note, 0);
 	note_backend(lb->note, lb, c, b);
-	note_appendf(lb->note, ": FIN (%s)", why);
-	backend_segment(c, b, false, TH_FIN | TH_ACK, NULL, 0, lb->note->str);
-	backend_segment(c, b, true, TH_FIN | TH_ACK, NULL, 0, NULL);
-	backend_segment(c, b, false, TH_ACK, NULL, 0, NULL);
+	note_appendf(lb->note, ": %s (%s)", from_target ? "FIN from the target" : "FIN", why);
+	backend_segment(c, b, from_target, TH_FIN | TH_ACK, NULL, 0, lb->note->str);
+	backend_segment(c, b, !from_target, TH_FIN | TH_ACK, NULL, 0, NULL);
+	backend_segment(c, b, from_target, TH_ACK, NULL, 0, NULL);
 	b->closed = true;
+}
+
+static void backend_close(struct l7lb_conn *c, struct l7lb_backend *b, const char *why)
+{
+	backend_close_from(c, b, false, why);
 }
 
 /* ---- requests ------------------------------------------------------------------------------------- */
@@ -506,6 +512,8 @@ static void answer_client(struct l7lb_conn *c, struct l7lb_request *rq, unsigned
 /* The answers that waited for the response just completed. */
 static void send_waiting_answers(struct l7lb_conn *c)
 {
+	if (c->server_fin)
+		return; /* nothing follows the balancer's FIN: they go unanswered, as the capture shows */
 	for (unsigned i = 0; i < c->n_pending; i++) {
 		struct l7lb_request *q = pending_at(c, i);
 		if (q->outcome == L7LB_FORWARDED)
@@ -929,6 +937,24 @@ static void response_gap(void *data, uint64_t offset, uint32_t n)
 	http1_stream_gap(&c->resp_http, offset, n);
 }
 
+/* The balancer's FIN, reached in order: a response without a length ends with it (RFC 9112
+ * section 6.3 item 8), and answers its request like any other. */
+static void response_fin(void *data, uint64_t offset)
+{
+	struct l7lb_conn *c = data;
+	c->server_fin = true;
+	c->n_resp_ends = 0;
+	http1_stream_eof(&c->resp_http, offset);
+	if (c->n_resp_ends && c->n_pending && c->resp_final[0]) {
+		struct l7lb_request *rq = pending_at(c, 0);
+		/* on the backend connection too, the target's close is what ends its response */
+		if (rq->outcome == L7LB_FORWARDED && rq->backend >= 0)
+			backend_close_from(c, &c->backends[rq->backend], true, "its response ends with its close");
+		c->resp_answered_off = c->resp_ends[0];
+		response_done(c);
+	}
+}
+
 /* ---- the stage ------------------------------------------------------------------------------------ */
 
 static void begin(struct l7lb_conn *c, struct stage_ctx *ctx, const struct packet *p, int64_t base)
@@ -1099,7 +1125,8 @@ static enum reverse_answer to_client(struct stage *st, struct packet *p, struct 
 	}
 	int64_t shift_before = c->shift;
 	if (len > 0 || (fl & TH_FIN)) {
-		const struct tcp_stream_consumer sink = { .data = response_bytes, .gap = response_gap, .ctx = c };
+		const struct tcp_stream_consumer sink = { .data = response_bytes, .gap = response_gap, .fin = response_fin,
+		                                          .ctx = c };
 		uint32_t captured = p->payload_len < len ? p->payload_len : len;
 		c->withheld = 0;
 		tcp_stream_feed(&c->resp_stream, seq, p->data + p->payload_off, captured, len, (fl & TH_FIN) != 0, &sink);
@@ -1122,20 +1149,19 @@ static enum reverse_answer to_client(struct stage *st, struct packet *p, struct 
 		             note_gap(c), shift_before);
 	}
 	note_sep(c); /* after what the response's bytes made the balancer do, and the renumbering */
-	if (len > 0)
-	{
+	if (len > 0) {
 		note_append_uint(ctx->note, len);
 		NOTE_LIT(ctx->note, " response bytes relayed by the balancer on connection #");
 		note_append_uint(ctx->note, (unsigned)c->id);
 	}
-	else if (fl & TH_FIN) {
-		note_appendf(ctx->note, "the balancer closes connection #%" G_GUINT64_FORMAT " with the client", c->id);
+	/* A FIN may come with the last bytes of a response (an HTTP/1.0 server's, delimited by it). */
+	if (fl & TH_FIN) {
+		note_appendf(ctx->note, "%sthe balancer closes connection #%" G_GUINT64_FORMAT " with the client",
+		             len > 0 ? "; " : "", c->id);
 		c->server_fin = true;
 		if (c->client_fin)
 			conn_closed(st, c, ctx);
-	}
-	else
-	{
+	} else if (len == 0) {
 		NOTE_LIT(ctx->note, "the balancer's ACK on connection #");
 		note_append_uint(ctx->note, (unsigned)c->id);
 	}
