@@ -102,6 +102,9 @@ FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=build/fuzz/obj/%.o)
 build/fuzz/obj/%.o: %.c $(wildcard common/*.h nat/*.h lb/*.h tools/*.h)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+# Named only in a pattern rule, the objects would count as intermediate and be deleted after each
+# make fuzz, which would then compile the whole library again.
+.SECONDARY: $(FUZZ_LIB_OBJS)
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) $(PKG_LIBS) $(LIBNET_LIBS) -lhttp_parser -lm

@@ -44,9 +44,12 @@
  * requests formatting them would cost more than the proxying they describe (common/note.h). */
 #define NOTE_LIT(s, lit) NOTE_PUT_LIT(s, lit)
 
+/* A piece of the request head, which may be absent (no Host header: t is NULL, and memcpy must
+ * not see it even for 0 bytes). */
 static void note_text(GString *s, const char *t, size_t n)
 {
-	note_put(s, t, n);
+	if (t)
+		note_put(s, t, n);
 }
 
 /* "; " between two sentences of the packet in hand's note: the loop has written the stage's name
@@ -347,19 +350,28 @@ static struct l7lb_backend *backend_for(struct stage *st, struct l7lb_conn *c, u
 	return b;
 }
 
-static void backend_close(struct l7lb_conn *c, struct l7lb_backend *b, const char *why)
+/* Close backend b: the balancer's FIN first, or the target's (from_target). */
+static void backend_close_from(struct l7lb_conn *c, struct l7lb_backend *b, bool from_target, const char *why)
 {
 	struct l7lb *lb = c->lb;
 	if (b->group < 0 || b->closed)
 		return;
 	g_string_truncate(lb->note, 0);
 	note_backend(lb->note, lb, c, b);
-	note_appendf(lb->note, ": FIN (%s)", why);
-	backend_segment(c, b, false, TH_FIN | TH_ACK, NULL, 0, lb->note->str);
-	backend_segment(c, b, true, TH_FIN | TH_ACK, NULL, 0, NULL);
-	backend_segment(c, b, false, TH_ACK, NULL, 0,
-	                balancer_note(lb, "the balancer's ACK of the target's FIN: the backend connection is closed"));
+	note_appendf(lb->note, ": %s (%s)", from_target ? "FIN from the target" : "FIN", why);
+	backend_segment(c, b, from_target, TH_FIN | TH_ACK, NULL, 0, lb->note->str);
+	/* the balancer's own segments go straight onto the target's link: each says what it is */
+	backend_segment(c, b, !from_target, TH_FIN | TH_ACK, NULL, 0,
+	                from_target ? balancer_note(lb, "the balancer's FIN in answer: the backend connection closes") : NULL);
+	backend_segment(c, b, from_target, TH_ACK, NULL, 0,
+	                from_target ? NULL
+	                            : balancer_note(lb, "the balancer's ACK of the target's FIN: the backend connection is closed"));
 	b->closed = true;
+}
+
+static void backend_close(struct l7lb_conn *c, struct l7lb_backend *b, const char *why)
+{
+	backend_close_from(c, b, false, why);
 }
 
 /* ---- requests ------------------------------------------------------------------------------------- */
@@ -528,6 +540,8 @@ static void answer_client(struct l7lb_conn *c, struct l7lb_request *rq, unsigned
 /* The answers that waited for the response just completed. */
 static void send_waiting_answers(struct l7lb_conn *c)
 {
+	if (c->server_fin)
+		return; /* nothing follows the balancer's FIN: they go unanswered, as the capture shows */
 	for (unsigned i = 0; i < c->n_pending; i++) {
 		struct l7lb_request *q = pending_at(c, i);
 		if (q->outcome == L7LB_FORWARDED)
@@ -1021,6 +1035,24 @@ static void response_gap(void *data, uint64_t offset, uint32_t n)
 	http1_stream_gap(&c->resp_http, offset, n);
 }
 
+/* The balancer's FIN, reached in order: a response without a length ends with it (RFC 9112
+ * section 6.3 item 8), and answers its request like any other. */
+static void response_fin(void *data, uint64_t offset)
+{
+	struct l7lb_conn *c = data;
+	c->server_fin = true;
+	c->n_resp_ends = 0;
+	http1_stream_eof(&c->resp_http, offset);
+	if (c->n_resp_ends && c->n_pending && c->resp_final[0]) {
+		struct l7lb_request *rq = pending_at(c, 0);
+		/* on the backend connection too, the target's close is what ends its response */
+		if (rq->outcome == L7LB_FORWARDED && rq->backend >= 0)
+			backend_close_from(c, &c->backends[rq->backend], true, "its response ends with its close");
+		c->resp_answered_off = c->resp_ends[0];
+		response_done(c);
+	}
+}
+
 /* ---- the stage ------------------------------------------------------------------------------------ */
 
 static void begin(struct l7lb_conn *c, struct stage_ctx *ctx, const struct packet *p, int64_t base)
@@ -1267,7 +1299,8 @@ static enum reverse_answer to_client(struct stage *st, struct packet *p, struct 
 	}
 	int64_t shift_before = c->shift;
 	if (len > 0 || (fl & TH_FIN)) {
-		const struct tcp_stream_consumer sink = { .data = response_bytes, .gap = response_gap, .ctx = c };
+		const struct tcp_stream_consumer sink = { .data = response_bytes, .gap = response_gap, .fin = response_fin,
+		                                          .ctx = c };
 		uint32_t captured = p->payload_len < len ? p->payload_len : len;
 		c->withheld = 0;
 		tcp_stream_feed(&c->resp_stream, seq, p->data + p->payload_off, captured, len, (fl & TH_FIN) != 0, &sink);
@@ -1279,8 +1312,8 @@ static enum reverse_answer to_client(struct stage *st, struct packet *p, struct 
 		}
 	}
 	if (c->replaced_bytes && !c->relayed_bytes) {
-		note_appendf(ctx->note, "the capture's response on connection #%" G_GUINT64_FORMAT " (%u bytes); the "
-		             "balancer's own answer went to the client in its place", c->id, len);
+		note_appendf(ctx->note, "%sthe capture's response on connection #%" G_GUINT64_FORMAT " (%u bytes); the "
+		             "balancer's own answer went to the client in its place", note_gap(c), c->id, len);
 		ctx->drop = DROP_L7LB_ANSWERED_ITSELF;
 		return REVERSE_REPLACED;
 	}
@@ -1290,22 +1323,20 @@ static enum reverse_answer to_client(struct stage *st, struct packet *p, struct 
 		note_appendf(ctx->note, "%sseq %+" G_GINT64_FORMAT " (the balancer's own answers on this connection)",
 		             note_gap(c), shift_before);
 	}
-	/* what the response bytes made the balancer do (desync mitigation) may be written already */
-	note_sep(c);
-	if (len > 0)
-	{
+	note_sep(c); /* after what the response's bytes made the balancer do, and the renumbering */
+	if (len > 0) {
 		note_append_uint(ctx->note, len);
 		NOTE_LIT(ctx->note, " response bytes relayed by the balancer on connection #");
 		note_append_uint(ctx->note, (unsigned)c->id);
 	}
-	else if (fl & TH_FIN) {
-		note_appendf(ctx->note, "the balancer closes connection #%" G_GUINT64_FORMAT " with the client", c->id);
+	/* A FIN may come with the last bytes of a response (an HTTP/1.0 server's, delimited by it). */
+	if (fl & TH_FIN) {
+		note_appendf(ctx->note, "%sthe balancer closes connection #%" G_GUINT64_FORMAT " with the client",
+		             len > 0 ? "; " : "", c->id);
 		c->server_fin = true;
 		if (c->client_fin)
 			conn_closed(st, c, ctx);
-	}
-	else
-	{
+	} else if (len == 0) {
 		NOTE_LIT(ctx->note, "the balancer's ACK on connection #");
 		note_append_uint(ctx->note, (unsigned)c->id);
 	}

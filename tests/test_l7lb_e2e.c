@@ -6,9 +6,11 @@
  * its TCP analysis runs over the streams natlb synthesizes on the target side, and must find
  * nothing wrong there.
  */
+#include <pcap/pcap.h>
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "tests/testpkt.h"
 #include "tests/testutil.h"
 
 static char *tmp_dir;
@@ -399,6 +401,138 @@ static void test_blue_green_fails_open_with_no_healthy_target(void)
 	g_free(sc);
 }
 
+/* The stage's notes are sentences joined by "; ", never an empty one between two separators, and
+ * none run into the next: found by fuzz_l7lb's seeds, a connection picked up without its SYN
+ * (here every SYN is filtered out) read "mid-stream (...); ; request 1", and the response after an
+ * Ambiguous request "its backend connections41 response bytes". */
+struct note_case {
+	const char *scenario, *capture, *option; /* option: one more argument for natlb replay, or NULL */
+	const char *sentence;                    /* what one comment must hold, across a join */
+};
+
+static const struct note_case note_cases[] = {
+	{ "alb-host-path", "alb-shop", "--filter=tcp[tcpflags] & tcp-syn == 0",
+	  "picked up mid-stream (its SYN was not captured); request 1 on connection #1: GET " },
+	{ "alb-desync-defensive", "alb-smuggling", NULL,
+	  "closes connection #2 and its backend connections; 41 response bytes relayed by the balancer" },
+};
+
+static void test_notes_are_joined_sentences(gconstpointer data)
+{
+	NEED_TSHARK();
+	const struct note_case *nc = data;
+	static const char *const comment[] = { "frame.comment", NULL };
+	char *out = replay_with(nc->scenario, nc->capture, nc->option, NULL);
+	char *got = tshark(out, "frame.comment contains \"l7-lb\"", comment);
+	g_assert_nonnull(strstr(got, nc->sentence));
+	char **lines = g_strsplit(got, "\n", -1);
+	for (char **l = lines; *l; l++) {
+		if (strstr(*l, "; ;") || strstr(*l, ";;") || g_str_has_suffix(*l, "; ") || strstr(*l, "; ,"))
+			g_error("an empty sentence in: %s", *l);
+	}
+	g_strfreev(lines);
+	g_free(got);
+	g_free(out);
+}
+
+/* A capture written here, one raw IPv4 TCP segment after another, checksums right. */
+struct hand_capture {
+	pcap_t *dead;
+	pcap_dumper_t *dump;
+	int64_t t_us;
+};
+
+static void hand_segment(struct hand_capture *hc, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+                         uint32_t seq, uint32_t ack, uint8_t flags, const char *payload)
+{
+	uint8_t f[1500] = { 0x45 };
+	size_t n = strlen(payload);
+	g_assert_cmpuint(n, <=, sizeof f - 40);
+	test_put16(f, 2, (uint16_t)(40 + n));
+	f[8] = 64;
+	f[9] = 6;
+	test_put32(f, 12, src);
+	test_put32(f, 16, dst);
+	test_put16(f, 10, csum_fold(csum_partial(f, 20, 0)));
+	test_put16(f, 20, sport);
+	test_put16(f, 22, dport);
+	test_put32(f, 24, seq);
+	test_put32(f, 28, ack);
+	f[32] = 5 << 4;
+	f[33] = flags;
+	test_put16(f, 34, 65535);
+	memcpy(f + 40, payload, n);
+	uint8_t pseudo[12] = { 0 };
+	memcpy(pseudo, f + 12, 8);
+	pseudo[9] = 6;
+	test_put16(pseudo, 10, (uint16_t)(20 + n));
+	test_put16(f, 36, csum_fold(csum_partial(f + 20, 20 + n, csum_partial(pseudo, sizeof pseudo, 0))));
+	hc->t_us += 1000;
+	struct pcap_pkthdr h = { .ts = { .tv_sec = 1767225600 + hc->t_us / 1000000, .tv_usec = hc->t_us % 1000000 },
+		                 .caplen = (bpf_u_int32)(40 + n), .len = (bpf_u_int32)(40 + n) };
+	pcap_dump((u_char *)hc->dump, &h, f);
+}
+
+/* One HTTP/1.0 request to alb-host-path's api group; the response has no length, so the
+ * server's close ends it, and the FIN comes with its last bytes, as HTTP/1.0 servers send it. */
+static void write_close_delimited_capture(const char *path)
+{
+	const uint32_t client = 0xc6336407, vip = 0xcb00710a; /* 198.51.100.7, 203.0.113.10 */
+	const uint16_t cport = 51000;
+	const char *req = "GET /v1/legacy HTTP/1.0\r\nHost: api.example.com\r\n\r\n";
+	const char *resp = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the server closes";
+	const uint32_t c0 = 1000, s0 = 5000, c1 = c0 + 1 + (uint32_t)strlen(req), s1 = s0 + 1 + (uint32_t)strlen(resp);
+	struct hand_capture hc = { .dead = pcap_open_dead(DLT_RAW, 65535) };
+	hc.dump = pcap_dump_open(hc.dead, path);
+	g_assert_nonnull(hc.dump);
+	hand_segment(&hc, client, cport, vip, 80, c0, 0, 0x02, "");
+	hand_segment(&hc, vip, 80, client, cport, s0, c0 + 1, 0x12, "");
+	hand_segment(&hc, client, cport, vip, 80, c0 + 1, s0 + 1, 0x10, "");
+	hand_segment(&hc, client, cport, vip, 80, c0 + 1, s0 + 1, 0x18, req);
+	hand_segment(&hc, vip, 80, client, cport, s0 + 1, c1, 0x19, resp); /* FIN, PSH, ACK */
+	hand_segment(&hc, client, cport, vip, 80, c1, s1 + 1, 0x11, "");
+	hand_segment(&hc, vip, 80, client, cport, s1 + 1, c1 + 1, 0x10, "");
+	pcap_dump_close(hc.dump);
+	pcap_close(hc.dead);
+}
+
+/* The response ends with the server's FIN (RFC 9112 section 6.3 item 8): the request is complete
+ * (its access log line is written, the target closes its backend connection) and, the client
+ * having closed too, the connection is no longer active.  Before, a response delimited by the close never
+ * completed, and a FIN that came with data did not count as the balancer's. */
+static void test_a_response_delimited_by_the_close_completes(void)
+{
+	NEED_TSHARK();
+	char *cap = g_strdup_printf("%s/alb-close-delimited.pcap", tmp_dir);
+	char *log = g_strdup_printf("%s/close-delimited.log", tmp_dir);
+	char *log_opt = g_strdup_printf("--access-log=%s", log);
+	write_close_delimited_capture(cap);
+	char *stats = NULL, *text = NULL;
+	char *out = replay_with("alb-host-path", "alb-close-delimited", log_opt, &stats);
+	static const char *const fields[] = { "frame.interface_name", "ip.src", "http.response.code", "tcp.flags.fin", NULL };
+	char *got = tshark(out, "http.response", fields);
+	/* on both links the FIN ends the response, and the target's comes first */
+	g_assert_cmpstr(got, ==, "app|10.0.1.11|200|1\ninternet|203.0.113.10|200|1\n");
+	static const char *const number[] = { "frame.number", NULL };
+	char *bad = tshark(out, "tcp.analysis.flags or _ws.malformed or tcp.checksum.status != 1", number);
+	g_assert_cmpstr(bad, ==, "");
+	g_free(bad);
+	g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+	char **lines = g_strsplit(text, "\n", -1);
+	g_assert_cmpuint(g_strv_length(lines), ==, 2); /* one line, and the empty tail */
+	g_assert_nonnull(strstr(lines[0], " 10.0.1.11:8080 "));
+	g_assert_nonnull(strstr(lines[0], " 200 200 "));
+	g_assert_nonnull(strstr(stats, "ActiveConnectionCount                            0\n"));
+	g_strfreev(lines);
+	g_free(text);
+	g_free(got);
+	g_free(out);
+	g_free(stats);
+	g_free(log_opt);
+	g_free(log);
+	g_free(cap);
+}
+
 /* Every view says what happened: the balancer's own segments towards a target too (its ACKs and a
  * request body's later segments once went out bare). */
 static void test_every_view_has_a_comment(gconstpointer data)
@@ -457,6 +591,14 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < G_N_ELEMENTS(desync_cases); i++) {
 		char *name = g_strdup_printf("/l7lb-e2e/%s/requests-routed-and-refused", desync_cases[i].scenario);
 		g_test_add_data_func(name, &desync_cases[i], test_desync_mode);
+		g_free(name);
+	}
+	g_test_add_func("/l7lb-e2e/alb-host-path/a-response-delimited-by-the-close-completes",
+	                test_a_response_delimited_by_the_close_completes);
+	for (unsigned i = 0; i < G_N_ELEMENTS(note_cases); i++) {
+		char *name = g_strdup_printf("/l7lb-e2e/%s/notes-are-joined-sentences%s", note_cases[i].scenario,
+		                             note_cases[i].option ? "-without-syns" : "");
+		g_test_add_data_func(name, &note_cases[i], test_notes_are_joined_sentences);
 		g_free(name);
 	}
 	int rc = g_test_run();
