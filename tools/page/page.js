@@ -184,6 +184,30 @@ function showOnTopology(i) {
 
 let rows = [];
 
+/* Keeping the current row in view without asking the browser where it is: a step must not force
+ * a layout of 20,000 rows (scrollIntoView did, 50 ms and more).  Rows are one line each, so the
+ * n-th visible row is at n row heights below the header; the scroller's height and position are
+ * remembered from its resize and scroll events. */
+const scroller = { box: null, rowH: 0, headH: 0, viewH: 0, top: 0 };
+
+function measureSteps() {
+	const box = $('steps-scroll');
+	scroller.box = box;
+	scroller.rowH = rows.length ? rows[0].getBoundingClientRect().height : 0;
+	scroller.headH = $('steps').tHead.getBoundingClientRect().height;
+	scroller.viewH = box.clientHeight;
+	scroller.top = box.scrollTop;
+}
+
+function keepInView(pos) {
+	if (pos < 0 || !scroller.rowH) return;
+	const top = scroller.headH + pos * scroller.rowH;
+	let want = scroller.top;
+	if (top - scroller.headH < scroller.top) want = top - scroller.headH;
+	else if (top + scroller.rowH > scroller.top + scroller.viewH) want = top + scroller.rowH - scroller.viewH;
+	if (want !== scroller.top) { scroller.top = want; scroller.box.scrollTop = want; }
+}
+
 function fillSteps() {
 	const html = [];
 	for (let i = 0; i < steps.length; i++) {
@@ -374,6 +398,9 @@ function ladderColumns(flow) {
 		name(hosts[1], 'hosts on ' + D.links[last].name)];
 }
 
+/* The ladder's own styles, for the SVG file it downloads as.  On the page the same rules are in
+ * page.css: a <style> element inside the live SVG would be a style sheet of the whole document,
+ * and redrawing it would restyle every row of the steps (40 ms at 20,000 steps). */
 const LADDER_STYLE = `
 text { font: 12px sans-serif; fill: #222; }
 .col-head { font-weight: bold; text-anchor: middle; }
@@ -393,7 +420,6 @@ function drawLadder(flow) {
 	const cols = ladderColumns(flow), COL = 360, ROW = 36, TOP = 50;
 	const width = COL * (cols.length - 1) + 200, height = TOP + ROW * ids.length + 30;
 	const root = svg('svg', { xmlns: SVG_NS, viewBox: `0 0 ${width} ${height}`, width, height, id: 'ladder-svg' });
-	root.append(svg('style', {}, LADDER_STYLE));
 	const x = c => 100 + c * COL;
 	cols.forEach((name, c) => {
 		root.append(svg('text', { x: x(c), y: 20, class: 'col-head' }, name));
@@ -439,7 +465,9 @@ function showLadder(i) {
 function downloadLadder() {
 	const node = $('ladder-svg');
 	if (!node) return;
-	const text = '<?xml version="1.0" encoding="UTF-8"?>\n' + new XMLSerializer().serializeToString(node);
+	const copy = node.cloneNode(true);
+	copy.prepend(svg('style', {}, LADDER_STYLE));
+	const text = '<?xml version="1.0" encoding="UTF-8"?>\n' + new XMLSerializer().serializeToString(copy);
 	const a = el('a', { href: URL.createObjectURL(new Blob([text], { type: 'image/svg+xml' })), download: `natlb-flow-${ladderFlow}.svg` });
 	document.body.append(a);
 	a.click();
@@ -509,8 +537,8 @@ function go(i) {
 	current = i;
 	const s = steps[i];
 	rows[i].classList.add('current');
-	rows[i].scrollIntoView({ block: 'nearest' });
 	const pos = positionOf[i];
+	keepInView(pos);
 	$('slider').value = String(pos >= 0 ? pos + 1 : 1);
 	$('position').textContent = `step ${s.n} of ${steps.length}` + (D.limits.views > steps.length ? ` (${D.limits.views} views in the output)` : '');
 	$('step-number').textContent = s.n;
@@ -598,6 +626,9 @@ function start() {
 	bindControls();
 	drawStats();
 	positionOf = new Int32Array(steps.length).map((_, i) => i);
+	measureSteps();
+	$('steps-scroll').addEventListener('scroll', e => { scroller.top = e.target.scrollTop; }, { passive: true });
+	window.addEventListener('resize', measureSteps);
 	$('slider').max = String(Math.max(1, steps.length));
 	if (!steps.length) { $('summary').textContent = 'The replay wrote no view.'; return; }
 	const f = fragment();
