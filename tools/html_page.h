@@ -27,7 +27,7 @@
 #include "common/scenario-t.h"
 
 #define HTML_PAGE_DEFAULT_MAX_VIEWS 20000
-#define HTML_PAGE_MAX_TABLE_ROWS    50000
+#define HTML_PAGE_MAX_TABLE_ROWS    10000
 #define HTML_PAGE_VIEW_BYTES        320
 
 struct html_page; /* opaque */

@@ -521,6 +521,7 @@ static void json_tables(GString *out, bool *first, const struct page_tables *t)
 		json_key_int(out, &f, "step", t->step_of_event[e]);
 		json_key_string(out, &f, "stage", ev->stage);
 		json_key_string(out, &f, "kind", table_event_name(ev->kind));
+		json_key_string(out, &f, "why", ev->why);
 		if (ev->has_row) {
 			json_key_int(out, &f, "id", (int64_t)MIN(ev->row.id, (uint64_t)G_MAXINT64));
 			json_key(out, &f, "orig");
