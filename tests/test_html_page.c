@@ -445,6 +445,97 @@ static void test_browser_dom(gconstpointer data)
 	g_free(fragment);
 }
 
+/* The previous view of step i's packet (the same journey), or G_MAXUINT. */
+static unsigned previous_view(const struct run *r, unsigned i)
+{
+	gint64 j = json_object_get_int_member(step_at(r, i), "j");
+	for (unsigned k = i; k-- > 0;)
+		if (json_object_get_int_member(step_at(r, k), "j") == j)
+			return k;
+	return G_MAXUINT;
+}
+
+/* "SRC:PORT" or "DST:PORT" of a step (field "src" or "dst"); NULL without ports. */
+static char *endpoint_of(JsonObject *step, const char *field)
+{
+	const char *port = strcmp(field, "src") == 0 ? "sp" : "dp";
+	if (!json_object_has_member(step, port))
+		return NULL;
+	return g_strdup_printf("%s:%" G_GINT64_FORMAT, json_object_get_string_member(step, field),
+	                       json_object_get_int_member(step, port));
+}
+
+/* The first step whose source or destination differs from its packet's previous view (a
+ * translation): *field is "Source" or "Destination", *value the new endpoint. */
+static unsigned step_with_translation(const struct run *r, const char **field, char **value)
+{
+	static const char *const fields[2][2] = { { "src", "Source" }, { "dst", "Destination" } };
+	for (unsigned i = 0; i < json_array_get_length(r->steps); i++) {
+		unsigned p = previous_view(r, i);
+		for (unsigned f = 0; p != G_MAXUINT && f < 2; f++) {
+			char *now = endpoint_of(step_at(r, i), fields[f][0]), *before = endpoint_of(step_at(r, p), fields[f][0]);
+			bool differ = now && before && strcmp(now, before) != 0;
+			g_free(before);
+			if (differ) {
+				*field = fields[f][1];
+				*value = now;
+				return i;
+			}
+			g_free(now);
+		}
+	}
+	return G_MAXUINT;
+}
+
+static void test_browser_changed_fields(gconstpointer data)
+{
+	NEEDS_TSHARK();
+	NEEDS_CHROMIUM();
+	struct run *r = lesson_run(data);
+	const char *field = NULL;
+	char *value = NULL;
+	unsigned i = step_with_translation(r, &field, &value);
+	g_assert_cmpuint(i, !=, G_MAXUINT);
+	char *fragment = g_strdup_printf("#step=%u", i + 1);
+	char *dom = chromium_dom(r->page, fragment);
+	/* The translated field's row of the summary, marked as changed, with the new value. */
+	char *head = g_strdup_printf("<tr><th>%s</th><td class=\"changed\"", field);
+	const char *row = strstr(dom, head);
+	g_assert_nonnull(row);
+	char *cell_end = g_strdup_printf(">%s</td>", value);
+	g_assert_true(strstr(row, cell_end) == strchr(row + strlen(head), '>'));
+	/* ... and a field the translation kept (the protocol) is not. */
+	g_assert_nonnull(strstr(dom, "<tr><th>Protocol</th><td class=\"\">"));
+	g_free(cell_end);
+	g_free(head);
+	g_free(dom);
+	g_free(fragment);
+	g_free(value);
+}
+
+/* #words=drop keeps the steps whose comments say DROP (the filter ignores case). */
+static void test_browser_words_filter(gconstpointer data)
+{
+	NEEDS_TSHARK();
+	NEEDS_CHROMIUM();
+	struct run *r = lesson_run(data);
+	unsigned want = 0;
+	for (unsigned i = 0; i < r->n_frames; i++) {
+		char *lower = g_ascii_strdown(r->frame_comments[i], -1);
+		want += strstr(lower, "drop") != NULL;
+		g_free(lower);
+	}
+	g_assert_cmpuint(want, >, 0);
+	char *dom = chromium_dom(r->page, "#step=1&words=drop");
+	unsigned rows = count(dom, "<tr data-i=\""), hidden = count(dom, " hidden\">") + count(dom, "class=\"hidden\">");
+	g_assert_cmpuint(rows, ==, r->n_frames);
+	g_assert_cmpuint(rows - hidden, ==, want);
+	char *says = g_strdup_printf("%u of %u steps match", want, r->n_frames);
+	g_assert_nonnull(strstr(dom, says));
+	g_free(says);
+	g_free(dom);
+}
+
 static void test_browser_says_views_left_out(void)
 {
 	NEEDS_TSHARK();
@@ -508,6 +599,12 @@ int main(int argc, char **argv)
 			                    l->name);
 			g_test_add_data_func(p, l, test_browser_dom);
 			g_free(p);
+			/* A full proxy sends packets of its own: no packet of alb-host-path has two views. */
+			if (strcmp(l->name, "alb-host-path") != 0) {
+				p = g_strdup_printf("/html-page/browser/%s/a-translated-field-is-marked-changed", l->name);
+				g_test_add_data_func(p, l, test_browser_changed_fields);
+				g_free(p);
+			}
 		}
 	}
 	const struct lesson *capped = &lessons[G_N_ELEMENTS(lessons) - 1];
@@ -515,6 +612,8 @@ int main(int argc, char **argv)
 	g_test_add_data_func("/html-page/max-views/tables-stop-where-the-steps-stop", capped, test_tables_at_each_step);
 	g_test_add_func("/html-page/max-views/the-data-says-how-many-were-kept", test_max_views_says_so);
 	g_test_add_func("/html-page/browser/max-views/the-page-says-views-were-left-out", test_browser_says_views_left_out);
+	g_test_add_data_func("/html-page/browser/napt-home/words-filter-keeps-the-steps-that-say-drop", &lessons[0],
+	                     test_browser_words_filter);
 	g_test_add_func("/html-page/browser/stepping-at-20000-steps-takes-under-50-ms", test_browser_stepping_is_quick);
 	int rc = g_test_run();
 	for (unsigned i = 0; i < G_N_ELEMENTS(runs); i++)

@@ -22,8 +22,8 @@
  *   stats {text, stages [{name, type, in, forwarded, dropped, consumed, emitted, bypassed,
  *                         drops [{name, text, n}]}]}
  *
- * The URL fragment #step=N opens at step N; #step=N&bench=K also times K steps forward and
- * writes the figures into #bench (the browser test reads them with --dump-dom).
+ * The URL fragment #step=N opens at step N; &words=DROP fills the words filter; &bench=K times K
+ * steps forward and writes the figures into #bench (the browser test reads them with --dump-dom).
  */
 'use strict';
 
@@ -111,11 +111,20 @@ function stageSentence(s) {
 
 const topo = { links: [], stages: [], arrow: null };
 
+/* "map = A; B" drawn as "map = A" and "  B" under it: one rule, target or route a line. */
+function keyLines(stage) {
+	return stage.key.filter(line => !/=\s*$/.test(line)).flatMap(line => {
+		const parts = line.split(/;\s*/).filter(p => p);
+		return parts.map((p, k) => k ? '  ' + p : p);
+	});
+}
+
 function drawTopology() {
 	const box = $('topology');
+	const keys = D.stages.map(keyLines);
 	const LINK_W = 170, H = 150, Y = 75;
-	const stageW = D.stages.map(s => Math.max(190, 7 * Math.max(s.type.length + s.name.length + 1,
-		...s.key.map(k => Math.min(k.length, 38)))));
+	const stageW = D.stages.map((s, i) => Math.max(190, 24 + 7.2 * Math.max(s.type.length + s.name.length + 1,
+		...keys[i].map(k => Math.min(k.length, 38)))));
 	let x = 10;
 	const parts = [];
 	D.links.forEach((l, i) => {
@@ -123,8 +132,8 @@ function drawTopology() {
 		x += LINK_W;
 		if (i < D.stages.length) { parts.push({ kind: 'stage', i, x, w: stageW[i] }); x += stageW[i]; }
 	});
-	const keyLines = Math.max(0, ...D.stages.map(s => Math.min(s.key.length, 6)));
-	const height = Math.max(H, 60 + 16 * keyLines + 20);
+	const tallest = Math.max(0, ...keys.map(k => Math.min(k.length, 7)));
+	const height = Math.max(H, 60 + 16 * tallest + 20);
 	const root = svg('svg', { viewBox: `0 0 ${x + 10} ${height}`, width: x + 10, height, role: 'img',
 		'aria-label': 'The chain of links and stages, left to right' });
 	for (const p of parts) {
@@ -146,11 +155,9 @@ function drawTopology() {
 			const top = 20, h = height - 30;
 			g.append(svg('rect', { x: p.x + 4, y: top, width: p.w - 8, height: h, rx: 8 }));
 			g.append(svg('text', { x: p.x + p.w / 2, y: top + 20, class: 'stage-name' }, s.type + ' ' + s.name));
-			s.key.slice(0, 6).forEach((k, n) => g.append(svg('text', { x: p.x + p.w / 2, y: top + 40 + 16 * n,
-				class: 'stage-key' }, clip(k, 38))));
-			if (s.key.length > 6) g.append(svg('text', { x: p.x + p.w / 2, y: top + 40 + 16 * 6, class: 'stage-key' },
-				`(${s.key.length - 6} more below)`));
-			g.append(svg('title', {}, s.summary + '\n' + s.key.join('\n')));
+			const lines = keys[p.i].length > 7 ? keys[p.i].slice(0, 6).concat([`(${keys[p.i].length - 6} more below)`]) : keys[p.i];
+			lines.forEach((k, n) => g.append(svg('text', { x: p.x + p.w / 2, y: top + 40 + 16 * n, class: 'stage-key' }, clip(k, 38))));
+			g.append(svg('title', {}, s.summary + '\n' + keys[p.i].join('\n')));
 			root.append(g);
 			topo.stages[p.i] = { g, x: p.x, w: p.w };
 		}
@@ -338,9 +345,10 @@ function showTables(i) {
 	box.replaceChildren();
 	const lim = D.limits;
 	if (s.snap < 0) {
+		const tableless = D.snapshots.length && D.snapshots.every(sn => !sn.stages.length);
 		const why = lim.tables_until !== undefined && i >= lim.tables_until ?
 			`The tables stop at step ${lim.tables_until} (${lim.tables_stop}; at most ${lim.max_table_rows} table rows on one page).` :
-			'No stage had a table entry yet at this step.';
+			tableless ? 'No stage of this scenario keeps a table.' : 'The tables are empty at this step: no entry has been made yet.';
 		box.append(el('p', { class: 'none', text: why }));
 		return;
 	}
@@ -547,9 +555,10 @@ function go(i) {
 	showTables(i);
 	showEvents(i);
 	showLadder(i);
-	const hash = '#step=' + s.n;
-	if (location.hash !== hash && !location.hash.startsWith(hash + '&')) {
-		try { history.replaceState(null, '', hash); } catch (e) { /* a file: URL some browsers refuse */ }
+	const params = new URLSearchParams(location.hash.slice(1));
+	if (params.get('step') !== String(s.n)) {
+		params.set('step', String(s.n));
+		try { history.replaceState(null, '', '#' + params.toString()); } catch (e) { /* a file: URL some browsers refuse */ }
 	}
 }
 
@@ -572,7 +581,7 @@ function play() {
 
 function fragment() {
 	const params = new URLSearchParams(location.hash.slice(1));
-	return { step: Number(params.get('step')) || 1, bench: Number(params.get('bench')) || 0 };
+	return { step: Number(params.get('step')) || 1, bench: Number(params.get('bench')) || 0, words: params.get('words') };
 }
 
 function bindControls() {
@@ -633,6 +642,7 @@ function start() {
 	if (!steps.length) { $('summary').textContent = 'The replay wrote no view.'; return; }
 	const f = fragment();
 	go(f.step - 1);
+	if (f.words) { $('filter-text').value = f.words; applyFilters(); }
 	if (f.bench) bench(f.bench);
 }
 
