@@ -340,6 +340,18 @@ function rowUsed(row, s) {
 	return sameTuple(row.orig, s) || sameTuple(row.reply, s);
 }
 
+/* The entries a step's comments name, per stage: "mapping #3", "flow #7", "connection #1" (a
+ * proxy's "backend connection #2" is not an entry of its table). */
+function namedEntries(s) {
+	const named = new Set();
+	for (const note of s.notes) {
+		const who = stageOfNote(note);
+		if (who < 0) continue;
+		for (const m of note.matchAll(/(?<!backend )\b(?:mapping|flow|connection) #(\d+)/g)) named.add(D.stages[who].name + ' ' + m[1]);
+	}
+	return named;
+}
+
 function showTables(i) {
 	const s = steps[i], box = $('tables');
 	box.replaceChildren();
@@ -355,6 +367,7 @@ function showTables(i) {
 	const snap = D.snapshots[s.snap];
 	const touched = new Map();   /* "stage id" -> event kind */
 	for (const e of s.ev) if (D.events[e].id !== undefined) touched.set(D.events[e].stage + ' ' + D.events[e].id, D.events[e].kind);
+	const named = namedEntries(s);
 	const pre = el('div', { class: 'table-text' });
 	pre.append(el('div', { class: 'head', text: snap.head }));
 	if (snap.note) pre.append(el('div', { class: 'head', text: snap.note }));
@@ -363,18 +376,18 @@ function showTables(i) {
 		let shown = 0, hidden = 0;
 		for (const row of st.rows) {
 			const kind = touched.get(st.name + ' ' + row.id);
-			const used = rowUsed(row, s);
+			const used = rowUsed(row, s) || named.has(st.name + ' ' + row.id);
 			if (shown >= MAX_TABLE_ROWS_SHOWN && !kind && !used) { hidden++; continue; }
 			shown++;
 			const line = el('div', { class: 'row' + (kind ? ' touched' : '') + (used ? ' used' : ''), text: row.text });
-			if (kind || used) line.title = kind ? `this step: ${kind}` : 'the entry this step used';
+			if (kind || used) line.title = kind ? `this step: ${kind}` : 'the entry this step used or names';
 			pre.append(line);
 		}
 		if (hidden) pre.append(el('div', { class: 'none', text: `\u2026 ${hidden} more entries (natlb tables --at ${s.at} prints them all)` }));
 	}
 	box.append(pre);
 	box.append(el('p', { class: 'hint', text: `As \`natlb tables T.json --at ${s.at}\` prints it, for a replay with --tables T.json --tables-every change. ` +
-		'Highlighted: the entry this step created or changed (solid), the entry its addresses and ports match (outlined).' }));
+		'Highlighted: the entry this step created or changed (filled); the entry its addresses and ports match, or its comment names (outlined).' }));
 }
 
 function showEvents(i) {
