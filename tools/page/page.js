@@ -191,46 +191,77 @@ function showOnTopology(i) {
 
 let rows = [];
 
-/* Keeping the current row in view without asking the browser where it is: a step must not force
- * a layout of 20,000 rows (scrollIntoView did, 50 ms and more).  Rows are one line each, so the
- * n-th visible row is at n row heights below the header; the scroller's height and position are
- * remembered from its resize and scroll events. */
-const scroller = { box: null, rowH: 0, headH: 0, viewH: 0, top: 0 };
+/* The list holds a row for every step, but only a window of them is displayed: the rows around
+ * the scroll position, with two spacers that stand for the others.  A <table> of 20,000 rows took
+ * 4 s to lay out the first time, and every step laid it out again (scrollIntoView: 50 ms);
+ * content-visibility on blocks of rows was quick but painted stale rows in Chromium's headless
+ * screenshots.  Rows have one height (page.css), so the n-th row the filters let through is n row
+ * heights down; the scroller's height and position are remembered from its resize and scroll
+ * events, and a step asks the browser for nothing. */
+const WINDOW_MARGIN = 60;   /* rows displayed above and below the ones on screen */
+const scroller = { box: null, rowH: 20, headH: 20, viewH: 0, top: 0, from: 0, to: 0 };
 
 function measureSteps() {
 	const box = $('steps-scroll');
 	scroller.box = box;
-	scroller.rowH = rows.length ? rows[0].getBoundingClientRect().height : 0;
-	scroller.headH = $('steps').tHead.getBoundingClientRect().height;
+	scroller.headH = document.querySelector('#steps .head').getBoundingClientRect().height;
 	scroller.viewH = box.clientHeight;
 	scroller.top = box.scrollTop;
+	showWindow(true);
+}
+
+/* Display the rows of visible[from, to) and size the spacers for the rest.  Only the rows that
+ * enter or leave the window change (all of them when the filters changed: again). */
+function showWindow(again) {
+	const onScreen = Math.ceil(scroller.viewH / scroller.rowH) + 1;
+	const first = Math.max(0, Math.floor(Math.max(0, scroller.top - scroller.headH) / scroller.rowH));
+	/* Still well inside the window (or against an end of the list): nothing to change. */
+	const lo = scroller.from === 0 ? 0 : scroller.from + WINDOW_MARGIN / 2;
+	const hi = scroller.to >= visible.length ? visible.length : scroller.to - WINDOW_MARGIN / 2;
+	if (!again && first >= lo && first + onScreen <= hi) return;
+	const from = Math.max(0, first - WINDOW_MARGIN), to = Math.min(visible.length, first + onScreen + WINDOW_MARGIN);
+	if (again) {
+		for (const r of rows) r.classList.add('far');
+	} else {
+		for (let k = scroller.from; k < scroller.to && k < visible.length; k++)
+			if (k < from || k >= to) rows[visible[k]].classList.add('far');
+	}
+	for (let k = from; k < to; k++) rows[visible[k]].classList.remove('far');
+	scroller.from = from;
+	scroller.to = to;
+	$('spacer-top').style.height = (from * scroller.rowH) + 'px';
+	$('spacer-bottom').style.height = ((visible.length - to) * scroller.rowH) + 'px';
 }
 
 function keepInView(pos) {
-	if (pos < 0 || !scroller.rowH) return;
+	if (pos < 0) return;
 	const top = scroller.headH + pos * scroller.rowH;
 	let want = scroller.top;
 	if (top - scroller.headH < scroller.top) want = top - scroller.headH;
 	else if (top + scroller.rowH > scroller.top + scroller.viewH) want = top + scroller.rowH - scroller.viewH;
-	if (want !== scroller.top) { scroller.top = want; scroller.box.scrollTop = want; }
+	if (want !== scroller.top) {
+		scroller.top = want;
+		showWindow(false);
+		scroller.box.scrollTop = want;
+	}
 }
 
 function fillSteps() {
 	const html = [];
 	for (let i = 0; i < steps.length; i++) {
 		const s = steps[i];
-		const cls = (s.origin === 'emitted' ? 'emitted' : '') + (/\bDROP\b/.test(s.notes.join(' ')) ? ' drop' : '');
-		html.push(`<tr data-i="${i}" class="${cls}"><td>${s.n}</td><td>${Number(s.t).toFixed(6)}</td>` +
-			`<td>${esc(D.links[s.link].name)}</td><td>${esc(s.src ? endpoint(s.src, s.sp) : '')}</td>` +
-			`<td>${esc(s.dst ? endpoint(s.dst, s.dp) : '')}</td><td>${esc(s.proto)}</td><td>${s.len}</td>` +
-			`<td>${esc(clip(summaryInfo(s), 60))}</td><td class="comment">${esc(stageSentence(s))}</td></tr>`);
+		const cls = (s.origin === 'emitted' ? ' emitted' : '') + (/\bDROP\b/.test(s.notes.join(' ')) ? ' drop' : '');
+		html.push(`<div data-i="${i}" class="step far${cls}" role="row"><span>${s.n}</span><span>${Number(s.t).toFixed(6)}</span>` +
+			`<span>${esc(D.links[s.link].name)}</span><span>${esc(s.src ? endpoint(s.src, s.sp) : '')}</span>` +
+			`<span>${esc(s.dst ? endpoint(s.dst, s.dp) : '')}</span><span>${esc(s.proto)}</span><span>${s.len}</span>` +
+			`<span>${esc(summaryInfo(s))}</span><span class="comment">${esc(stageSentence(s))}</span></div>`);
 	}
-	const body = $('steps').tBodies[0];
+	const body = $('step-rows');
 	body.innerHTML = html.join('');
-	rows = Array.from(body.rows);
+	rows = Array.from(body.children);
 	body.addEventListener('click', e => {
-		const tr = e.target.closest('tr');
-		if (tr) go(Number(tr.dataset.i));
+		const row = e.target.closest('.step');
+		if (row) go(Number(row.dataset.i));
 	});
 }
 
@@ -274,6 +305,7 @@ function applyFilters() {
 		if (ok) { positionOf[i] = visible.length; visible.push(i); }
 		rows[i].classList.toggle('hidden', !ok);
 	}
+	showWindow(true);
 	$('filter-count').textContent = visible.length === steps.length ? '' :
 		`${visible.length} of ${steps.length} steps match`;
 	$('slider').max = String(Math.max(1, visible.length));
@@ -625,7 +657,7 @@ function bench(k) {
 	times.sort((a, b) => a - b);
 	const out = el('pre', { id: 'bench' });
 	out.textContent = `steps ${times.length} max_ms ${times[times.length - 1].toFixed(2)} ` +
-		`median_ms ${times[times.length >> 1].toFixed(2)} of ${steps.length}`;
+		`median_ms ${times[times.length >> 1].toFixed(2)} of ${steps.length} page_ready_ms ${readyMs.toFixed(0)}`;
 	document.body.append(out);
 }
 
@@ -640,6 +672,8 @@ function showHeader() {
 	if (warn.length) { $('limits').hidden = false; $('limits').textContent = warn.join(' '); }
 }
 
+let readyMs = 0;   /* from the start of the navigation to the first step drawn */
+
 function start() {
 	showHeader();
 	drawTopology();
@@ -649,12 +683,16 @@ function start() {
 	drawStats();
 	positionOf = new Int32Array(steps.length).map((_, i) => i);
 	measureSteps();
-	$('steps-scroll').addEventListener('scroll', e => { scroller.top = e.target.scrollTop; }, { passive: true });
+	$('steps-scroll').addEventListener('scroll', e => {
+		scroller.top = e.target.scrollTop;
+		showWindow(false);
+	}, { passive: true });
 	window.addEventListener('resize', measureSteps);
 	$('slider').max = String(Math.max(1, steps.length));
 	if (!steps.length) { $('summary').textContent = 'The replay wrote no view.'; return; }
 	const f = fragment();
 	go(f.step - 1);
+	readyMs = performance.now();
 	if (f.words) { $('filter-text').value = f.words; applyFilters(); }
 	if (f.bench) bench(f.bench);
 }
