@@ -287,6 +287,78 @@ static void test_max_views_says_so(void)
 	g_assert_cmpint(json_object_get_int_member(limits, "tables_until"), <=, 30);
 }
 
+/* "SRC:PORT" or "DST:PORT" of a step (field "src" or "dst"); NULL without ports. */
+static char *endpoint_of(JsonObject *step, const char *field)
+{
+	const char *port = strcmp(field, "src") == 0 ? "sp" : "dp";
+	if (!json_object_has_member(step, port))
+		return NULL;
+	return g_strdup_printf("%s:%" G_GINT64_FORMAT, json_object_get_string_member(step, field),
+	                       json_object_get_int_member(step, port));
+}
+
+/* A ladder draws one flow: every view of a packet is in its flow, and for a full proxy the
+ * backend connections a client's requests opened are in that client's flow, and no other
+ * client's. */
+static void test_flows_join_what_a_ladder_draws(gconstpointer data)
+{
+	NEEDS_TSHARK();
+	struct run *r = lesson_run(data);
+	unsigned n = json_array_get_length(r->steps), backend_views = 0;
+	GHashTable *flow_of_journey = g_hash_table_new(g_int64_hash, g_int64_equal);
+	GHashTable *flow_of_client = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	gint64 *journeys = g_new(gint64, n ? n : 1);
+
+	for (unsigned i = 0; i < n; i++) {
+		JsonObject *step = step_at(r, i);
+		gint64 flow = json_object_get_int_member(step, "flow");
+		journeys[i] = json_object_get_int_member(step, "j");
+		gpointer seen = g_hash_table_lookup(flow_of_journey, &journeys[i]);
+		if (seen)
+			g_assert_cmpint(GPOINTER_TO_INT(seen), ==, flow);
+		else
+			g_hash_table_insert(flow_of_journey, &journeys[i], GINT_TO_POINTER((int)flow));
+		/* A client's own packets on the capture link (the internet side of the chain). */
+		if (json_object_get_int_member(step, "link") == 0 && json_object_has_member(step, "sp")) {
+			bool from_client = json_object_get_int_member(step, "dp") == 80;
+			char *client = from_client ? endpoint_of(step, "src") : endpoint_of(step, "dst");
+			g_hash_table_insert(flow_of_client, client, GINT_TO_POINTER((int)flow));
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		JsonArray *notes = json_object_get_array_member(step_at(r, i), "notes");
+		for (guint k = 0; k < json_array_get_length(notes); k++) {
+			const char *client = strstr(json_array_get_string_element(notes, k), " for client ");
+			if (!client)
+				continue;
+			char *endpoint = g_strndup(client + strlen(" for client "), strcspn(client + strlen(" for client "), ": "));
+			const char *port = client + strlen(" for client ") + strlen(endpoint) + 1;
+			char *key = g_strdup_printf("%s:%d", endpoint, atoi(port));
+			g_assert_true(g_hash_table_contains(flow_of_client, key));
+			g_assert_cmpint(GPOINTER_TO_INT(g_hash_table_lookup(flow_of_client, key)), ==,
+			                json_object_get_int_member(step_at(r, i), "flow"));
+			backend_views++;
+			g_free(key);
+			g_free(endpoint);
+		}
+	}
+	if (strcmp(((const struct lesson *)data)->name, "alb-host-path") == 0) {
+		g_assert_cmpuint(backend_views, >, 0);
+		/* ... and each client is a flow of its own. */
+		GHashTable *flows = g_hash_table_new(g_direct_hash, g_direct_equal);
+		GHashTableIter it;
+		gpointer flow;
+		g_hash_table_iter_init(&it, flow_of_client);
+		while (g_hash_table_iter_next(&it, NULL, &flow))
+			g_hash_table_add(flows, flow);
+		g_assert_cmpuint(g_hash_table_size(flows), ==, g_hash_table_size(flow_of_client));
+		g_hash_table_destroy(flows);
+	}
+	g_free(journeys);
+	g_hash_table_destroy(flow_of_client);
+	g_hash_table_destroy(flow_of_journey);
+}
+
 /* ---- in a browser ------------------------------------------------------------------------------ */
 
 static char *chromium_path(void)
@@ -455,16 +527,6 @@ static unsigned previous_view(const struct run *r, unsigned i)
 	return G_MAXUINT;
 }
 
-/* "SRC:PORT" or "DST:PORT" of a step (field "src" or "dst"); NULL without ports. */
-static char *endpoint_of(JsonObject *step, const char *field)
-{
-	const char *port = strcmp(field, "src") == 0 ? "sp" : "dp";
-	if (!json_object_has_member(step, port))
-		return NULL;
-	return g_strdup_printf("%s:%" G_GINT64_FORMAT, json_object_get_string_member(step, field),
-	                       json_object_get_int_member(step, port));
-}
-
 /* The first step whose source or destination differs from its packet's previous view (a
  * translation): *field is "Source" or "Destination", *value the new endpoint. */
 static unsigned step_with_translation(const struct run *r, const char **field, char **value)
@@ -611,6 +673,9 @@ int main(int argc, char **argv)
 		g_free(p);
 		p = g_strdup_printf("/html-page/%s/events-are-natlb-tables-events-on-their-steps", l->name);
 		g_test_add_data_func(p, l, test_events_are_natlb_tables_events);
+		g_free(p);
+		p = g_strdup_printf("/html-page/%s/a-flow-holds-every-view-of-its-packets-and-proxy-connections", l->name);
+		g_test_add_data_func(p, l, test_flows_join_what_a_ladder_draws);
 		g_free(p);
 		if (i < 3) {
 			p = g_strdup_printf("/html-page/browser/%s/dom-holds-chain-steps-frame-comments-and-highlighted-row",
