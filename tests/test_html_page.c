@@ -359,6 +359,31 @@ static void test_flows_join_what_a_ladder_draws(gconstpointer data)
 	g_hash_table_destroy(flow_of_journey);
 }
 
+/* Self-contained: outside its data, the page names nothing to load (no src, no link, no url(),
+ * no fetch); the one address in it is the SVG namespace, which is a name, not a fetch. */
+static void test_page_fetches_nothing(gconstpointer data)
+{
+	NEEDS_TSHARK();
+	struct run *r = lesson_run(data);
+	char *html = NULL;
+	g_assert_true(g_file_get_contents(r->page, &html, NULL, NULL));
+	char *from = strstr(html, DATA_OPEN), *to = from ? strstr(from, "\n</script>") : NULL;
+	g_assert_nonnull(to);
+	memmove(from, to, strlen(to) + 1); /* the data out: what is left is the page's own text */
+	static const char *const loads[] = { " src=", "<link", "url(", "@import", "fetch(", "XMLHttpRequest", "<iframe",
+		                             "import(", NULL };
+	for (const char *const *l = loads; *l; l++)
+		g_assert_null(strstr(html, *l));
+	unsigned http = 0, namespace = 0;
+	for (const char *p = html; (p = strstr(p, "http")); p++)
+		http += g_str_has_prefix(p, "http://") || g_str_has_prefix(p, "https://");
+	for (const char *p = html; (p = strstr(p, "'http://www.w3.org/2000/svg'")); p++)
+		namespace++;
+	g_assert_cmpuint(namespace, ==, 1);
+	g_assert_cmpuint(http, ==, namespace);
+	g_free(html);
+}
+
 /* ---- in a browser ------------------------------------------------------------------------------ */
 
 static char *chromium_path(void)
@@ -694,6 +719,7 @@ int main(int argc, char **argv)
 	g_test_add_data_func("/html-page/max-views/one-step-per-kept-frame", capped, test_one_step_per_frame);
 	g_test_add_data_func("/html-page/max-views/tables-stop-where-the-steps-stop", capped, test_tables_at_each_step);
 	g_test_add_func("/html-page/max-views/the-data-says-how-many-were-kept", test_max_views_says_so);
+	g_test_add_data_func("/html-page/napt-home/the-page-fetches-nothing", &lessons[0], test_page_fetches_nothing);
 	g_test_add_func("/html-page/browser/max-views/the-page-says-views-were-left-out", test_browser_says_views_left_out);
 	g_test_add_data_func("/html-page/browser/napt-home/words-filter-keeps-the-steps-that-say-drop", &lessons[0],
 	                     test_browser_words_filter);
