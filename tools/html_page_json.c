@@ -35,14 +35,16 @@ static void json_string_len(GString *out, const char *s, size_t n)
 	g_string_append_c(out, '"');
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			g_string_append_c(out, '\\'), g_string_append_c(out, (char)c);
-		else if (c == '\n')
-			g_string_append(out, "\\n");
-		else if (c < 0x20 || c == '<' || c == 0x7f)
-			g_string_append_printf(out, "\\u%04x", c);
-		else
+		if (c == '"' || c == '\\') {
+			g_string_append_c(out, '\\');
 			g_string_append_c(out, (char)c);
+		} else if (c == '\n') {
+			g_string_append(out, "\\n");
+		} else if (c < 0x20 || c == '<' || c == 0x7f) {
+			g_string_append_printf(out, "\\u%04x", c);
+		} else {
+			g_string_append_c(out, (char)c);
+		}
 	}
 	g_string_append_c(out, '"');
 }
