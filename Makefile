@@ -11,7 +11,7 @@ endif
 
 # Debian packages the build, the tests and the benchmark need (make deps installs them).
 DEB_PKGS := build-essential pkg-config libpcap-dev libnet1-dev libglib2.0-dev \
-            libjson-glib-dev libhttp-parser-dev tshark tcpreplay clang libclang-rt-14-dev time
+            libjson-glib-dev libhttp-parser-dev tshark tcpreplay clang libclang-rt-14-dev time chromium
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -71,11 +71,21 @@ $(EMBED_C): $(SCENARIOS) tools/embed_scenarios.sh
 $(BUILD)/gen/scenarios_embedded.o: $(EMBED_C)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(NATLB): $(TOOL_OBJS) $(BUILD)/gen/scenarios_embedded.o $(LIBNATLB)
+# The lesson page (natlb replay --html) carries its template, styles and script: compiled in as
+# C arrays, from files kept readable in tools/page/.
+PAGE_FILES := tools/page/page.html tools/page/page.css tools/page/page.js
+PAGE_C     := $(BUILD)/gen/page_assets.c
+$(PAGE_C): $(PAGE_FILES) tools/embed_page.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed_page.sh $(PAGE_FILES) > $@
+$(BUILD)/gen/page_assets.o: $(PAGE_C) tools/page_assets.h
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(NATLB): $(TOOL_OBJS) $(BUILD)/gen/scenarios_embedded.o $(BUILD)/gen/page_assets.o $(LIBNATLB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Each test links the library and the tool objects but main(), so verbs can be tested too.
-TOOL_LIB_OBJS = $(filter-out $(BUILD)/tools/natlb.o,$(TOOL_OBJS)) $(BUILD)/gen/scenarios_embedded.o
+TOOL_LIB_OBJS = $(filter-out $(BUILD)/tools/natlb.o,$(TOOL_OBJS)) $(BUILD)/gen/scenarios_embedded.o $(BUILD)/gen/page_assets.o
 $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(TOOL_LIB_OBJS) $(LIBNATLB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TOOL_LIB_OBJS) $(LIBNATLB) $(LDLIBS)

@@ -683,6 +683,8 @@ static gboolean travel_entry(struct pipeline *pl, struct hop_entry *e, GError **
 	GString *swap = pl->arrive_note;
 	pl->arrive_note = e->note;
 	e->note = swap;
+	if (pl->sink.journey)
+		pl->sink.journey(pl->sink.data, pl->totals.packets, e->origin);
 	if (!captured)
 		pl->totals.emitted++;
 	j.translatable = j.p->status != DECODE_INVALID;

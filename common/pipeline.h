@@ -23,6 +23,10 @@ struct view_sink {
 	gboolean (*write)(void *data, int link, int linktype, int64_t ts_ns, const uint8_t *bytes, uint32_t caplen,
 	                  uint32_t wirelen, enum pcapng_direction dir, uint64_t packet_id, const char *const *notes,
 	                  unsigned n_notes, GError **err);
+	/* Optional (NULL: not called): a packet sets off, and its views follow until the next call.
+	 * input numbers the input packet whose replay it belongs to (from 1); origin says whether it
+	 * is that packet or one a stage emitted.  For the lesson page (tools/html_page.c). */
+	void (*journey)(void *data, uint64_t input, enum packet_origin origin);
 	void *data;
 };
 

@@ -55,6 +55,9 @@ struct table_recorder {
 	GArray *held_at;           /* ... and where each is, with its time (struct held_event) */
 	int64_t written_ns;        /* the latest time written: no record goes before it */
 	bool finished;
+	struct table_recorder *also; /* table_recorder_tee(): gets what this one gets; NULL */
+	bool stopped;              /* table_recorder_stop(): records nothing more */
+	uint64_t n_rows;           /* rows of every snapshot so far */
 };
 
 /* An event held until the end of its packet, to be written in time order. */
@@ -182,8 +185,13 @@ static struct table_recorder *recorder_alloc(const struct table_schedule *when)
 
 struct table_recorder *table_recorder_new(void)
 {
-	struct table_recorder *rec = recorder_alloc(NULL);
-	write_header(rec, NULL);
+	return table_recorder_new_scheduled(NULL, NULL);
+}
+
+struct table_recorder *table_recorder_new_scheduled(const char *source, const struct table_schedule *when)
+{
+	struct table_recorder *rec = recorder_alloc(when);
+	write_header(rec, source);
 	return rec;
 }
 
@@ -317,6 +325,10 @@ static void write_held(struct table_recorder *rec)
 void table_recorder_add_event(struct table_recorder *rec, int64_t now_ns, const struct stage *st,
                               enum table_event kind, const struct table_row *row, const char *why)
 {
+	if (rec->also)
+		table_recorder_add_event(rec->also, now_ns, st, kind, row, why);
+	if (rec->stopped)
+		return;
 	/* Never before what is written already (a snapshot, the last packet's events): an entry that
 	 * expired a few microseconds before the last hop of the packet before is stamped at that hop. */
 	if (now_ns < rec->written_ns)
@@ -387,6 +399,7 @@ static void snapshot_row(const struct table_row *row, void *data)
 	JsonBuilder *b = json_builder_new();
 
 	build_row(b, row, v->now_ns);
+	v->rec->n_rows++;
 	if (v->rows++)
 		g_string_append_c(v->rec->buf, ',');
 	append_node(v->rec, json_builder_get_root(b));
@@ -398,6 +411,8 @@ void table_recorder_snapshot(struct table_recorder *rec, const struct scenario *
 {
 	unsigned n = 0;
 
+	if (rec->stopped)
+		return;
 	write_held(rec); /* the events up to now_ns come before the tables they changed */
 	saw_time(rec, now_ns);
 	rec->written_ns = MAX(rec->written_ns, now_ns);
@@ -434,6 +449,8 @@ void table_recorder_snapshot(struct table_recorder *rec, const struct scenario *
 
 bool table_recorder_due(struct table_recorder *rec, int64_t now_ns, int64_t *at_ns)
 {
+	if (rec->also && !rec->also->stopped)
+		saw_time(rec->also, now_ns);
 	saw_time(rec, now_ns);
 	if (!rec->have_origin) {
 		rec->have_origin = true;
@@ -458,6 +475,10 @@ void table_recorder_packet_done(struct table_recorder *rec, const struct scenari
 {
 	/* Stamped after the packet's last hop (events carry their hop's time), so that a snapshot
 	 * never holds an entry created after its own time. */
+	if (rec->also)
+		table_recorder_packet_done(rec->also, sc, now_ns);
+	if (rec->stopped)
+		return;
 	write_held(rec);
 	saw_time(rec, now_ns);
 	if (rec->when.on_change && rec->n_events != rec->events_at_snapshot)
@@ -466,7 +487,8 @@ void table_recorder_packet_done(struct table_recorder *rec, const struct scenari
 
 gboolean table_recorder_finish(struct table_recorder *rec, const struct scenario *sc, GError **err)
 {
-	table_recorder_snapshot(rec, sc, rec->have_time ? rec->end_ns : 0, "end");
+	if (!rec->stopped)
+		table_recorder_snapshot(rec, sc, rec->have_time ? rec->end_ns : 0, "end");
 	g_string_append_printf(rec->buf, "\n],\"start_ns\":%" G_GINT64_FORMAT ",\"end_ns\":%" G_GINT64_FORMAT
 	                       ",\"events\":%u,\"snapshots\":%u}\n", rec->start_ns, rec->end_ns, rec->n_events,
 	                       rec->n_snapshots);
@@ -493,6 +515,24 @@ gboolean table_recorder_finish(struct table_recorder *rec, const struct scenario
 	}
 	rec->finished = true;
 	return TRUE;
+}
+
+void table_recorder_tee(struct table_recorder *rec, struct table_recorder *also)
+{
+	rec->also = also;
+}
+
+void table_recorder_stop(struct table_recorder *rec)
+{
+	if (rec->stopped)
+		return;
+	write_held(rec);
+	rec->stopped = true;
+}
+
+uint64_t table_recorder_n_rows(const struct table_recorder *rec)
+{
+	return rec->n_rows;
 }
 
 const char *table_recorder_text(const struct table_recorder *rec)

@@ -43,6 +43,8 @@ bool table_schedule_parse(const char *text, struct table_schedule *out, GError *
 
 /* A recorder that keeps the document in memory (tests; table_recorder_text()); snapshots at the end only. */
 struct table_recorder *table_recorder_new(void);
+/* The same on a schedule (the lesson page's, at each change). */
+struct table_recorder *table_recorder_new_scheduled(const char *source, const struct table_schedule *when);
 /* --tables PATH: the document streams to a temporary file in PATH's directory.  source names the
  * scenario in the document; when may be NULL (end only).  Fails when the directory is not writable. */
 struct table_recorder *table_recorder_open(const char *path, const char *source, const struct table_schedule *when,
@@ -76,6 +78,15 @@ void table_recorder_snapshot(struct table_recorder *rec, const struct scenario *
  * the rename into place.  False, with the path in the message, when writing failed; the
  * temporary file is then removed. */
 gboolean table_recorder_finish(struct table_recorder *rec, const struct scenario *sc, GError **err);
+/* For the lesson page (tools/html_page.c), which keeps a recorder of its own beside --tables.
+ * table_recorder_tee(): every event rec gets, every time it sees and every end of a packet go to
+ * also too; also keeps its own schedule.  table_recorder_stop(): record nothing more (the held
+ * events are written first; later events and snapshots are ignored, and finish() takes no final
+ * snapshot), as the page stops its tables where it stops its steps.  table_recorder_n_rows():
+ * the rows of every snapshot taken so far, the page's measure of its size. */
+void table_recorder_tee(struct table_recorder *rec, struct table_recorder *also);
+void table_recorder_stop(struct table_recorder *rec);
+uint64_t table_recorder_n_rows(const struct table_recorder *rec);
 /* A memory recorder's document so far (whole after table_recorder_finish()); NULL for a file one. */
 const char *table_recorder_text(const struct table_recorder *rec);
 

@@ -272,6 +272,56 @@ static void test_round_trip(void)
 	scenario_free(sc);
 }
 
+/* The lesson page's recorder (issue 12): a tee'd one gets the same events and times, and keeps its
+ * own schedule; a stopped one records nothing more and takes no final snapshot; rows are counted. */
+static void test_tee_stop_and_rows(void)
+{
+	toy_reset();
+	struct scenario *sc = toy_load();
+	struct table_recorder *rec = table_recorder_new();
+	struct table_recorder *page = table_recorder_new_scheduled("page", &(struct table_schedule){ .on_change = true });
+	struct stage_ctx ctx = { .now_ns = T0 + 2 * SEC, .tables = rec };
+	int64_t due;
+	GError *err = NULL;
+
+	table_recorder_tee(rec, page);
+	g_assert_false(table_recorder_due(rec, T0 + SEC, &due)); /* the first time seen goes to both */
+	stage_table_event(&ctx, sc->stages[0], TABLE_EVENT_CREATED, &toy.rows[0], "first");
+	table_recorder_packet_done(rec, sc, T0 + 2 * SEC);
+	g_assert_cmpuint(table_recorder_n_events(rec), ==, 1);
+	g_assert_cmpuint(table_recorder_n_events(page), ==, 1);
+	g_assert_cmpuint(table_recorder_n_snapshots(rec), ==, 0); /* end only */
+	g_assert_cmpuint(table_recorder_n_snapshots(page), ==, 1); /* at the change */
+	g_assert_cmpuint(table_recorder_n_rows(page), ==, toy.n_rows);
+	g_assert_cmpuint(table_recorder_n_rows(rec), ==, 0);
+
+	table_recorder_stop(page);
+	ctx.now_ns = T0 + 3 * SEC;
+	stage_table_event(&ctx, sc->stages[0], TABLE_EVENT_EXPIRED, &toy.rows[1], "after the stop");
+	table_recorder_packet_done(rec, sc, T0 + 3 * SEC);
+	g_assert_cmpuint(table_recorder_n_events(rec), ==, 2);
+	g_assert_cmpuint(table_recorder_n_events(page), ==, 1);
+	g_assert_true(table_recorder_finish(rec, sc, &err));
+	g_assert_true(table_recorder_finish(page, sc, &err));
+	g_assert_no_error(err);
+
+	struct table_file *whole = parse_text(table_recorder_text(rec)), *stopped = parse_text(table_recorder_text(page));
+	g_assert_cmpint(whole->start_ns, ==, T0 + SEC);
+	g_assert_cmpint(stopped->start_ns, ==, T0 + SEC);
+	g_assert_cmpuint(whole->n_events, ==, 2);
+	g_assert_cmpuint(stopped->n_events, ==, 1);
+	g_assert_cmpuint(stopped->n_snapshots, ==, 1);
+	g_assert_cmpstr(stopped->snapshots[0].why, ==, "change");
+	g_assert_cmpstr(stopped->scenario, ==, "page");
+	g_assert_cmpuint(whole->n_snapshots, ==, 1);
+	g_assert_cmpstr(whole->snapshots[0].why, ==, "end");
+	table_file_free(whole);
+	table_file_free(stopped);
+	table_recorder_free(page);
+	table_recorder_free(rec);
+	scenario_free(sc);
+}
+
 /* Issue item 5: an entry that expired is stamped when it expired, not when its stage swept it, and
  * the log stays in time order although the sweeps do not visit entries in expiry order (two
  * timeout classes, or two stages, one after the other).  An entry closed before its timeout
@@ -984,6 +1034,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/tables/schedule/parses-seconds-change-and-end", test_schedule_parses);
 	g_test_add_func("/tables/schedule/refuses-what-is-not-a-time", test_schedule_refuses);
 	g_test_add_func("/tables/recorder/json-round-trip-keeps-every-field", test_round_trip);
+	g_test_add_func("/tables/recorder/tee-gets-the-same-events-stop-records-nothing-more", test_tee_stop_and_rows);
 	g_test_add_func("/tables/recorder/file-appears-only-when-finished", test_file_atomic);
 	g_test_add_func("/tables/recorder/expired-is-stamped-when-it-expired-in-time-order", test_expired_at_its_time_in_order);
 	g_test_add_func("/tables/recorder/a-snapshot-writes-the-held-events-first", test_snapshot_after_held_events);

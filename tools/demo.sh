@@ -3,10 +3,12 @@
 set -eu
 natlb=./natlb
 mkdir -p out
-"$natlb" replay -q --stats -o out/static-nat.pcapng pcaps/static-nat.pcap
+"$natlb" replay -q --stats --html out/static-nat.html -o out/static-nat.pcapng pcaps/static-nat.pcap
 cat <<'MSG'
 
-The static-NAT lesson was replayed: out/static-nat.pcapng
+The static-NAT lesson was replayed.  Open both:
+  out/static-nat.pcapng   in Wireshark
+  out/static-nat.html     in any browser (the lesson page: works offline; step N is frame N)
 
 Open it in Wireshark:   wireshark out/static-nat.pcapng
   - add columns for the link and the annotation: right-click a field, "Apply as Column",
@@ -18,6 +20,10 @@ Open it in Wireshark:   wireshark out/static-nat.pcapng
 Or in a terminal:
   tshark -r out/static-nat.pcapng -T fields -e frame.interface_name -e ip.src -e ip.dst -e frame.comment
 
+The lesson page: xdg-open out/static-nat.html
+  - the chain at the top, one step per view below; arrow keys step, #step=N opens at frame N
+  - each step shows the fields the NAT changed in colour, the comment, the tables at that moment
+
 Next: edit scenarios/static-nat.ini (the map line) and run
-  ./natlb replay -s scenarios/static-nat.ini -o out/mine.pcapng pcaps/static-nat.pcap
+  ./natlb replay -s scenarios/static-nat.ini --html out/mine.html -o out/mine.pcapng pcaps/static-nat.pcap
 MSG

@@ -14,6 +14,7 @@
 #include "common/scenario.h"
 #include "common/tables_writer.h"
 #include "tools/cli.h"
+#include "tools/html_page.h"
 
 #define PROGRESS_EVERY 65536 /* packets between two looks at the clock */
 
@@ -26,6 +27,8 @@ struct replay_args {
 	char *tables;        /* --tables FILE.json */
 	char *tables_every;  /* --tables-every SECONDS|change|end */
 	char *access_log;    /* --access-log FILE */
+	char *html;          /* --html FILE */
+	gint html_max_views; /* --html-max-views N */
 	gboolean trace;
 	gboolean stats;
 	gboolean quiet;
@@ -35,14 +38,18 @@ struct replay_args {
 
 /* A record input.c repaired (its time or length): replayed alone, without the look-ahead, so that
  * the note lands on its views (and on what stages emit in answer to it) and on nothing else. */
-static gboolean replay_repaired(struct pipeline *pl, struct output *out, const struct input_record *rec,
-                                const char *problem, GError **err)
+static gboolean replay_repaired(struct pipeline *pl, struct output *out, struct html_page *page,
+                                const struct input_record *rec, const char *problem, GError **err)
 {
 	if (!pipeline_drain(pl, err))
 		return FALSE;
 	output_set_note(out, problem);
+	if (page)
+		html_page_set_note(page, problem);
 	gboolean ok = pipeline_replay(pl, rec, err);
 	output_set_note(out, NULL);
+	if (page)
+		html_page_set_note(page, NULL);
 	return ok;
 }
 
@@ -184,6 +191,8 @@ static gboolean check_paths(const struct replay_args *a, const struct scenario *
 		output_roles_add(roles, partial, false, "--access-log's temporary %s", partial);
 		g_free(partial);
 	}
+	if (a->html)
+		html_page_roles_add(roles, a->html);
 	gboolean ok = output_roles_check(roles, err);
 	g_array_free(roles, TRUE);
 	return ok;
@@ -245,11 +254,20 @@ static void access_log_free(struct access_log *log)
  * renamed together.  The tables recorder renames its own file as it finishes, so it goes between
  * the two halves of closing out, and its file is removed again if out's renames fail. */
 static gboolean outputs_commit(struct output *out, struct table_recorder *tables, const struct scenario *sc,
-                               const char *tables_path, struct access_log *log, GError **err)
+                               const char *tables_path, struct access_log *log, struct html_page *page,
+                               const char *stats, GError **err)
 {
-	if (!output_finish(out, err) || (tables && !table_recorder_finish(tables, sc, err)) ||
-	    (log && !access_log_finish(log, err))) {
+	if (!output_finish(out, err) || (page && !html_page_finish(page, stats, err)) ||
+	    (tables && !table_recorder_finish(tables, sc, err)) || (log && !access_log_finish(log, err))) {
 		output_abort(out);
+		return FALSE;
+	}
+	if (page && !html_page_commit(page, err)) {
+		output_abort(out);
+		if (tables)
+			g_unlink(tables_path);
+		if (log)
+			g_unlink(log->path);
 		return FALSE;
 	}
 	if (!output_commit(out, err)) {
@@ -257,6 +275,8 @@ static gboolean outputs_commit(struct output *out, struct table_recorder *tables
 			g_unlink(tables_path);
 		if (log)
 			g_unlink(log->path);
+		if (page)
+			html_page_remove(page);
 		return FALSE;
 	}
 	return TRUE;
@@ -308,8 +328,8 @@ static void progress_show(const struct input_set *in, uint64_t packets, gint64 *
 
 /* Every record of the inputs through the pipeline, until they end or a stop signal comes; then
  * *stopped_by is the signal, else 0. */
-static gboolean replay_loop(struct input_set *in, struct pipeline *pl, struct output *out, bool show_progress,
-                            int *stopped_by, GError **err)
+static gboolean replay_loop(struct input_set *in, struct pipeline *pl, struct output *out, struct html_page *page,
+                            bool show_progress, int *stopped_by, GError **err)
 {
 	struct input_record rec;
 	uint64_t packets = 0;
@@ -324,7 +344,7 @@ static gboolean replay_loop(struct input_set *in, struct pipeline *pl, struct ou
 		if (input_next(in, &rec) != 1)
 			break;
 		const char *problem = input_last_problem(in);
-		if (!(problem ? replay_repaired(pl, out, &rec, problem, err) : pipeline_push(pl, &rec, err)))
+		if (!(problem ? replay_repaired(pl, out, page, &rec, problem, err) : pipeline_push(pl, &rec, err)))
 			return FALSE;
 		if (show_progress && ++packets % PROGRESS_EVERY == 0)
 			progress_show(in, packets, &last_us);
@@ -334,6 +354,18 @@ static gboolean replay_loop(struct input_set *in, struct pipeline *pl, struct ou
 	if (show_progress && packets >= PROGRESS_EVERY)
 		fprintf(stderr, "\r%60s\r", "");
 	return TRUE;
+}
+
+/* The --stats report (the lesson page shows it too). */
+static char *stats_text(struct input_set *in, const struct pipeline *pl, int cut_short_by)
+{
+	GString *s = g_string_new(NULL);
+	pipeline_stats(pl, s);
+	input_stats(in, s);
+	if (cut_short_by)
+		g_string_append_printf(s, "  cut short by %s: the inputs were not read to the end\n",
+		                       cut_short_by == SIGINT ? "SIGINT" : "SIGTERM");
+	return g_string_free(s, FALSE);
 }
 
 /* After a replay whose outputs are in place: warnings, the cut-short line, --stats, and the
@@ -349,19 +381,17 @@ static void report_done(const struct replay_args *a, struct input_set *in, const
 		fprintf(stderr, "natlb replay: interrupted by %s: the inputs were not read to the end; the output holds "
 		        "what was replayed before\n", by);
 	if (a->stats) {
-		GString *s = g_string_new(NULL);
-		pipeline_stats(pl, s);
-		input_stats(in, s);
-		if (cut_short_by)
-			g_string_append_printf(s, "  cut short by %s: the inputs were not read to the end\n", by);
-		fputs(s->str, stdout);
-		g_string_free(s, TRUE);
+		char *s = stats_text(in, pl, cut_short_by);
+		fputs(s, stdout);
+		g_free(s);
 	}
 	if (!a->quiet) /* which file a lesson name read: an edited copy on disk, or the one built in */
 		fprintf(stderr, "natlb replay: scenario %s\n", sc->source);
 	if (!a->quiet)
 		for (const char *const *p = paths; *p; p++)
 			fprintf(stderr, "natlb replay: wrote %s\n", *p);
+	if (!a->quiet && a->html)
+		fprintf(stderr, "natlb replay: wrote %s (the lesson page: open it in a browser)\n", a->html);
 	if (!a->quiet && tables)
 		fprintf(stderr, "natlb replay: wrote %s (%u snapshots, %u events; natlb tables %s)\n", a->tables,
 		        table_recorder_n_snapshots(tables), table_recorder_n_events(tables), a->tables);
@@ -376,6 +406,7 @@ static int replay_run(struct replay_args *a)
 	struct pipeline *pl = NULL;
 	struct table_recorder *tables = NULL;
 	struct access_log *log = NULL;
+	struct html_page *page = NULL;
 	struct table_schedule when = { 0 };
 	int status = EXIT_RUNTIME;
 	enum output_format fmt = OUTPUT_PCAPNG;
@@ -386,6 +417,15 @@ static int replay_run(struct replay_args *a)
 		fmt = OUTPUT_PCAP;
 	else if (a->format && strcmp(a->format, "pcapng") != 0) {
 		fprintf(stderr, "natlb replay: --format '%s': use pcapng or pcap\n", a->format);
+		return EXIT_USAGE;
+	}
+	if (a->html && fmt != OUTPUT_PCAPNG) {
+		fprintf(stderr, "natlb replay: --html numbers its steps as the frames of one pcapng file: "
+		        "leave out --format pcap\n");
+		return EXIT_USAGE;
+	}
+	if (a->html_max_views < 1) {
+		fprintf(stderr, "natlb replay: --html-max-views %d: give at least 1\n", a->html_max_views);
 		return EXIT_USAGE;
 	}
 	if (a->tables_every && !a->tables) {
@@ -441,22 +481,37 @@ static int replay_run(struct replay_args *a)
 		fprintf(stderr, "natlb replay: %s\n", err->message);
 		goto out;
 	}
+	if (a->html && !(page = html_page_open(a->html, sc, out, (unsigned)a->html_max_views, &err))) {
+		fprintf(stderr, "natlb replay: %s\n", err->message);
+		goto out;
+	}
 	struct pipeline_options opt = { .links = a->links, .trace = a->trace, .seed = (uint64_t)a->seed,
 	                                .tables = tables, .access_log = log ? log->f : NULL };
-	pl = pipeline_new(sc, out, &opt, &err);
+	if (page && tables) /* the page keeps its own tables, at each change, beside --tables' */
+		table_recorder_tee(tables, html_page_tables(page));
+	else if (page)
+		opt.tables = html_page_tables(page);
+	if (page) {
+		const struct view_sink sink = html_page_sink(page);
+		pl = pipeline_new_with_sink(sc, &sink, &opt, &err);
+	} else {
+		pl = pipeline_new(sc, out, &opt, &err);
+	}
 	if (!pl) {
 		fprintf(stderr, "natlb replay: %s\n", err->message);
 		status = EXIT_USAGE;
 		goto out;
 	}
 	int cut_short_by = 0;
-	if (!replay_loop(in, pl, out, show_progress, &cut_short_by, &err)) {
+	if (!replay_loop(in, pl, out, page, show_progress, &cut_short_by, &err)) {
 		fprintf(stderr, "%snatlb replay: %s\n", show_progress ? "\n" : "", err->message);
 		goto out;
 	}
 	/* Keep the list of paths: output_commit frees them. */
 	char **paths = g_strdupv((char **)output_paths(out));
-	gboolean committed = outputs_commit(out, tables, sc, a->tables, log, &err);
+	char *stats = page ? stats_text(in, pl, cut_short_by) : NULL;
+	gboolean committed = outputs_commit(out, tables, sc, a->tables, log, page, stats, &err);
+	g_free(stats);
 	out = NULL;
 	if (!committed) {
 		fprintf(stderr, "natlb replay: %s\n", err->message);
@@ -472,6 +527,7 @@ out:
 	pipeline_free(pl);
 	table_recorder_free(tables);
 	access_log_free(log);
+	html_page_free(page);
 	input_close(in);
 	scenario_free(sc);
 	g_clear_error(&err);
@@ -484,7 +540,7 @@ out:
 
 int replay_main(int argc, char **argv)
 {
-	struct replay_args a = { .output = NULL, .seed = 1 };
+	struct replay_args a = { .output = NULL, .seed = 1, .html_max_views = HTML_PAGE_DEFAULT_MAX_VIEWS };
 	GOptionEntry entries[] = {
 		{ "scenario", 's', 0, G_OPTION_ARG_STRING, &a.scenario,
 		  "Scenario file, or a lesson name: ./scenarios/NAME.ini, else the checkout's, else the built-in copy "
@@ -500,6 +556,11 @@ int replay_main(int argc, char **argv)
 		  "Snapshot every SECONDS of capture time, or at each 'change' (default: at the end only)", "SECONDS|change" },
 		{ "access-log", 0, 0, G_OPTION_ARG_FILENAME, &a.access_log,
 		  "Write one line per HTTP request of the l7-lb stages, in ALB's access log format", "FILE" },
+		{ "html", 0, 0, G_OPTION_ARG_FILENAME, &a.html,
+		  "Write the lesson page: one HTML file that steps through the replay view by view, with the tables "
+		  "at each step (opens offline in any browser)", "FILE.html" },
+		{ "html-max-views", 0, 0, G_OPTION_ARG_INT, &a.html_max_views,
+		  "The page keeps the first N views (default 20000)", "N" },
 		{ "trace", 0, 0, G_OPTION_ARG_NONE, &a.trace, "Print every view of every packet on stderr", NULL },
 		{ "stats", 0, 0, G_OPTION_ARG_NONE, &a.stats, "Print per-stage counters and the packet balance", NULL },
 		{ "seed", 0, 0, G_OPTION_ARG_INT64, &a.seed, "Seed for stages that choose at random (default 1)", "N" },
@@ -536,6 +597,7 @@ out:
 	g_free(a.tables);
 	g_free(a.tables_every);
 	g_free(a.access_log);
+	g_free(a.html);
 	g_strfreev(a.inputs);
 	return status;
 }
