@@ -150,6 +150,5 @@ int main(int argc, char **argv)
 		g_test_add_data_func(usage_cases[i].name, &usage_cases[i], test_usage);
 	int rc = g_test_run();
 	test_rmdir(tmp_dir);
-	g_free(tmp_dir);
 	return rc;
 }

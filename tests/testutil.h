@@ -30,7 +30,10 @@ static inline void test_rmdir(char *dir)
 	const char *name;
 	while (d && (name = g_dir_read_name(d))) {
 		char *p = g_build_filename(dir, name, NULL);
-		g_unlink(p);
+		if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
+			test_rmdir(g_strdup(p)); /* a test's own folders (a Wireshark profile) go too */
+		else
+			g_unlink(p);
 		g_free(p);
 	}
 	if (d)
