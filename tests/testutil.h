@@ -24,6 +24,7 @@ static inline char *test_tmpdir(void)
 	return dir;
 }
 
+/* Remove dir and everything under it; frees dir. */
 static inline void test_rmdir(char *dir)
 {
 	GDir *d = g_dir_open(dir, 0, NULL);
