@@ -10,15 +10,17 @@ The static-NAT lesson was replayed.  Open both:
   out/static-nat.pcapng   in Wireshark
   out/static-nat.html     in any browser (the lesson page: works offline; step N is frame N)
 
-Open it in Wireshark:   wireshark out/static-nat.pcapng
-  - add columns for the link and the annotation: right-click a field, "Apply as Column",
-    or Edit > Preferences > Columns: frame.interface_name and frame.comment
+Open it in Wireshark with natlb's profile (columns for the link and the annotation,
+colours for drops, derived views and translations):
+  ./natlb wireshark-profile          # once: installs the profile 'natlb'
+  wireshark -C natlb out/static-nat.pcapng
   - each packet appears once per link it crosses: lan (inside) then internet (outside)
   - filter on what the NAT did:   frame.comment contains "SNAT"
   - replies were captured on lan; their internet views are derived (the comment says so)
 
 Or in a terminal:
-  tshark -r out/static-nat.pcapng -T fields -e frame.interface_name -e ip.src -e ip.dst -e frame.comment
+  tshark -C natlb -r out/static-nat.pcapng
+  ./natlb explain out/static-nat.pcapng 4     # every view of the packet frame 4 belongs to
 
 The lesson page: xdg-open out/static-nat.html
   - the chain at the top, one step per view below; arrow keys step, #step=N opens at frame N
