@@ -158,7 +158,7 @@ static void test_backend_connections_carry_one_request_at_a_time(gconstpointer d
 	static const char *const fields[] = { "tcp.stream", "http.request", "http.response", NULL };
 	char *out = replay(lesson[0], lesson[1], NULL);
 	char *got = tshark(out, "frame.interface_name == \"app\" and http", fields);
-	GHashTable *waiting = g_hash_table_new(g_str_hash, g_str_equal); /* stream -> a request in flight */
+	GHashTable *waiting = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL); /* streams with a request in flight */
 	char **lines = g_strsplit(got, "\n", -1);
 	unsigned requests = 0;
 	for (char **l = lines; *l && **l; l++) {
