@@ -62,10 +62,7 @@ static G_GNUC_NO_INLINE char *comments_after(const char *text, const char *line)
 static void test_explain_matches_tshark(gconstpointer data)
 {
 	const struct explain_case *c = data;
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	char *out = lesson_output(c->scenario, c->capture);
 	char frame[16];
 	g_snprintf(frame, sizeof frame, "%u", c->frame);

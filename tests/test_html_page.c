@@ -127,14 +127,6 @@ static struct run *lesson_run(const struct lesson *l)
 	return r;
 }
 
-#define NEEDS_TSHARK()                                  \
-	do {                                            \
-		if (!test_have_tshark()) {              \
-			g_test_skip("tshark is not installed"); \
-			return;                         \
-		}                                       \
-	} while (0)
-
 static JsonObject *step_at(const struct run *r, unsigned i)
 {
 	return json_array_get_object_element(r->steps, i);
@@ -160,7 +152,7 @@ static const char *link_name(const struct run *r, gint64 link)
 
 static void test_one_step_per_frame(gconstpointer data)
 {
-	NEEDS_TSHARK();
+	TEST_NEED_TSHARK();
 	const struct lesson *l = data;
 	struct run *r = lesson_run(l);
 	JsonObject *limits = json_object_get_object_member(r->data, "limits");
@@ -201,7 +193,7 @@ static char *snapshot_text(JsonObject *snap)
 
 static void test_tables_at_each_step(gconstpointer data)
 {
-	NEEDS_TSHARK();
+	TEST_NEED_TSHARK();
 	struct run *r = lesson_run(data);
 	JsonArray *snaps = json_object_get_array_member(r->data, "snapshots");
 	JsonObject *limits = json_object_get_object_member(r->data, "limits");
@@ -242,7 +234,7 @@ static void test_tables_at_each_step(gconstpointer data)
 
 static void test_events_are_natlb_tables_events(gconstpointer data)
 {
-	NEEDS_TSHARK();
+	TEST_NEED_TSHARK();
 	struct run *r = lesson_run(data);
 	JsonArray *events = json_object_get_array_member(r->data, "events");
 	const char *argv[] = { test_natlb_binary(), "tables", r->tables, "--events", NULL };
@@ -277,7 +269,7 @@ static void test_events_are_natlb_tables_events(gconstpointer data)
 
 static void test_max_views_says_so(void)
 {
-	NEEDS_TSHARK();
+	TEST_NEED_TSHARK();
 	const struct lesson *l = &lessons[G_N_ELEMENTS(lessons) - 1];
 	struct run *r = lesson_run(l);
 	JsonObject *limits = json_object_get_object_member(r->data, "limits");
@@ -302,7 +294,7 @@ static char *endpoint_of(JsonObject *step, const char *field)
  * client's. */
 static void test_flows_join_what_a_ladder_draws(gconstpointer data)
 {
-	NEEDS_TSHARK();
+	TEST_NEED_TSHARK();
 	struct run *r = lesson_run(data);
 	unsigned n = json_array_get_length(r->steps), backend_views = 0;
 	GHashTable *flow_of_journey = g_hash_table_new(g_int64_hash, g_int64_equal);
@@ -363,7 +355,7 @@ static void test_flows_join_what_a_ladder_draws(gconstpointer data)
  * no fetch); the one address in it is the SVG namespace, which is a name, not a fetch. */
 static void test_page_fetches_nothing(gconstpointer data)
 {
-	NEEDS_TSHARK();
+	TEST_NEED_TSHARK();
 	struct run *r = lesson_run(data);
 	char *html = NULL;
 	g_assert_true(g_file_get_contents(r->page, &html, NULL, NULL));
@@ -481,7 +473,7 @@ static unsigned step_with_touched_row(const struct run *r, const char **text)
 
 static void test_browser_dom(gconstpointer data)
 {
-	NEEDS_TSHARK();
+	TEST_NEED_TSHARK();
 	NEEDS_CHROMIUM();
 	struct run *r = lesson_run(data);
 	const char *row_text = NULL;
@@ -576,7 +568,7 @@ static unsigned step_with_translation(const struct run *r, const char **field, c
 
 static void test_browser_changed_fields(gconstpointer data)
 {
-	NEEDS_TSHARK();
+	TEST_NEED_TSHARK();
 	NEEDS_CHROMIUM();
 	struct run *r = lesson_run(data);
 	const char *field = NULL;
@@ -621,7 +613,7 @@ static unsigned rows_with_class(const char *dom, const char *word)
 /* #words=drop keeps the steps whose comments say DROP (the filter ignores case). */
 static void test_browser_words_filter(gconstpointer data)
 {
-	NEEDS_TSHARK();
+	TEST_NEED_TSHARK();
 	NEEDS_CHROMIUM();
 	struct run *r = lesson_run(data);
 	unsigned want = 0;
@@ -643,7 +635,7 @@ static void test_browser_words_filter(gconstpointer data)
 
 static void test_browser_says_views_left_out(void)
 {
-	NEEDS_TSHARK();
+	TEST_NEED_TSHARK();
 	NEEDS_CHROMIUM();
 	struct run *r = lesson_run(&lessons[G_N_ELEMENTS(lessons) - 1]);
 	char *dom = chromium_dom(r->page, "#step=30");

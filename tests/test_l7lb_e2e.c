@@ -70,14 +70,6 @@ static char *tshark(const char *file, const char *filter, const char *const *fie
 	return test_tshark_fields(file, prefs, filter, fields);
 }
 
-#define NEED_TSHARK()                                      \
-	do {                                               \
-		if (!test_have_tshark()) {                 \
-			g_test_skip("tshark is not installed"); \
-			return;                            \
-		}                                          \
-	} while (0)
-
 /* ---- host and path routing ----------------------------------------------------------------------- */
 
 /* Each request on the target side: which target, from whom, for which URI, with which
@@ -90,7 +82,7 @@ static char *tshark(const char *file, const char *filter, const char *const *fie
  *   never reach a target. */
 static void test_requests_reach_the_targets_their_rules_name(void)
 {
-	NEED_TSHARK();
+	TEST_NEED_TSHARK();
 	static const char *const fields[] = { "ip.src", "ip.dst", "http.host", "http.request.uri",
 		                              "http.x_forwarded_for", NULL };
 	char *out = replay("alb-host-path", "alb-shop", NULL);
@@ -112,7 +104,7 @@ static void test_requests_reach_the_targets_their_rules_name(void)
  * redirect of rule 40 (its Location built from the request's path and query), the 503 of rule 50. */
 static void test_the_balancer_answers_what_no_target_gets(void)
 {
-	NEED_TSHARK();
+	TEST_NEED_TSHARK();
 	static const char *const fields[] = { "ip.dst", "http.response.code", "http.location", "http.server", NULL };
 	char *out = replay("alb-host-path", "alb-shop", NULL);
 	char *got = tshark(out, "frame.interface_name == \"internet\" and http.server == \"awselb/2.0\"", fields);
@@ -132,7 +124,7 @@ static void test_the_balancer_answers_what_no_target_gets(void)
  * delivered, overlap its answers. */
 static void test_target_side_tcp_is_clean(gconstpointer data)
 {
-	NEED_TSHARK();
+	TEST_NEED_TSHARK();
 	const char *const *lesson = data;
 	static const char *const fields[] = { "frame.number", "frame.interface_name", "_ws.expert.message", NULL };
 	char *out = replay(lesson[0], lesson[1], NULL);
@@ -153,7 +145,7 @@ static void test_target_side_tcp_is_clean(gconstpointer data)
  * connection of its own. */
 static void test_backend_connections_carry_one_request_at_a_time(gconstpointer data)
 {
-	NEED_TSHARK();
+	TEST_NEED_TSHARK();
 	const char *const *lesson = data;
 	static const char *const fields[] = { "tcp.stream", "http.request", "http.response", NULL };
 	char *out = replay(lesson[0], lesson[1], NULL);
@@ -188,7 +180,7 @@ static void test_backend_connections_carry_one_request_at_a_time(gconstpointer d
  * two backend connections (api and web), all from the balancer's address. */
 static void test_nlb_forwards_connections_alb_requests(void)
 {
-	NEED_TSHARK();
+	TEST_NEED_TSHARK();
 	static const char *const fields[] = { "ip.src", "ip.dst", NULL };
 	const char *syn = "frame.interface_name == \"app\" and tcp.flags.syn == 1 and tcp.flags.ack == 0";
 	char *nlb = replay("alb-vs-nlb", "alb-shop", NULL);
@@ -215,7 +207,7 @@ static void test_nlb_forwards_connections_alb_requests(void)
  * X-Forwarded-For names the client, not the NLB. */
 static void test_nlb_in_front_keeps_the_client_in_xff(void)
 {
-	NEED_TSHARK();
+	TEST_NEED_TSHARK();
 	static const char *const fields[] = { "frame.interface_name", "ip.src", "http.x_forwarded_for", NULL };
 	char *out = replay("nlb-alb", "alb-shop", NULL);
 	char *got = tshark(out, "http.request and http.request.uri == \"/v1/cart\"", fields);
@@ -272,7 +264,7 @@ static const struct desync_case desync_cases[] = {
 
 static void test_desync_mode(gconstpointer data)
 {
-	NEED_TSHARK();
+	TEST_NEED_TSHARK();
 	const struct desync_case *dc = data;
 	static const char *const method[] = { "http.request.method", NULL };
 	static const char *const code[] = { "http.response.code", NULL };
@@ -301,7 +293,7 @@ static void test_desync_mode(gconstpointer data)
  * closes the connections after it, and then, as a sentence of its own, what it relayed. */
 static void test_desync_close_note_reads_as_two_sentences(void)
 {
-	NEED_TSHARK();
+	TEST_NEED_TSHARK();
 	static const char *const comment[] = { "frame.comment", NULL };
 	char *out = replay("alb-desync-defensive", "alb-smuggling", NULL);
 	char *got = tshark(out, "frame.interface_name == \"internet\" and ip.dst == 198.51.100.21 and tcp.len > 0", comment);
@@ -346,7 +338,7 @@ static unsigned lines_equal(const char *text, const char *want)
  * 10.0.1.11 takes all of blue's. */
 static void test_blue_green_weights_and_a_target_down(void)
 {
-	NEED_TSHARK();
+	TEST_NEED_TSHARK();
 	static const char *const fields[] = { "ip.dst", "frame.time_relative", NULL };
 	char *out = replay("alb-blue-green", "alb-blue-green", NULL);
 	char *got = tshark(out, "frame.interface_name == \"app\" and http.request", fields);
@@ -380,7 +372,7 @@ static void test_blue_green_weights_and_a_target_down(void)
  * client's request says why. */
 static void test_blue_green_fails_open_with_no_healthy_target(void)
 {
-	NEED_TSHARK();
+	TEST_NEED_TSHARK();
 	static const char *const ip[] = { "ip.dst", NULL };
 	static const char *const comment[] = { "frame.comment", NULL };
 	char *sc = lesson_variant("alb-blue-green", "events = 250ms down 10.0.1.12:8080",
@@ -419,7 +411,7 @@ static const struct note_case note_cases[] = {
 
 static void test_notes_are_joined_sentences(gconstpointer data)
 {
-	NEED_TSHARK();
+	TEST_NEED_TSHARK();
 	const struct note_case *nc = data;
 	static const char *const comment[] = { "frame.comment", NULL };
 	char *out = replay_with(nc->scenario, nc->capture, nc->option, NULL);
@@ -502,7 +494,7 @@ static void write_close_delimited_capture(const char *path)
  * completed, and a FIN that came with data did not count as the balancer's. */
 static void test_a_response_delimited_by_the_close_completes(void)
 {
-	NEED_TSHARK();
+	TEST_NEED_TSHARK();
 	char *cap = g_strdup_printf("%s/alb-close-delimited.pcap", tmp_dir);
 	char *log = g_strdup_printf("%s/close-delimited.log", tmp_dir);
 	char *log_opt = g_strdup_printf("--access-log=%s", log);
@@ -537,7 +529,7 @@ static void test_a_response_delimited_by_the_close_completes(void)
  * request body's later segments once went out bare). */
 static void test_every_view_has_a_comment(gconstpointer data)
 {
-	NEED_TSHARK();
+	TEST_NEED_TSHARK();
 	const char *const *lesson = data;
 	static const char *const number[] = { "frame.number", NULL };
 	char *out = replay(lesson[0], lesson[1], NULL);

@@ -119,10 +119,7 @@ static void test_lesson_checksums(gconstpointer data)
  * lan (the next id); every view has an id, ids only grow, and each id's views are consecutive. */
 static void test_packet_id_follows_a_packet(void)
 {
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	char *dir = test_tmpdir();
 	char *in = gen(dir, "napt-home");
 	char *out = g_strdup_printf("%s/out.pcapng", dir);

@@ -10,14 +10,6 @@
 
 static char *tmp_dir, *exhaustion_out;
 
-#define NEED_TSHARK()                                      \
-	do {                                               \
-		if (!test_have_tshark()) {                 \
-			g_test_skip("tshark is not installed"); \
-			return;                            \
-		}                                          \
-	} while (0)
-
 /* napt-exhaustion has every kind of view: SNATs, derived replies, drops and ICMP errors the
  * router sends itself. */
 static const char *lesson_output(void)
@@ -50,7 +42,7 @@ static char *install(void)
 /* tshark -C natlb prints the profile's columns: the link after the time, the comment last. */
 static void test_columns_show_link_and_comment(void)
 {
-	NEED_TSHARK();
+	TEST_NEED_TSHARK();
 	g_free(install());
 	const char *argv[] = { "tshark", "-C", "natlb", "-r", lesson_output(), "-c", "2", NULL };
 	char *out = NULL;
@@ -94,7 +86,7 @@ static char *rule_filter(const char *colorfilters, const char *name)
 
 static void test_colour_rule_picks_its_views(gconstpointer data)
 {
-	NEED_TSHARK();
+	TEST_NEED_TSHARK();
 	const struct colour_case *c = data;
 	char *conf = install(), *text = NULL;
 	char *path = g_build_filename(conf, "wireshark", "profiles", "natlb", "colorfilters", NULL);

@@ -73,6 +73,15 @@ static inline gboolean test_have_tshark(void)
 	return have;
 }
 
+/* First line of a test that reads its output with tshark: without tshark it is skipped, saying so. */
+#define TEST_NEED_TSHARK()                                 \
+	do {                                               \
+		if (!test_have_tshark()) {                 \
+			g_test_skip("tshark is not installed"); \
+			return;                            \
+		}                                          \
+	} while (0)
+
 /* tshark's stderr less the one line it prints whenever it runs as root (not about our file). */
 static inline char *test_tshark_warnings(const char *err)
 {
