@@ -32,40 +32,57 @@ static void print_view(const struct pcapng_record *rec, int64_t first_ns, uint8_
 		g_string_append_printf(out, "    %.*s\n", (int)rec->comments[i].len, rec->comments[i].s);
 }
 
-/* Read every record; with want_id 0, find frame `frame` and return its id in *id; else print
- * every record of want_id.  FALSE with err when the file is not readable pcapng. */
-static gboolean walk(const uint8_t *bytes, size_t len, const char *path, uint64_t frame, uint64_t want_id,
-                     uint64_t *id, bool *found, GString *out, GError **err)
+/* What a pass over the file looks for. */
+struct explain_pass {
+	uint64_t frame;      /* finding: the frame asked for */
+	uint64_t id;         /* printing: the packet id whose views are printed */
+	bool found;          /* finding: the frame was there */
+	int64_t first_ns;    /* the first frame's time: views are shown relative to it */
+	uint8_t *buf;        /* a frame for decoding */
+	GString *out;
+};
+
+/* Finding: stop at the frame, note its id; with none, the frame alone is all there is to print. */
+static bool find_frame(const struct pcapng_record *rec, struct explain_pass *x)
+{
+	if (rec->frame != x->frame)
+		return true;
+	x->found = true;
+	x->id = rec->packet_id;
+	if (!rec->packet_id)
+		print_view(rec, x->first_ns, x->buf, x->out);
+	return false;
+}
+
+/* Printing: every view of the packet. */
+static bool print_journey(const struct pcapng_record *rec, struct explain_pass *x)
+{
+	if (rec->packet_id == x->id)
+		print_view(rec, x->first_ns, x->buf, x->out);
+	return true;
+}
+
+/* Hand each record to visit until it says stop.  FALSE with err when the file is not readable
+ * pcapng; a cut file still explains the frames before the cut (a frame past it is missing). */
+static gboolean read_frames(const uint8_t *bytes, size_t len, const char *path,
+                            bool (*visit)(const struct pcapng_record *, struct explain_pass *), struct explain_pass *x,
+                            GError **err)
 {
 	struct pcapng_reader r;
 	struct pcapng_record rec;
 	enum pcapng_read_status st;
-	int64_t first_ns = 0;
-	uint8_t *buf = g_malloc(PCAPNG_SNAPLEN);
-	gboolean ok = TRUE;
 
 	pcapng_reader_init(&r, bytes, len, path);
 	while ((st = pcapng_reader_next(&r, &rec, err)) == PCAPNG_READ_RECORD) {
 		if (rec.frame == 1)
-			first_ns = rec.ts_ns;
-		if (!want_id && rec.frame == frame) {
-			*found = true;
-			*id = rec.packet_id;
-			if (!rec.packet_id) { /* no id: the frame alone is all we can say */
-				print_view(&rec, first_ns, buf, out);
-				break;
-			}
-		}
-		if (want_id && rec.packet_id == want_id)
-			print_view(&rec, first_ns, buf, out);
+			x->first_ns = rec.ts_ns;
+		if (!visit(&rec, x))
+			return TRUE;
 	}
-	/* A cut file still explains the frames before the cut; a frame past it is reported missing. */
-	if (st == PCAPNG_READ_INVALID || (st == PCAPNG_READ_TRUNCATED && !*found))
-		ok = FALSE;
-	else
-		g_clear_error(err);
-	g_free(buf);
-	return ok;
+	if (st == PCAPNG_READ_INVALID || (st == PCAPNG_READ_TRUNCATED && !x->found))
+		return FALSE;
+	g_clear_error(err);
+	return TRUE;
 }
 
 /* The four magics of libpcap's format (microseconds or nanoseconds, either byte order). */
@@ -90,7 +107,7 @@ int explain_main(int argc, char **argv)
 	GMappedFile *map = NULL;
 	GString *out = g_string_new(NULL);
 	int status = EXIT_USAGE;
-	uint64_t frame = 0, id = 0;
+	uint64_t frame = 0;
 	bool found = false;
 
 	g_option_context_set_summary(ctx, "Print the journey of the packet that FRAME (numbered as in Wireshark) of a\n"
@@ -124,17 +141,21 @@ int explain_main(int argc, char **argv)
 		        "pcapng output (natlb replay -o OUT.pcapng %s; natlb explain OUT.pcapng %s)\n", argv[1], argv[1], argv[2]);
 		goto out;
 	}
-	GString *alone = g_string_new(NULL);
-	gboolean ok = walk(bytes, len, argv[1], frame, 0, &id, &found, alone, &err);
-	if (ok && found && id) {
+	struct explain_pass x = { .frame = frame, .buf = g_malloc(PCAPNG_SNAPLEN), .out = g_string_new(NULL) };
+	gboolean ok = read_frames(bytes, len, argv[1], find_frame, &x, &err);
+	if (ok && x.found && x.id) {
 		g_string_append_printf(out, "frame %" G_GUINT64_FORMAT " is a view of packet %" G_GUINT64_FORMAT
-		                       " (frame.packet_id == %" G_GUINT64_FORMAT "); its journey:\n", frame, id, id);
-		ok = walk(bytes, len, argv[1], frame, id, &id, &found, out, &err);
-	} else if (ok && found) {
+		                       " (frame.packet_id == %" G_GUINT64_FORMAT "); its journey:\n", frame, x.id, x.id);
+		g_string_truncate(x.out, 0);
+		ok = read_frames(bytes, len, argv[1], print_journey, &x, &err);
+		g_string_append(out, x.out->str);
+	} else if (ok && x.found) {
 		g_string_append_printf(out, "frame %" G_GUINT64_FORMAT " has no packet id (a file natlb did not write, or an "
-		                       "older natlb): it alone\n%s", frame, alone->str);
+		                       "older natlb): it alone\n%s", frame, x.out->str);
 	}
-	g_string_free(alone, TRUE);
+	found = x.found;
+	g_string_free(x.out, TRUE);
+	g_free(x.buf);
 	if (!ok) {
 		fprintf(stderr, "natlb explain: %s\n", err->message);
 		goto out;
