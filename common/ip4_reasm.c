@@ -8,6 +8,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "common/byteorder.h"
 #include "common/checksum.h"
 #include "common/ip4_reasm.h"
 
@@ -164,28 +165,17 @@ static bool is_copy(const struct slot *s, uint32_t from, uint32_t to)
 	return to > from;
 }
 
-static void put16(uint8_t *b, uint16_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
 /* The first fragment's header over the payload: total length set, MF and offset cleared (DF and
  * the reserved bit stay), the checksum updated for both words. */
 static void build_datagram(struct slot *s, struct ip4_reasm_out *out)
 {
 	uint8_t *h = s->buf + IP4_REASM_HDR_ROOM - s->hdr_len;
-	uint16_t old_len = get16(h + 2), old_frag = get16(h + 6);
+	uint16_t old_len = be16_load(h + 2), old_frag = be16_load(h + 6);
 	uint16_t new_len = (uint16_t)(s->hdr_len + s->payload_len), new_frag = old_frag & 0xc000;
-	uint16_t csum = csum_update16(get16(h + 10), old_len, new_len);
-	put16(h + 2, new_len);
-	put16(h + 6, new_frag);
-	put16(h + 10, csum_update16(csum, old_frag, new_frag));
+	uint16_t csum = csum_update16(be16_load(h + 10), old_len, new_len);
+	be16_store(h + 2, new_len);
+	be16_store(h + 6, new_frag);
+	be16_store(h + 10, csum_update16(csum, old_frag, new_frag));
 	out->datagram = h;
 	out->datagram_len = new_len;
 }

@@ -11,6 +11,7 @@
 #include <pcap/dlt.h>
 #include <string.h>
 
+#include "common/byteorder.h"
 #include "common/checksum.h"
 #include "common/packet.h"
 #include "lb/l7lb.h"
@@ -19,25 +20,13 @@
 #define TCP_HDR 20
 #define TCP_WINDOW 65535
 
-static void put16(uint8_t *b, uint16_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *b, uint32_t v)
-{
-	put16(b, (uint16_t)(v >> 16));
-	put16(b + 2, (uint16_t)v);
-}
-
 /* A locally administered MAC for an address (02:00 and the four octets), so that every host of
  * the target side has its own and Wireshark's Ethernet columns tell them apart. */
 static void mac_of(uint8_t *mac, uint32_t addr)
 {
 	mac[0] = 0x02;
 	mac[1] = 0x00;
-	put32(mac + 2, addr);
+	be32_store(mac + 2, addr);
 }
 
 /* The link header of a target-side frame: Ethernet between the two hosts, or, for another link
@@ -47,7 +36,7 @@ static uint32_t link_header(uint8_t *frame, const struct packet *like, uint32_t 
 	if (like->linktype == DLT_EN10MB) {
 		mac_of(frame, dst);
 		mac_of(frame + 6, src);
-		put16(frame + 12, 0x0800);
+		be16_store(frame + 12, 0x0800);
 		return 14;
 	}
 	uint32_t n = like->ip.off;
@@ -65,36 +54,36 @@ uint32_t l7lb_wire_segment(uint8_t *frame, const struct packet *like, const stru
 
 	ip[0] = 0x45;
 	ip[1] = 0;
-	put16(ip + 2, total);
-	put16(ip + 4, s->ip_id);
-	put16(ip + 6, 0x4000); /* DF, as Linux sends TCP */
+	be16_store(ip + 2, total);
+	be16_store(ip + 4, s->ip_id);
+	be16_store(ip + 6, 0x4000); /* DF, as Linux sends TCP */
 	ip[8] = 64;
 	ip[9] = IPPROTO_TCP;
-	put16(ip + 10, 0);
-	put32(ip + 12, s->src);
-	put32(ip + 16, s->dst);
-	put16(ip + 10, csum_fold(csum_partial(ip, IP4_HDR, 0)));
+	be16_store(ip + 10, 0);
+	be32_store(ip + 12, s->src);
+	be32_store(ip + 16, s->dst);
+	be16_store(ip + 10, csum_fold(csum_partial(ip, IP4_HDR, 0)));
 
-	put16(tcp, s->sport);
-	put16(tcp + 2, s->dport);
-	put32(tcp + 4, s->seq);
-	put32(tcp + 8, (s->flags & TH_ACK) ? s->ack : 0);
+	be16_store(tcp, s->sport);
+	be16_store(tcp + 2, s->dport);
+	be32_store(tcp + 4, s->seq);
+	be32_store(tcp + 8, (s->flags & TH_ACK) ? s->ack : 0);
 	tcp[12] = (TCP_HDR / 4) << 4;
 	tcp[13] = s->flags;
-	put16(tcp + 14, TCP_WINDOW);
-	put16(tcp + 16, 0);
-	put16(tcp + 18, 0);
+	be16_store(tcp + 14, TCP_WINDOW);
+	be16_store(tcp + 16, 0);
+	be16_store(tcp + 18, 0);
 	if (s->len)
 		memcpy(tcp + TCP_HDR, s->payload, s->len);
 
 	/* RFC 9293 section 3.1: the checksum covers a pseudo-header of addresses, protocol, length. */
 	uint8_t pseudo[12];
-	put32(pseudo, s->src);
-	put32(pseudo + 4, s->dst);
+	be32_store(pseudo, s->src);
+	be32_store(pseudo + 4, s->dst);
 	pseudo[8] = 0;
 	pseudo[9] = IPPROTO_TCP;
-	put16(pseudo + 10, (uint16_t)(TCP_HDR + s->len));
+	be16_store(pseudo + 10, (uint16_t)(TCP_HDR + s->len));
 	uint32_t sum = csum_partial(pseudo, sizeof pseudo, 0);
-	put16(tcp + 16, csum_fold(csum_partial(tcp, TCP_HDR + s->len, sum)));
+	be16_store(tcp + 16, csum_fold(csum_partial(tcp, TCP_HDR + s->len, sum)));
 	return l2 + total;
 }

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/byteorder.h"
 #include "common/checksum.h"
 #include "common/cursor.h"
 #include "common/ip4_reasm.h"
@@ -40,26 +41,15 @@ static uint8_t pattern(unsigned id, uint32_t i)
 	return (uint8_t)(i * 131u + id * 29u + (i >> 8));
 }
 
-static void put16(uint8_t *b, uint16_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
 static void check_datagram(const struct ip4_reasm_out *out)
 {
 	const uint8_t *h = out->datagram;
 	unsigned ihl = (h[0] & 15u) * 4u;
 	check(out->datagram_len <= 65535 && out->datagram_len >= ihl);
-	check(get16(h + 2) == out->datagram_len);
-	check((get16(h + 6) & 0x3fff) == 0);
+	check(be16_load(h + 2) == out->datagram_len);
+	check((be16_load(h + 6) & 0x3fff) == 0);
 	check(csum_fold(csum_partial(h, ihl, 0)) == 0);
-	unsigned id = get16(h + 4);
+	unsigned id = be16_load(h + 4);
 	check(id >= 1 && id <= 4);
 	check(out->payload_len == out->datagram_len - ihl);
 	for (uint32_t i = 0; i < out->payload_len; i++) {
@@ -82,9 +72,9 @@ static void one_fragment(struct ip4_reasm *r, uint8_t flags, uint16_t units, uin
 	f[12] = 0x08;
 	uint8_t *ip = f + ETH;
 	ip[0] = (uint8_t)(0x40 | ihl / 4);
-	put16(ip + 2, (uint16_t)(ihl + len));
-	put16(ip + 4, (uint16_t)id);
-	put16(ip + 6, (uint16_t)((flags & 4 ? 0x2000 : 0) | (units & 0x1fff)));
+	be16_store(ip + 2, (uint16_t)(ihl + len));
+	be16_store(ip + 4, (uint16_t)id);
+	be16_store(ip + 6, (uint16_t)((flags & 4 ? 0x2000 : 0) | (units & 0x1fff)));
 	ip[8] = 64;
 	ip[9] = 253;
 	memcpy(ip + 12, "\xc0\xa8\x00\x01\xcb\x00\x71\x0a", 8);
@@ -92,7 +82,7 @@ static void one_fragment(struct ip4_reasm *r, uint8_t flags, uint16_t units, uin
 		uint8_t p = pattern(id, (units & 0x1fffu) * 8u + i);
 		ip[ihl + i] = flags & 8 ? (uint8_t)~p : p;
 	}
-	put16(ip + 10, csum_fold(csum_partial(ip, ihl, 0)));
+	be16_store(ip + 10, csum_fold(csum_partial(ip, ihl, 0)));
 	uint8_t *exact = malloc(n - cut);
 	check(exact != NULL);
 	memcpy(exact, f, n - cut);

@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/byteorder.h"
 #include "common/checksum.h"
 #include "common/packet.h"
 #include "common/pipeline.h"
@@ -96,18 +97,6 @@ struct flow {
 static uint8_t frame[14 + 40 + RUN_SEGMENT];
 static uint16_t ip_id;
 
-static void put16(uint8_t *b, uint16_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *b, uint32_t v)
-{
-	put16(b, (uint16_t)(v >> 16));
-	put16(b + 2, (uint16_t)v);
-}
-
 /* One IPv4 TCP segment into frame, checksums right (payload_sum: csum_partial() of the payload,
  * summed once for a run); returns the frame's length. */
 static uint32_t build_segment(bool ethernet, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint32_t seq,
@@ -121,31 +110,31 @@ static uint32_t build_segment(bool ethernet, uint32_t src, uint32_t dst, uint16_
 		bool to_alb = dst == VIP;
 		memcpy(frame, to_alb ? mac_alb : mac_client, 6);
 		memcpy(frame + 6, to_alb ? mac_client : mac_alb, 6);
-		put16(frame + 12, 0x0800);
+		be16_store(frame + 12, 0x0800);
 	}
 	memset(ip, 0, 40);
 	ip[0] = 0x45;
-	put16(ip + 2, (uint16_t)(40 + len));
-	put16(ip + 4, ++ip_id);
+	be16_store(ip + 2, (uint16_t)(40 + len));
+	be16_store(ip + 4, ++ip_id);
 	ip[6] = 0x40; /* DF */
 	ip[8] = 64;
 	ip[9] = 6;
-	put32(ip + 12, src);
-	put32(ip + 16, dst);
-	put16(ip + 10, csum_fold(csum_partial(ip, 20, 0)));
-	put16(tcp, sport);
-	put16(tcp + 2, dport);
-	put32(tcp + 4, seq);
-	put32(tcp + 8, ack);
+	be32_store(ip + 12, src);
+	be32_store(ip + 16, dst);
+	be16_store(ip + 10, csum_fold(csum_partial(ip, 20, 0)));
+	be16_store(tcp, sport);
+	be16_store(tcp + 2, dport);
+	be32_store(tcp + 4, seq);
+	be32_store(tcp + 8, ack);
 	tcp[12] = 5 << 4;
 	tcp[13] = flags;
-	put16(tcp + 14, 65535);
+	be16_store(tcp + 14, 65535);
 	memcpy(tcp + 20, payload, len);
 	uint8_t pseudo[12] = { 0 };
 	memcpy(pseudo, ip + 12, 8);
 	pseudo[9] = 6;
-	put16(pseudo + 10, (uint16_t)(20 + len));
-	put16(tcp + 16, csum_fold(csum_partial(tcp, 20, csum_partial(pseudo, sizeof pseudo, payload_sum))));
+	be16_store(pseudo + 10, (uint16_t)(20 + len));
+	be16_store(tcp + 16, csum_fold(csum_partial(tcp, 20, csum_partial(pseudo, sizeof pseudo, payload_sum))));
 	return l2 + 40 + len;
 }
 
