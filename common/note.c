@@ -44,7 +44,7 @@ void note_printf(GString *s, const char *fmt, ...)
 
 void note_buf_flush(struct note_buf *nb)
 {
-	g_string_append_len(nb->note, nb->b, (gssize)nb->n);
+	note_put(nb->note, nb->b, nb->n);
 	nb->n = 0;
 }
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "lb/desync.h"
-#include "lb/http1-t.h"
+#include "lb/http1.h"
 
 static const struct {
 	const char *name;
@@ -106,11 +106,6 @@ static bool is_alnum(uint8_t b)
 	return (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z');
 }
 
-static bool is_tchar(uint8_t b)
-{
-	return is_alnum(b) || (b && strchr("!#$%&'*+-.^_`|~", b));
-}
-
 static bool is_ws(uint8_t b)
 {
 	return b == ' ' || b == '\t';
@@ -134,7 +129,7 @@ static enum header_tier chars_tier(const uint8_t *p, size_t n, bool name)
 	enum header_tier t = HDR_OK;
 	for (size_t i = 0; i < n; i++) {
 		uint8_t b = p[i];
-		bool ok = name ? is_tchar(b) : (b >= 0x20 && b != 0x7f) || b == '\t';
+		bool ok = name ? http1_is_tchar(b) : (b >= 0x20 && b != 0x7f) || b == '\t';
 		if (ok)
 			continue;
 		if (is_bad(b))
@@ -154,16 +149,6 @@ static void trim(const uint8_t **p, size_t *n)
 		(*n)--;
 }
 
-static bool eq_nocase(const uint8_t *p, size_t n, const char *s)
-{
-	size_t k = strlen(s);
-	if (n != k)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (lower(p[i]) != (uint8_t)s[i])
-			return false;
-	return true;
-}
 
 /* ---- how close a header name is to "transfer-encoding" or "content-length" ---- */
 
@@ -257,7 +242,7 @@ static bool valid_coding(const uint8_t *p, size_t n, bool *chunked)
 		n = (size_t)(semi - p);
 	trim(&p, &n);
 	for (unsigned i = 0; i < sizeof codings / sizeof codings[0]; i++)
-		if (eq_nocase(p, n, codings[i])) {
+		if (http1_name_is((const char *)p, n, codings[i])) {
 			*chunked = i == 0;
 			return true;
 		}
@@ -406,7 +391,7 @@ struct desync_verdict desync_classify_request(const char *method, size_t method_
 	/* 3. method: a token (RFC 9112 3.1) */
 	bool method_ok = method_len > 0;
 	for (size_t i = 0; i < method_len; i++)
-		method_ok &= is_tchar(m[i]);
+		method_ok &= http1_is_tchar(m[i]);
 	if (!method_ok)
 		desync_upgrade(&v, DESYNC_BadMethod);
 

@@ -54,11 +54,12 @@ struct http1_limits http1_limits_alb(void)
 
 /* ---- small byte helpers ---- */
 
-static bool is_tchar(uint8_t b)
-{
-	return (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') ||
-	       (b && strchr("!#$%&'*+-.^_`|~", b));
-}
+const bool http1_tchar[256] = {
+	['0' ... '9'] = true, ['a' ... 'z'] = true, ['A' ... 'Z'] = true,
+	['!'] = true, ['#'] = true, ['$'] = true, ['%'] = true, ['&'] = true, ['\''] = true,
+	['*'] = true, ['+'] = true, ['-'] = true, ['.'] = true, ['^'] = true, ['_'] = true,
+	['`'] = true, ['|'] = true, ['~'] = true,
+};
 
 static bool is_ws(uint8_t b)
 {
@@ -68,11 +69,6 @@ static bool is_ws(uint8_t b)
 static bool is_digit(uint8_t b)
 {
 	return b >= '0' && b <= '9';
-}
-
-static bool eq_nocase(const uint8_t *p, size_t n, const char *s)
-{
-	return strlen(s) == n && g_ascii_strncasecmp((const char *)p, s, n) == 0;
 }
 
 static void trim(const uint8_t **p, size_t *n)
@@ -396,7 +392,7 @@ static unsigned split_head(struct http1_stream *s, struct http1_head *h, struct 
 			const uint8_t *colon = memchr(l, ':', n), *v;
 			size_t vn;
 			bool fold = is_ws(l[0]);
-			bool content_type = parent >= 0 && eq_nocase((const uint8_t *)s->hdrs[parent].name,
+			bool content_type = parent >= 0 && http1_name_is(s->hdrs[parent].name,
 			                                             s->hdrs[parent].name_len, "content-type");
 			if (fold && parent >= 0 && (content_type || !colon)) {
 				/* obs-fold (RFC 9112 5.2): more of the previous value */
@@ -425,7 +421,7 @@ static unsigned split_head(struct http1_stream *s, struct http1_head *h, struct 
 				} else {
 					bool token = colon > l, clean = !memchr(l, 0, n) && !memchr(l, '\r', n);
 					for (const uint8_t *q = l; q < colon; q++)
-						token &= is_tchar(*q);
+						token &= http1_is_tchar(*q);
 					line->feed = token && clean;
 					parent = (int)nh;
 				}
@@ -449,14 +445,14 @@ static void frame_view(struct http1_stream *s, unsigned n_lines)
 	for (unsigned i = 1; i + 1 < n_lines; i++) {
 		const struct http1_line *l = &s->lines[i];
 		te |= l->feed && !is_ws(s->buf[l->start]) &&
-		      eq_nocase((const uint8_t *)s->hdrs[i - 1].name, s->hdrs[i - 1].name_len, "transfer-encoding");
+		      http1_name_is(s->hdrs[i - 1].name, s->hdrs[i - 1].name_len, "transfer-encoding");
 	}
 	/* lines[1 .. n_lines-2] are the header lines, hdrs[0 ..] their entries; the last is blank */
 	for (unsigned i = 1; i + 1 < n_lines; i++) {
 		struct http1_line *l = &s->lines[i];
 		const struct http1_header *h = &s->hdrs[i - 1];
 		if (!l->feed || is_ws(s->buf[l->start]) ||
-		    !eq_nocase((const uint8_t *)h->name, h->name_len, "content-length"))
+		    !http1_name_is(h->name, h->name_len, "content-length"))
 			continue;
 		uint64_t v = 0;
 		bool num = h->value_len > 0 && h->value_len <= 19;
@@ -490,7 +486,7 @@ static bool request_fields(struct http1_stream *s, struct http1_head *h, struct 
 	                                                      (const char *)ver, ver_len, h->headers, h->n_headers));
 	split_target(h, h->method_len == 7 && memcmp(h->method, "CONNECT", 7) == 0);
 	for (unsigned i = 0; !h->host && i < h->n_headers; i++)
-		if (eq_nocase((const uint8_t *)h->headers[i].name, h->headers[i].name_len, "host")) {
+		if (http1_name_is(h->headers[i].name, h->headers[i].name_len, "host")) {
 			h->host = h->headers[i].value;
 			h->host_len = h->headers[i].value_len;
 		}
@@ -624,7 +620,7 @@ static bool first_line_ok(struct http1_stream *s, const uint8_t *b, uint32_t n, 
 		} else if (!s->method_done) {
 			if (b[j] == ' ' && pos > 0)
 				s->method_done = true;
-			else if (!is_tchar(b[j]))
+			else if (!http1_is_tchar(b[j]))
 				return false;
 		}
 	}

@@ -13,8 +13,7 @@
 
 static bool name_is(const struct http1_header *h, const char *name)
 {
-	size_t n = strlen(name);
-	return h->name_len == n && g_ascii_strncasecmp(h->name, name, n) == 0;
+	return http1_name_is(h->name, h->name_len, name);
 }
 
 static void put_header(GString *out, const char *name, size_t name_len, const char *value, size_t value_len)

@@ -43,9 +43,8 @@ static void put_quoted(GString *out, const char *s, size_t n)
 
 static const struct http1_header *header_find(const struct http1_head *h, const char *name)
 {
-	size_t n = strlen(name);
 	for (unsigned i = 0; i < h->n_headers; i++)
-		if (h->headers[i].name_len == n && g_ascii_strncasecmp(h->headers[i].name, name, n) == 0)
+		if (http1_name_is(h->headers[i].name, h->headers[i].name_len, name))
 			return &h->headers[i];
 	return NULL;
 }
