@@ -88,6 +88,21 @@ awk -v r="$l7_requests" -v c="$l7_conns" -v size="$l7_size" -v tr="$tcprewrite_l
 }'
 rm -f "$dir/l7.pcap"
 
+# The lesson page at its default cap of 20,000 steps: the page times 100 steps forward itself
+# (#bench=100).  Only where Debian's chromium is installed (make deps installs it).
+if command -v chromium >/dev/null 2>&1; then
+	"$natlb" gen bench --packets 12000 --flows 3000 -o "$dir/page.pcap"
+	"$natlb" replay -q -s tools/bench-napt.ini --html "$dir/page.html" -o "$dir/page.pcapng" "$dir/page.pcap"
+	timeout 120 chromium --no-sandbox --headless --disable-gpu --disable-background-networking \
+		--disable-component-update --disable-sync --no-first-run --user-data-dir="$dir/chromium" \
+		--dump-dom "file://$dir/page.html#step=9000&bench=100" 2>/dev/null |
+		sed -n 's/.*<pre id="bench">steps \([0-9]*\) max_ms \([0-9.]*\) median_ms \([0-9.]*\) of \([0-9]*\).*/\1 \2 \3 \4/p' |
+		awk '{ printf "lesson page, %d steps forward at %d steps: median %.1f ms, max %.1f ms a step (goal: median <= 50 ms)\n", $1, $4, $3, $2 }'
+	rm -rf "$dir/page."* "$dir/chromium"
+else
+	echo "lesson page timing skipped: chromium is not installed (make deps installs it)"
+fi
+
 # A lesson's memory follows its live entries, not max-mappings (issue 11 item 7): napt-home's 29
 # packets through the same router sized for 16M mappings.
 { cat scenarios/napt-home.ini; printf '\nmax-mappings = 16777216\n'; } > "$dir/napt-home-16m.ini"
