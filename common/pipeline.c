@@ -792,6 +792,23 @@ gboolean pipeline_push(struct pipeline *pl, const struct input_record *rec, GErr
 	return s ? replay_decoded(pl, &s->pkt, &s->rec, err) : TRUE;
 }
 
+/* The stages hear that the capture has ended; what they emit then travels like any packet. */
+static gboolean capture_ended(struct pipeline *pl, GError **err)
+{
+	struct scenario *sc = pl->sc;
+	struct stage_ctx *ctx = &pl->ctx;
+
+	ctx->note = pl->stage_note;
+	ctx->now_ns = pl->clock_ns;
+	for (unsigned i = 0; i < sc->n_stages; i++) {
+		if (!sc->stages[i]->ops->capture_end)
+			continue;
+		ctx->stage = sc->stages[i];
+		sc->stages[i]->ops->capture_end(sc->stages[i], ctx);
+	}
+	return drain_hops(pl, err);
+}
+
 gboolean pipeline_drain(struct pipeline *pl, GError **err)
 {
 	const struct lookahead_slot *s;
@@ -799,7 +816,7 @@ gboolean pipeline_drain(struct pipeline *pl, GError **err)
 	while ((s = lookahead_drain(pl->lookahead)))
 		if (!replay_decoded(pl, &s->pkt, &s->rec, err))
 			return FALSE;
-	return TRUE;
+	return capture_ended(pl, err);
 }
 
 /* ---- the report ------------------------------------------------------------------------------------ */

@@ -208,6 +208,9 @@ struct stage_ops {
 	void (*prefetch)(const struct stage *st, const struct packet *p, enum hop_dir dir, unsigned step);
 	/* Capture time moved to now: expire what timed out (optional). */
 	void (*advance)(struct stage *st, int64_t now_ns, struct stage_ctx *ctx);
+	/* The capture has ended, at ctx->now_ns (its last packet): what waits for packets that can no
+	 * longer come (bytes held behind a hole) is given up now; it may emit (optional). */
+	void (*capture_end)(struct stage *st, struct stage_ctx *ctx);
 	/* Visit every entry of the stage's table (optional; for --tables and natlb tables). */
 	void (*table_foreach)(const struct stage *st, int64_t now_ns,
 	                      void (*visit)(const struct table_row *row, void *data), void *data);

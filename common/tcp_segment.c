@@ -71,6 +71,12 @@ void tcp_segment_set_seq(struct packet *p, uint32_t seq)
 	tcp_put32(p, p->ip.l4_off + 4, seq);
 }
 
+void tcp_segment_set_flags(struct packet *p, uint8_t flags)
+{
+	tcp_replace(p, p->ip.l4_off + 13, &flags, 1);
+	p->ip.tcp_flags = flags;
+}
+
 void tcp_segment_map_acks(struct packet *p, uint32_t (*map)(uint32_t v, uint32_t base), uint32_t base)
 {
 	struct cursor c;

@@ -18,6 +18,8 @@ uint32_t tcp_segment_ack(const struct packet *p);
 /* The segment's data length on the wire (captured or not); 0 when the header was not captured. */
 uint32_t tcp_segment_payload_len(const struct packet *p);
 void tcp_segment_set_seq(struct packet *p, uint32_t seq);
+/* Replace the flags byte (CWR .. FIN); p->ip.tcp_flags follows. */
+void tcp_segment_set_flags(struct packet *p, uint8_t flags);
 
 /* Map the acknowledgement number (when ACK is set) and every SACK edge through map. */
 void tcp_segment_map_acks(struct packet *p, uint32_t (*map)(uint32_t v, uint32_t base), uint32_t base);

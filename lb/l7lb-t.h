@@ -113,6 +113,7 @@ struct l7lb_request {
 	int8_t backend;          /* index into conn->backends, for L7LB_FORWARDED */
 	bool head_method;        /* HEAD: the response has no body */
 	bool close_after;        /* desync mitigation: close the connection after the response */
+	bool answer_closes;      /* the balancer's own answer says Connection: close; its FIN follows it */
 	int64_t received_ns;     /* for the access log's processing times */
 	uint16_t status;         /* what the client got */
 	uint32_t rule_priority;  /* 0: the default action */
@@ -136,6 +137,10 @@ struct l7lb_conn {
 	int64_t last_ns;         /* idle timeout */
 	bool midstream;          /* picked up without its SYN */
 	bool client_fin, server_fin, closed;
+	bool close_pending;      /* desync mitigation: the balancer closes once this response segment is sent */
+	bool own_fin;            /* the balancer sent its FIN itself, ahead of the capture's */
+	uint32_t own_fin_seq;    /* ... at this sequence number of its own (capture's plus shift) */
+	uint32_t resp_last_ack;  /* the acknowledgement number the balancer last sent the client */
 	bool rejected;           /* a 400 ended parsing: later bytes are not read */
 	bool in_message;         /* a request head was read, its end not yet */
 	bool passthrough;        /* a routed request's body cannot be framed: later bytes go on unread */
@@ -187,6 +192,7 @@ struct l7lb_conn {
 	uint32_t feed_len;
 	uint64_t withheld;       /* response bytes of the segment in hand that the balancer replaced */
 	bool replaced_bytes, relayed_bytes; /* what the response segment in hand carried */
+	bool closed_bytes;       /* ... bytes the capture's server sent after the balancer's own FIN */
 };
 
 /* ALB's CloudWatch metrics ("CloudWatch metrics for your Application Load Balancer"). */
@@ -265,6 +271,7 @@ struct l7lb {
 	X(L7LB_NO_CONNECTION, "no connection of the balancer's matches it")                                   \
 	X(L7LB_CONN_TABLE_FULL, "the balancer's connection table is full (max-connections)")                  \
 	X(L7LB_ANSWERED_ITSELF, "not delivered: the balancer answered this request itself")                   \
+	X(L7LB_CLOSED_ITSELF, "not delivered: the balancer had already closed the connection itself")         \
 	X(L7LB_FROM_TARGET_UNKNOWN, "a packet from a target that no backend connection of the balancer expects") \
 	X(L7LB_FRAGMENT, "an IPv4 fragment that cannot be reassembled")
 

@@ -445,56 +445,97 @@ static uint32_t capture_seq_at(const struct l7lb_conn *c, uint64_t off)
 	return c->resp_base_seq + (uint32_t)off;
 }
 
-/* Send the balancer's own answer (bytes) to the client now: one segment, built with libnet, right
- * after the packet in hand, at the point of the server stream that the capture has reached. */
-static void send_answer(struct l7lb_conn *c, struct l7lb_request *rq, const char *bytes, uint32_t len)
+/* The acknowledgement number the balancer sends with its own segments: the client's next byte,
+ * counting the segment in hand when it is the client's (the stream has not moved past it yet). */
+static uint32_t client_next_seq(const struct l7lb_conn *c)
+{
+	const struct packet *p = c->pkt;
+	uint32_t ack = tcp_stream_next_seq(&c->req_stream);
+	if (p->ip.src == c->client) {
+		uint32_t end = tcp_segment_seq(p) + tcp_segment_payload_len(p) + ((p->ip.tcp_flags & TH_FIN) != 0);
+		if (tcp_seq_after(end, ack))
+			ack = end;
+	}
+	return ack;
+}
+
+/* One segment of the balancer's own to the client, built with libnet, offset_ns after the packet
+ * in hand, behind that packet's link header (turned round when it came from the client). */
+static bool emit_to_client(struct l7lb_conn *c, uint8_t flags, uint32_t seq, const uint8_t *bytes, uint32_t len,
+                           int64_t offset_ns, const char *note)
 {
 	struct l7lb *lb = c->lb;
 	const struct packet *p = c->pkt;
 	libnet_t *l = (libnet_t *)lb->lnet;
 	uint8_t *ip = NULL;
 	uint32_t ip_len = 0;
+	bool sent = false;
+	uint32_t ack = client_next_seq(c);
+
+	if (libnet_build_tcp(c->vport, c->cport, seq, ack, flags, 65535, 0, 0, LIBNET_TCP_H + len, bytes, len, l, 0) == -1 ||
+	    libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + LIBNET_TCP_H + len), 0, 0, 0x4000, 64, IPPROTO_TCP, 0,
+	                      g_htonl(c->vip), g_htonl(c->client), NULL, 0, l, 0) == -1 ||
+	    libnet_pblock_coalesce(l, &ip, &ip_len) == -1)
+		goto out;
+	uint32_t l2 = p->ip.off;
+	if (l2 > 64 || l2 > p->caplen || l2 + ip_len > L7LB_FRAME_MAX)
+		goto out;
+	memcpy(lb->answer_frame, p->data, l2);
+	if (p->linktype == DLT_EN10MB && l2 >= 12 && p->ip.src == c->client) {
+		memcpy(lb->answer_frame, p->data + 6, 6);
+		memcpy(lb->answer_frame + 6, p->data, 6);
+	}
+	memcpy(lb->answer_frame + l2, ip, ip_len);
+	sent = stage_emit(c->ctx, SIDE_LEFT, DIR_RIGHT_TO_LEFT, offset_ns, lb->answer_frame, l2 + ip_len, note);
+	if (sent)
+		c->resp_last_ack = ack;
+out:
+	if (ip)
+		libnet_adv_free_packet(l, ip);
+	libnet_clear_packet(l);
+	return sent;
+}
+
+/* The balancer closes the connection itself (after an Ambiguous request's response, or an answer
+ * that says Connection: close), as ALB does, instead of waiting for the capture's FIN: its FIN goes
+ * right after what it has sent, at seq.  Nothing the capture's server sends later reaches the
+ * client (to_client() renumbers or withholds it), and no more requests are read. */
+static void send_own_fin(struct l7lb_conn *c, uint32_t seq, int64_t offset_ns, const char *why)
+{
+	char note[200];
+
+	if (c->server_fin || !c->pkt->ip.has_ports || !tcp_stream_started(&c->req_stream))
+		return;
+	g_snprintf(note, sizeof note, "l7-lb %s: the balancer closes connection #%" G_GUINT64_FORMAT " itself: %s",
+	           c->lb->name, c->id, why);
+	if (!emit_to_client(c, TH_ACK | TH_FIN, seq, NULL, 0, offset_ns, note))
+		return;
+	c->server_fin = c->own_fin = c->rejected = true;
+	c->own_fin_seq = seq;
+	close_backends(c, why);
+}
+
+/* Send the balancer's own answer (bytes) to the client now, right after the packet in hand, at the
+ * point of the server stream that the capture has reached; its FIN follows when it closes. */
+static void send_answer(struct l7lb_conn *c, struct l7lb_request *rq, const char *bytes, uint32_t len)
+{
+	struct l7lb *lb = c->lb;
 	char note[320];
 
-	if (!p->ip.has_ports || !tcp_stream_started(&c->req_stream))
+	if (!c->pkt->ip.has_ports || !tcp_stream_started(&c->req_stream) || c->own_fin)
 		return;
 	uint32_t cap_seq = capture_seq_at(c, c->resp_answered_off);
 	uint32_t seq = cap_seq + (uint32_t)c->shift;
-	uint32_t ack = tcp_stream_next_seq(&c->req_stream);
-	if (p->ip.src == c->client) {
-		/* called while the client's segment is delivered: the stream has not moved past it yet */
-		uint32_t end = tcp_segment_seq(p) + tcp_segment_payload_len(p);
-		if (tcp_seq_after(end, ack))
-			ack = end;
-	}
 	g_snprintf(note, sizeof note, "l7-lb %s: the balancer's own answer to request %u on connection #%" G_GUINT64_FORMAT
 	           ": %u %s", lb->name, rq->number, c->id, rq->status, l7lb_reason_phrase(rq->status));
-	if (libnet_build_tcp(c->vport, c->cport, seq, ack, TH_ACK | TH_PUSH, 65535, 0, 0, LIBNET_TCP_H + len,
-	                     (const uint8_t *)bytes, len, l, 0) == -1 ||
-	    libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + LIBNET_TCP_H + len), 0, 0, 0x4000, 64, IPPROTO_TCP, 0,
-	                      g_htonl(c->vip), g_htonl(c->client), NULL, 0, l, 0) == -1 ||
-	    libnet_pblock_coalesce(l, &ip, &ip_len) == -1) {
-		libnet_clear_packet(l);
+	if (!emit_to_client(c, TH_ACK | TH_PUSH, seq, (const uint8_t *)bytes, len, PIPELINE_HOP_NS, note))
 		return;
-	}
-	/* The link header of the packet in hand, turned round when it came from the client. */
-	uint32_t l2 = p->ip.off;
-	if (l2 <= 64 && l2 <= p->caplen && l2 + ip_len <= L7LB_FRAME_MAX) {
-		memcpy(lb->answer_frame, p->data, l2);
-		if (p->linktype == DLT_EN10MB && l2 >= 12 && p->ip.src == c->client) {
-			memcpy(lb->answer_frame, p->data + 6, 6);
-			memcpy(lb->answer_frame + 6, p->data, 6);
-		}
-		memcpy(lb->answer_frame + l2, ip, ip_len);
-		if (stage_emit(c->ctx, SIDE_LEFT, DIR_RIGHT_TO_LEFT, PIPELINE_HOP_NS, lb->answer_frame, l2 + ip_len, note)) {
-			c->splice = (struct l7lb_splice){ .active = true, .cap_start = cap_seq, .cap_end = cap_seq, .len = len,
-			                                  .shift_before = c->shift };
-			c->shift += len;
-			rq->sent_bytes = len;
-		}
-	}
-	libnet_adv_free_packet(l, ip);
-	libnet_clear_packet(l);
+	c->splice = (struct l7lb_splice){ .active = true, .cap_start = cap_seq, .cap_end = cap_seq, .len = len,
+	                                  .shift_before = c->shift };
+	c->shift += len;
+	rq->sent_bytes = len;
+	if (rq->answer_closes)
+		send_own_fin(c, seq + len, 2 * PIPELINE_HOP_NS, "its answer said Connection: close");
 }
 
 /* Does a request before rq still wait for its response to reach the client? */
@@ -527,6 +568,7 @@ static void answer_client(struct l7lb_conn *c, struct l7lb_request *rq, unsigned
 	/* After a request it cannot frame (a parse error, a desync refusal) the balancer reads no more of
 	 * the connection, so its answer says Connection: close, as ALB's 400 does. */
 	l7lb_own_response(code, ctype, location, body, body_len, closing, lb->scratch);
+	rq->answer_closes = closing;
 	if (answer_must_wait(c, rq)) {
 		rq->answer = g_memdup2(lb->scratch->str, lb->scratch->len);
 		rq->answer_len = (uint32_t)lb->scratch->len;
@@ -977,6 +1019,7 @@ static void response_done(struct l7lb_conn *c)
 		note_appendf(c->ctx->note, "%sdesync mitigation: after this response the balancer closes connection #%"
 		             G_GUINT64_FORMAT " and its backend connections", note_gap(c), c->id);
 		close_backends(c, "desync mitigation closes the connection after an Ambiguous request");
+		c->close_pending = true; /* its FIN follows the segment in hand: to_client() */
 	}
 	c->pending_head = (c->pending_head + 1) % L7LB_PENDING_MAX;
 	c->n_pending--;
@@ -1003,7 +1046,10 @@ static void response_bytes(void *data, uint64_t offset, const uint8_t *bytes, ui
 			rq->first_byte_ns = c->ctx->now_ns;
 		if (rq)
 			rq->sent_bytes += upto - pos;
-		if (rq && rq->outcome == L7LB_FORWARDED && rq->backend >= 0) {
+		if (c->own_fin && !(rq && rq->outcome == L7LB_ANSWERED)) {
+			c->withheld += upto - pos; /* sent after the balancer's own FIN: the client never gets it */
+			c->replaced_bytes = c->closed_bytes = true;
+		} else if (rq && rq->outcome == L7LB_FORWARDED && rq->backend >= 0) {
 			struct l7lb_backend *b = &c->backends[rq->backend];
 			g_string_truncate(c->lb->note, 0);
 			note_backend(c->lb->note, c->lb, c, b);
@@ -1062,7 +1108,7 @@ static void begin(struct l7lb_conn *c, struct stage_ctx *ctx, const struct packe
 	c->note_start = ctx->note->len;
 	c->emitted = 0;
 	c->emit_base = base;
-	c->replaced_bytes = c->relayed_bytes = false;
+	c->replaced_bytes = c->relayed_bytes = c->closed_bytes = false;
 	c->last_ns = ctx->now_ns;
 }
 
@@ -1078,21 +1124,25 @@ static void close_backends(struct l7lb_conn *c, const char *why)
  * *since: when the stream began to hold, 0 while it holds nothing. */
 #define L7LB_HOLE_GIVE_UP_NS NS_PER_SECOND
 
-static void give_up_old_holes(struct l7lb_conn *c, struct tcp_stream *s, int64_t *since,
-                              const struct tcp_stream_consumer *sink)
+static void give_up_holes(struct l7lb_conn *c, struct tcp_stream *s, int64_t *since,
+                          const struct tcp_stream_consumer *sink, bool capture_ended)
 {
 	if (tcp_stream_counters(s)->held_segments_now == 0) {
 		*since = 0;
 		return;
 	}
-	if (!*since) {
+	if (!*since && !capture_ended) {
 		*since = c->ctx->now_ns;
 		return;
 	}
-	if (c->ctx->now_ns - *since < L7LB_HOLE_GIVE_UP_NS)
+	if (!capture_ended && c->ctx->now_ns - *since < L7LB_HOLE_GIVE_UP_NS)
 		return;
-	note_appendf(c->ctx->note, "%sbytes held for more than 1 s behind a hole (a sender retransmits sooner, RFC "
-	             "6298): the capture lost the bytes before them", note_gap(c));
+	if (capture_ended)
+		note_appendf(c->ctx->note, "%sthe capture ends with bytes held behind a hole: the capture lost the bytes "
+		             "before them", note_gap(c));
+	else
+		note_appendf(c->ctx->note, "%sbytes held for more than 1 s behind a hole (a sender retransmits sooner, RFC "
+		             "6298): the capture lost the bytes before them", note_gap(c));
 	while (tcp_stream_counters(s)->held_segments_now > 0 && tcp_stream_skip_gap(s, sink))
 		;
 	*since = 0;
@@ -1112,14 +1162,16 @@ static void remember_link_header(struct l7lb *lb, const struct packet *p)
 }
 
 /* A client that sends nothing more after a hole: the sweep gives up what is held once the hole is
- * older than a retransmission timeout, as give_up_old_holes() does on the client's next segment.
+ * older than a retransmission timeout, as give_up_holes() does on the client's next segment.
  * An ACK of the client's, built like its packets, stands for the packet in hand: what the framer
  * finds is then emitted towards the targets as if that ACK had come. */
-static void give_up_idle_holes(struct stage *st, struct l7lb_conn *c, struct stage_ctx *ctx)
+static void give_up_idle_holes(struct stage *st, struct l7lb_conn *c, struct stage_ctx *ctx, bool capture_ended)
 {
 	struct l7lb *lb = st->priv;
-	bool req_old = c->req_held_since_ns && ctx->now_ns - c->req_held_since_ns >= L7LB_HOLE_GIVE_UP_NS;
-	bool resp_old = c->resp_held_since_ns && ctx->now_ns - c->resp_held_since_ns >= L7LB_HOLE_GIVE_UP_NS;
+	bool req_old = c->req_held_since_ns &&
+	               (capture_ended || ctx->now_ns - c->req_held_since_ns >= L7LB_HOLE_GIVE_UP_NS);
+	bool resp_old = c->resp_held_since_ns &&
+	                (capture_ended || ctx->now_ns - c->resp_held_since_ns >= L7LB_HOLE_GIVE_UP_NS);
 	if (!(req_old || resp_old) || !lb->like.caplen)
 		return;
 	if (!lb->reasm_frame)
@@ -1138,9 +1190,9 @@ static void give_up_idle_holes(struct stage *st, struct l7lb_conn *c, struct sta
 	const struct tcp_stream_consumer req = { .data = request_bytes, .gap = request_gap, .ctx = c };
 	const struct tcp_stream_consumer resp = { .data = response_bytes, .gap = response_gap, .ctx = c };
 	if (req_old)
-		give_up_old_holes(c, &c->req_stream, &c->req_held_since_ns, &req);
+		give_up_holes(c, &c->req_stream, &c->req_held_since_ns, &req, capture_ended);
 	if (resp_old)
-		give_up_old_holes(c, &c->resp_stream, &c->resp_held_since_ns, &resp);
+		give_up_holes(c, &c->resp_stream, &c->resp_held_since_ns, &resp, capture_ended);
 	ctx->linktype = linktype;
 }
 
@@ -1207,7 +1259,7 @@ static enum verdict from_client(struct stage *st, struct packet *p, struct stage
 		                                           (fl & TH_FIN) != 0, &sink);
 		if (ev != TCP_STREAM_IN_ORDER && ev != TCP_STREAM_EMPTY)
 			note_appendf(ctx->note, "%s%s", note_gap(c), tcp_stream_event_text(ev));
-		give_up_old_holes(c, &c->req_stream, &c->req_held_since_ns, &sink);
+		give_up_holes(c, &c->req_stream, &c->req_held_since_ns, &sink, false);
 		if (len > 0 && ctx->note->len == c->note_start) {
 			note_append_uint(ctx->note, len);
 			NOTE_LIT(ctx->note, " bytes of connection #");
@@ -1267,6 +1319,41 @@ static enum verdict l7lb_process(struct stage *st, struct packet *p, enum hop_di
 	return stage_drop(ctx, DROP_L7LB_FROM_TARGET_UNKNOWN, NULL);
 }
 
+/* A segment without data that the capture's server sent after the balancer had closed the
+ * connection itself (send_own_fin()): the server's FIN, or its acknowledgement of the client's.
+ * What the balancer sends in its place is its acknowledgement of what the client sent since (its
+ * FIN, usually), numbered after its own FIN; when there is nothing new to acknowledge, nothing.
+ * The client's later acknowledgements of the capture's FIN are mapped onto the balancer's. */
+static enum reverse_answer ack_after_own_fin(struct stage *st, struct l7lb_conn *c, struct packet *p,
+                                             struct stage_ctx *ctx)
+{
+	uint8_t fl = p->ip.tcp_flags;
+	uint32_t seq = tcp_segment_seq(p), ack = tcp_segment_ack(p);
+
+	if (fl & TH_FIN) {
+		c->shift = (int32_t)(c->own_fin_seq - seq);
+		c->splice.active = false;
+	}
+	if (!(fl & TH_ACK) || ack == c->resp_last_ack) {
+		note_appendf(ctx->note, "the capture's %s on connection #%" G_GUINT64_FORMAT ", which the balancer had "
+		             "closed with its own FIN", fl & TH_FIN ? "FIN" : "ACK", c->id);
+		ctx->drop = DROP_L7LB_CLOSED_ITSELF;
+		return REVERSE_REPLACED;
+	}
+	tcp_segment_set_seq(p, c->own_fin_seq + 1);
+	if (fl & TH_FIN) {
+		tcp_segment_set_flags(p, (uint8_t)(fl & ~TH_FIN));
+		note_appendf(ctx->note, "the balancer's ACK%s on connection #%" G_GUINT64_FORMAT " (the capture's FIN: "
+		             "the balancer sent its own earlier)", c->client_fin ? " of the client's FIN" : "", c->id);
+	} else {
+		note_appendf(ctx->note, "the balancer's ACK on connection #%" G_GUINT64_FORMAT ", after its own FIN", c->id);
+	}
+	c->resp_last_ack = ack;
+	if (c->client_fin)
+		conn_closed(st, c, ctx);
+	return REVERSE_ORIGINATED;
+}
+
 /* A packet from a listener to a client, captured on the client side: the balancer sent it. */
 static enum reverse_answer to_client(struct stage *st, struct packet *p, struct stage_ctx *ctx)
 {
@@ -1293,6 +1380,8 @@ static enum reverse_answer to_client(struct stage *st, struct packet *p, struct 
 		             "and the balancer", c->id);
 		return REVERSE_ORIGINATED;
 	}
+	if (c->own_fin && len == 0)
+		return ack_after_own_fin(st, c, p, ctx);
 	if (!tcp_stream_started(&c->resp_stream)) {
 		tcp_stream_pick_up(&c->resp_stream, seq);
 		c->resp_base_seq = seq;
@@ -1304,12 +1393,18 @@ static enum reverse_answer to_client(struct stage *st, struct packet *p, struct 
 		uint32_t captured = p->payload_len < len ? p->payload_len : len;
 		c->withheld = 0;
 		tcp_stream_feed(&c->resp_stream, seq, p->data + p->payload_off, captured, len, (fl & TH_FIN) != 0, &sink);
-		give_up_old_holes(c, &c->resp_stream, &c->resp_held_since_ns, &sink);
+		give_up_holes(c, &c->resp_stream, &c->resp_held_since_ns, &sink, false);
 		if (c->withheld) {
 			c->shift -= (int64_t)c->withheld;
 			c->splice.cap_end = tcp_stream_next_seq(&c->resp_stream);
 			c->splice.end_known = true;
 		}
+	}
+	if (c->replaced_bytes && !c->relayed_bytes && c->closed_bytes) {
+		note_appendf(ctx->note, "%sthe capture's server sent %u more bytes on connection #%" G_GUINT64_FORMAT
+		             ", which the balancer had closed", note_gap(c), len, c->id);
+		ctx->drop = DROP_L7LB_CLOSED_ITSELF;
+		return REVERSE_REPLACED;
 	}
 	if (c->replaced_bytes && !c->relayed_bytes) {
 		note_appendf(ctx->note, "%sthe capture's response on connection #%" G_GUINT64_FORMAT " (%u bytes); the "
@@ -1340,6 +1435,12 @@ static enum reverse_answer to_client(struct stage *st, struct packet *p, struct 
 		NOTE_LIT(ctx->note, "the balancer's ACK on connection #");
 		note_append_uint(ctx->note, (unsigned)c->id);
 	}
+	if (fl & TH_ACK)
+		c->resp_last_ack = tcp_segment_ack(p);
+	if (c->close_pending && !c->server_fin)
+		send_own_fin(c, tcp_stream_next_seq(&c->resp_stream) + (uint32_t)c->shift, PIPELINE_HOP_NS,
+		             "desync mitigation closes it after the response to an Ambiguous request");
+	c->close_pending = false;
 	return REVERSE_ORIGINATED;
 }
 
@@ -1351,6 +1452,22 @@ static enum reverse_answer l7lb_reverse(struct stage *st, struct packet *p, enum
 		return to_client(st, p, ctx);
 	note_appendf(ctx->note, "a capture on the target side of an l7-lb is not replayed (capture on the client side)");
 	return REVERSE_IMPOSSIBLE;
+}
+
+/* stage_ops.capture_end: no segment will fill a hole now, however young: what is held behind one
+ * is given up, so that the requests there still reach their targets, with the loss said. */
+static void l7lb_capture_end(struct stage *st, struct stage_ctx *ctx)
+{
+	struct l7lb *lb = st->priv;
+	GHashTableIter it;
+	gpointer k, v;
+
+	g_hash_table_iter_init(&it, lb->conns);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		struct l7lb_conn *c = v;
+		if (!c->closed && (c->req_held_since_ns || c->resp_held_since_ns))
+			give_up_idle_holes(st, c, ctx, true);
+	}
 }
 
 static bool l7lb_claims(const struct stage *st, uint32_t addr, enum side side)
@@ -1379,7 +1496,7 @@ static void l7lb_advance(struct stage *st, int64_t now_ns, struct stage_ctx *ctx
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		struct l7lb_conn *c = v;
 		if (!c->closed)
-			give_up_idle_holes(st, c, ctx);
+			give_up_idle_holes(st, c, ctx, false);
 		if (c->closed) {
 			g_hash_table_iter_remove(&it);
 		} else if (now_ns - c->last_ns > lb->idle_ns) {
@@ -1478,6 +1595,7 @@ const struct stage_ops l7lb_ops = {
 	.process = l7lb_process,
 	.reverse = l7lb_reverse,
 	.advance = l7lb_advance,
+	.capture_end = l7lb_capture_end,
 	.table_foreach = l7lb_table_foreach,
 	.stats_print = l7lb_stats_print,
 	.destroy = l7lb_destroy,

@@ -304,6 +304,45 @@ static void test_desync_close_note_reads_as_two_sentences(void)
 	g_free(out);
 }
 
+/* Who closes each client connection first, per mitigation mode, as the client side shows it: "B"
+ * the balancer's FIN, "C" the client's, in frame order.  ALB closes itself right after the
+ * response to an Ambiguous request (defensive) and after its own 400 (Connection: close); a
+ * connection it keeps open is closed by the client first, as the capture has it.  Connections
+ * #1-#4 of alb-smuggling: compliant, Ambiguous (CL+TE), Severe (two Content-Lengths), Acceptable. */
+struct close_order_case {
+	const char *scenario;
+	const char *order[4];
+};
+
+static const struct close_order_case close_order_cases[] = {
+	{ "alb-desync-monitor", { "CB", "CB", "CB", "CB" } },
+	{ "alb-desync-defensive", { "CB", "BC", "BC", "CB" } },
+	{ "alb-desync-strictest", { "CB", "BC", "BC", "BC" } },
+};
+
+static void test_who_closes_first(gconstpointer data)
+{
+	TEST_NEED_TSHARK();
+	const struct close_order_case *tc = data;
+	static const char *const fields[] = { "ip.src", NULL };
+	char *out = replay(tc->scenario, "alb-smuggling", NULL);
+	for (unsigned i = 0; i < 4; i++) {
+		char *filter = g_strdup_printf("frame.interface_name == \"internet\" and tcp.flags.fin == 1 and "
+		                               "tcp.port == %u", 52000 + i);
+		char *got = tshark(out, filter, fields);
+		GString *order = g_string_new("");
+		char **lines = g_strsplit(got, "\n", -1);
+		for (char **l = lines; *l && **l; l++)
+			g_string_append_c(order, strcmp(*l, "203.0.113.10") == 0 ? 'B' : 'C');
+		g_assert_cmpstr(order->str, ==, tc->order[i]);
+		g_strfreev(lines);
+		g_string_free(order, TRUE);
+		g_free(got);
+		g_free(filter);
+	}
+	g_free(out);
+}
+
 /* Blue/green: the lesson's own file with one line changed, as a teacher would edit it. */
 static char *lesson_variant(const char *lesson, const char *line, const char *replacement, const char *name)
 {
@@ -565,6 +604,11 @@ int main(int argc, char **argv)
 	                     test_backend_connections_carry_one_request_at_a_time);
 	g_test_add_data_func("/l7lb-e2e/nlb-alb/backend-connections-carry-one-request-at-a-time", lesson_nlb_alb,
 	                     test_backend_connections_carry_one_request_at_a_time);
+	for (unsigned i = 0; i < G_N_ELEMENTS(close_order_cases); i++) {
+		char *name = g_strdup_printf("/l7lb-e2e/%s/who-closes-each-connection-first", close_order_cases[i].scenario);
+		g_test_add_data_func(name, &close_order_cases[i], test_who_closes_first);
+		g_free(name);
+	}
 	g_test_add_func("/l7lb-e2e/alb-desync-defensive/close-note-reads-as-two-sentences",
 	                test_desync_close_note_reads_as_two_sentences);
 	g_test_add_func("/l7lb-e2e/alb-vs-nlb/nlb-forwards-connections-alb-requests",

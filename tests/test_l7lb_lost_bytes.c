@@ -231,6 +231,11 @@ static const struct lost_case cases[] = {
 	  .stream = twenty, .n = 3, .want_paths = "/r01\n/r03\n",
 	  .pieces = { AT(0), { .from = 2 * REQ_LEN, .to = 3 * REQ_LEN, .at_ms = 100 }, { .at_ms = 2100, .other_client = true } },
 	  .stats_have = { "RequestCount                                     2" } },
+	{ .name = "stream/a-hole-when-the-capture-ends-is-given-up-then",
+	  /* nothing comes after the hole, not even another client: the end of the capture gives it up */
+	  .stream = twenty, .n = 2, .want_paths = "/r01\n/r03\n",
+	  .pieces = { AT(0), { .from = 2 * REQ_LEN, .to = 3 * REQ_LEN, .at_ms = 100 } },
+	  .stats_have = { "RequestCount                                     2", "bytes missing from the capture              50" } },
 	{ .name = "stream/a-lost-body-goes-as-filler-and-the-next-request-stays-framed",
 	  .stream = post_then_get, .n = 3, .want_paths = "/form\n/r02\n",
 	  .pieces = { { .from = 0, .to = POST_HEAD }, { .from = POST_HEAD + 10, .to = POST_HEAD + 10 + REQ_LEN, .at_ms = 500 },
