@@ -4,6 +4,7 @@
  * frames explain prints are those tshark selects with frame.packet_id == the frame's id, in
  * order, each with tshark's link name and comments.
  */
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "tests/testutil.h"
@@ -104,6 +105,81 @@ static void test_explain_matches_tshark(gconstpointer data)
 	g_free(out);
 }
 
+/* --tables: the entry each stage used, under its sentence.  The entry's tuple is checked against
+ * the packet as tshark reads it where it reached the stage (the frame before the stage's). */
+struct entry_case {
+	const char *name;
+	const char *scenario, *capture;
+	unsigned frame;         /* explained */
+	unsigned reached;       /* the frame of that journey that reached the stage */
+	const char *want;       /* "table home: refreshed: " or "table home: used, as its last event" */
+	const char *tuple;      /* printf format of the tuple's text, filled from tshark's fields of reached */
+	const char *fields[5];  /* those fields */
+};
+
+static const struct entry_case entry_cases[] = {
+	/* the DNS reply refreshes mapping #1 (its first reply) as it crosses the router */
+	{ "/explain/tables/napt-home/a-reply-shows-the-mapping-it-refreshed", "napt-home", "napt-home", 4, 3,
+	  "table home: refreshed: udp      17 ", "src=%s dst=%s sport=%s dport=%s", { "ip.src", "ip.dst", "udp.srcport",
+	  "udp.dstport", NULL } },
+	/* the ping after it uses mapping #2 without changing it: its state as the reply left it */
+	{ "/explain/tables/napt-home/a-packet-that-changes-nothing-shows-the-entry-it-used", "napt-home", "napt-home", 9, 9,
+	  "table home: used, as its last event (refreshed at +1.002999 s) left it: icmp     1 ", "src=%s dst=%s id=%s",
+	  { "ip.src", "ip.dst", "icmp.ident", NULL } },
+	/* an L4 balancer's flow: the SYN's flow entry */
+	{ "/explain/tables/lb-maglev/a-flow-shows-its-entry", "lb-maglev", "lb-spread", 6, 5,
+	  "table nlb: used, as its last event (assigned at +0.000000 s) left it: tcp      6 ", "src=%s dst=%s sport=%s dport=%s",
+	  { "ip.src", "ip.dst", "tcp.srcport", "tcp.dstport", NULL } },
+};
+
+/* The line of text that starts with start.  Not inlined: GCC 12 -Wdangling-pointer misreads
+ * test_run's buffers once this is. */
+static G_GNUC_NO_INLINE char *line_from(const char *text, const char *start)
+{
+	const char *at = strstr(text, start);
+	if (!at)
+		g_error("explain printed no '%s':\n%s", start, text);
+	const char *eol = strchr(at, '\n');
+	return g_strndup(at, eol ? (gsize)(eol - at) : strlen(at));
+}
+
+static void test_explain_tables(gconstpointer data)
+{
+	TEST_NEED_TSHARK();
+	const struct entry_case *c = data;
+	char *in = g_strdup_printf("%s/%s.pcap", tmp_dir, c->capture);
+	char *out = g_strdup_printf("%s/%s-tables.pcapng", tmp_dir, c->scenario);
+	char *tables = g_strdup_printf("%s/%s.json", tmp_dir, c->scenario);
+	const char *gen[] = { test_natlb_binary(), "gen", c->capture, "-o", in, NULL };
+	g_assert_cmpint(test_run(gen, NULL, NULL), ==, 0);
+	const char *replay[] = { test_natlb_binary(), "replay", "-q", "-s", c->scenario, "--tables", tables, "-o", out, in, NULL };
+	g_assert_cmpint(test_run(replay, NULL, NULL), ==, 0);
+	char *frame = g_strdup_printf("%u", c->frame), *text = NULL, *err = NULL;
+	const char *explain[] = { test_natlb_binary(), "explain", "--tables", tables, out, frame, NULL };
+	g_assert_cmpint(test_run(explain, &text, &err), ==, 0);
+	g_assert_cmpstr(err, ==, "");
+
+	char *filter = g_strdup_printf("frame.number == %u", c->reached);
+	char *got = test_tshark_fields(out, NULL, filter, c->fields);
+	char **v = g_strsplit(g_strstrip(got), "|", -1);
+	g_assert_cmpuint(g_strv_length(v), >=, 3);
+	char *tuple = g_strdup_printf(c->tuple, v[0], v[1], v[2], v[3] ? v[3] : "");
+	char *line = line_from(text, c->want);
+	if (!strstr(line, tuple))
+		g_error("the entry '%s' does not hold the packet's tuple '%s'", line, tuple);
+	g_free(line);
+	g_free(tuple);
+	g_strfreev(v);
+	g_free(got);
+	g_free(filter);
+	g_free(text);
+	g_free(err);
+	g_free(frame);
+	g_free(tables);
+	g_free(out);
+	g_free(in);
+}
+
 struct usage_case {
 	const char *name;
 	const char *file;  /* OUT: the napt-home output; CAPTURE: its classic pcap input */
@@ -118,6 +194,7 @@ static const struct usage_case usage_cases[] = {
 	{ "/explain/usage/a-frame-past-the-end", "OUT", "100000", 1, "has no frame 100000" },
 	{ "/explain/usage/a-classic-pcap-has-no-packet-ids", "CAPTURE", "1", 1, "is a classic pcap file" },
 	{ "/explain/usage/a-missing-file", "MISSING", "1", 1, "No such file" },
+	{ "/explain/usage/tables-that-are-not-a-tables-file", "OUT", "1", 1, "not JSON" },
 };
 
 static void test_usage(gconstpointer data)
@@ -126,7 +203,10 @@ static void test_usage(gconstpointer data)
 	char *out = lesson_output("napt-home", "napt-home");
 	char *capture = g_strdup_printf("%s/napt-home.pcap", tmp_dir), *missing = g_strdup_printf("%s/nothing", tmp_dir);
 	const char *file = g_str_equal(c->file, "OUT") ? out : g_str_equal(c->file, "CAPTURE") ? capture : missing;
-	const char *argv[] = { test_natlb_binary(), "explain", file, c->frame, NULL };
+	/* the tables case hands the capture itself as T.json */
+	bool tables = strstr(c->name, "tables") != NULL;
+	const char *argv[] = { test_natlb_binary(), "explain", tables ? "--tables" : file, tables ? capture : c->frame,
+		               tables ? file : NULL, tables ? c->frame : NULL, NULL };
 	char *err = NULL;
 	g_assert_cmpint(test_run(argv, NULL, &err), ==, c->want_rc);
 	if (!strstr(err, c->want_err))
@@ -143,6 +223,8 @@ int main(int argc, char **argv)
 	tmp_dir = test_tmpdir();
 	for (unsigned i = 0; i < G_N_ELEMENTS(explain_cases); i++)
 		g_test_add_data_func(explain_cases[i].name, &explain_cases[i], test_explain_matches_tshark);
+	for (unsigned i = 0; i < G_N_ELEMENTS(entry_cases); i++)
+		g_test_add_data_func(entry_cases[i].name, &entry_cases[i], test_explain_tables);
 	for (unsigned i = 0; i < G_N_ELEMENTS(usage_cases); i++)
 		g_test_add_data_func(usage_cases[i].name, &usage_cases[i], test_usage);
 	int rc = g_test_run();

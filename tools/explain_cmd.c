@@ -3,8 +3,11 @@
  * Every view natlb writes of one packet carries the same epb_packetid, so the journey of the
  * packet that frame N belongs to is every frame with N's id: the link, the time, what the
  * packet looked like there, and each stage's sentence.  The file is read by
- * common/pcapng_reader.c.  Exit 0; 1 when the file cannot be read or has no frame N; 2 on
- * bad usage.
+ * common/pcapng_reader.c.  With --tables T.json (the same replay's --tables), each stage's
+ * sentence is followed by the table entry it used (common/tables_reader.c): the events the stage
+ * wrote while the packet crossed it, or else the entry whose original or reply tuple is the
+ * packet as it reached the stage, as the entry's last event left it.  Exit 0; 1 when a file
+ * cannot be read or has no frame N; 2 on bad usage.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,11 +15,83 @@
 #include "common/packet.h"
 #include "common/pcapng_reader.h"
 #include "common/pcapng_writer.h"
+#include "common/stage.h"
+#include "common/tables_reader.h"
 #include "tools/cli.h"
 
-/* One view: "frame 2  internet  +0.000001000 s  TCP 203.0.113.7:40000 > ..." then its comments. */
-static void print_view(const struct pcapng_record *rec, int64_t first_ns, uint8_t *frame, GString *out)
+/* What a pass over the file looks for. */
+struct explain_pass {
+	uint64_t frame;      /* finding: the frame asked for */
+	uint64_t id;         /* printing: the packet id whose views are printed */
+	bool found;          /* finding: the frame was there */
+	int64_t first_ns;    /* the first frame's time: views are shown relative to it */
+	uint8_t *buf;        /* a frame for decoding */
+	GString *out;
+	const struct table_file *tables; /* --tables; NULL without */
+	bool have_prev;      /* printing: the view before this one, the packet as it reached the stage */
+	int64_t prev_ns;
+	struct flow_tuple prev_tuple;
+	uint8_t prev_proto;
+};
+
+/* The stage that wrote a sentence "<type> <name>: ...", when the tables file knows it. */
+static const char *sentence_stage(const struct table_file *tf, const struct pcapng_text *c, char *name, size_t size)
 {
+	const char *sp = memchr(c->s, ' ', c->len), *colon;
+	if (!sp)
+		return NULL;
+	colon = memchr(sp + 1, ':', c->len - (size_t)(sp + 1 - c->s));
+	if (!colon || (size_t)(colon - sp - 1) >= size)
+		return NULL;
+	memcpy(name, sp + 1, (size_t)(colon - sp - 1));
+	name[colon - sp - 1] = '\0';
+	return table_file_has_stage(tf, name) ? name : NULL;
+}
+
+static bool tuple_is(const struct flow_tuple *t, const struct flow_tuple *u)
+{
+	return t->src == u->src && t->dst == u->dst && t->sport == u->sport && t->dport == u->dport;
+}
+
+/* The table entry stage used for the packet between the previous view (prev_ns) and this one. */
+static void print_entry_used(const struct explain_pass *x, const char *stage, int64_t ts_ns)
+{
+	const struct table_file *tf = x->tables;
+	int64_t from = x->have_prev ? x->prev_ns : ts_ns;
+	const struct table_file_event *last = NULL;
+	bool said = false;
+
+	for (unsigned i = 0; i < tf->n_events; i++) {
+		const struct table_file_event *ev = &tf->events[i];
+		if (strcmp(ev->stage, stage) != 0 || !ev->has_row || ev->ts_ns > ts_ns)
+			continue;
+		if (ev->ts_ns >= from) {
+			g_string_append_printf(x->out, "      table %s: %s: ", stage, table_event_name(ev->kind));
+			table_row_format(&ev->row, ev->ts_ns, x->out);
+			g_string_append_c(x->out, '\n');
+			said = true;
+		} else if (x->have_prev && ev->row.proto == x->prev_proto &&
+		           (tuple_is(&ev->row.orig, &x->prev_tuple) || tuple_is(&ev->row.reply, &x->prev_tuple))) {
+			last = ev; /* the entry's latest state before the packet came */
+		}
+	}
+	if (said || !last)
+		return;
+	int64_t rel = last->ts_ns - tf->start_ns;
+	g_string_append_printf(x->out, "      table %s: used, as its last event (%s at +%" G_GINT64_FORMAT ".%06" G_GINT64_FORMAT
+	                       " s) left it: ", stage, table_event_name(last->kind), rel / 1000000000,
+	                       rel % 1000000000 / 1000);
+	table_row_format(&last->row, ts_ns, x->out);
+	g_string_append_c(x->out, '\n');
+}
+
+/* One view: "frame 2  internet  +0.000001000 s  TCP 203.0.113.7:40000 > ..." then its comments,
+ * each stage's followed by the entry it used when there are tables. */
+static void print_view(const struct pcapng_record *rec, struct explain_pass *x)
+{
+	int64_t first_ns = x->first_ns;
+	uint8_t *frame = x->buf;
+	GString *out = x->out;
 	uint32_t caplen = MIN(rec->caplen, PCAPNG_SNAPLEN); /* a longer one is described as cut there */
 	struct packet p = { .data = frame, .capacity = caplen, .caplen = caplen, .wirelen = MAX(rec->wirelen, caplen),
 		            .linktype = rec->linktype, .ts_ns = rec->ts_ns };
@@ -28,19 +103,18 @@ static void print_view(const struct pcapng_record *rec, int64_t first_ns, uint8_
 	decode_packet(&p);
 	packet_describe(&p, out);
 	g_string_append_c(out, '\n');
-	for (unsigned i = 0; i < rec->n_comments; i++)
+	for (unsigned i = 0; i < rec->n_comments; i++) {
+		char name[128];
+		const char *stage;
 		g_string_append_printf(out, "    %.*s\n", (int)rec->comments[i].len, rec->comments[i].s);
+		if (x->tables && (stage = sentence_stage(x->tables, &rec->comments[i], name, sizeof name)))
+			print_entry_used(x, stage, rec->ts_ns);
+	}
+	x->have_prev = p.l3 == L3_IPV4;
+	x->prev_ns = rec->ts_ns;
+	x->prev_proto = p.ip.proto;
+	x->prev_tuple = (struct flow_tuple){ .src = p.ip.src, .dst = p.ip.dst, .sport = p.ip.sport, .dport = p.ip.dport };
 }
-
-/* What a pass over the file looks for. */
-struct explain_pass {
-	uint64_t frame;      /* finding: the frame asked for */
-	uint64_t id;         /* printing: the packet id whose views are printed */
-	bool found;          /* finding: the frame was there */
-	int64_t first_ns;    /* the first frame's time: views are shown relative to it */
-	uint8_t *buf;        /* a frame for decoding */
-	GString *out;
-};
 
 /* Finding: stop at the frame, note its id; with none, the frame alone is all there is to print. */
 static bool find_frame(const struct pcapng_record *rec, struct explain_pass *x)
@@ -50,7 +124,7 @@ static bool find_frame(const struct pcapng_record *rec, struct explain_pass *x)
 	x->found = true;
 	x->id = rec->packet_id;
 	if (!rec->packet_id)
-		print_view(rec, x->first_ns, x->buf, x->out);
+		print_view(rec, x);
 	return false;
 }
 
@@ -58,7 +132,7 @@ static bool find_frame(const struct pcapng_record *rec, struct explain_pass *x)
 static bool print_journey(const struct pcapng_record *rec, struct explain_pass *x)
 {
 	if (rec->packet_id == x->id)
-		print_view(rec, x->first_ns, x->buf, x->out);
+		print_view(rec, x);
 	return true;
 }
 
@@ -101,7 +175,13 @@ static bool is_classic_pcap(const uint8_t *b, size_t len)
 
 int explain_main(int argc, char **argv)
 {
-	GOptionEntry entries[] = { { NULL, 0, 0, 0, NULL, NULL, NULL } };
+	char *tables_path = NULL;
+	struct table_file *tables = NULL;
+	GOptionEntry entries[] = {
+		{ "tables", 0, 0, G_OPTION_ARG_FILENAME, &tables_path,
+		  "the same replay's --tables file: print the table entry each stage used", "T.json" },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
 	GOptionContext *ctx = g_option_context_new("OUT.pcapng FRAME");
 	GError *err = NULL;
 	GMappedFile *map = NULL;
@@ -129,6 +209,10 @@ int explain_main(int argc, char **argv)
 		goto out;
 	}
 	status = EXIT_RUNTIME;
+	if (tables_path && !(tables = table_file_load(tables_path, &err))) {
+		fprintf(stderr, "natlb explain: %s\n", err->message);
+		goto out;
+	}
 	map = g_mapped_file_new(argv[1], FALSE, &err);
 	if (!map) {
 		fprintf(stderr, "natlb explain: %s\n", err->message);
@@ -141,7 +225,8 @@ int explain_main(int argc, char **argv)
 		        "pcapng output (natlb replay -o OUT.pcapng %s; natlb explain OUT.pcapng %s)\n", argv[1], argv[1], argv[2]);
 		goto out;
 	}
-	struct explain_pass x = { .frame = frame, .buf = g_malloc(PCAPNG_SNAPLEN), .out = g_string_new(NULL) };
+	struct explain_pass x = { .frame = frame, .buf = g_malloc(PCAPNG_SNAPLEN), .out = g_string_new(NULL),
+		                  .tables = tables };
 	gboolean ok = read_frames(bytes, len, argv[1], find_frame, &x, &err);
 	if (ok && x.found && x.id) {
 		g_string_append_printf(out, "frame %" G_GUINT64_FORMAT " is a view of packet %" G_GUINT64_FORMAT
@@ -169,6 +254,9 @@ int explain_main(int argc, char **argv)
 out:
 	if (map)
 		g_mapped_file_unref(map);
+	if (tables)
+		table_file_free(tables);
+	g_free(tables_path);
 	g_string_free(out, TRUE);
 	g_clear_error(&err);
 	g_option_context_free(ctx);
