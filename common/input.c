@@ -1,7 +1,15 @@
-/* common/input.c: captures in, through libpcap (pcap-savefile(5), pcapng), BPF with pcap_offline_filter.
+/* common/input.c: captures in, through libpcap (pcap-savefile(5)) and common/pcapng_reader.c (pcapng), BPF with pcap_offline_filter.
  *
- * Streaming: each input holds exactly one pending record (libpcap's buffer), so memory does not
- * grow with the capture.  Merging several inputs picks the earliest pending record each time.
+ * Streaming: each input holds exactly one pending record (libpcap's buffer, or the mapped file),
+ * so memory does not grow with the capture.  Merging several inputs picks the earliest pending
+ * record each time.
+ *
+ * A pcapng file (a regular file; a FIFO still goes through libpcap) is read by natlb's own
+ * reader over the mapped file: libpcap 1.10 takes one link type per file, the first interface's,
+ * and stops at the first packet of an interface of another (pcapplusplus__pcapng-example.pcapng:
+ * Ethernet and Linux SLL, 59 of its 159 packets, with no error).  Each record then carries its
+ * interface's link type, and BPF is compiled once per link type met.  A record on a link type
+ * natlb cannot decode is skipped and counted, never guessed at.
  *
  * Bad records: libpcap hands over, as data, records that Wireshark shows with a warning: a
  * captured length above the original length, and a classic pcap's seconds past 2038, which it
@@ -19,6 +27,7 @@
 
 #include "common/input.h"
 #include "common/packet.h"
+#include "common/pcapng_reader.h"
 
 G_DEFINE_QUARK(natlb-input-error-quark, input_error)
 
@@ -31,6 +40,25 @@ static const char *const input_problem_texts[INPUT_PROBLEM_N] = {
 #define X(name, text) [INPUT_PROBLEM_##name] = text,
 	foreach_input_problem
 #undef X
+};
+
+/* Link types one pcapng file may mix and natlb compiles the filter for (Wireshark's own captures
+ * mix two or three). */
+#define INPUT_MAX_LINKTYPES 16
+
+/* A pcapng file read whole over its mapped bytes, and the BPF program for each link type met. */
+struct input_pcapng {
+	GMappedFile *map;
+	struct pcapng_reader r;
+	struct pcapng_record rec;
+	int filter_linktype[INPUT_MAX_LINKTYPES];
+	struct bpf_program filters[INPUT_MAX_LINKTYPES];
+	bool filter_ok[INPUT_MAX_LINKTYPES];
+	unsigned n_filters;
+	uint64_t skipped, first_skipped; /* records on a link type natlb does not decode */
+	int skipped_linktype;
+	uint64_t unfiltered, first_unfiltered; /* records the filter cannot be compiled for */
+	int unfiltered_linktype;
 };
 
 /* How many records of one file had a problem, and the first of them. */
@@ -56,6 +84,10 @@ struct input_file {
 	struct problem_count problems[INPUT_PROBLEM_N];
 	uint64_t size;                 /* bytes on disk, for progress */
 	char *stdio_buffer;            /* the FILE's buffer: freed after pcap_close() closes the FILE */
+	struct input_pcapng *ng;       /* a pcapng file read by pcapng_reader; pcap is NULL then */
+	const char *filter_text;       /* for the link types a pcapng file meets later */
+	uint32_t caplen;               /* of the pending record */
+	int linktype;                  /* of the pending record */
 };
 
 struct input_set {
@@ -74,6 +106,28 @@ static const char *linktype_name(int dlt)
 {
 	const char *name = pcap_datalink_val_to_name(dlt);
 	return name ? name : "unknown";
+}
+
+/* Read f, a pcapng file libpcap has opened (and so checked), with natlb's reader instead. */
+static gboolean pcapng_open(struct input_file *f, GError **err)
+{
+	GMappedFile *map = g_mapped_file_new(f->path, FALSE, err);
+	if (!map)
+		return FALSE;
+	f->ng = g_new0(struct input_pcapng, 1);
+	f->ng->map = map;
+	pcapng_reader_init(&f->ng->r, (const uint8_t *)g_mapped_file_get_contents(map), g_mapped_file_get_length(map),
+	                   f->path);
+	if (f->has_filter) { /* compiled against the first interface's link type: the first program */
+		f->ng->filter_linktype[0] = f->linktype;
+		f->ng->filters[0] = f->filter;
+		f->ng->filter_ok[0] = true;
+		f->ng->n_filters = 1;
+		f->has_filter = false;
+	}
+	pcap_close(f->pcap); /* closes the FILE too */
+	f->pcap = NULL;
+	return TRUE;
 }
 
 struct input_set *input_open(char **paths, unsigned n_paths, const char *filter, GError **err)
@@ -136,6 +190,10 @@ struct input_set *input_open(char **paths, unsigned n_paths, const char *filter,
 			}
 			f->has_filter = true;
 		}
+		f->linktype = dlt;
+		f->filter_text = filter && *filter ? filter : NULL;
+		if (!f->classic && S_ISREG(stbuf.st_mode) && !pcapng_open(f, err))
+			goto fail;
 	}
 	return in;
 fail:
@@ -163,6 +221,18 @@ static GString *problem_begin(struct input_set *in, struct input_file *f, enum i
  * seconds and fraction are libpcap's (nanoseconds: the file was opened at that precision). */
 static void record_time(struct input_set *in, struct input_file *f)
 {
+	if (f->ng) { /* the reader gives nanoseconds, unsigned ticks converted, INT64_MAX at most */
+		const struct pcapng_record *r = &f->ng->rec;
+		f->ts_ns = MIN(r->ts_ns, INPUT_TS_MAX_NS);
+		if (r->ts_ns <= INPUT_TS_MAX_NS)
+			return;
+		uint64_t per_s = r->ticks_per_s ? r->ticks_per_s : 1;
+		uint64_t frac_ns = (uint64_t)((unsigned __int128)(r->ts_ticks % per_s) * NS_PER_S / per_s);
+		g_string_append_printf(problem_begin(in, f, INPUT_PROBLEM_TIME_OUT_OF_RANGE),
+		                       "timestamp %" G_GUINT64_FORMAT ".%09" G_GUINT64_FORMAT " s is past 2106-02-07 "
+		                       "06:28:15 UTC, the last time natlb replays; replayed at it", r->ts_ticks / per_s, frac_ns);
+		return;
+	}
 	int64_t sec = (int64_t)f->hdr->ts.tv_sec, frac = (int64_t)f->hdr->ts.tv_usec, ns;
 	/* libpcap sign-extends a classic pcap's 32 unsigned bits of seconds (past 2038). */
 	if (f->classic && sec < 0 && sec >= INT32_MIN)
@@ -185,21 +255,99 @@ static void record_time(struct input_set *in, struct input_file *f)
 }
 
 /* The pending record's original length, at least its captured length: the bytes are there. */
-static void record_length(struct input_set *in, struct input_file *f)
+static void record_length(struct input_set *in, struct input_file *f, uint32_t caplen, uint32_t len)
 {
-	f->wirelen = f->hdr->len;
-	if (f->hdr->caplen <= f->hdr->len)
+	f->caplen = caplen;
+	f->wirelen = len;
+	if (caplen <= len)
 		return;
-	f->wirelen = f->hdr->caplen;
+	f->wirelen = caplen;
 	g_string_append_printf(problem_begin(in, f, INPUT_PROBLEM_CAPLEN_OVER_LEN),
 	                       "captured length %u is more than the original length %u (Wireshark: frame length "
-	                       "is less than captured length); replayed as %u bytes long",
-	                       f->hdr->caplen, f->hdr->len, f->hdr->caplen);
+	                       "is less than captured length); replayed as %u bytes long", caplen, len, caplen);
+}
+
+/* Does a pcapng record pass the filter?  The program is compiled once per link type met; one
+ * that cannot be compiled for a link type ("ether host" on raw IP) lets none of its records
+ * through, and the warnings say so. */
+static bool pcapng_filter_passes(struct input_file *f, const struct pcapng_record *r)
+{
+	struct input_pcapng *ng = f->ng;
+	unsigned i = 0;
+	while (i < ng->n_filters && ng->filter_linktype[i] != r->linktype)
+		i++;
+	if (i == ng->n_filters) {
+		if (i == INPUT_MAX_LINKTYPES)
+			i--; /* more link types than any real capture mixes: the last slot is recompiled */
+		else
+			ng->n_filters++;
+		if (ng->filter_ok[i])
+			pcap_freecode(&ng->filters[i]);
+		pcap_t *dead = pcap_open_dead(r->linktype, 262144);
+		ng->filter_linktype[i] = r->linktype;
+		ng->filter_ok[i] = dead && pcap_compile(dead, &ng->filters[i], f->filter_text, 1, PCAP_NETMASK_UNKNOWN) == 0;
+		if (dead)
+			pcap_close(dead);
+	}
+	if (!ng->filter_ok[i]) {
+		if (ng->unfiltered++ == 0) {
+			ng->first_unfiltered = f->records;
+			ng->unfiltered_linktype = r->linktype;
+		}
+		return false;
+	}
+	struct pcap_pkthdr h = { .caplen = r->caplen, .len = r->wirelen };
+	return pcap_offline_filter(&ng->filters[i], &h, r->data) != 0;
+}
+
+/* Make f->pending true unless the file is finished: a pcapng file natlb reads itself. */
+static void pcapng_fill(struct input_set *in, struct input_file *f)
+{
+	struct input_pcapng *ng = f->ng;
+	GError *err = NULL;
+
+	while (!f->pending && !f->done) {
+		enum pcapng_read_status st = pcapng_reader_next(&ng->r, &ng->rec, &err);
+		if (st != PCAPNG_READ_RECORD) {
+			f->done = true;
+			if (st != PCAPNG_READ_END) {
+				if (!in->read_errors)
+					in->read_errors = g_string_new(NULL);
+				g_string_append_printf(in->read_errors, "%s; replayed the %" G_GUINT64_FORMAT " record%s before it\n",
+				                       err->message, f->records, f->records == 1 ? "" : "s");
+			}
+			g_clear_error(&err);
+			return;
+		}
+		f->records++;
+		const struct pcapng_record *r = &ng->rec;
+		if (r->linktype < 0 || !decode_linktype_supported(r->linktype)) {
+			if (ng->skipped++ == 0) {
+				ng->first_skipped = f->records;
+				ng->skipped_linktype = r->linktype;
+			}
+			continue;
+		}
+		if (f->filter_text && !pcapng_filter_passes(f, r)) {
+			in->filtered++;
+			continue;
+		}
+		f->has_problem = false;
+		f->data = r->data;
+		f->linktype = r->linktype;
+		record_time(in, f);
+		record_length(in, f, r->caplen, r->wirelen);
+		f->pending = true;
+	}
 }
 
 /* Make f->pending true unless the file is finished. */
 static void input_fill(struct input_set *in, struct input_file *f)
 {
+	if (f->ng) {
+		pcapng_fill(in, f);
+		return;
+	}
 	while (!f->pending && !f->done) {
 		int rc = pcap_next_ex(f->pcap, &f->hdr, &f->data);
 		if (rc == 1) {
@@ -210,7 +358,7 @@ static void input_fill(struct input_set *in, struct input_file *f)
 			}
 			f->has_problem = false;
 			record_time(in, f);
-			record_length(in, f);
+			record_length(in, f, f->hdr->caplen, f->hdr->len);
 			f->pending = true;
 		} else {
 			f->done = true;
@@ -240,10 +388,10 @@ int input_next(struct input_set *in, struct input_record *rec)
 		return 0;
 	best->pending = false;
 	rec->data = best->data;
-	rec->caplen = best->hdr->caplen;
+	rec->caplen = best->caplen;
 	rec->wirelen = best->wirelen;
 	rec->ts_ns = best->ts_ns;
-	rec->linktype = pcap_datalink(best->pcap);
+	rec->linktype = best->linktype;
 	rec->input = (unsigned)(best - in->files);
 	in->last = rec->input;
 	in->last_has_problem = best->has_problem;
@@ -268,6 +416,24 @@ const char *input_warnings(struct input_set *in)
 	if (!in->warnings)
 		in->warnings = g_string_new(NULL);
 	g_string_assign(in->warnings, in->read_errors ? in->read_errors->str : "");
+	for (unsigned i = 0; i < in->n; i++) {
+		const struct input_pcapng *ng = in->files[i].ng;
+		char dlt[16];
+		if (ng && ng->skipped) {
+			g_snprintf(dlt, sizeof dlt, "%d", ng->skipped_linktype);
+			g_string_append_printf(in->warnings, "%s: %" G_GUINT64_FORMAT " record%s skipped: on an interface of a "
+			                       "link type natlb does not decode (the first, record %" G_GUINT64_FORMAT ", %s%s%s%s)\n",
+			                       in->files[i].path, ng->skipped, ng->skipped == 1 ? "" : "s", ng->first_skipped,
+			                       ng->skipped_linktype < 0 ? "on an interface the file does not describe" : "link type ",
+			                       ng->skipped_linktype < 0 ? "" : linktype_name(ng->skipped_linktype),
+			                       ng->skipped_linktype < 0 ? "" : " ", ng->skipped_linktype < 0 ? "" : dlt);
+		}
+		if (ng && ng->unfiltered)
+			g_string_append_printf(in->warnings, "%s: the filter cannot be compiled for link type %s: %" G_GUINT64_FORMAT
+			                       " record%s of it left out (the first is record %" G_GUINT64_FORMAT ")\n",
+			                       in->files[i].path, linktype_name(ng->unfiltered_linktype), ng->unfiltered,
+			                       ng->unfiltered == 1 ? "" : "s", ng->first_unfiltered);
+	}
 	for (unsigned i = 0; i < in->n; i++)
 		for (unsigned p = 0; p < INPUT_PROBLEM_N; p++) {
 			const struct problem_count *c = &in->files[i].problems[p];
@@ -295,8 +461,10 @@ double input_progress(const struct input_set *in)
 		return 1.0;
 	for (unsigned i = 0; i < in->n; i++) {
 		const struct input_file *f = &in->files[i];
-		if (f->done || !f->pcap)
+		if (f->done || (!f->pcap && !f->ng))
 			done += f->size;
+		else if (f->ng)
+			done += f->ng->r.pos;
 		else {
 			long pos = ftell(pcap_file(f->pcap));
 			done += pos > 0 ? (uint64_t)pos : 0;
@@ -320,6 +488,13 @@ void input_close(struct input_set *in)
 			pcap_freecode(&f->filter);
 		if (f->pcap)
 			pcap_close(f->pcap);
+		if (f->ng) {
+			for (unsigned k = 0; k < f->ng->n_filters; k++)
+				if (f->ng->filter_ok[k])
+					pcap_freecode(&f->ng->filters[k]);
+			g_mapped_file_unref(f->ng->map);
+			g_free(f->ng);
+		}
 		g_free(f->stdio_buffer);
 		g_free(f->path);
 		if (in->file_problem[i])

@@ -203,7 +203,9 @@ static bool read_packet(struct pcapng_reader *r, uint32_t type, struct cursor *b
 		return false;
 	}
 	record_interface(r, rec, iface);
-	rec->ts_ns = ticks_to_ns((uint64_t)ts_hi << 32 | ts_lo, r->interfaces[iface].ticks_per_s);
+	rec->ts_ticks = (uint64_t)ts_hi << 32 | ts_lo;
+	rec->ticks_per_s = r->interfaces[iface].ticks_per_s;
+	rec->ts_ns = ticks_to_ns(rec->ts_ticks, rec->ticks_per_s);
 	rec->data = body->base + body->pos;
 	rec->caplen = caplen;
 	rec->wirelen = wirelen;

@@ -32,7 +32,8 @@ struct pcapng_record {
 	unsigned interface;       /* within its section */
 	int linktype;             /* -1 for an SPB or PB naming an interface not described */
 	struct pcapng_text if_name; /* empty when the IDB had none */
-	int64_t ts_ns;            /* nanoseconds since the epoch; 0 for an SPB (it has no time) */
+	int64_t ts_ns;            /* nanoseconds since the epoch, INT64_MAX at most; 0 for an SPB (it has no time) */
+	uint64_t ts_ticks, ticks_per_s; /* the time as the file has it (EPB, PB), for messages */
 	const uint8_t *data;
 	uint32_t caplen, wirelen;
 	uint64_t packet_id;       /* epb_packetid; 0 when absent */

@@ -141,6 +141,87 @@ static GByteArray *pcapng_file(const struct record_case *c)
 	return b;
 }
 
+/* An EPB on interface iface carrying frame. */
+static void pcapng_epb_on(GByteArray *b, uint32_t iface, uint64_t ts, const uint8_t *frame, uint32_t len)
+{
+	GByteArray *body = g_byte_array_new();
+	put_u32(body, iface);
+	put_u32(body, (uint32_t)(ts >> 32));
+	put_u32(body, (uint32_t)ts);
+	put_u32(body, len);
+	put_u32(body, len);
+	g_byte_array_append(body, frame, len);
+	pcapng_block(b, 6, body);
+	g_byte_array_unref(body);
+}
+
+static void pcapng_idb(GByteArray *b, uint16_t linktype)
+{
+	GByteArray *body = g_byte_array_new();
+	put_u16(body, linktype);
+	put_u16(body, 0);
+	put_u32(body, 65535);
+	pcapng_block(b, 1, body);
+	g_byte_array_unref(body);
+}
+
+/* One section, three interfaces: Ethernet, raw IPv4 (LINKTYPE_RAW, 101) and IEEE 802.11 (105),
+ * which natlb does not decode; the same UDP datagram on each, Ethernet first, raw second, then
+ * Ethernet, raw and 802.11 again.  libpcap reads only the first interface's link type. */
+static GByteArray *pcapng_mixed_linktypes(void)
+{
+	GByteArray *b = g_byte_array_new(), *body = g_byte_array_new();
+	put_u32(body, 0x1a2b3c4d);
+	put_u16(body, 1);
+	put_u16(body, 0);
+	put_u32(body, UINT32_MAX);
+	put_u32(body, UINT32_MAX);
+	pcapng_block(b, 0x0a0d0d0a, body);
+	g_byte_array_unref(body);
+	pcapng_idb(b, 1);
+	pcapng_idb(b, 101);
+	pcapng_idb(b, 105);
+	const uint8_t *raw = udp_frame + 14;
+	pcapng_epb_on(b, 0, 1000000000, udp_frame, sizeof udp_frame);
+	pcapng_epb_on(b, 1, 1001000000, raw, sizeof udp_frame - 14);
+	pcapng_epb_on(b, 0, 1002000000, udp_frame, sizeof udp_frame);
+	pcapng_epb_on(b, 1, 1003000000, raw, sizeof udp_frame - 14);
+	pcapng_epb_on(b, 2, 1004000000, udp_frame, sizeof udp_frame);
+	return b;
+}
+
+/* Every record of a pcapng whose interfaces differ in link type is replayed on its own link
+ * type (tshark: the lan views' encapsulations); the one natlb cannot decode is skipped, counted
+ * and named in one warning, never read as something else. */
+static void test_pcapng_mixed_linktypes(void)
+{
+	TEST_NEED_TSHARK();
+	char *dir = test_tmpdir();
+	char *in = g_strdup_printf("%s/mixed.pcapng", dir);
+	char *out = g_strdup_printf("%s/out.pcapng", dir);
+	GByteArray *bytes = pcapng_mixed_linktypes();
+	g_assert_true(g_file_set_contents(in, (const char *)bytes->data, bytes->len, NULL));
+	g_byte_array_unref(bytes);
+	const char *argv[] = { test_natlb_binary(), "replay", "-q", "--stats", "-s", SCENARIO, "-o", out, in, NULL };
+	char *stats = NULL, *err = NULL;
+	g_assert_cmpint(test_run(argv, &stats, &err), ==, 0);
+	char *want = g_strdup_printf("natlb replay: warning: %s: 1 record skipped: on an interface of a link type natlb "
+	                             "does not decode (the first, record 5, link type IEEE802_11 105)\n", in);
+	g_assert_cmpstr(err, ==, want);
+	g_assert_nonnull(strstr(stats, "  input packets             4\n"));
+	static const char *const fields[] = { "frame.time_epoch", "frame.encap_type", "ip.src", NULL };
+	char *got = test_tshark_fields(out, NULL, "frame.interface_name == \"lan\"", fields);
+	g_assert_cmpstr(got, ==, "1000.000000000|1|10.0.0.5\n1001.000000000|7|10.0.0.5\n"
+	                         "1002.000000000|1|10.0.0.5\n1003.000000000|7|10.0.0.5\n");
+	g_free(got);
+	g_free(want);
+	g_free(stats);
+	g_free(err);
+	g_free(in);
+	g_free(out);
+	test_rmdir(dir);
+}
+
 /* s with every "@IN" replaced by the input's path. */
 static char *with_input(const char *s, const char *input)
 {
@@ -298,5 +379,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/input-records/warnings/one-line-counts-the-records-and-names-the-first",
 	                test_warning_counts_records);
 	g_test_add_func("/input-records/stats/count-the-repaired-records", test_stats_count_repairs);
+	g_test_add_func("/input-records/pcapng/interfaces-of-several-link-types-are-all-replayed",
+	                test_pcapng_mixed_linktypes);
 	return g_test_run();
 }

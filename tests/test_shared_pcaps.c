@@ -29,12 +29,16 @@ struct expectation {
 	const char *file;
 	int status;
 	const char *stderr_has;  /* NULL: stderr must be empty */
+	const char *stdout_has;  /* a line --stats must hold; NULL: nothing more */
 };
 
 static const struct expectation expectations[] = {
-	{ "tcpdump__mpls-traceroute.pcap", 1, "link type PPP (9) is not supported" },
-	{ "ndpi__fuzz-2021-10-13.pcap", 0, "warning: " },           /* cut inside record 2 */
-	{ "pcapplusplus__pcapng-example.pcapng", 0, "warning: " },  /* libpcap stops at the second link type */
+	{ "tcpdump__mpls-traceroute.pcap", 1, "link type PPP (9) is not supported", NULL },
+	{ "ndpi__fuzz-2021-10-13.pcap", 0, "warning: ", NULL },     /* cut inside record 2 */
+	/* Ethernet and Linux SLL interfaces: all 159 records (libpcap alone stopped after 59); the SLL
+	 * interface's times lie (tshark: 18446744073204 s), clamped and annotated */
+	{ "pcapplusplus__pcapng-example.pcapng", 0, "100 records have a timestamp outside",
+	  "  input packets           159\n" },
 };
 
 static const char *shared_pcaps(void)
@@ -65,6 +69,8 @@ static void test_one(gconstpointer data)
 		g_assert_nonnull(strstr(stderr_text, want->stderr_has));
 	else
 		g_assert_cmpstr(stderr_text, ==, "");
+	if (want && want->stdout_has && !strstr(stdout_text, want->stdout_has))
+		g_error("--stats of %s lacks '%s':\n%s", name, want->stdout_has, stdout_text);
 	if (rc == 0) {
 		/* Every packet accounted for, and every replayed view equal to what was captured. */
 		g_assert_nonnull(strstr(stdout_text, " consumed: balanced\n"));

@@ -1,4 +1,4 @@
-/* tests/fuzz/fuzz_input.c: libFuzzer harness for the capture reader (common/input.c) over libpcap.
+/* tests/fuzz/fuzz_input.c: libFuzzer harness for the capture reader (common/input.c), over libpcap and common/pcapng_reader.c.
  *
  * A capture is untrusted input, and libpcap hands over records whose fields lie (issues 10, 11).
  * Any bytes must give one error naming the file, or records natlb can replay, never a crash, a
