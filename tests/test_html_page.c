@@ -633,6 +633,91 @@ static void test_browser_words_filter(gconstpointer data)
 	g_free(dom);
 }
 
+/* What GMarkup saw of the saved ladder: its elements, and the arrows with a data-step. */
+struct svg_seen {
+	unsigned elements, arrows, styles;
+	bool root_is_svg, root_has_ns;
+	GHashTable *steps; /* data-step values of the arrows */
+};
+
+static void svg_start(GMarkupParseContext *ctx, const char *name, const char **attr_names, const char **attr_values,
+                      gpointer data, GError **err)
+{
+	struct svg_seen *seen = data;
+	(void)ctx;
+	(void)err;
+	if (seen->elements++ == 0) {
+		seen->root_is_svg = strcmp(name, "svg") == 0;
+		for (unsigned i = 0; attr_names[i]; i++)
+			seen->root_has_ns |= strcmp(attr_names[i], "xmlns") == 0 &&
+			                     strcmp(attr_values[i], "http://www.w3.org/2000/svg") == 0;
+	}
+	seen->styles += strcmp(name, "style") == 0;
+	for (unsigned i = 0; strcmp(name, "g") == 0 && attr_names[i]; i++)
+		if (strcmp(attr_names[i], "data-step") == 0) {
+			seen->arrows++;
+			g_hash_table_add(seen->steps, g_strdup(attr_values[i]));
+		}
+}
+
+/* The text between <pre id="ID"> and </pre>, entities undone (the DOM serialiser escapes &, <, >). */
+static char *pre_text(const char *dom, const char *id)
+{
+	char *open = g_strdup_printf("<pre id=\"%s\">", id);
+	const char *at = strstr(dom, open);
+	g_assert_nonnull(at);
+	at += strlen(open);
+	const char *end = strstr(at, "</pre>");
+	g_assert_nonnull(end);
+	GString *out = g_string_new(NULL);
+	for (const char *p = at; p < end; p++) {
+		if (*p == '&' && g_str_has_prefix(p, "&lt;")) { g_string_append_c(out, '<'); p += 3; }
+		else if (*p == '&' && g_str_has_prefix(p, "&gt;")) { g_string_append_c(out, '>'); p += 3; }
+		else if (*p == '&' && g_str_has_prefix(p, "&amp;")) { g_string_append_c(out, '&'); p += 4; }
+		else g_string_append_c(out, *p);
+	}
+	g_free(open);
+	return g_string_free(out, FALSE);
+}
+
+/* The file the ladder's Download SVG button saves is a standalone SVG document: well-formed XML
+ * (GMarkup parses it), an <svg> root in the SVG namespace, its styles inside (a file has no page
+ * style sheet), and one arrow for each arrow of the ladder on the page. */
+static void test_browser_ladder_download_is_an_svg_file(gconstpointer data)
+{
+	TEST_NEED_TSHARK();
+	NEEDS_CHROMIUM();
+	struct run *r = lesson_run(data);
+	char *dom = chromium_dom(r->page, "#step=3&svg=1");
+	g_assert_null(strstr(dom, "id=\"script-error\""));
+	char *file = pre_text(dom, "svg-file");
+	g_assert_true(g_str_has_prefix(file, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg"));
+	struct svg_seen seen = { .steps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL) };
+	const GMarkupParser parser = { .start_element = svg_start };
+	GMarkupParseContext *ctx = g_markup_parse_context_new(&parser, 0, &seen, NULL);
+	GError *err = NULL;
+	const char *body = strchr(file, '\n') + 1; /* GMarkup does not take the XML declaration */
+	if (!g_markup_parse_context_parse(ctx, body, -1, &err) || !g_markup_parse_context_end_parse(ctx, &err))
+		g_error("the saved ladder is not well-formed XML: %s", err->message);
+	g_assert_true(seen.root_is_svg);
+	g_assert_true(seen.root_has_ns);
+	g_assert_cmpuint(seen.styles, ==, 1);
+	/* the live ladder on the page: the same arrows */
+	const char *live = strstr(dom, "id=\"ladder-svg\"");
+	g_assert_nonnull(live);
+	const char *live_end = strstr(live, "</svg>");
+	char *live_svg = g_strndup(live, live_end - live);
+	g_assert_cmpuint(seen.arrows, >, 0);
+	g_assert_cmpuint(seen.arrows, ==, count(live_svg, "data-step=\""));
+	g_assert_true(g_hash_table_contains(seen.steps, "3"));
+	g_test_message("saved ladder: %u elements, %u arrows, %u style", seen.elements, seen.arrows, seen.styles);
+	g_free(live_svg);
+	g_markup_parse_context_free(ctx);
+	g_hash_table_unref(seen.steps);
+	g_free(file);
+	g_free(dom);
+}
+
 static void test_browser_says_views_left_out(void)
 {
 	TEST_NEED_TSHARK();
@@ -716,6 +801,10 @@ int main(int argc, char **argv)
 	g_test_add_func("/html-page/max-views/the-data-says-how-many-were-kept", test_max_views_says_so);
 	g_test_add_data_func("/html-page/napt-home/the-page-fetches-nothing", &lessons[0], test_page_fetches_nothing);
 	g_test_add_func("/html-page/browser/max-views/the-page-says-views-were-left-out", test_browser_says_views_left_out);
+	g_test_add_data_func("/html-page/browser/napt-home/the-ladder-download-is-a-standalone-svg-file", &lessons[0],
+	                     test_browser_ladder_download_is_an_svg_file);
+	g_test_add_data_func("/html-page/browser/alb-host-path/the-ladder-download-is-a-standalone-svg-file", &lessons[2],
+	                     test_browser_ladder_download_is_an_svg_file);
 	g_test_add_data_func("/html-page/browser/napt-home/words-filter-keeps-the-steps-that-say-drop", &lessons[0],
 	                     test_browser_words_filter);
 	g_test_add_func("/html-page/browser/stepping-at-20000-steps-reports-its-timing", test_browser_stepping_is_quick);

@@ -23,7 +23,8 @@
  *                         drops [{name, text, n}]}]}
  *
  * The URL fragment #step=N opens at step N; &words=DROP fills the words filter; &bench=K times K
- * steps forward and writes the figures into #bench (the browser test reads them with --dump-dom).
+ * steps forward and writes the figures into #bench; &svg=1 writes what the ladder's download
+ * button saves into #svg-file (the browser tests read both with --dump-dom).
  */
 'use strict';
 
@@ -515,12 +516,18 @@ function showLadder(i) {
 	for (const [k, g] of ladderArrow) g.classList.toggle('current', k === i);
 }
 
-function downloadLadder() {
+/* The ladder as a file of its own: the live SVG with its styles inside, as XML. */
+function ladderSvgText() {
 	const node = $('ladder-svg');
-	if (!node) return;
+	if (!node) return null;
 	const copy = node.cloneNode(true);
 	copy.prepend(svg('style', {}, LADDER_STYLE));
-	const text = '<?xml version="1.0" encoding="UTF-8"?>\n' + new XMLSerializer().serializeToString(copy);
+	return '<?xml version="1.0" encoding="UTF-8"?>\n' + new XMLSerializer().serializeToString(copy);
+}
+
+function downloadLadder() {
+	const text = ladderSvgText();
+	if (!text) return;
 	const a = el('a', { href: URL.createObjectURL(new Blob([text], { type: 'image/svg+xml' })), download: `natlb-flow-${ladderFlow}.svg` });
 	document.body.append(a);
 	a.click();
@@ -626,7 +633,8 @@ function play() {
 
 function fragment() {
 	const params = new URLSearchParams(location.hash.slice(1));
-	return { step: Number(params.get('step')) || 1, bench: Number(params.get('bench')) || 0, words: params.get('words') };
+	return { step: Number(params.get('step')) || 1, bench: Number(params.get('bench')) || 0, words: params.get('words'),
+	         svg: params.get('svg') === '1' };
 }
 
 function bindControls() {
@@ -695,6 +703,11 @@ function start() {
 	readyMs = performance.now();
 	if (f.words) { $('filter-text').value = f.words; applyFilters(); }
 	if (f.bench) bench(f.bench);
+	if (f.svg) { /* what the download button saves, for the browser test to read */
+		const out = el('pre', { id: 'svg-file' });
+		out.textContent = ladderSvgText() || '';
+		document.body.append(out);
+	}
 }
 
 window.addEventListener('error', e => {
