@@ -3,6 +3,7 @@
  * Follows the Amazon GuardDuty User Guide, "GuardDuty EC2 finding types" (names, severities) and
  * the Amazon VPC User Guide, "Flow log records" (the text the reader takes).
  */
+#include <json-glib/json-glib.h>
 #include <stdio.h>
 
 #include "common/dns_question.h"
@@ -348,6 +349,95 @@ static void test_dns_question(void)
 	g_assert_false(dns_question_name(query, 11, name));
 }
 
+#define LESSON "guardduty-findings"
+#define LESSON_GOLDEN "tests/golden/guardduty-findings.findings"
+
+/* Run natlb with args in directory dir; its exit status, stdout in *out. */
+static int natlb_in(const char *dir, const char *const *args, char **out)
+{
+	GPtrArray *argv = g_ptr_array_new();
+	char *bin = g_canonicalize_filename(test_natlb_binary(), NULL);
+	g_ptr_array_add(argv, bin);
+	for (const char *const *a = args; *a; a++)
+		g_ptr_array_add(argv, (char *)*a);
+	g_ptr_array_add(argv, NULL);
+	int status = -1;
+	char *err = NULL;
+	GError *error = NULL;
+	g_assert_true(g_spawn_sync(dir, (char **)argv->pdata, NULL, 0, NULL, NULL, out, &err, &status, &error));
+	g_assert_no_error(error);
+	if (err && *err)
+		g_test_message("stderr: %s", err);
+	g_free(err);
+	g_free(bin);
+	g_ptr_array_free(argv, TRUE);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* The lesson end to end: gen, replay --flow-log, findings --dns; the table is the golden read by
+ * hand, and every line the JSON names is a record of that flow (the DNS frame checked by tshark). */
+static void test_lesson_golden(void)
+{
+	TEST_NEED_TSHARK();
+	char *dir = test_tmpdir(), *scenario = g_canonicalize_filename("scenarios/" LESSON ".ini", NULL);
+	const char *gen[] = { "gen", LESSON, "-o", "lesson.pcap", NULL };
+	const char *replay[] = { "replay", "-q", "-s", scenario, "--flow-log", "flows.log", "-o", "out.pcapng", "lesson.pcap",
+		                 NULL };
+	const char *table[] = { "findings", "--dns", "lesson.pcap", "flows.log", NULL };
+	const char *json[] = { "findings", "--json", "--dns", "lesson.pcap", "flows.log", NULL };
+	char *out = NULL, *want = NULL, *log_text = NULL, *log = g_build_filename(dir, "flows.log", NULL);
+	g_assert_cmpint(natlb_in(dir, gen, NULL), ==, 0);
+	g_assert_cmpint(natlb_in(dir, replay, NULL), ==, 0);
+	g_assert_cmpint(natlb_in(dir, table, &out), ==, 0);
+	g_assert_true(g_file_get_contents(LESSON_GOLDEN, &want, NULL, NULL));
+	if (strcmp(out, want) != 0)
+		g_file_set_contents("build/" LESSON ".findings.actual", out, -1, NULL);
+	g_assert_cmpstr(out, ==, want);
+	g_free(out);
+
+	g_assert_cmpint(natlb_in(dir, json, &out), ==, 0);
+	g_assert_true(g_file_get_contents(log, &log_text, NULL, NULL));
+	char **lines = g_strsplit(log_text, "\n", -1);
+	JsonParser *p = json_parser_new();
+	g_assert_true(json_parser_load_from_data(p, out, -1, NULL));
+	JsonArray *fs = json_object_get_array_member(json_node_get_object(json_parser_get_root(p)), "findings");
+	g_assert_cmpuint(json_array_get_length(fs), ==, 4);
+	for (guint i = 0; i < json_array_get_length(fs); i++) {
+		JsonObject *f = json_array_get_object_element(fs, i);
+		JsonObject *remote = json_object_get_object_member(f, "remote");
+		if (json_object_has_member(f, "captureFrames")) {
+			JsonArray *frames = json_object_get_array_member(f, "captureFrames");
+			char *filter = g_strdup_printf("frame.number == %" G_GINT64_FORMAT, json_array_get_int_element(frames, 0));
+			const char *fields[] = { "dns.qry.name", NULL };
+			char *pcap = g_build_filename(dir, "lesson.pcap", NULL);
+			char *name = test_tshark_fields(pcap, NULL, filter, fields);
+			g_free(pcap);
+			g_assert_cmpstr(g_strstrip(name), ==, json_object_get_string_member(remote, "domain"));
+			g_free(name);
+			g_free(filter);
+			continue;
+		}
+		JsonArray *ls = json_object_get_array_member(f, "flowLogLines");
+		char *addr = g_strdup_printf(" 10.0.1.10 %s ", json_object_get_string_member(remote, "ipAddress"));
+		g_assert_cmpuint(json_array_get_length(ls), >, 0);
+		for (guint j = 0; j < json_array_get_length(ls); j++) {
+			gint64 n = json_array_get_int_element(ls, j);
+			g_assert_cmpint(n, >=, 2);
+			g_assert_cmpint(n, <=, (gint64)g_strv_length(lines));
+			g_assert_nonnull(strstr(lines[n - 1], addr));
+		}
+		g_free(addr);
+	}
+	g_object_unref(p);
+	g_strfreev(lines);
+	g_free(log_text);
+	g_free(out);
+	g_free(want);
+	g_free(log);
+	g_free(scenario);
+	test_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -362,5 +452,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/findings/reader/bad-lines-name-line-and-field", test_reader_bad);
 	g_test_add_func("/findings/cli/bad-input-exit-2", test_cli_errors);
 	g_test_add_func("/findings/dns/question-name", test_dns_question);
+	g_test_add_func("/findings/lesson/guardduty-findings/matches-golden", test_lesson_golden);
 	return g_test_run();
 }

@@ -67,6 +67,20 @@ static void remote_text(const struct finding *fd, GString *out)
 		g_string_append_printf(out, ":%u", fd->port);
 }
 
+/* "1 port", "25 ports", "1 query": count_what is the plural. */
+static void count_text(const struct finding *fd, GString *out)
+{
+	const char *w = fd->count_what;
+	size_t n = strlen(w);
+	g_string_printf(out, "%" G_GUINT64_FORMAT " ", fd->count);
+	if (fd->count != 1 || n < 2 || w[n - 1] != 's' || w[n - 2] == '/')
+		g_string_append(out, w);
+	else if (n > 3 && strcmp(w + n - 3, "ies") == 0)
+		g_string_append_printf(out, "%.*sy", (int)(n - 3), w);
+	else
+		g_string_append_len(out, w, (gssize)(n - 1));
+}
+
 static void print_table(const GPtrArray *findings, FILE *f)
 {
 	GString *remote = g_string_new(NULL), *recs = g_string_new(NULL), *count = g_string_new(NULL);
@@ -81,7 +95,7 @@ static void print_table(const GPtrArray *findings, FILE *f)
 		           fd->role[0] ? ")" : "");
 		g_string_truncate(remote, 0);
 		remote_text(fd, remote);
-		g_string_printf(count, "%" G_GUINT64_FORMAT " %s", fd->count, fd->count_what);
+		count_text(fd, count);
 		g_string_assign(recs, fd->lines_are_frames ? "frames " : "lines ");
 		ranges(fd->lines, TABLE_MAX_RANGES, recs);
 		iso_time(fd->first_seen, first);
@@ -278,11 +292,11 @@ int findings_main(int argc, char **argv)
 	if (json) {
 		print_json(rest[0], dns, &s, findings, stdout);
 	} else {
-		printf("%s: %u flow records", rest[0], st.records);
+		printf("%s: %u flow record%s", rest[0], st.records, st.records == 1 ? "" : "s");
 		if (st.no_data || st.ipv6)
 			printf(" (and %u NODATA or SKIPDATA, %u IPv6, skipped)", st.no_data, st.ipv6);
 		if (dns)
-			printf("; %s: %u DNS queries", dns, queries->len);
+			printf("; %s: %u DNS %s", dns, queries->len, queries->len == 1 ? "query" : "queries");
 		printf("; %u finding%s\n", findings->len, findings->len == 1 ? "" : "s");
 		if (findings->len)
 			print_table(findings, stdout);
