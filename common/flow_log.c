@@ -232,6 +232,20 @@ const char *flow_log_interface_name(const struct flow_log *fl, const struct stag
 	return fl->ifaces[2 * st->index + side].eni;
 }
 
+void flow_log_describe_interfaces(const struct flow_log *fl, GString *out)
+{
+	char a[16];
+	for (unsigned i = 0; i < fl->sc->n_stages; i++) {
+		const struct stage *st = fl->sc->stages[i];
+		for (unsigned side = SIDE_LEFT; side <= SIDE_RIGHT; side++) {
+			const struct flow_iface *fi = &fl->ifaces[2 * i + side];
+			g_string_append_printf(out, "  %s  %s %s, on link %s%s%s\n", fi->eni, st->name,
+			                       side == SIDE_LEFT ? "left" : "right", (side == SIDE_LEFT ? st->left : st->right)->name,
+			                       fi->address ? ", address " : "", fi->address ? ip4_to_str(fi->address, a) : "");
+		}
+	}
+}
+
 /* The AWS service whose address ranges hold addr, from a prefix list named like AWS's managed ones
  * ("com.amazonaws.us-east-1.s3" in its description gives S3); NULL for none. */
 static const char *aws_service_of(const struct scenario *sc, uint32_t addr, char buf[static 32])

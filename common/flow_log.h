@@ -113,6 +113,9 @@ void flow_log_packet(struct flow_log *fl, const struct stage *st, enum side side
 /* The interface name of (st, side), for tests and messages: "eni-0..." (static storage of fl). */
 const char *flow_log_interface_name(const struct flow_log *fl, const struct stage *st, enum side side);
 
+/* One line per interface, "  eni-0... natgw left (link vpc, 10.0.0.220)", for the replay's report. */
+void flow_log_describe_interfaces(const struct flow_log *fl, GString *out);
+
 /* Write out the last window, close, rename PATH.partial to PATH.  FALSE (nothing left) on error. */
 gboolean flow_log_finish(struct flow_log *fl, GError **err);
 /* Records written so far (after finish: all). */

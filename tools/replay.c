@@ -574,6 +574,12 @@ static int replay_run(struct replay_args *a)
 	if (!a->quiet && flows)
 		fprintf(stderr, "natlb replay: wrote %s (%" G_GUINT64_FORMAT " flow log records; natlb findings %s)\n",
 		        a->flow_log, flow_log_records(flows), a->flow_log);
+	if (!a->quiet && flows) {
+		GString *ifaces = g_string_new(NULL);
+		flow_log_describe_interfaces(flows, ifaces);
+		fprintf(stderr, "natlb replay: the flow log's interfaces:\n%s", ifaces->str);
+		g_string_free(ifaces, TRUE);
+	}
 	g_strfreev(paths);
 	status = EXIT_OK;
 out:
