@@ -371,6 +371,54 @@ static void test_tcp_flags_and_version(void)
 	test_rmdir(dir);
 }
 
+/* Port exhaustion: the dropped SYNs are REJECT where they arrived, and the ICMP errors the NAT
+ * sends back (RFC 4787 REQ-11's 3/13) are egress records of its inside interface, as many as tshark
+ * counts ICMP views on the LAN. */
+static void test_emitted_and_rejected(void)
+{
+	TEST_NEED_TSHARK();
+	char *dir = test_tmpdir(), *pcap = g_build_filename(dir, "ex.pcap", NULL);
+	char *out = g_build_filename(dir, "out.pcapng", NULL), *log = g_build_filename(dir, "flows.log", NULL);
+	const char *gen[] = { "gen", "napt-exhaustion", "-o", pcap, NULL };
+	g_assert_cmpint(run_natlb(gen, NULL, NULL), ==, 0);
+	const char *args[] = { "replay", "-q", "-s", "napt-exhaustion", "--flow-log", log, "--flow-log-format",
+		               "${interface-id} ${flow-direction} ${srcaddr} ${pkt-dstaddr} ${protocol} ${packets} ${action}",
+		               "-o", out, pcap, NULL };
+	g_assert_cmpint(run_natlb(args, NULL, NULL), ==, 0);
+	char **records = records_of(log);
+	char *inside = eni_of("napt-exhaustion", "home", SIDE_LEFT);
+	char *icmp_prefix = g_strdup_printf("%s egress 192.168.1.1 ", inside);
+	guint64 icmp_packets = 0, rejected = 0;
+	for (char **r = records; *r; r++) {
+		char **f = g_strsplit(*r, " ", -1);
+		if (g_str_has_prefix(*r, icmp_prefix) && strcmp(f[4], "1") == 0)
+			icmp_packets += g_ascii_strtoull(f[5], NULL, 10);
+		if (strcmp(f[6], "REJECT") == 0) {
+			g_assert_cmpstr(f[0], ==, inside);
+			g_assert_cmpstr(f[1], ==, "ingress");
+			rejected++;
+		}
+		g_strfreev(f);
+	}
+	const char *fields[] = { "frame.number", NULL };
+	char *icmp_views = test_tshark_fields(out, NULL, "frame.interface_name == \"lan\" && icmp.type == 3 && "
+	                                      "ip.src == 192.168.1.1", fields);
+	guint64 want = 0;
+	for (char *c = icmp_views; *c; c++)
+		want += *c == '\n';
+	g_assert_cmpuint(want, >, 0);
+	g_assert_cmpuint(icmp_packets, ==, want);
+	g_assert_cmpuint(rejected, >, 0);
+	g_free(icmp_views);
+	g_free(icmp_prefix);
+	g_free(inside);
+	g_strfreev(records);
+	g_free(out);
+	g_free(log);
+	g_free(pcap);
+	test_rmdir(dir);
+}
+
 /* Bad options: one sentence naming what is wrong, exit 2, no output. */
 static void test_bad_options(void)
 {
@@ -470,6 +518,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/flow-log/window/boundaries-split-records", test_window_boundaries);
 	g_test_add_func("/flow-log/format/tcp-flags-ored-and-version", test_tcp_flags_and_version);
 	g_test_add_func("/flow-log/options/bad-ones-exit-2", test_bad_options);
+	g_test_add_func("/flow-log/action/stage-emitted-is-egress-dropped-is-reject", test_emitted_and_rejected);
 	g_test_add_func("/flow-log/format/parse", test_format_parse);
 	return g_test_run();
 }
