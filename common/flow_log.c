@@ -74,15 +74,14 @@ gboolean flow_log_format_parse(const char *text, struct flow_log_format *out, GE
 			const char *all[FLOW_LOG_FIELD_N];
 			for (unsigned i = 0; i < FLOW_LOG_FIELD_N; i++)
 				all[i] = field_info[i].name;
+			const char *near = nearest_name(name, all, FLOW_LOG_FIELD_N);
 			if (g_strv_contains(fields_not_modelled, name))
 				g_set_error(err, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
 				            "--flow-log-format: ${%s} is an AWS field that a replay has no value for", name);
 			else
 				g_set_error(err, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
 				            "--flow-log-format: ${%s} is not a flow log field%s%s%s", name,
-				            nearest_name(name, all, FLOW_LOG_FIELD_N) ? " (did you mean ${" : "",
-				            nearest_name(name, all, FLOW_LOG_FIELD_N) ? nearest_name(name, all, FLOW_LOG_FIELD_N) : "",
-				            nearest_name(name, all, FLOW_LOG_FIELD_N) ? "}?)" : "");
+				            near ? " (did you mean ${" : "", near ? near : "", near ? "}?)" : "");
 			ok = FALSE;
 		} else if (out->n_fields == FLOW_LOG_MAX_FIELDS) {
 			g_set_error(err, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--flow-log-format: more than %u fields",
