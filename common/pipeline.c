@@ -588,6 +588,18 @@ static void account(struct pipeline *pl, const struct journey *j, struct stage *
 	}
 }
 
+/* --flow-log: the packet arrived on st's interface on link j->k (REJECT when dropped there) and, when
+ * forwarded, left by the one on the other side as q.  A stage the packet was routed around sees nothing. */
+static void flow_log_crossing(struct pipeline *pl, const struct journey *j, const struct stage *st, enum hop_dir dir,
+                              const struct crossing *c, const struct packet *q)
+{
+	enum side in_side = j->k == st->index ? SIDE_LEFT : SIDE_RIGHT;
+	flow_log_packet(pl->opt.flow_log, st, in_side, true, c->v == VERDICT_DROP, dir, j->p, j->ts);
+	if (c->v == VERDICT_FORWARD && j->translatable)
+		flow_log_packet(pl->opt.flow_log, st, in_side == SIDE_LEFT ? SIDE_RIGHT : SIDE_LEFT, false, false, dir, q,
+		                j->ts + PIPELINE_HOP_NS);
+}
+
 /* Carry one packet from its link to its destination, writing a view on every link it crosses. */
 static gboolean travel(struct pipeline *pl, struct journey *j, GError **err)
 {
@@ -623,6 +635,8 @@ static gboolean travel(struct pipeline *pl, struct journey *j, GError **err)
 		struct crossing c = cross_stage(pl, j, st, h.dir, q);
 
 		account(pl, j, st, &c);
+		if (pl->opt.flow_log && !c.by)
+			flow_log_crossing(pl, j, st, h.dir, &c, q);
 		if (c.v != VERDICT_FORWARD) {
 			unsigned n = view_notes(pl, extra, pl->stage_note->str, notes);
 			return write_view(pl, p, j->k, j->ts, epb_dir(h.dir), notes, n, err);
@@ -656,6 +670,9 @@ static gboolean withhold(struct pipeline *pl, const struct journey *j, struct st
 
 	st->counters.in[j->last_dir]++;
 	account(pl, j, st, &c);
+	if (pl->opt.flow_log)
+		flow_log_packet(pl->opt.flow_log, st, j->k == st->index ? SIDE_LEFT : SIDE_RIGHT, true, true, j->last_dir,
+		                j->p, j->ts);
 	unsigned n = view_notes(pl, NULL, NULL, notes);
 	return write_view(pl, j->p, j->k, j->ts, epb_dir(j->last_dir), notes, n, err);
 }
@@ -695,6 +712,9 @@ static gboolean travel_entry(struct pipeline *pl, struct hop_entry *e, GError **
 		return stay_on_link(pl, j.p, j.k, j.ts, captured, err);
 	if (captured && e->withheld != DROP_NONE)
 		return withhold(pl, &j, (struct stage *)e->from, e->withheld, err);
+	if (pl->opt.flow_log && away) /* sent by the stage: it leaves by its interface on that link */
+		flow_log_packet(pl->opt.flow_log, e->from, e->link == e->from->index ? SIDE_LEFT : SIDE_RIGHT, false, false,
+		                e->dir, j.p, j.ts);
 	if (!j.translatable && captured)
 		pl->totals.untranslated++;
 	if (chain_stays_on_link(pl->sc, j.k, j.p, NULL))

@@ -2,6 +2,7 @@
 #ifndef NATLB_PIPELINE_H
 #define NATLB_PIPELINE_H
 
+#include "common/flow_log.h"
 #include "common/input.h"
 #include "common/output.h"
 #include "common/scenario-t.h"
@@ -12,6 +13,7 @@ struct pipeline_options {
 	uint64_t seed;       /* --seed */
 	struct table_recorder *tables; /* --tables: events and snapshots go here; NULL when off */
 	FILE *access_log;    /* --access-log: stages that log requests write a line each; NULL when off */
+	struct flow_log *flow_log; /* --flow-log: each stage's interfaces record what crosses them; NULL when off */
 };
 
 struct pipeline; /* opaque */

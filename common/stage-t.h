@@ -177,6 +177,10 @@ struct stage_ops {
 	void (*describe)(const struct stage *st, GString *out);
 	/* Does the stage answer for addr on that side (a NAT's external address, a VIP)? */
 	bool (*claims)(const struct stage *st, uint32_t addr, enum side side);
+	/* The private address of the stage's network interface on that side (a NAT gateway's in its
+	 * subnet), which flow logs show as srcaddr of what it sends and dstaddr of what it receives;
+	 * 0 for none of its own (optional: NULL is 0). */
+	uint32_t (*interface_address)(const struct stage *st, enum side side);
 	/* The stage replays captures taken on its left side only (a full proxy: natlb check refuses a
 	 * capture link on its right). */
 	bool capture_left_only;

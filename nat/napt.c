@@ -264,6 +264,14 @@ static bool napt_claims(const struct stage *st, uint32_t addr, enum side side)
 	return side == SIDE_RIGHT && napt_is_external(st->priv, addr);
 }
 
+/* Flow logs: inside, the NAT's own address there (inside-address, a NAT gateway's private IP);
+ * outside, its first external address. */
+static uint32_t napt_interface_address(const struct stage *st, enum side side)
+{
+	const struct napt *nat = st->priv;
+	return side == SIDE_LEFT ? nat->cfg.inside_address : nat->cfg.external[0];
+}
+
 static bool closed_gracefully(const struct napt_session *s)
 {
 	return s->state == NAPT_ST_TIME_WAIT || s->state == NAPT_ST_CLOSE;
@@ -401,6 +409,7 @@ const struct stage_ops napt_ops = {
 	.configure = napt_configure,
 	.describe = napt_describe,
 	.claims = napt_claims,
+	.interface_address = napt_interface_address,
 	.process = napt_process,
 	.reverse = napt_reverse,
 	.prefetch = napt_prefetch,

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/chain.h"
+#include "common/flow_log.h"
 #include "common/input.h"
 #include "common/output.h"
 #include "common/packet.h"
@@ -27,6 +28,9 @@ struct replay_args {
 	char *tables;        /* --tables FILE.json */
 	char *tables_every;  /* --tables-every SECONDS|change|end */
 	char *access_log;    /* --access-log FILE */
+	char *flow_log;      /* --flow-log FILE */
+	gint flow_log_interval; /* --flow-log-interval 60|600 */
+	char *flow_log_format;  /* --flow-log-format '${version} ...' */
 	char *html;          /* --html FILE */
 	gint html_max_views; /* --html-max-views N */
 	gboolean trace;
@@ -193,6 +197,12 @@ static gboolean check_paths(const struct replay_args *a, const struct scenario *
 	}
 	if (a->html)
 		html_page_roles_add(roles, a->html);
+	if (a->flow_log) {
+		output_roles_add(roles, a->flow_log, false, "--flow-log %s", a->flow_log);
+		char *partial = g_strconcat(a->flow_log, ".partial", NULL);
+		output_roles_add(roles, partial, false, "--flow-log's temporary %s", partial);
+		g_free(partial);
+	}
 	gboolean ok = output_roles_check(roles, err);
 	g_array_free(roles, TRUE);
 	return ok;
@@ -254,12 +264,20 @@ static void access_log_free(struct access_log *log)
  * renamed together.  The tables recorder renames its own file as it finishes, so it goes between
  * the two halves of closing out, and its file is removed again if out's renames fail. */
 static gboolean outputs_commit(struct output *out, struct table_recorder *tables, const struct scenario *sc,
-                               const char *tables_path, struct access_log *log, struct html_page *page,
-                               const char *stats, GError **err)
+                               const char *tables_path, struct access_log *log, struct flow_log *flows,
+                               const char *flows_path, struct html_page *page, const char *stats, GError **err)
 {
 	if (!output_finish(out, err) || (page && !html_page_finish(page, stats, err)) ||
 	    (tables && !table_recorder_finish(tables, sc, err)) || (log && !access_log_finish(log, err))) {
+		output_abort(out); /* the flow log's temporary goes with flow_log_free() */
+		return FALSE;
+	}
+	if (flows && !flow_log_finish(flows, err)) {
 		output_abort(out);
+		if (tables)
+			g_unlink(tables_path);
+		if (log)
+			g_unlink(log->path);
 		return FALSE;
 	}
 	if (page && !html_page_commit(page, err)) {
@@ -268,6 +286,8 @@ static gboolean outputs_commit(struct output *out, struct table_recorder *tables
 			g_unlink(tables_path);
 		if (log)
 			g_unlink(log->path);
+		if (flows)
+			g_unlink(flows_path);
 		return FALSE;
 	}
 	if (!output_commit(out, err)) {
@@ -275,6 +295,8 @@ static gboolean outputs_commit(struct output *out, struct table_recorder *tables
 			g_unlink(tables_path);
 		if (log)
 			g_unlink(log->path);
+		if (flows)
+			g_unlink(flows_path);
 		if (page)
 			html_page_remove(page);
 		return FALSE;
@@ -397,6 +419,28 @@ static void report_done(const struct replay_args *a, struct input_set *in, const
 		        table_recorder_n_snapshots(tables), table_recorder_n_events(tables), a->tables);
 }
 
+/* --flow-log's companions: an interval AWS offers, a format of its fields, neither without --flow-log. */
+static gboolean flow_log_options_check(const struct replay_args *a, struct flow_log_format *fmt)
+{
+	GError *err = NULL;
+	if (!a->flow_log && (a->flow_log_format || a->flow_log_interval != FLOW_LOG_DEFAULT_INTERVAL)) {
+		fprintf(stderr, "natlb replay: --flow-log-%s needs --flow-log FILE (where the records go)\n",
+		        a->flow_log_format ? "format" : "interval");
+		return FALSE;
+	}
+	if (a->flow_log_interval != 60 && a->flow_log_interval != 600) {
+		fprintf(stderr, "natlb replay: --flow-log-interval %d: AWS aggregates over 60 or 600 seconds\n",
+		        a->flow_log_interval);
+		return FALSE;
+	}
+	if (!flow_log_format_parse(a->flow_log_format ? a->flow_log_format : FLOW_LOG_DEFAULT_FORMAT, fmt, &err)) {
+		fprintf(stderr, "natlb replay: %s\n", err->message);
+		g_clear_error(&err);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static int replay_run(struct replay_args *a)
 {
 	GError *err = NULL;
@@ -406,6 +450,8 @@ static int replay_run(struct replay_args *a)
 	struct pipeline *pl = NULL;
 	struct table_recorder *tables = NULL;
 	struct access_log *log = NULL;
+	struct flow_log *flows = NULL;
+	struct flow_log_format flow_fmt;
 	struct html_page *page = NULL;
 	struct table_schedule when = { 0 };
 	int status = EXIT_RUNTIME;
@@ -428,6 +474,8 @@ static int replay_run(struct replay_args *a)
 		fprintf(stderr, "natlb replay: --html-max-views %d: give at least 1\n", a->html_max_views);
 		return EXIT_USAGE;
 	}
+	if (!flow_log_options_check(a, &flow_fmt))
+		return EXIT_USAGE;
 	if (a->tables_every && !a->tables) {
 		fprintf(stderr, "natlb replay: --tables-every needs --tables FILE.json (where the snapshots go)\n");
 		return EXIT_USAGE;
@@ -481,12 +529,16 @@ static int replay_run(struct replay_args *a)
 		fprintf(stderr, "natlb replay: %s\n", err->message);
 		goto out;
 	}
+	if (a->flow_log && !(flows = flow_log_open(a->flow_log, sc, (unsigned)a->flow_log_interval, &flow_fmt, &err))) {
+		fprintf(stderr, "natlb replay: %s\n", err->message);
+		goto out;
+	}
 	if (a->html && !(page = html_page_open(a->html, sc, out, (unsigned)a->html_max_views, &err))) {
 		fprintf(stderr, "natlb replay: %s\n", err->message);
 		goto out;
 	}
 	struct pipeline_options opt = { .links = a->links, .trace = a->trace, .seed = (uint64_t)a->seed,
-	                                .tables = tables, .access_log = log ? log->f : NULL };
+	                                .tables = tables, .access_log = log ? log->f : NULL, .flow_log = flows };
 	if (page && tables) /* the page keeps its own tables, at each change, beside --tables' */
 		table_recorder_tee(tables, html_page_tables(page));
 	else if (page)
@@ -510,7 +562,7 @@ static int replay_run(struct replay_args *a)
 	/* Keep the list of paths: output_commit frees them. */
 	char **paths = g_strdupv((char **)output_paths(out));
 	char *stats = page ? stats_text(in, pl, cut_short_by) : NULL;
-	gboolean committed = outputs_commit(out, tables, sc, a->tables, log, page, stats, &err);
+	gboolean committed = outputs_commit(out, tables, sc, a->tables, log, flows, a->flow_log, page, stats, &err);
 	g_free(stats);
 	out = NULL;
 	if (!committed) {
@@ -519,6 +571,15 @@ static int replay_run(struct replay_args *a)
 		goto out;
 	}
 	report_done(a, in, pl, tables, sc, (const char *const *)paths, cut_short_by);
+	if (!a->quiet && flows)
+		fprintf(stderr, "natlb replay: wrote %s (%" G_GUINT64_FORMAT " flow log records; natlb findings %s)\n",
+		        a->flow_log, flow_log_records(flows), a->flow_log);
+	if (!a->quiet && flows) {
+		GString *ifaces = g_string_new(NULL);
+		flow_log_describe_interfaces(flows, ifaces);
+		fprintf(stderr, "natlb replay: the flow log's interfaces:\n%s", ifaces->str);
+		g_string_free(ifaces, TRUE);
+	}
 	g_strfreev(paths);
 	status = EXIT_OK;
 out:
@@ -527,6 +588,7 @@ out:
 	pipeline_free(pl);
 	table_recorder_free(tables);
 	access_log_free(log);
+	flow_log_free(flows);
 	html_page_free(page);
 	input_close(in);
 	scenario_free(sc);
@@ -540,7 +602,8 @@ out:
 
 int replay_main(int argc, char **argv)
 {
-	struct replay_args a = { .output = NULL, .seed = 1, .html_max_views = HTML_PAGE_DEFAULT_MAX_VIEWS };
+	struct replay_args a = { .output = NULL, .seed = 1, .html_max_views = HTML_PAGE_DEFAULT_MAX_VIEWS,
+		                 .flow_log_interval = FLOW_LOG_DEFAULT_INTERVAL };
 	GOptionEntry entries[] = {
 		{ "scenario", 's', 0, G_OPTION_ARG_STRING, &a.scenario,
 		  "Scenario file, or a lesson name: ./scenarios/NAME.ini, else the checkout's, else the built-in copy "
@@ -556,6 +619,12 @@ int replay_main(int argc, char **argv)
 		  "Snapshot every SECONDS of capture time, or at each 'change' (default: at the end only)", "SECONDS|change" },
 		{ "access-log", 0, 0, G_OPTION_ARG_FILENAME, &a.access_log,
 		  "Write one line per HTTP request of the l7-lb stages, in ALB's access log format", "FILE" },
+		{ "flow-log", 0, 0, G_OPTION_ARG_FILENAME, &a.flow_log,
+		  "Write VPC Flow Logs: a record per flow per stage interface per window, for natlb findings", "FILE" },
+		{ "flow-log-interval", 0, 0, G_OPTION_ARG_INT, &a.flow_log_interval,
+		  "The flow log's aggregation window in capture-time seconds: 60 or 600 (default 600)", "60|600" },
+		{ "flow-log-format", 0, 0, G_OPTION_ARG_STRING, &a.flow_log_format,
+		  "Fields of each record, as AWS's custom format (default: the version 2 fields)", "'${version} ...'" },
 		{ "html", 0, 0, G_OPTION_ARG_FILENAME, &a.html,
 		  "Write the lesson page: one HTML file that steps through the replay view by view, with the tables "
 		  "at each step (opens offline in any browser)", "FILE.html" },
@@ -597,6 +666,8 @@ out:
 	g_free(a.tables);
 	g_free(a.tables_every);
 	g_free(a.access_log);
+	g_free(a.flow_log);
+	g_free(a.flow_log_format);
 	g_free(a.html);
 	g_strfreev(a.inputs);
 	return status;
