@@ -27,6 +27,15 @@ uint32_t tcp_segment_ack(const struct packet *p)
 	return get32(p, p->ip.l4_off + 8);
 }
 
+uint16_t tcp_segment_window(const struct packet *p)
+{
+	struct cursor c;
+	uint16_t v = 0;
+	cur_init(&c, p->data, p->caplen);
+	cur_be16_at(&c, p->ip.l4_off + 14, &v);
+	return v;
+}
+
 uint32_t tcp_segment_payload_len(const struct packet *p)
 {
 	if (!p->payload_off)

@@ -15,6 +15,8 @@
 
 uint32_t tcp_segment_seq(const struct packet *p);
 uint32_t tcp_segment_ack(const struct packet *p);
+/* The window field as sent (before any window scaling); 0 when the header was not captured. */
+uint16_t tcp_segment_window(const struct packet *p);
 /* The segment's data length on the wire (captured or not); 0 when the header was not captured. */
 uint32_t tcp_segment_payload_len(const struct packet *p);
 void tcp_segment_set_seq(struct packet *p, uint32_t seq);

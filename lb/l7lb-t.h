@@ -141,6 +141,8 @@ struct l7lb_conn {
 	bool own_fin;            /* the balancer sent its FIN itself, ahead of the capture's */
 	uint32_t own_fin_seq;    /* ... at this sequence number of its own (capture's plus shift) */
 	uint32_t resp_last_ack;  /* the acknowledgement number the balancer last sent the client */
+	uint16_t resp_window;    /* the window field of the capture's last segment to the client, as sent:
+	                          * the balancer's own segments advertise the same (0: none seen) */
 	bool rejected;           /* a 400 ended parsing: later bytes are not read */
 	bool in_message;         /* a request head was read, its end not yet */
 	bool passthrough;        /* a routed request's body cannot be framed: later bytes go on unread */

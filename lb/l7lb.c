@@ -472,7 +472,9 @@ static bool emit_to_client(struct l7lb_conn *c, uint8_t flags, uint32_t seq, con
 	bool sent = false;
 	uint32_t ack = client_next_seq(c);
 
-	if (libnet_build_tcp(c->vport, c->cport, seq, ack, flags, 65535, 0, 0, LIBNET_TCP_H + len, bytes, len, l, 0) == -1 ||
+	/* the window the capture's server advertises (its scale was agreed in the captured handshake) */
+	uint16_t window = c->resp_window ? c->resp_window : 65535;
+	if (libnet_build_tcp(c->vport, c->cport, seq, ack, flags, window, 0, 0, LIBNET_TCP_H + len, bytes, len, l, 0) == -1 ||
 	    libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + LIBNET_TCP_H + len), 0, 0, 0x4000, 64, IPPROTO_TCP, 0,
 	                      g_htonl(c->vip), g_htonl(c->client), NULL, 0, l, 0) == -1 ||
 	    libnet_pblock_coalesce(l, &ip, &ip_len) == -1)
@@ -1373,6 +1375,8 @@ static enum reverse_answer to_client(struct stage *st, struct packet *p, struct 
 		return REVERSE_ORIGINATED;
 	}
 	begin(c, ctx, p, -64 * PIPELINE_HOP_NS);
+	if (p->ip.has_l4)
+		c->resp_window = tcp_segment_window(p);
 	if ((fl & TH_SYN) && (fl & TH_ACK)) {
 		tcp_stream_start(&c->resp_stream, seq + 1);
 		c->resp_base_seq = seq + 1;

@@ -343,6 +343,28 @@ static void test_who_closes_first(gconstpointer data)
 	g_free(out);
 }
 
+/* The balancer's own segments to a client (its 400s and FINs) advertise the window the capture's
+ * server advertised on that connection: their window field is one the captured segments from the
+ * listener carry (the scale was agreed in the captured handshake, so 65535 would read as 8 MB). */
+static void test_own_segments_advertise_the_captured_window(void)
+{
+	TEST_NEED_TSHARK();
+	static const char *const fields[] = { "tcp.window_size_value", NULL };
+	char *out = replay("alb-desync-strictest", "alb-smuggling", NULL);
+	char *captured = tshark(out, "ip.src == 203.0.113.10 and frame.comment contains \"captured on\"", fields);
+	char *own = tshark(out, "ip.src == 203.0.113.10 and not frame.comment contains \"captured on\"", fields);
+	char **want = g_strsplit(captured, "\n", -1), **got = g_strsplit(own, "\n", -1);
+	unsigned n = 0;
+	for (char **w = got; *w && **w; w++, n++)
+		g_assert_true(g_strv_contains((const char *const *)want, *w));
+	g_assert_cmpuint(n, ==, 6); /* three 400s, each with its FIN */
+	g_strfreev(want);
+	g_strfreev(got);
+	g_free(own);
+	g_free(captured);
+	g_free(out);
+}
+
 /* Blue/green: the lesson's own file with one line changed, as a teacher would edit it. */
 static char *lesson_variant(const char *lesson, const char *line, const char *replacement, const char *name)
 {
@@ -609,6 +631,8 @@ int main(int argc, char **argv)
 		g_test_add_data_func(name, &close_order_cases[i], test_who_closes_first);
 		g_free(name);
 	}
+	g_test_add_func("/l7lb-e2e/alb-desync-strictest/own-segments-advertise-the-captured-window",
+	                test_own_segments_advertise_the_captured_window);
 	g_test_add_func("/l7lb-e2e/alb-desync-defensive/close-note-reads-as-two-sentences",
 	                test_desync_close_note_reads_as_two_sentences);
 	g_test_add_func("/l7lb-e2e/alb-vs-nlb/nlb-forwards-connections-alb-requests",
