@@ -10,7 +10,9 @@ extern const struct stage_ops route_table_ops;
 #define foreach_route_drop(X) \
 	X(ROUTE_BLACKHOLE, "its destination matches a blackhole route") \
 	X(ROUTE_NO_ROUTE, "no route matches its destination") \
-	X(ROUTE_LOCAL_NO_HOST, "its destination is in the local route, but no link of the VPC holds that address")
+	X(ROUTE_LOCAL_NO_HOST, "its destination is in the local route, but no link of the VPC holds that address") \
+	X(ROUTE_POLICY_DENIED, "the gateway endpoint's policy denies the S3 request it carries") \
+	X(ROUTE_POLICY_ANSWERED, "it answers a request the endpoint's policy denied: the endpoint's 403 went in its place")
 
 enum route_drop {
 	ROUTE_DROP_BEFORE = DROP_STAGE_FIRST - 1, /* so that the first reason is DROP_STAGE_FIRST */

@@ -651,6 +651,7 @@ static gboolean gen_bench(const char *path, const struct gen_options *opt, GErro
 
 /* Builders in other files (one file per family of lessons). */
 gboolean gen_natgw_vs_s3_endpoint(const char *path, const struct gen_options *opt, GError **err); /* gen_lessons_vpc.c */
+gboolean gen_s3_endpoint_policy(const char *path, const struct gen_options *opt, GError **err);   /* gen_lessons_vpc.c */
 gboolean gen_napt_home(const char *path, const struct gen_options *opt, GError **err);       /* gen_lessons_napt.c */
 gboolean gen_napt_probes(const char *path, const struct gen_options *opt, GError **err);     /* gen_lessons_napt.c */
 gboolean gen_napt_exhaustion(const char *path, const struct gen_options *opt, GError **err); /* gen_lessons_napt.c */
@@ -663,6 +664,9 @@ static const struct gen_lesson lesson_table[] = {
 	{ .name = "natgw-vs-s3-endpoint",
 	  .summary = "private subnet: S3 through a gateway endpoint (untranslated), the rest through a NAT gateway",
 	  .build = gen_natgw_vs_s3_endpoint },
+	{ .name = "s3-endpoint-policy",
+	  .summary = "an S3 listing and a download over HTTP through a gateway endpoint, for its IAM policy",
+	  .build = gen_s3_endpoint_policy },
 	{ .name = "napt-home", .summary = "three PCs behind a home router: web, DNS, ping, traceroute, a port clash",
 	  .build = gen_napt_home },
 	{ .name = "napt-probes", .summary = "RFC 5780 probes to tell full cone, restricted, port-restricted, symmetric apart",
