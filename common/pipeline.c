@@ -338,7 +338,11 @@ static void walk_back(struct pipeline *pl, const struct packet *captured, int64_
 			/* reverse() may read the clock (a flow's idle timeout); it never advances it */
 			struct stage_ctx *ctx = ctx_for(pl, h.st, p, ts, hops ? ORIGIN_DERIVED : ORIGIN_CAPTURED);
 			a = h.st->ops->reverse(h.st, p, crossed, ctx);
-			pl->capture_renumbered |= ctx->renumbered;
+			if (ctx->renumbered && a == REVERSE_TRANSLATED) {
+				pl->capture_renumbered = true;
+				note_appendf(pl->walk_problem, "%s%s %s: %s", pl->walk_problem->len ? "; " : "",
+				             h.st->ops->type, h.st->name, pl->stage_note->str);
+			}
 		}
 		if (a == REVERSE_IMPOSSIBLE) {
 			plan_count(&pl->totals.plan.misplaced, &pl->totals.plan.first_misplaced, pl->totals.packets, captured,

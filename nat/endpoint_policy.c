@@ -484,7 +484,7 @@ enum reverse_answer endpoint_policy_reverse(struct endpoint_policy *ep, struct p
 		tcp_segment_set_seq(p, mapped);
 		ctx->renumbered = true;
 		note_appendf(ctx->note, "seq %+" G_GINT64_FORMAT " (gateway endpoint %s's own 403 answers on connection #%"
-		             G_GUINT64_FORMAT "); ", (int64_t)(int32_t)(mapped - seq), ep->vpce, c->id);
+		             G_GUINT64_FORMAT ")", (int64_t)(int32_t)(mapped - seq), ep->vpce, c->id);
 	}
 	return REVERSE_TRANSLATED;
 }
