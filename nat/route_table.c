@@ -563,6 +563,21 @@ static void route_table_stats_print(const struct stage *st, GString *out)
 		endpoint_policy_stats(rt->policies[i], out);
 }
 
+const struct iam_policy *route_table_endpoint_policy(const struct stage *st, const char *vpce, const char **name)
+{
+	const struct route_table *rt = st->priv;
+	const struct endpoint_policy *found = NULL;
+
+	if (st->ops != &route_table_ops)
+		return NULL;
+	for (unsigned i = 0; i < rt->n_policies; i++)
+		if (vpce ? strcmp(endpoint_policy_name(rt->policies[i]), vpce) == 0 : rt->n_policies == 1)
+			found = rt->policies[i];
+	if (found && name)
+		*name = endpoint_policy_name(found);
+	return found ? endpoint_policy_document(found) : NULL;
+}
+
 static const struct drop_info route_table_drops[] = { foreach_route_drop(DROP_INFO_ENTRY) };
 G_STATIC_ASSERT(G_N_ELEMENTS(route_table_drops) <= STAGE_MAX_DROPS);
 

@@ -6,6 +6,12 @@
 
 extern const struct stage_ops route_table_ops;
 
+struct iam_policy;
+/* The policy of gateway endpoint vpce of a route-table stage, or with vpce NULL its only one;
+ * *name (may be NULL) gets the endpoint's name.  NULL when there is no such policy (or several
+ * and vpce is NULL). */
+const struct iam_policy *route_table_endpoint_policy(const struct stage *st, const char *vpce, const char **name);
+
 /* Why the route-table stage drops a packet (its stage_ops.drops). */
 #define foreach_route_drop(X) \
 	X(ROUTE_BLACKHOLE, "its destination matches a blackhole route") \

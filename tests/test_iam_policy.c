@@ -455,6 +455,20 @@ static void test_cli(void)
 	g_assert_nonnull(strstr(err, "p.json: Statement.Effect: expected \"Allow\" or \"Deny\""));
 	g_free(out);
 	g_free(err);
+	/* -s: the lesson's own endpoint policy, through its endpoint */
+	const char *lesson[] = { test_natlb_binary(), "policy", "-s", "scenarios/s3-endpoint-policy.ini",
+		                 "HEAD http://lesson-bucket.s3.amazonaws.com/", NULL };
+	g_assert_cmpint(test_run(lesson, &out, &err), ==, 0);
+	g_assert_nonnull(strstr(out, "action s3:ListBucket on arn:aws:s3:::lesson-bucket"));
+	g_assert_nonnull(strstr(out, "aws:sourceVpce vpce-s3"));
+	g_free(out);
+	g_free(err);
+	const char *none[] = { test_natlb_binary(), "policy", "-s", "scenarios/natgw-vs-s3-endpoint.ini",
+		               "GET http://s3.amazonaws.com/lesson-bucket", NULL };
+	g_assert_cmpint(test_run(none, &out, &err), ==, 2);
+	g_assert_nonnull(strstr(err, "has no gateway endpoint policy"));
+	g_free(out);
+	g_free(err);
 	g_free(file);
 	test_rmdir(dir);
 }

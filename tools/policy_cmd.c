@@ -15,14 +15,16 @@
 
 #include "common/addr.h"
 #include "common/packet.h"
+#include "common/scenario.h"
 #include "nat/iam_policy.h"
+#include "nat/route_table.h"
 #include "nat/s3_request.h"
 #include "tools/cli.h"
 
 enum { POLICY_EXIT_ALLOWED = 0, POLICY_EXIT_DENIED = 1 };
 
 struct policy_args {
-	char *source, *vpce, *principal;
+	char *scenario, *source, *vpce, *principal;
 	char **rest;
 };
 
@@ -66,6 +68,28 @@ static bool split_request(const char *text, const char **method, size_t *method_
 	return true;
 }
 
+/* The policy of the scenario's gateway endpoint (--vpce, or its only one); NULL with *why. */
+static struct iam_policy *scenario_policy(const char *scenario, const char *vpce, struct scenario **sc, const char **name,
+                                          char **why)
+{
+	GError *err = NULL;
+	*sc = cli_scenario_load(scenario, &err);
+	if (!*sc) {
+		*why = g_strdup(err->message);
+		g_error_free(err);
+		return NULL;
+	}
+	for (unsigned i = 0; i < (*sc)->n_stages; i++) {
+		const struct iam_policy *p = route_table_endpoint_policy((*sc)->stages[i], vpce, name);
+		if (p)
+			return (struct iam_policy *)p;
+	}
+	*why = vpce ? g_strdup_printf("%s has no policy.%s in a route-table stage", (*sc)->source, vpce)
+	            : g_strdup_printf("%s has no gateway endpoint policy (or several: choose one with --vpce)",
+	                              (*sc)->source);
+	return NULL;
+}
+
 static int policy_run(const struct policy_args *a)
 {
 	const char *method, *host, *path, *query;
@@ -76,47 +100,67 @@ static int policy_run(const struct policy_args *a)
 	uint32_t src = 0;
 	GError *err = NULL;
 
-	if (!a->rest || !a->rest[0] || !a->rest[1] || a->rest[2])
-		return usage_error("give a policy file and one request, quoted: natlb policy POLICY.json "
+	unsigned want = a->scenario ? 1 : 2;
+	if (!a->rest || g_strv_length(a->rest) != want)
+		return usage_error("give a policy file (or -s SCENARIO) and one request, quoted: natlb policy POLICY.json "
 		                   "'GET http://lesson-bucket.s3.amazonaws.com/report.csv'");
-	if (!split_request(a->rest[1], &method, &method_len, &host, &host_len, &path, &path_len, &query, &query_len))
-		return usage_error("'%s' is not METHOD URL (GET http://lesson-bucket.s3.amazonaws.com/report.csv)", a->rest[1]);
+	const char *text = a->rest[want - 1];
+	if (!split_request(text, &method, &method_len, &host, &host_len, &path, &path_len, &query, &query_len))
+		return usage_error("'%s' is not METHOD URL (GET http://lesson-bucket.s3.amazonaws.com/report.csv)", text);
 	if (a->source && !ip4_parse(a->source, &src))
 		return usage_error("--source '%s' is not an IPv4 address", a->source);
 	if (a->vpce && !g_str_has_prefix(a->vpce, "vpce-"))
 		return usage_error("--vpce '%s' is not an endpoint id (vpce-...)", a->vpce);
 	if (!s3_request_map(method, method_len, host, host_len, path, path_len, query, query_len, &s3, &why))
-		return usage_error("'%s' is not an S3 request natlb maps: %s", a->rest[1], why);
-	struct iam_policy *p = iam_policy_load(a->rest[0], &err);
-	if (!p) {
-		int status = usage_error("%s", err->message);
-		g_error_free(err);
-		return status;
+		return usage_error("'%s' is not an S3 request natlb maps: %s", text, why);
+	struct scenario *sc = NULL;
+	struct iam_policy *p = NULL;
+	const char *vpce = a->vpce;
+	if (a->scenario) {
+		char *fail = NULL;
+		p = scenario_policy(a->scenario, a->vpce, &sc, &vpce, &fail);
+		if (!p) {
+			int status = usage_error("%s", fail);
+			g_free(fail);
+			scenario_free(sc);
+			return status;
+		}
+	} else {
+		p = iam_policy_load(a->rest[0], &err);
+		if (!p) {
+			int status = usage_error("%s", err->message);
+			g_error_free(err);
+			return status;
+		}
 	}
+	req.source_vpce = vpce; /* with -s, the request comes through that endpoint */
 	req.action = s3.action;
 	req.action_len = (unsigned)strlen(s3.action);
 	req.resource = s3.resource;
 	req.resource_len = s3.resource_len;
 	if (a->source) {
-		req.has_vpc_source_ip = a->vpce != NULL;
-		req.has_source_ip = a->vpce == NULL;
+		req.has_vpc_source_ip = vpce != NULL;
+		req.has_source_ip = vpce == NULL;
 		req.source_ip = req.vpc_source_ip = src;
 	}
 	char addr[16];
-	printf("request %s: action %s on %s (%s)\n", a->rest[1], s3.action, s3.resource,
+	printf("request %s: action %s on %s (%s)\n", text, s3.action, s3.resource,
 	       s3.bucket[0] ? (s3.path_style ? "path-style: the bucket is in the path" :
 	                                       "virtual-hosted: the bucket is in the Host") : "the service itself");
 	printf("context: principal %s; aws:SourceIp %s; aws:VpcSourceIp %s; aws:sourceVpce %s\n",
 	       a->principal ? a->principal : "anonymous (an unsigned request)",
 	       req.has_source_ip ? ip4_to_str(src, addr) : "absent",
-	       req.has_vpc_source_ip ? ip4_to_str(src, addr) : "absent", a->vpce ? a->vpce : "absent");
+	       req.has_vpc_source_ip ? ip4_to_str(src, addr) : "absent", vpce ? vpce : "absent");
 	printf("policy %s (Version %s), %u statement%s; an explicit Deny wins, then an Allow, else an implicit deny:\n",
 	       p->source, p->version, p->n_statements, p->n_statements == 1 ? "" : "s");
 	GString *trace = g_string_new(NULL);
 	struct iam_decision d = iam_policy_evaluate(p, &req, trace);
 	fputs(trace->str, stdout);
 	g_string_free(trace, TRUE);
-	iam_policy_free(p);
+	if (sc)
+		scenario_free(sc); /* the scenario owns its policy */
+	else
+		iam_policy_free(p);
 	return d.result == IAM_ALLOWED ? POLICY_EXIT_ALLOWED : POLICY_EXIT_DENIED;
 }
 
@@ -124,11 +168,13 @@ int policy_main(int argc, char **argv)
 {
 	struct policy_args a = { 0 };
 	GOptionEntry entries[] = {
-		{ "source", 0, 0, G_OPTION_ARG_STRING, &a.source, "The caller's address (aws:VpcSourceIp with --vpce, "
-		  "else aws:SourceIp; absent when not given)", "IP" },
+		{ "scenario", 's', 0, G_OPTION_ARG_STRING, &a.scenario, "Take the policy of this scenario's gateway endpoint "
+		  "(then give only the request)", "SCENARIO" },
+		{ "source", 0, 0, G_OPTION_ARG_STRING, &a.source, "The caller's address (aws:VpcSourceIp through an "
+		  "endpoint, else aws:SourceIp; absent when not given)", "IP" },
 		{ "vpce", 0, 0, G_OPTION_ARG_STRING, &a.vpce, "The endpoint the request came through (aws:sourceVpce)", "ID" },
 		{ "principal", 0, 0, G_OPTION_ARG_STRING, &a.principal, "The caller's IAM ARN (default: anonymous)", "ARN" },
-		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &a.rest, NULL, "POLICY.json 'METHOD URL'" },
+		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &a.rest, NULL, "[POLICY.json] 'METHOD URL'" },
 		G_OPTION_ENTRY_NULL
 	};
 	GOptionContext *ctx = g_option_context_new(NULL);
@@ -137,8 +183,8 @@ int policy_main(int argc, char **argv)
 
 	g_option_context_set_summary(ctx, "Evaluate an IAM endpoint policy for one S3 request over HTTP, statement by "
 	                             "statement.\nExit status: 0 allowed, 1 denied, 2 bad usage or a bad policy.\n"
-	                             "Example: natlb policy scenarios/lesson-bucket-policy.json "
-	                             "'GET http://lesson-bucket.s3.amazonaws.com/report.csv' --vpce vpce-s3");
+	                             "Example: natlb policy -s s3-endpoint-policy "
+	                             "'GET http://lesson-bucket.s3.amazonaws.com/report.csv' --source 10.0.1.10");
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
 		status = usage_error("%s (natlb policy --help)", err->message);
@@ -147,6 +193,7 @@ int policy_main(int argc, char **argv)
 		status = policy_run(&a);
 	}
 	g_option_context_free(ctx);
+	g_free(a.scenario);
 	g_free(a.source);
 	g_free(a.vpce);
 	g_free(a.principal);
