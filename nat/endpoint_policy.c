@@ -15,6 +15,9 @@
  * length less the replaced response's (c->shift), as the l7-lb does for its own answers; the
  * client's acknowledgements are mapped the same way in arriving().  A segment is judged by its
  * first byte: one that ends a replaced response and starts the next goes with the replaced one.
+ * Known limits: a retransmission of a denied request's segment is not recognised (the reassembly
+ * calls it a retransmission and frames nothing), so it is forwarded; with requests pipelined
+ * behind unanswered ones, the 403 is sent at once rather than in HTTP order.
  *
  * The walk back keeps the books of S3's side (response framing, the splice): reverse() is the
  * only call the stage gets before deciding to replace a captured response, as in lb/l7lb.c.
