@@ -56,6 +56,7 @@ struct pipeline {
 	uint8_t *capture_frame;    /* the captured packet as its walk back rewrites it */
 	struct hop_entry captured; /* the captured packet's place in the queue */
 	const struct input_record *captured_rec; /* its bytes, for the check against the replayed view */
+	bool capture_renumbered;   /* a stage's reverse() renumbered it on purpose (stage_ctx.renumbered) */
 	GString *walk_problem;     /* why its walk back stopped short, if it did */
 	GString *origin_note;      /* what the stage that sent it itself said of it */
 	GString *arrive_note;      /* how the packet came onto the current link */
@@ -269,6 +270,7 @@ static struct stage_ctx *ctx_for(struct pipeline *pl, struct stage *st, const st
 	ctx->origin = origin;
 	ctx->drop = DROP_NONE;
 	ctx->redecode = false;
+	ctx->renumbered = false;
 	return ctx;
 }
 
@@ -312,6 +314,7 @@ static void walk_back(struct pipeline *pl, const struct packet *captured, int64_
 	enum hop_dir sent_dir = DIR_LEFT_TO_RIGHT;
 
 	*p = *captured;
+	pl->capture_renumbered = false;
 	g_string_truncate(pl->walk_problem, 0);
 	while (hops <= 2 * sc->n_stages) {
 		struct chain_hop h = chain_next_hop(sc, k, p->ip.src);
@@ -335,6 +338,11 @@ static void walk_back(struct pipeline *pl, const struct packet *captured, int64_
 			/* reverse() may read the clock (a flow's idle timeout); it never advances it */
 			struct stage_ctx *ctx = ctx_for(pl, h.st, p, ts, hops ? ORIGIN_DERIVED : ORIGIN_CAPTURED);
 			a = h.st->ops->reverse(h.st, p, crossed, ctx);
+			if (ctx->renumbered && a == REVERSE_TRANSLATED) {
+				pl->capture_renumbered = true;
+				note_appendf(pl->walk_problem, "%s%s %s: %s", pl->walk_problem->len ? "; " : "",
+				             h.st->ops->type, h.st->name, pl->stage_note->str);
+			}
 		}
 		if (a == REVERSE_IMPOSSIBLE) {
 			plan_count(&pl->totals.plan.misplaced, &pl->totals.plan.first_misplaced, pl->totals.packets, captured,
@@ -617,7 +625,9 @@ static gboolean travel(struct pipeline *pl, struct journey *j, GError **err)
 		if (j->capture_hops > 0 && j->hops == j->capture_hops && j->k == pl->sc->capture) {
 			const struct input_record *rec = pl->captured_rec;
 			extra = "this is the captured packet";
-			if (p->caplen != rec->caplen || memcmp(p->data, rec->data, p->caplen) != 0) {
+			if (pl->capture_renumbered) {
+				extra = "the captured packet, renumbered for the scenario (see the stage's note)";
+			} else if (p->caplen != rec->caplen || memcmp(p->data, rec->data, p->caplen) != 0) {
 				extra = "differs from the captured packet (a stage's reverse and forward disagree)";
 				pl->totals.mismatched++;
 			}

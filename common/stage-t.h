@@ -137,6 +137,9 @@ struct stage_ctx {
 	enum packet_origin origin; /* whether the packet in hand is the captured one, derived or emitted */
 	uint64_t seed;           /* --seed, for stages that choose at random */
 	bool redecode;           /* set by a stage that changed the packet's length or headers' layout */
+	bool renumbered;         /* set by reverse() that renumbered a captured packet for the scenario (its own
+	                          * answers moved the sequence space): its view on the capture link then differs
+	                          * from the capture on purpose, and the note says how */
 	struct table_recorder *tables; /* --tables; NULL when off: call stage_table_event() regardless */
 	FILE *access_log;        /* --access-log: one line per request (an L7 balancer's); NULL when off */
 };

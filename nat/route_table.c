@@ -32,6 +32,8 @@
 #include "common/packet.h"
 #include "common/scenario.h"
 #include "common/stage.h"
+#include "nat/endpoint_policy.h"
+#include "nat/iam_policy.h"
 #include "nat/route_table.h"
 
 #define ROUTE_TABLE_MAX_ROUTES 64
@@ -52,6 +54,7 @@ struct route {
 	char *target_name;        /* the endpoint's or the next stage's name; NULL otherwise */
 	char *via;                /* "gateway endpoint vpce-s3", for the loop's "bypassed" notes */
 	uint64_t hits[2];         /* packets per enum hop_dir */
+	struct endpoint_policy *policy; /* the endpoint's policy.NAME, owned by route_table.policies; NULL: none */
 };
 
 /* One prefix a route covers (a prefix list gives several), in match order. */
@@ -66,9 +69,12 @@ struct route_table {
 	struct route_entry *entries;
 	unsigned n_entries;
 	const struct scenario *sc; /* complete by the time packets flow: for links and the chain's length */
+	struct endpoint_policy *policies[ROUTE_TABLE_MAX_ROUTES];
+	unsigned n_policies;
 };
 
-static const char *const route_table_keys[] = { "routes", NULL };
+/* policy.NAME: the IAM policy of gateway endpoint NAME (nat/endpoint_policy.h). */
+static const char *const route_table_keys[] = { "routes", "policy.*", NULL };
 
 static const char *target_text(const struct route *r, char *buf, size_t size)
 {
@@ -234,8 +240,85 @@ static void route_table_destroy(struct stage *st)
 		g_free(rt->routes[i].target_name);
 		g_free(rt->routes[i].via);
 	}
+	for (unsigned i = 0; i < rt->n_policies; i++)
+		endpoint_policy_free(rt->policies[i]);
 	g_free(rt->entries);
 	g_free(rt);
+}
+
+/* The policy document a policy.NAME value gives: inline JSON ({...}, so that a lesson built into
+ * the binary carries its policy), or a file, relative to the scenario's folder. */
+static struct iam_policy *policy_read(const struct stage_config *cfg, const char *key, const char *value, GError **err)
+{
+	struct iam_policy *pol = NULL;
+	GError *perr = NULL;
+
+	if (value[0] == '{') {
+		char *where = g_strdup_printf("%s [%s] %s", cfg->source, cfg->group, key);
+		pol = iam_policy_parse(where, value, -1, &perr);
+		g_free(where);
+	} else if (g_str_has_prefix(cfg->source, "built-in ") && !g_path_is_absolute(value)) {
+		stage_config_error(cfg, key, err, "'%s': the built-in copy of this lesson has no folder to read a file "
+		                   "from: write the policy inline (%s = {\"Version\": \"2012-10-17\", ...}) or copy the "
+		                   "lesson to a file", value, key);
+		return NULL;
+	} else {
+		char *dir = g_path_get_dirname(cfg->source);
+		char *path = g_path_is_absolute(value) ? g_strdup(value) : g_build_filename(dir, value, NULL);
+		pol = iam_policy_load(path, &perr);
+		g_free(path);
+		g_free(dir);
+	}
+	if (!pol) {
+		stage_config_error(cfg, key, err, "%s", perr->message);
+		g_error_free(perr);
+	}
+	return pol;
+}
+
+/* Every policy.NAME key: NAME must be an endpoint the routes send traffic to. */
+static gboolean policies_configure(struct route_table *rt, const struct stage_config *cfg, GError **err)
+{
+	char **keys = g_key_file_get_keys(cfg->kf, cfg->group, NULL, NULL);
+	gboolean ok = TRUE;
+
+	for (char **k = keys; ok && k && *k; k++) {
+		if (!g_str_has_prefix(*k, "policy."))
+			continue;
+		const char *name = *k + strlen("policy.");
+		const char *endpoints[ROUTE_TABLE_MAX_ROUTES];
+		unsigned n_endpoints = 0;
+		bool found = false;
+		for (unsigned i = 0; i < rt->n_routes; i++)
+			if (rt->routes[i].target == ROUTE_ENDPOINT) {
+				found |= strcmp(rt->routes[i].target_name, name) == 0;
+				endpoints[n_endpoints++] = rt->routes[i].target_name;
+			}
+		if (!found) {
+			const char *near = nearest_name(name, endpoints, n_endpoints);
+			stage_config_error(cfg, *k, err, "no route targets an endpoint '%s' (endpoints of the routes: %s)%s%s%s",
+			                   name, n_endpoints ? endpoints[0] : "none", near ? "; did you mean 'policy." : "",
+			                   near ? near : "", near ? "'?" : "");
+			ok = FALSE;
+			break;
+		}
+		char *value = stage_config_string(cfg, *k, "");
+		struct iam_policy *pol = value[0] ? policy_read(cfg, *k, value, err) : NULL;
+		if (!value[0])
+			stage_config_error(cfg, *k, err, "empty: give a policy file (lesson-bucket-policy.json) or the JSON inline");
+		struct endpoint_policy *ep = pol ? endpoint_policy_new(name, pol, value, err) : NULL;
+		g_free(value);
+		if (!ep) {
+			ok = FALSE;
+			break;
+		}
+		rt->policies[rt->n_policies++] = ep;
+		for (unsigned i = 0; i < rt->n_routes; i++)
+			if (rt->routes[i].target == ROUTE_ENDPOINT && strcmp(rt->routes[i].target_name, name) == 0)
+				rt->routes[i].policy = ep;
+	}
+	g_strfreev(keys);
+	return ok;
 }
 
 static gboolean route_table_configure(struct stage *st, const struct stage_config *cfg, GError **err)
@@ -289,7 +372,7 @@ static gboolean route_table_configure(struct stage *st, const struct stage_confi
 	rt->n_entries = entries->len;
 	rt->entries = (struct route_entry *)g_array_free(entries, FALSE);
 	entries = NULL;
-	ok = TRUE;
+	ok = policies_configure(rt, cfg, err);
 out:
 	if (entries)
 		g_array_free(entries, TRUE);
@@ -316,6 +399,19 @@ static void route_table_describe(const struct stage *st, GString *out)
 		                       r->is_list ? r->dest : "", r->is_list ? ")" : "");
 	}
 	g_string_append(out, "# no route matches: dropped; an endpoint route bypasses every later stage\n");
+	for (unsigned i = 0; i < rt->n_policies; i++) {
+		const struct iam_policy *pol = endpoint_policy_document(rt->policies[i]);
+		char name[160];
+		const char *vpce = endpoint_policy_name(rt->policies[i]);
+		g_string_append_printf(out, "policy.%s = %s\n# policy of %s: Version %s, %u statement%s (", vpce,
+		                       endpoint_policy_written(rt->policies[i]), vpce, pol->version, pol->n_statements,
+		                       pol->n_statements == 1 ? "" : "s");
+		for (unsigned s = 0; s < pol->n_statements; s++)
+			g_string_append_printf(out, "%s%s %s", s ? "; " : "", iam_statement_name(&pol->statements[s], name,
+			                       sizeof name), pol->statements[s].effect == IAM_EFFECT_DENY ? "Deny" : "Allow");
+		g_string_append(out, "); evaluated on S3 requests over HTTP: an explicit Deny wins, then an Allow, else "
+		                     "an implicit deny; a denied request is answered 403 AccessDenied by the endpoint\n");
+	}
 }
 
 /* "52.216.8.1 matches pl-s3 (52.216.0.0/15)" or "... matches 0.0.0.0/0". */
@@ -372,6 +468,11 @@ static enum verdict route_table_out(struct stage *st, struct route_table *rt, st
 		note_appendf(note, ": via %s, not translated (the source stays ", r->via);
 		note_append_ip4(note, p->ip.src);
 		note_appendf(note, ")");
+		if (r->policy && ctx->capture_side == SIDE_LEFT)
+			return endpoint_policy_out(r->policy, st, p, ctx);
+		if (r->policy)
+			note_appendf(note, "; its policy is not evaluated: the capture was taken on S3's side, which shows "
+			             "only what the endpoint let through");
 		return VERDICT_FORWARD;
 	}
 	return VERDICT_FORWARD;
@@ -411,11 +512,29 @@ static enum verdict route_table_process(struct stage *st, struct packet *p, enum
 	return dir == DIR_LEFT_TO_RIGHT ? route_table_out(st, rt, p, ctx) : route_table_in(st, rt, p, ctx);
 }
 
-/* A route table translates nothing: every packet looked the same before it. */
+/* The route that the far end of p (crossing in dir) takes, when it is an endpoint with a policy. */
+static struct endpoint_policy *policy_of(const struct route_table *rt, const struct packet *p, enum hop_dir dir)
+{
+	if (rt->n_policies == 0)
+		return NULL;
+	const struct route_entry *e = route_lookup(rt, dir == DIR_LEFT_TO_RIGHT ? p->ip.dst : p->ip.src);
+	return e && rt->routes[e->route].target == ROUTE_ENDPOINT ? rt->routes[e->route].policy : NULL;
+}
+
+/* A route table translates nothing: every packet looked the same before it; but a gateway
+ * endpoint with a policy answers denied requests itself, and S3's packets after such an answer
+ * are renumbered (nat/endpoint_policy.h). */
 static enum reverse_answer route_table_reverse(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx)
 {
-	(void)st; (void)p; (void)dir; (void)ctx;
-	return REVERSE_TRANSLATED;
+	struct endpoint_policy *ep = dir == DIR_RIGHT_TO_LEFT ? policy_of(st->priv, p, dir) : NULL;
+	return ep ? endpoint_policy_reverse(ep, p, ctx) : REVERSE_TRANSLATED;
+}
+
+static void route_table_arriving(const struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx)
+{
+	const struct endpoint_policy *ep = dir == DIR_LEFT_TO_RIGHT ? policy_of(st->priv, p, dir) : NULL;
+	if (ep)
+		endpoint_policy_arriving(ep, p, ctx);
 }
 
 static unsigned route_table_bypass(const struct stage *st, const struct packet *p, enum hop_dir dir, const char **via)
@@ -440,6 +559,23 @@ static void route_table_stats_print(const struct stage *st, GString *out)
 		                       " back through it\n", i + 1, rt->routes[i].dest,
 		                       target_text(&rt->routes[i], buf, sizeof buf), rt->routes[i].hits[DIR_LEFT_TO_RIGHT],
 		                       rt->routes[i].hits[DIR_RIGHT_TO_LEFT]);
+	for (unsigned i = 0; i < rt->n_policies; i++)
+		endpoint_policy_stats(rt->policies[i], out);
+}
+
+const struct iam_policy *route_table_endpoint_policy(const struct stage *st, const char *vpce, const char **name)
+{
+	const struct route_table *rt = st->priv;
+	const struct endpoint_policy *found = NULL;
+
+	if (st->ops != &route_table_ops)
+		return NULL;
+	for (unsigned i = 0; i < rt->n_policies; i++)
+		if (vpce ? strcmp(endpoint_policy_name(rt->policies[i]), vpce) == 0 : rt->n_policies == 1)
+			found = rt->policies[i];
+	if (found && name)
+		*name = endpoint_policy_name(found);
+	return found ? endpoint_policy_document(found) : NULL;
 }
 
 static const struct drop_info route_table_drops[] = { foreach_route_drop(DROP_INFO_ENTRY) };
@@ -455,6 +591,7 @@ const struct stage_ops route_table_ops = {
 	.describe = route_table_describe,
 	.process = route_table_process,
 	.reverse = route_table_reverse,
+	.arriving = route_table_arriving,
 	.bypass = route_table_bypass,
 	.stats_print = route_table_stats_print,
 	.destroy = route_table_destroy,

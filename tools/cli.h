@@ -21,6 +21,7 @@ int route_main(int argc, char **argv);
 int wireshark_profile_main(int argc, char **argv);
 int explain_main(int argc, char **argv);
 int findings_main(int argc, char **argv);
+int policy_main(int argc, char **argv);
 
 /* A scenario named on the command line: a file if one exists at that path; else, for a lesson
  * name, NAME.ini in the first of cli_scenario_dirs that has it (./scenarios, then the scenarios

@@ -652,6 +652,7 @@ static gboolean gen_bench(const char *path, const struct gen_options *opt, GErro
 /* Builders in other files (one file per family of lessons). */
 gboolean gen_natgw_vs_s3_endpoint(const char *path, const struct gen_options *opt, GError **err); /* gen_lessons_vpc.c */
 gboolean gen_guardduty_findings(const char *path, const struct gen_options *opt, GError **err); /* gen_lessons_findings.c */
+gboolean gen_s3_endpoint_policy(const char *path, const struct gen_options *opt, GError **err);   /* gen_lessons_vpc.c */
 gboolean gen_napt_home(const char *path, const struct gen_options *opt, GError **err);       /* gen_lessons_napt.c */
 gboolean gen_napt_probes(const char *path, const struct gen_options *opt, GError **err);     /* gen_lessons_napt.c */
 gboolean gen_napt_exhaustion(const char *path, const struct gen_options *opt, GError **err); /* gen_lessons_napt.c */
@@ -667,6 +668,9 @@ static const struct gen_lesson lesson_table[] = {
 	{ .name = "guardduty-findings",
 	  .summary = "a hijacked instance behind a NAT gateway: mining pool lookup and stratum, a port scan, SSH brute force",
 	  .build = gen_guardduty_findings },
+	{ .name = "s3-endpoint-policy",
+	  .summary = "an S3 listing and a download over HTTP through a gateway endpoint, for its IAM policy",
+	  .build = gen_s3_endpoint_policy },
 	{ .name = "napt-home", .summary = "three PCs behind a home router: web, DNS, ping, traceroute, a port clash",
 	  .build = gen_napt_home },
 	{ .name = "napt-probes", .summary = "RFC 5780 probes to tell full cone, restricted, port-restricted, symmetric apart",

@@ -143,3 +143,70 @@ gboolean gen_natgw_vs_s3_endpoint(const char *path, const struct gen_options *op
 	lesson_blackhole(g);
 	return gen_ctx_finish(g, err);
 }
+
+/* ---- natlb gen s3-endpoint-policy ----------------------------------------------------------------
+ *
+ * The lesson "an endpoint policy that names the bucket but not its objects" (scenario
+ * scenarios/s3-endpoint-policy.ini, the same VPC as above): the instance lists lesson-bucket,
+ * then downloads report.csv from it, over HTTP through the gateway endpoint.  S3's answers are
+ * as the Amazon S3 API Reference shows them: ListObjectsV2 ("ListBucketResult") and GetObject.
+ * Teaches: ListBucket acts on arn:aws:s3:::lesson-bucket, GetObject on
+ * arn:aws:s3:::lesson-bucket/report.csv; a policy whose Resource is the bucket's ARN alone
+ * allows the first and denies the second. */
+
+static const char s3_lesson_host[] = "lesson-bucket.s3.us-east-1.amazonaws.com";
+static const char s3_lesson_object[] = "region,quarter,revenue\neu-west-1,Q4,1200\nus-east-1,Q4,3400\n";
+
+static void policy_lesson_list(struct gen_ctx *g)
+{
+	char *request = g_strdup_printf("GET /?list-type=2 HTTP/1.1\r\nHost: %s\r\nUser-Agent: natlb-lesson\r\n\r\n",
+	                                s3_lesson_host);
+	char *body = g_strdup_printf("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	                             "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+	                             "<Name>lesson-bucket</Name><Prefix></Prefix><KeyCount>1</KeyCount>"
+	                             "<MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated><Contents>"
+	                             "<Key>report.csv</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified>"
+	                             "<ETag>&quot;5d41402abc4b2a76b9719d911017c592&quot;</ETag><Size>%zu</Size>"
+	                             "<StorageClass>STANDARD</StorageClass></Contents></ListBucketResult>",
+	                             strlen(s3_lesson_object));
+	char *response = g_strdup_printf("HTTP/1.1 200 OK\r\nx-amz-id-2: bmF0bGItbGVzc29uLWxpc3Q=\r\n"
+	                                 "x-amz-request-id: NATLB0000000101\r\nDate: Thu, 01 Jan 2026 00:00:00 GMT\r\n"
+	                                 "x-amz-bucket-region: us-east-1\r\nContent-Type: application/xml\r\n"
+	                                 "Content-Length: %zu\r\nServer: AmazonS3\r\n\r\n%s", strlen(body), body);
+	struct gen_end client = instance(41100), s3 = far_end("52.216.20.181", 80, 60);
+
+	gen_clock_set(g, 0);
+	http_exchange(g, &client, &s3, 0x3c0ff101, 0x5a3b0101, request, response);
+	g_free(response);
+	g_free(body);
+	g_free(request);
+}
+
+static void policy_lesson_get(struct gen_ctx *g)
+{
+	char *request = g_strdup_printf("GET /report.csv HTTP/1.1\r\nHost: %s\r\nUser-Agent: natlb-lesson\r\n\r\n",
+	                                s3_lesson_host);
+	char *response = g_strdup_printf("HTTP/1.1 200 OK\r\nx-amz-id-2: bmF0bGItbGVzc29uLWdldA==\r\n"
+	                                 "x-amz-request-id: NATLB0000000102\r\nDate: Thu, 01 Jan 2026 00:00:01 GMT\r\n"
+	                                 "Last-Modified: Thu, 01 Jan 2026 00:00:00 GMT\r\n"
+	                                 "ETag: \"5d41402abc4b2a76b9719d911017c592\"\r\nAccept-Ranges: bytes\r\n"
+	                                 "Content-Type: text/csv\r\nContent-Length: %zu\r\nServer: AmazonS3\r\n\r\n%s",
+	                                 strlen(s3_lesson_object), s3_lesson_object);
+	struct gen_end client = instance(41101), s3 = far_end("52.216.20.181", 80, 60);
+
+	gen_clock_set(g, 1 * GEN_NSEC_PER_SEC);
+	http_exchange(g, &client, &s3, 0x3c0ff102, 0x5a3b0102, request, response);
+	g_free(response);
+	g_free(request);
+}
+
+gboolean gen_s3_endpoint_policy(const char *path, const struct gen_options *opt G_GNUC_UNUSED, GError **err)
+{
+	struct gen_ctx *g = gen_ctx_open(path, err);
+
+	if (!g)
+		return FALSE;
+	policy_lesson_list(g);
+	policy_lesson_get(g);
+	return gen_ctx_finish(g, err);
+}

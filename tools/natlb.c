@@ -25,6 +25,7 @@ static const struct verb verbs[] = {
 	{ "hash", hash_main, "show how an L4 balancer hashes a flow, and where a scenario's l4-lb sends it" },
 	{ "route", route_main, "show which rule of a scenario's l7-lb an HTTP request matches, rule by rule" },
 	{ "findings", findings_main, "GuardDuty-style findings (port scans, brute force, mining...) from a flow log" },
+	{ "policy", policy_main, "show how an IAM endpoint policy decides one S3 request, statement by statement" },
 	{ "explain", explain_main, "print every view of the packet a frame of a replay's output belongs to" },
 	{ "wireshark-profile", wireshark_profile_main, "write a Wireshark profile: link and comment columns, colours per view" },
 };

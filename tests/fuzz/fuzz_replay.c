@@ -4,7 +4,7 @@
  * (every link of the chain, so that walks back start everywhere); the rest is a capture file
  * (pcap or pcapng, any link type) read as natlb replay reads it, record by record through the
  * look-ahead, a repaired record alone, as tools/replay.c does.  The scenario is a VPC route table
- * with a gateway endpoint, a NAT gateway and an NLB, with tiny tables so that exhaustion and
+ * with a gateway endpoint (and its IAM policy, so that S3 requests are evaluated and answered), a NAT gateway and an NLB, with tiny tables so that exhaustion and
  * expiry happen within a few packets.  The views go through the pcapng writer into an
  * open_memstream() buffer.  Oracles besides ASan and UBSan: a failed replay says why; after a
  * replay that went through, every captured packet ended as delivered, dropped or consumed
@@ -34,6 +34,8 @@ static const char scenario_text[] =
 	"[link pool]\nnetworks = 10.9.1.0/24\n"
 	"[stage rt]\ntype = route-table\n"
 	"routes = 10.0.0.0/16 local; pl-s3 endpoint vpce-s3; 0.0.0.0/0 natgw; 192.0.2.0/24 blackhole\n"
+	"policy.vpce-s3 = {\"Statement\": [{\"Sid\": \"BucketOnly\", \"Effect\": \"Allow\", \"Principal\": \"*\", "
+	"\"Action\": \"s3:*\", \"Resource\": \"arn:aws:s3:::lesson-bucket\"}]}\n"
 	"[stage natgw]\ntype = napt\nprofile = aws-nat-gateway\nexternal = 203.0.113.25\nports = 1024-1027\n"
 	"max-mappings = 8\ntimeout-udp = 5\n"
 	"[stage nlb]\ntype = l4-lb\nlisten = 203.0.113.10:80/tcp\n"

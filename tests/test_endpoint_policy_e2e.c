@@ -1,0 +1,189 @@
+/* tests/test_endpoint_policy_e2e.c: the gateway endpoint policy lesson end to end, read back with tshark: the listing reaches S3, the download is answered 403 AccessDenied by the endpoint; with the bucket's objects added it reaches S3 (nat/endpoint_policy.c; AWS PrivateLink Guide, "Control access to VPC endpoints using endpoint policies").
+ *
+ * Also the scenario side: the built-in copy of the lesson carries its policy, a policy file is read
+ * beside its scenario, and bad policies are refused naming the file, the group and the key.
+ */
+#include <string.h>
+
+#include "common/scenario.h"
+#include "tests/testutil.h"
+#include "tools/cli.h"
+
+#define LESSON_SCENARIO "scenarios/s3-endpoint-policy.ini"
+#define LESSON_CAPTURE "pcaps/s3-endpoint-policy.pcap"
+#define BUCKET_ONLY "\"Resource\": \"arn:aws:s3:::lesson-bucket\"}"
+#define WITH_OBJECTS "\"Resource\": [\"arn:aws:s3:::lesson-bucket\", \"arn:aws:s3:::lesson-bucket/*\"]}"
+
+/* natlb replay of the lesson's capture through scenario, only link's views; the output's path. */
+static char *replay_link(const char *dir, const char *scenario, const char *link)
+{
+	char *out = g_strdup_printf("%s/%s.pcapng", dir, link);
+	const char *argv[] = { test_natlb_binary(), "replay", "-q", "-s", scenario, "--links", link, "-o", out,
+		               LESSON_CAPTURE, NULL };
+	char *err = NULL;
+	int rc = test_run(argv, NULL, &err);
+	g_assert_cmpstr(err, ==, "");
+	g_assert_cmpint(rc, ==, 0);
+	g_free(err);
+	return out;
+}
+
+/* The lesson's scenario with its policy's Resource replaced: the Try: line of the lesson. */
+static char *scenario_with_objects(const char *dir)
+{
+	char *text = NULL;
+	g_assert_true(g_file_get_contents(LESSON_SCENARIO, &text, NULL, NULL));
+	char *at = strstr(text, BUCKET_ONLY);
+	g_assert_nonnull(at);
+	*at = '\0';
+	char *fixed = g_strconcat(text, WITH_OBJECTS, at + strlen(BUCKET_ONLY), NULL);
+	char *path = g_build_filename(dir, "fixed.ini", NULL);
+	g_assert_true(g_file_set_contents(path, fixed, -1, NULL));
+	g_free(fixed);
+	g_free(text);
+	return path;
+}
+
+static const char *const http_fields[] = { "ip.src", "ip.dst", "http.request.uri", "http.response.code",
+	                                   "tcp.checksum.status", NULL };
+static const char *const checksums[] = { "tcp.check_checksum:TRUE", "ip.check_checksum:TRUE", NULL };
+
+static void test_bucket_only(void)
+{
+	TEST_NEED_TSHARK();
+	char *dir = test_tmpdir();
+	char *app = replay_link(dir, LESSON_SCENARIO, "app");
+	char *internet = replay_link(dir, LESSON_SCENARIO, "internet");
+
+	/* The instance's side: the listing's 200, the endpoint's 403 in place of the download's 200;
+	 * checksums verified (status 1). */
+	char *out = test_tshark_fields(app, checksums, "http.response", http_fields);
+	g_assert_cmpstr(out, ==, "52.216.20.181|10.0.1.10||200|1\n"
+	                         "52.216.20.181|10.0.1.10||403|1\n");
+	g_free(out);
+	const char *comment[] = { "frame.comment", NULL };
+	out = test_tshark_fields(app, NULL, "http.response.code == 403 and http contains \"<Code>AccessDenied</Code>\" "
+	                         "and http contains \"<Message>Access Denied</Message>\"", comment);
+	g_assert_nonnull(strstr(out, "gateway endpoint vpce-s3 answers request 1 on connection #2 itself: 403 "
+	                             "AccessDenied (implicitly denied: no statement allows it)"));
+	g_free(out);
+	/* The captured 200 is shown there too, on the segments the 403 took the place of, not delivered
+	 * (tshark reads it as data the 403 already covered, so not as HTTP). */
+	const char *len[] = { "tcp.len", NULL };
+	out = test_tshark_fields(app, NULL, "frame.comment contains \"went to the client in its place\"", len);
+	g_assert_cmpstr(out, ==, "360\n");
+	g_free(out);
+	/* S3's side: the listing only; the download never left the endpoint. */
+	out = test_tshark_fields(internet, checksums, "http.request", http_fields);
+	g_assert_cmpstr(out, ==, "10.0.1.10|52.216.20.181|/?list-type=2||1\n");
+	g_free(out);
+	g_free(app);
+	g_free(internet);
+	test_rmdir(dir);
+}
+
+static void test_bucket_and_objects(void)
+{
+	TEST_NEED_TSHARK();
+	char *dir = test_tmpdir();
+	char *scenario = scenario_with_objects(dir);
+	char *app = replay_link(dir, scenario, "app");
+	char *internet = replay_link(dir, scenario, "internet");
+
+	char *out = test_tshark_fields(internet, checksums, "http.request", http_fields);
+	g_assert_cmpstr(out, ==, "10.0.1.10|52.216.20.181|/?list-type=2||1\n10.0.1.10|52.216.20.181|/report.csv||1\n");
+	g_free(out);
+	out = test_tshark_fields(app, checksums, "http.response", http_fields);
+	g_assert_cmpstr(out, ==, "52.216.20.181|10.0.1.10||200|1\n52.216.20.181|10.0.1.10||200|1\n");
+	g_free(out);
+	g_free(app);
+	g_free(internet);
+	g_free(scenario);
+	test_rmdir(dir);
+}
+
+/* Replayed by name with no scenarios folder to read from: the built-in copy, policy and all. */
+static void test_builtin_copy_carries_the_policy(void)
+{
+	GError *err = NULL;
+	struct scenario *sc = cli_scenario_load_from("s3-endpoint-policy", (const char *const[]){ NULL }, &err);
+	g_assert_no_error(err);
+	g_assert_cmpstr(sc->source, ==, "built-in scenarios/s3-endpoint-policy.ini");
+	GString *text = g_string_new(NULL);
+	scenario_describe(sc, text);
+	g_assert_nonnull(strstr(text->str, "# policy of vpce-s3: Version 2012-10-17, 1 statement (statement 0 (Sid "
+	                                   "\"LessonBucketOnly\") Allow)"));
+	g_string_free(text, TRUE);
+	scenario_free(sc);
+}
+
+struct scenario_case {
+	const char *name;
+	const char *policy_key;  /* the key's line */
+	const char *file;        /* written beside the scenario as p.json; NULL: none */
+	const char *want_error;  /* a piece of the message; NULL: loads */
+};
+
+#define SCENARIO_HEAD                                                                                  \
+	"[scenario]\nchain = app > rt > vpc > natgw > internet\n[link app]\nnetworks = 10.0.1.0/24\n"      \
+	"[link vpc]\nnetworks = 10.0.0.0/24\n[link internet]\n[stage rt]\ntype = route-table\n"        \
+	"routes = 10.0.0.0/16 local; pl-s3 endpoint vpce-s3; 0.0.0.0/0 natgw\n"
+#define SCENARIO_TAIL                                                                                  \
+	"[stage natgw]\ntype = napt\nprofile = aws-nat-gateway\nexternal = 203.0.113.25\n"                 \
+	"[prefix-list pl-s3]\nprefixes = 52.216.0.0/15\n"
+#define GOOD_POLICY "{\"Statement\": {\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": \"s3:*\", \"Resource\": \"*\"}}"
+
+static const struct scenario_case scenario_cases[] = {
+	{ "/endpoint-policy/scenario/file-beside-the-scenario", "policy.vpce-s3 = p.json\n", GOOD_POLICY, NULL },
+	{ "/endpoint-policy/scenario/inline-json", "policy.vpce-s3 = " GOOD_POLICY "\n", NULL, NULL },
+	{ "/endpoint-policy/scenario/unknown-endpoint", "policy.vpce-s4 = " GOOD_POLICY "\n", NULL,
+	  "[stage rt] policy.vpce-s4: no route targets an endpoint 'vpce-s4' (endpoints of the routes: vpce-s3); did "
+	  "you mean 'policy.vpce-s3'?" },
+	{ "/endpoint-policy/scenario/missing-file", "policy.vpce-s3 = nothere.json\n", NULL, "nothere.json: cannot read the policy" },
+	{ "/endpoint-policy/scenario/bad-file-names-file-and-path", "policy.vpce-s3 = p.json\n",
+	  "{\"Statement\": [{\"Effect\": \"Alow\"}]}", "p.json: Statement[0].Effect: expected \"Allow\" or \"Deny\"" },
+	{ "/endpoint-policy/scenario/bad-inline-names-group-and-key", "policy.vpce-s3 = {\"Statement\": []}\n", NULL,
+	  "[stage rt] policy.vpce-s3: Statement: an empty array: a policy needs at least one statement" },
+};
+
+G_GNUC_NO_INLINE static void test_scenario_case(gconstpointer data)
+{
+	const struct scenario_case *c = data;
+	char *dir = test_tmpdir();
+	char *ini = g_build_filename(dir, "s.ini", NULL);
+	char *text = g_strconcat(SCENARIO_HEAD, c->policy_key, SCENARIO_TAIL, NULL);
+	g_assert_true(g_file_set_contents(ini, text, -1, NULL));
+	if (c->file) {
+		char *json = g_build_filename(dir, "p.json", NULL);
+		g_assert_true(g_file_set_contents(json, c->file, -1, NULL));
+		g_free(json);
+	}
+	GError *err = NULL;
+	struct scenario *sc = cli_scenario_load(ini, &err);
+	if (!c->want_error) {
+		g_assert_no_error(err);
+		g_assert_nonnull(sc);
+	} else {
+		g_assert_null(sc);
+		g_assert_nonnull(err);
+		if (!strstr(err->message, c->want_error))
+			g_error("'%s' does not say '%s'", err->message, c->want_error);
+		g_assert_nonnull(strstr(err->message, "s.ini"));
+		g_error_free(err);
+	}
+	scenario_free(sc);
+	g_free(text);
+	g_free(ini);
+	test_rmdir(dir);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/endpoint-policy/lesson/bucket-only-lists-but-answers-the-download-403", test_bucket_only);
+	g_test_add_func("/endpoint-policy/lesson/bucket-and-objects-lets-the-download-reach-s3", test_bucket_and_objects);
+	g_test_add_func("/endpoint-policy/lesson/built-in-copy-carries-the-policy", test_builtin_copy_carries_the_policy);
+	for (unsigned i = 0; i < G_N_ELEMENTS(scenario_cases); i++)
+		g_test_add_data_func(scenario_cases[i].name, &scenario_cases[i], test_scenario_case);
+	return g_test_run();
+}
