@@ -11,6 +11,7 @@
 #include <json-glib/json-glib.h>
 
 #include "common/addr.h"
+#include "common/json_depth.h"
 #include "common/packet.h"
 #include "common/stage.h"
 #include "common/tables_reader.h"
@@ -44,31 +45,6 @@ static bool fail(struct parse *ps, const char *member, const char *fmt, ...)
 	            member ? sep : "", member ? member : "", ps->where->len || member ? ": " : "", msg);
 	g_free(msg);
 	return false;
-}
-
-/* Is the nesting of arrays and objects at most max deep?  Strings are skipped, escapes too. */
-static bool depth_ok(const char *data, size_t len, unsigned max)
-{
-	unsigned depth = 0;
-	bool in_string = false;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = data[i];
-		if (in_string) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_string = false;
-		} else if (c == '"') {
-			in_string = true;
-		} else if (c == '[' || c == '{') {
-			if (++depth > max)
-				return false;
-		} else if ((c == ']' || c == '}') && depth > 0) {
-			depth--;
-		}
-	}
-	return true;
 }
 
 /* Descend into a member or an element for messages; returns the mark to truncate back to. */
@@ -363,7 +339,7 @@ struct table_file *table_file_parse(const char *source, const char *data, size_t
 		g_set_error(err, TABLES_FILE_ERROR, TABLES_FILE_ERROR_SYNTAX, "%s: empty file, not JSON", source);
 		goto out;
 	}
-	if (!depth_ok(data, len, TABLES_MAX_DEPTH)) {
+	if (!json_depth_ok(data, len, TABLES_MAX_DEPTH)) {
 		g_set_error(err, TABLES_FILE_ERROR, TABLES_FILE_ERROR_SYNTAX,
 		            "%s: not a natlb tables file (arrays or objects nested more than %d deep)", source,
 		            TABLES_MAX_DEPTH);

@@ -17,6 +17,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "common/json_depth.h"
 #include "common/packet.h"
 #include "common/scenario.h"
 #include "nat/iam_policy.h"
@@ -372,31 +373,6 @@ static gboolean parse_statement(JsonNode *n, const char *source, const char *pat
 	return ok;
 }
 
-/* json-glib's parser recurses per level of nesting: refuse a document nested deeper than any
- * policy before it gets there.  Brackets inside strings do not count. */
-static bool nesting_ok(const char *text, size_t len)
-{
-	unsigned depth = 0;
-	bool in_string = false;
-	for (size_t i = 0; i < len; i++) {
-		char c = text[i];
-		if (in_string) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_string = false;
-		} else if (c == '"') {
-			in_string = true;
-		} else if (c == '[' || c == '{') {
-			if (++depth > IAM_MAX_DEPTH)
-				return false;
-		} else if ((c == ']' || c == '}') && depth) {
-			depth--;
-		}
-	}
-	return true;
-}
-
 static gboolean parse_document(JsonNode *root, const char *source, struct iam_policy *p, GError **err)
 {
 	if (!root || !JSON_NODE_HOLDS_OBJECT(root))
@@ -480,7 +456,7 @@ struct iam_policy *iam_policy_parse(const char *source, const char *text, gssize
 		fail(err, source, NULL, "not UTF-8 text (a policy document is JSON)");
 		goto out;
 	}
-	if (!nesting_ok(text, n)) {
+	if (!json_depth_ok(text, n, IAM_MAX_DEPTH)) { /* json-glib recurses per level */
 		fail(err, source, NULL, "nested deeper than %d levels: not a policy document", IAM_MAX_DEPTH);
 		goto out;
 	}

@@ -11,6 +11,9 @@ enum {
 	EXIT_USAGE = 2,   /* bad command line or bad scenario */
 };
 
+/* "natlb VERB: MESSAGE" on stderr; returns EXIT_USAGE, for `return cli_usage_error(...)`. */
+int cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 int replay_main(int argc, char **argv);
 int check_main(int argc, char **argv);
 int scenarios_main(int argc, char **argv);

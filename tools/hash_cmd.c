@@ -18,17 +18,6 @@ struct hash_args {
 	char **rest;
 };
 
-static int usage_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *msg = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "natlb hash: %s\n", msg);
-	g_free(msg);
-	return EXIT_USAGE;
-}
 
 /* The l4-lb stage named, or the only one of the scenario. */
 static const struct stage *find_stage(const struct scenario *sc, const char *name, char **why)
@@ -75,25 +64,25 @@ static int hash_run(struct hash_args *a)
 	char *why = NULL;
 
 	if (a->function && !(fn = lb_hash_find(a->function)))
-		return usage_error("unknown hash function '%s' (toeplitz, xxh32)", a->function);
+		return cli_usage_error("hash", "unknown hash function '%s' (toeplitz, xxh32)", a->function);
 	if (a->fields) {
 		if (!lb_hash_fields_parse(a->fields, &fields))
-			return usage_error("unknown field set '%s' (5-tuple, 3-tuple, 2-tuple, src-ip)", a->fields);
+			return cli_usage_error("hash", "unknown field set '%s' (5-tuple, 3-tuple, 2-tuple, src-ip)", a->fields);
 		fields_given = true;
 	}
 	if (!a->rest || !a->rest[0] || !a->rest[1] || a->rest[2])
-		return usage_error("give SRC and DST, like: natlb hash 198.51.100.7:40001 203.0.113.10:80/tcp");
+		return cli_usage_error("hash", "give SRC and DST, like: natlb hash 198.51.100.7:40001 203.0.113.10:80/tcp");
 	if (a->stage && !a->scenario)
-		return usage_error("--stage needs a scenario (-s SCENARIO)");
+		return cli_usage_error("hash", "--stage needs a scenario (-s SCENARIO)");
 	if (a->scenario) {
 		sc = cli_scenario_load(a->scenario, &err);
 		if (!sc) {
-			status = usage_error("%s", err->message);
+			status = cli_usage_error("hash", "%s", err->message);
 			goto out;
 		}
 		st = find_stage(sc, a->stage, &why);
 		if (!st) {
-			status = usage_error("%s", why);
+			status = cli_usage_error("hash", "%s", why);
 			goto out;
 		}
 		struct l4lb_choice defaults;
@@ -107,7 +96,7 @@ static int hash_run(struct hash_args *a)
 	if (!fn)
 		fn = lb_hash_find("toeplitz");
 	if (!lb_flow_key_parse(a->rest[0], a->rest[1], fields, &key, &err)) {
-		status = usage_error("%s", err->message);
+		status = cli_usage_error("hash", "%s", err->message);
 		goto out;
 	}
 
@@ -170,7 +159,7 @@ int hash_main(int argc, char **argv)
 	                             "example: 0x51ccc178)");
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
-		status = usage_error("%s (natlb hash --help)", err->message);
+		status = cli_usage_error("hash", "%s (natlb hash --help)", err->message);
 		g_error_free(err);
 	} else {
 		status = hash_run(&a);

@@ -28,17 +28,6 @@ struct policy_args {
 	char **rest;
 };
 
-static int usage_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *msg = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "natlb policy: %s\n", msg);
-	g_free(msg);
-	return EXIT_USAGE;
-}
 
 /* "GET http://host[:port]/path?query" into its parts (pointing into text). */
 static bool split_request(const char *text, const char **method, size_t *method_len, const char **host,
@@ -102,17 +91,17 @@ static int policy_run(const struct policy_args *a)
 
 	unsigned want = a->scenario ? 1 : 2;
 	if (!a->rest || g_strv_length(a->rest) != want)
-		return usage_error("give a policy file (or -s SCENARIO) and one request, quoted: natlb policy POLICY.json "
+		return cli_usage_error("policy", "give a policy file (or -s SCENARIO) and one request, quoted: natlb policy POLICY.json "
 		                   "'GET http://lesson-bucket.s3.amazonaws.com/report.csv'");
 	const char *text = a->rest[want - 1];
 	if (!split_request(text, &method, &method_len, &host, &host_len, &path, &path_len, &query, &query_len))
-		return usage_error("'%s' is not METHOD URL (GET http://lesson-bucket.s3.amazonaws.com/report.csv)", text);
+		return cli_usage_error("policy", "'%s' is not METHOD URL (GET http://lesson-bucket.s3.amazonaws.com/report.csv)", text);
 	if (a->source && !ip4_parse(a->source, &src))
-		return usage_error("--source '%s' is not an IPv4 address", a->source);
+		return cli_usage_error("policy", "--source '%s' is not an IPv4 address", a->source);
 	if (a->vpce && !g_str_has_prefix(a->vpce, "vpce-"))
-		return usage_error("--vpce '%s' is not an endpoint id (vpce-...)", a->vpce);
+		return cli_usage_error("policy", "--vpce '%s' is not an endpoint id (vpce-...)", a->vpce);
 	if (!s3_request_map(method, method_len, host, host_len, path, path_len, query, query_len, &s3, &why))
-		return usage_error("'%s' is not an S3 request natlb maps: %s", text, why);
+		return cli_usage_error("policy", "'%s' is not an S3 request natlb maps: %s", text, why);
 	struct scenario *sc = NULL;
 	struct iam_policy *p = NULL;
 	const char *vpce = a->vpce;
@@ -120,7 +109,7 @@ static int policy_run(const struct policy_args *a)
 		char *fail = NULL;
 		p = scenario_policy(a->scenario, a->vpce, &sc, &vpce, &fail);
 		if (!p) {
-			int status = usage_error("%s", fail);
+			int status = cli_usage_error("policy", "%s", fail);
 			g_free(fail);
 			scenario_free(sc);
 			return status;
@@ -128,7 +117,7 @@ static int policy_run(const struct policy_args *a)
 	} else {
 		p = iam_policy_load(a->rest[0], &err);
 		if (!p) {
-			int status = usage_error("%s", err->message);
+			int status = cli_usage_error("policy", "%s", err->message);
 			g_error_free(err);
 			return status;
 		}
@@ -187,7 +176,7 @@ int policy_main(int argc, char **argv)
 	                             "'GET http://lesson-bucket.s3.amazonaws.com/report.csv' --source 10.0.1.10");
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
-		status = usage_error("%s (natlb policy --help)", err->message);
+		status = cli_usage_error("policy", "%s (natlb policy --help)", err->message);
 		g_error_free(err);
 	} else {
 		status = policy_run(&a);

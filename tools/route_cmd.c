@@ -21,17 +21,6 @@ struct route_args {
 	char **headers, **rest;
 };
 
-static int usage_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *msg = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "natlb route: %s\n", msg);
-	g_free(msg);
-	return EXIT_USAGE;
-}
 
 /* The l7-lb stage named, or the only one of the scenario; NULL with *why. */
 static const struct stage *find_stage(const struct scenario *sc, const char *name, char **why)
@@ -116,22 +105,22 @@ static int route_run(struct route_args *a)
 	int status = EXIT_USAGE;
 
 	if (!a->scenario)
-		return usage_error("give the scenario: natlb route -s SCENARIO 'GET http://host/path'");
+		return cli_usage_error("route", "give the scenario: natlb route -s SCENARIO 'GET http://host/path'");
 	if (!a->rest || !a->rest[0] || a->rest[1])
-		return usage_error("give one request, quoted: 'GET http://api.example.com/v1/cart?x=1'");
+		return cli_usage_error("route", "give one request, quoted: 'GET http://api.example.com/v1/cart?x=1'");
 	if (!parse_request(a->rest[0], &req, &path, &err)) {
-		status = usage_error("%s", err->message);
+		status = cli_usage_error("route", "%s", err->message);
 		goto out;
 	}
 	unsigned n = 0;
 	for (char **h = a->headers; h && *h; h++) {
 		const char *colon = strchr(*h, ':');
 		if (n == ROUTE_MAX_HEADERS) {
-			status = usage_error("at most %d headers", ROUTE_MAX_HEADERS);
+			status = cli_usage_error("route", "at most %d headers", ROUTE_MAX_HEADERS);
 			goto out;
 		}
 		if (!colon || colon == *h) {
-			status = usage_error("-H '%s' is not 'Name: value'", *h);
+			status = cli_usage_error("route", "-H '%s' is not 'Name: value'", *h);
 			goto out;
 		}
 		const char *v = colon + 1;
@@ -151,17 +140,17 @@ static int route_run(struct route_args *a)
 	req.n_headers = n;
 	req.source_ip = 0xc6336407; /* 198.51.100.7, the lessons' first client */
 	if (a->source && !ip4_parse(a->source, &req.source_ip)) {
-		status = usage_error("--source '%s' is not an IPv4 address", a->source);
+		status = cli_usage_error("route", "--source '%s' is not an IPv4 address", a->source);
 		goto out;
 	}
 	sc = cli_scenario_load(a->scenario, &err);
 	if (!sc) {
-		status = usage_error("%s", err->message);
+		status = cli_usage_error("route", "%s", err->message);
 		goto out;
 	}
 	const struct stage *st = find_stage(sc, a->stage, &why);
 	if (!st) {
-		status = usage_error("%s", why);
+		status = cli_usage_error("route", "%s", why);
 		goto out;
 	}
 	GString *trace = g_string_new(NULL);
@@ -204,7 +193,7 @@ int route_main(int argc, char **argv)
 	                             "'GET http://api.example.com/v1/cart?x=1' -H 'User-Agent: x'");
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
-		status = usage_error("%s (natlb route --help)", err->message);
+		status = cli_usage_error("route", "%s (natlb route --help)", err->message);
 		g_error_free(err);
 	} else {
 		status = route_run(&a);
