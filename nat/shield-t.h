@@ -151,6 +151,7 @@ struct shield_attack {
 	int64_t start_ns, last_ns, end_ns;
 	uint64_t packets, bytes;
 	uint32_t second;         /* capture second of sec_* */
+	uint32_t over_second;    /* SYN flood: the last second over syn-threshold */
 	uint64_t sec_packets, sec_bytes;
 	uint64_t peak_pps, peak_bps, peak_rps;
 };

@@ -200,8 +200,8 @@ static void detector_tick(struct shield *sh, int64_t now_ns, struct stage_ctx *c
 					dest_roll(sh, &sh->dests[i], sec);
 					any = any || sh->dests[i].cookies;
 				}
-			if (!any)
-				attack_end(sh, v, (int64_t)(capture_second(a->last_ns) + 1) * NS_PER_S, ctx);
+			if (!any) /* it ended with the last second over the threshold */
+				attack_end(sh, v, (int64_t)(a->over_second + 1) * NS_PER_S, ctx);
 		} else if (capture_second(a->last_ns) + 1 < sec) {
 			attack_end(sh, v, (int64_t)(capture_second(a->last_ns) + 1) * NS_PER_S, ctx);
 		}
@@ -415,6 +415,8 @@ static enum verdict syn_in(struct shield *sh, struct packet *p, struct stage_ctx
 		return VERDICT_FORWARD;
 	}
 	attack_packet(sh, SHIELD_VECTOR_SYN_FLOOD, p, ip->dst, ctx);
+	if (d->syns > sh->syn_threshold)
+		sh->attacks[SHIELD_VECTOR_SYN_FLOOD].over_second = sec;
 	struct shield_tuple t = tuple_of(ip);
 	unsigned mi = shield_cookie_mss_index(shield_tcp_mss(p));
 	uint32_t cookie = shield_cookie_make(&sh->key, &t, tcp_segment_seq(p), shield_cookie_counter(ctx->now_ns), mi);
