@@ -45,9 +45,11 @@
 #define _DEFAULT_SOURCE 1 /* libnet.h wants the BSD names; see tools/gen.c */
 
 #include <libnet.h>
+#include <pcap/dlt.h>
 #include <string.h>
 
-#include "common/answer.h"
+#include "common/byteorder.h"
+#include "common/checksum.h"
 #include "common/note.h"
 #include "common/packet.h"
 #include "common/stage.h"
@@ -70,6 +72,15 @@ static const uint16_t reflector_ports[SHIELD_REFLECT_N] = {
 };
 
 #define SHIELD_FRAME_MAX 1600
+
+static void note_buf_hex32(struct note_buf *nb, uint32_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	char b[8];
+	for (int i = 0; i < 8; i++)
+		b[i] = digits[(v >> (28 - 4 * i)) & 15];
+	note_buf_put(nb, b, 8);
+}
 
 /* The reflector a UDP port is, or SHIELD_REFLECT_N. */
 static enum shield_reflector reflector_of(uint16_t port)
@@ -281,8 +292,9 @@ static const struct shield_request *request_answered(struct shield *sh, const st
 
 static struct shield_dest *dest_get(struct shield *sh, uint32_t addr)
 {
-	uint32_t w = addr;
-	struct shield_dest *b = &sh->dests[(shield_siphash(&sh->key, &w, 1) & (SHIELD_DESTS / SHIELD_WAYS - 1)) * SHIELD_WAYS];
+	/* Only protected addresses come here, a few the scenario lists: a multiplicative hash will do
+	 * (the tables an attacker fills with his own sources use the keyed one). */
+	struct shield_dest *b = &sh->dests[((addr * 2654435761u) >> 24 & (SHIELD_DESTS / SHIELD_WAYS - 1)) * SHIELD_WAYS];
 	struct shield_dest *slot = NULL;
 	for (unsigned i = 0; i < SHIELD_WAYS; i++) {
 		if (b[i].used && b[i].addr == addr)
@@ -334,24 +346,39 @@ static bool rate_over(struct shield *sh, uint32_t src, int64_t now_ns, uint32_t 
 
 /* ---- packets the shield sends ------------------------------------------------------------------- */
 
-/* The SYN-ACK that carries the cookie, from the protected address back to the client. */
-static bool emit_syn_ack(struct shield *sh, const struct packet *p, uint32_t cookie, uint16_t mss, struct stage_ctx *ctx,
-                         const char *note)
+/* The SYN-ACK that carries the cookie, from the protected address back to the client: built by
+ * hand into a frame on the stack (RFC 791, RFC 9293 section 3.1; checksums RFC 1071), because it is
+ * made once per flood packet and libnet allocates per packet.  Its link header is the SYN's turned
+ * round.  Window 65535 without window scaling or SACK: a cookie cannot carry them (RFC 4987 3.6). */
+static bool emit_syn_ack(const struct packet *p, uint32_t cookie, uint16_t mss, struct stage_ctx *ctx)
 {
-	libnet_t *l = (libnet_t *)sh->lnet;
-	uint8_t opts[4] = { 2, 4, (uint8_t)(mss >> 8), (uint8_t)mss };
+	uint8_t frame[SHIELD_FRAME_MAX];
+	uint32_t l2 = p->ip.off, seq_ack = tcp_segment_seq(p) + 1;
 
-	if (!ctx->emitter)
+	if (!ctx->emitter || l2 > p->caplen || l2 + 44 > sizeof frame)
 		return false;
-	if (libnet_build_tcp_options(opts, sizeof opts, l, 0) == -1 ||
-	    libnet_build_tcp(p->ip.dport, p->ip.sport, cookie, tcp_segment_seq(p) + 1, TH_SYN | TH_ACK, 65535, 0, 0,
-	                     LIBNET_TCP_H + sizeof opts, NULL, 0, l, 0) == -1 ||
-	    libnet_build_ipv4(LIBNET_IPV4_H + LIBNET_TCP_H + sizeof opts, 0, 0, IP_DF, 64, IPPROTO_TCP, 0,
-	                      g_htonl(p->ip.dst), g_htonl(p->ip.src), NULL, 0, l, 0) == -1) {
-		libnet_clear_packet(l);
-		return false;
+	memcpy(frame, p->data, l2);
+	if (p->linktype == DLT_EN10MB && l2 >= 12) {
+		memcpy(frame, p->data + 6, 6);
+		memcpy(frame + 6, p->data, 6);
 	}
-	return answer_emit(ctx, (struct libnet_context *)l, p, DIR_LEFT_TO_RIGHT, note);
+	uint8_t *ip = frame + l2, *tcp = ip + 20;
+	static const uint8_t ip_head[12] = { 0x45, 0, 0, 44, 0, 0, 0x40, 0, 64, 6, 0, 0 };
+	memcpy(ip, ip_head, sizeof ip_head);
+	be32_store(ip + 12, p->ip.dst);
+	be32_store(ip + 16, p->ip.src);
+	be16_store(ip + 10, csum_fold(csum_partial(ip, 20, 0)));
+	be16_store(tcp, p->ip.dport);
+	be16_store(tcp + 2, p->ip.sport);
+	be32_store(tcp + 4, cookie);
+	be32_store(tcp + 8, seq_ack);
+	static const uint8_t tcp_tail[16] = { 6 << 4, 0x12, 0xff, 0xff, 0, 0, 0, 0, 2, 4, 0, 0 };
+	memcpy(tcp + 12, tcp_tail, 12);
+	be16_store(tcp + 22, mss);
+	/* pseudo-header: the addresses, protocol 6, TCP length 24 */
+	uint32_t sum = csum_partial(ip + 12, 8, 0) + 6 + 24;
+	be16_store(tcp + 16, csum_fold(csum_partial(tcp, 24, sum)));
+	return stage_emit(ctx, SIDE_LEFT, DIR_RIGHT_TO_LEFT, PIPELINE_HOP_NS, frame, l2 + 44, "shield: cookie SYN-ACK");
 }
 
 /* The client's SYN, rebuilt from its ACK and the cookie, onto the protected side ahead of the ACK. */
@@ -420,11 +447,18 @@ static enum verdict syn_in(struct shield *sh, struct packet *p, struct stage_ctx
 	struct shield_tuple t = tuple_of(ip);
 	unsigned mi = shield_cookie_mss_index(shield_tcp_mss(p));
 	uint32_t cookie = shield_cookie_make(&sh->key, &t, tcp_segment_seq(p), shield_cookie_counter(ctx->now_ns), mi);
-	if (!emit_syn_ack(sh, p, cookie, shield_cookie_mss(mi), ctx, "shield: SYN-ACK with a SYN cookie as its ISN"))
+	if (!emit_syn_ack(p, cookie, shield_cookie_mss(mi), ctx))
 		return stage_drop(ctx, DROP_SHIELD_NO_COOKIE_EMITTED, "SYN cookie 0x%08x", cookie);
 	sh->cookies_sent++;
-	g_string_append(ctx->note, "SYN answered by the shield with SYN cookie ");
-	note_appendf(ctx->note, "0x%08x (MSS %u); no state kept, the target never sees it", cookie, shield_cookie_mss(mi));
+	/* "SYN cookie 0x25dc4b47, MSS 1460: answered, no state kept", on every flood packet: no printf */
+	struct note_buf nb;
+	note_buf_init(&nb, ctx->note);
+	NOTE_BUF_LIT(&nb, "SYN cookie 0x");
+	note_buf_hex32(&nb, cookie);
+	NOTE_BUF_LIT(&nb, ", MSS ");
+	note_buf_uint(&nb, shield_cookie_mss(mi));
+	NOTE_BUF_LIT(&nb, ": answered by the shield, no state kept");
+	note_buf_flush(&nb);
 	return VERDICT_CONSUMED;
 }
 
