@@ -162,6 +162,7 @@ struct shield {
 	unsigned n_protect;
 	struct ip4_prefix bogons[SHIELD_MAX_BOGONS];
 	unsigned n_bogons;
+	uint64_t bogon_octets[4]; /* first octets some bogon prefix covers: most sources skip the list */
 	uint32_t syn_threshold;  /* SYNs per protected destination per second */
 	char *secret;
 	struct shield_key key;

@@ -506,7 +506,8 @@ static enum verdict inbound(struct shield *sh, struct packet *p, struct stage_ct
 	const struct ip4_view *ip = &p->ip;
 	char b[16];
 
-	if (sh->n_bogons && in_prefixes(sh->bogons, sh->n_bogons, ip->src)) {
+	uint32_t octet = ip->src >> 24;
+	if ((sh->bogon_octets[octet / 64] >> (octet % 64) & 1) && in_prefixes(sh->bogons, sh->n_bogons, ip->src)) {
 		attack_packet(sh, SHIELD_VECTOR_SPOOFED_BOGON, p, ip->dst, ctx);
 		return stage_drop(ctx, DROP_SHIELD_BOGON_SOURCE, "source %s, from the internet side", ip4_to_str(ip->src, b));
 	}

@@ -137,6 +137,11 @@ static gboolean shield_configure_keys(struct shield *sh, const struct stage_conf
 		sh->n_bogons = 0;
 	else if (!prefixes_parse(cfg, "bogons", bogons, sh->bogons, SHIELD_MAX_BOGONS, &sh->n_bogons, err))
 		goto out;
+	for (unsigned i = 0; i < sh->n_bogons; i++) {
+		uint32_t first = sh->bogons[i].addr >> 24, span = sh->bogons[i].len >= 8 ? 1 : 1u << (8 - sh->bogons[i].len);
+		for (uint32_t o = first; o < first + span && o < 256; o++)
+			sh->bogon_octets[o / 64] |= 1ull << (o % 64);
+	}
 	sh->secret = stage_config_string(cfg, "cookie-secret", DEFAULT_SECRET);
 	if (!*sh->secret) {
 		stage_config_error(cfg, "cookie-secret", err, "is empty: the cookies' keyed hash needs a secret");
