@@ -21,8 +21,9 @@
  * protected address whose sequence number is the cookie (emitted, towards the client), and the SYN
  * goes no further: it leaves no state.  An ACK of no known connection is checked: a good cookie
  * (ack - 1, with seq - 1 as the client's ISN) admits the connection; the shield then emits, onto its
- * protected side, the SYN the client sent (same ISN, the MSS the cookie kept) ahead of the ACK,
- * which it forwards; a bad cookie is dropped while cookies are on, an expired one always.
+ * protected side, the SYN the client sent (same ISN, the MSS the cookie kept) and then the ACK
+ * itself (both emitted, the captured ACK consumed: a forwarded packet would travel on ahead of
+ * anything emitted); a bad cookie is dropped while cookies are on, an expired one always.
  *
  * Why the handshake is handed on this way: natlb does not simulate the targets, so only captured
  * packets can be their answers.  Splicing (answering the target's SYN-ACK and renumbering the
