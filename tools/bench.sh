@@ -103,6 +103,22 @@ else
 	echo "lesson page timing skipped: chromium is not installed (make deps installs it)"
 fi
 
+# The shield under a SYN flood (issue 13): BENCH_PACKETS spoofed SYNs to one VIP, nearly all
+# answered with SYN cookies; the protected side written (what the targets get), against
+# tcprewrite rewriting the same capture.
+"$natlb" gen bench-syn-flood -o "$dir/flood.pcap" --packets "$packets"
+run tcprewrite_flood tcprewrite --srcipmap=192.0.2.0/24:100.64.0.0/24 -i "$dir/flood.pcap" -o "$dir/out.tcprewrite_flood"
+run shield "$natlb" replay -q -s tools/bench-shield.ini --links edge -o "$dir/out.shield" "$dir/flood.pcap"
+awk -v p="$packets" -v tr="$tcprewrite_flood_secs" -v trc="$tcprewrite_flood_cpu" -v trrss="$tcprewrite_flood_rss" \
+    -v sh="$shield_secs" -v shc="$shield_cpu" -v shrss="$shield_rss" 'BEGIN {
+	printf "\nSYN flood: %d spoofed SYNs to one VIP\n", p
+	printf "%-40s %8.2f %8.2f %12.0f %7.1f MB\n", "tcprewrite --srcipmap", tr, trc, p/(tr>0?tr:0.001), trrss/1024
+	printf "%-40s %8.2f %8.2f %12.0f %7.1f MB\n", "natlb shield (SYN cookies), --links edge", sh, shc, p/(sh>0?sh:0.001), shrss/1024
+	printf "ratio shield / tcprewrite (goal <= 0.60): wall %.2f, cpu %.2f; peak RSS %.1f MB (goal < 64 MB)\n",
+	       sh/(tr>0?tr:0.001), shc/(trc>0?trc:0.001), shrss/1024
+}'
+rm -f "$dir/flood.pcap"
+
 # A lesson's memory follows its live entries, not max-mappings (issue 11 item 7): napt-home's 29
 # packets through the same router sized for 16M mappings.
 { cat scenarios/napt-home.ini; printf '\nmax-mappings = 16777216\n'; } > "$dir/napt-home-16m.ini"

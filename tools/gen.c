@@ -34,6 +34,7 @@ static const struct {
 	{ "napt-port-restricted-cone", "napt-probes" }, { "napt-symmetric", "napt-probes" },
 	{ "alb-host-path", "alb-shop" },              { "alb-vs-nlb", "alb-shop" },
 	{ "nlb-alb", "alb-shop" },                    { "alb-desync-monitor", "alb-smuggling" },
+	{ "shield-unprotected", "shield-attacks" },
 	{ "alb-desync-defensive", "alb-smuggling" },  { "alb-desync-strictest", "alb-smuggling" },
 };
 

@@ -15,6 +15,7 @@
 #include "tools/gen.h"
 #include "tools/gen_lessons_l7.h"
 #include "tools/gen_lessons_lb.h"
+#include "tools/gen_lessons_shield.h"
 
 #include <libnet.h>
 #include <string.h>
@@ -693,6 +694,11 @@ static const struct gen_lesson lesson_table[] = {
 	  .build = gen_alb_smuggling },
 	{ .name = "alb-blue-green", .summary = "eight keep-alive clients through an ALB: blue/green weights 90/10, a target down",
 	  .build = gen_alb_blue_green },
+	{ .name = "shield-attacks",
+	  .summary = "a SYN flood, a DNS reflection and a bogon source against an NLB's VIP, and clients in between",
+	  .build = gen_shield_attacks },
+	{ .name = "bench-syn-flood", .summary = "shield benchmark load: --packets spoofed SYNs to one VIP (default 2000000)",
+	  .build = gen_bench_syn_flood },
 	{ .name = "bench-l7",
 	  .summary = "L7 benchmark load: --packets requests over --flows keep-alive connections (default 500000, 20000)",
 	  .build = gen_bench_l7 },

@@ -8,6 +8,7 @@
 #include "lb/l7lb.h"
 #include "nat/napt.h"
 #include "nat/route_table.h"
+#include "nat/shield.h"
 #include "nat/static_nat.h"
 #include "tools/stage_types.h"
 
@@ -17,6 +18,7 @@ static const struct stage_ops *const builtin_types[] = {
 	&route_table_ops,
 	&l4lb_ops,
 	&l7lb_ops,
+	&shield_ops,
 };
 
 const struct stage_registry *natlb_stage_types(void)
