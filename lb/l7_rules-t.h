@@ -128,6 +128,7 @@ struct l7_rule {
 	unsigned priority;
 	unsigned n_conditions;                         /* at least 1 */
 	struct l7_condition conditions[L7_MAX_VALUES]; /* each has a value, so at most that many */
+	uint8_t cheap_first[L7_MAX_VALUES];            /* the conditions' indices, cheapest test first */
 	struct l7_action action;
 	char *text; /* the conditions, normalised: "host-header api.example.com AND path-pattern /v1*" */
 };
