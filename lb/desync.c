@@ -117,10 +117,6 @@ static bool is_bad(uint8_t b)
 	return b == 0 || b == '\r' || b == '\n';
 }
 
-static uint8_t lower(uint8_t b)
-{
-	return b >= 'A' && b <= 'Z' ? (uint8_t)(b + 32) : b;
-}
 
 enum header_tier { HDR_OK, HDR_NONCOMPLIANT, HDR_BAD };
 
@@ -159,7 +155,7 @@ enum similarity { SIM_DISTANT, SIM_SAME_LETTERS, SIM_IDENTICAL };
  * "Transfer-Encodıng" a Transfer-Encoding for a server that folds case with Unicode rules. */
 static size_t letter_at(const uint8_t *name, size_t n, size_t i, char c)
 {
-	if (lower(name[i]) == (uint8_t)c)
+	if (http1_ascii_lower(name[i]) == (unsigned char)c)
 		return 1;
 	if (i + 1 < n && ((c == 's' && name[i] == 0xc5 && name[i + 1] == 0xbf) ||
 	                  (c == 'i' && name[i] == 0xc4 && name[i + 1] == 0xb1)))
