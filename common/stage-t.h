@@ -169,6 +169,20 @@ struct stage_counters {
 #define PIPELINE_HOP_NS 1000
 
 /* A stage type, looked up by the scenario's "type = ..." (STYLE.md habit 7). */
+/* One change of a balancer's targets (a target down, up or draining) and what it moved: of the
+ * flows live at that moment, how many the hash now sends elsewhere, and of the lookup (a Maglev
+ * table's slots, or a sample of hashes for the other algorithms), how much now gives another
+ * target, beside the least share any algorithm must change (Maglev, NSDI 2016, section 3.4). */
+struct stage_change {
+	int64_t at_ns;            /* capture time it took effect */
+	const char *kind;         /* "down", "up", "drain" */
+	const char *target;
+	uint64_t live_flows, remapped;
+	uint32_t lookup_changed, lookup_size;
+	const char *lookup_unit;  /* "lookup slots" or "sampled hashes" */
+	uint64_t ideal_num, ideal_den;
+};
+
 struct stage_ops {
 	const char *type;                 /* "static-nat" */
 	const char *summary;              /* one line for natlb check and the README */
@@ -223,6 +237,10 @@ struct stage_ops {
 	                      void (*visit)(const struct table_row *row, void *data), void *data);
 	/* Stage-specific lines for --stats (optional). */
 	void (*stats_print)(const struct stage *st, GString *out);
+	/* Visit each change of the stage's targets that took effect, in time order, with what it
+	 * moved (optional; for the lesson page's chart). */
+	void (*changes_foreach)(const struct stage *st, void (*visit)(const struct stage_change *c, void *data),
+	                        void *data);
 	void (*destroy)(struct stage *st);
 };
 

@@ -642,6 +642,7 @@ const struct stage_ops l4lb_ops = {
 	.advance = l4lb_advance,
 	.table_foreach = l4lb_table_foreach,
 	.stats_print = l4lb_stats_print,
+	.changes_foreach = l4lb_changes_foreach,
 	.destroy = l4lb_destroy,
 };
 

@@ -84,6 +84,8 @@ void l4lb_rebuild(struct l4lb *lb);
 void l4lb_events_run(struct stage *st, int64_t now_ns, struct stage_ctx *ctx);
 bool l4lb_target_usable(const struct l4lb *lb, const struct l4lb_target *t);
 void l4lb_stats_print(const struct stage *st, GString *out);
+void l4lb_changes_foreach(const struct stage *st, void (*visit)(const struct stage_change *c, void *data),
+                          void *data);
 const char *l4lb_target_state_name(enum l4lb_target_state s);
 
 #endif

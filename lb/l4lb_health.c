@@ -309,3 +309,23 @@ void l4lb_stats_print(const struct stage *st, GString *out)
 	}
 	g_free(live);
 }
+
+void l4lb_changes_foreach(const struct stage *st, void (*visit)(const struct stage_change *c, void *data), void *data)
+{
+	const struct l4lb *lb = st->priv;
+	const bool maglev = strcmp(lb->select->name, "maglev") == 0;
+
+	for (unsigned i = 0; i < lb->n_events; i++) {
+		const struct l4lb_event *ev = &lb->events[i];
+		if (!ev->fired)
+			continue;
+		const struct stage_change c = {
+			.at_ns = ev->fired_ns, .kind = event_kind_name(ev->kind), .target = lb->targets[ev->target].name,
+			.live_flows = ev->live_flows, .remapped = ev->remapped,
+			.lookup_changed = ev->lookup_changed, .lookup_size = ev->lookup_size,
+			.lookup_unit = maglev ? "lookup slots" : "sampled hashes",
+			.ideal_num = ev->ideal_num, .ideal_den = ev->ideal_den,
+		};
+		visit(&c, data);
+	}
+}

@@ -535,6 +535,79 @@ static void test_browser_dom(gconstpointer data)
 }
 
 /* The previous view of step i's packet (the same journey), or G_MAXUINT. */
+/* The chart of what each change of targets moved draws the figures --stats prints for it. */
+static void test_changes_are_the_stats_figures(gconstpointer data)
+{
+	struct run *r = lesson_run(data);
+	JsonObject *stats = json_object_get_object_member(r->data, "stats");
+	JsonArray *stages = json_object_get_array_member(stats, "stages");
+	JsonObject *nlb = json_array_get_object_element(stages, 0);
+	g_assert_true(json_object_has_member(nlb, "changes"));
+	JsonArray *changes = json_object_get_array_member(nlb, "changes");
+	g_assert_cmpuint(json_array_get_length(changes), ==, 1);
+	JsonObject *c = json_array_get_object_element(changes, 0);
+
+	/* "event 5.000 s down T: ...\n  live flows L: N on T; the hash now picks another target for R
+	 *  (..)\n  lookup: C of S slots changed" */
+	const char *text = json_object_get_string_member(stats, "text");
+	const char *ev = strstr(text, "    event ");
+	g_assert_nonnull(ev);
+	char kind[16], target[64];
+	double at;
+	g_assert_cmpint(sscanf(ev, " event %lf s %15s %63s", &at, kind, target), ==, 3);
+	g_assert_true(g_str_has_suffix(target, ":")); /* a target is ADDRESS:PORT, then the colon */
+	target[strlen(target) - 1] = '\0';
+	const char *live = strstr(ev, "live flows "), *picks = strstr(ev, "another target for "),
+		   *lookup = strstr(ev, "lookup: ");
+	g_assert_true(live && picks && lookup);
+	guint64 n_live = g_ascii_strtoull(live + strlen("live flows "), NULL, 10);
+	guint64 n_remapped = g_ascii_strtoull(picks + strlen("another target for "), NULL, 10);
+	unsigned changed, size;
+	g_assert_cmpint(sscanf(lookup, "lookup: %u of %u slots changed", &changed, &size), ==, 2);
+
+	g_assert_cmpfloat_with_epsilon(g_ascii_strtod(json_object_get_string_member(c, "at"), NULL), at, 0.0005);
+	g_assert_cmpstr(json_object_get_string_member(c, "kind"), ==, kind);
+	g_assert_cmpstr(json_object_get_string_member(c, "target"), ==, target);
+	g_assert_cmpint(json_object_get_int_member(c, "live"), ==, (gint64)n_live);
+	g_assert_cmpint(json_object_get_int_member(c, "remapped"), ==, (gint64)n_remapped);
+	g_assert_cmpint(json_object_get_int_member(c, "changed"), ==, changed);
+	g_assert_cmpint(json_object_get_int_member(c, "size"), ==, size);
+	g_assert_cmpstr(json_object_get_string_member(c, "unit"), ==, "lookup slots");
+	g_assert_cmpint(json_object_get_int_member(c, "ideal_num"), ==, 1);
+	g_assert_cmpint(json_object_get_int_member(c, "ideal_den"), ==, 5);
+}
+
+/* The page draws that chart: the change, both shares and the least possible one. */
+static void test_browser_changes_chart(gconstpointer data)
+{
+	NEEDS_CHROMIUM();
+	struct run *r = lesson_run(data);
+	JsonObject *stats = json_object_get_object_member(r->data, "stats");
+	JsonObject *nlb = json_array_get_object_element(json_object_get_array_member(stats, "stages"), 0);
+	JsonObject *c = json_array_get_object_element(json_object_get_array_member(nlb, "changes"), 0);
+	char *dom = chromium_dom(r->page, "");
+	char *svg_open = g_strdup_printf("data-stage=\"%s\"", json_object_get_string_member(nlb, "name"));
+	g_assert_cmpuint(count(dom, "class=\"bars changes\""), ==, 1);
+	g_assert_cmpuint(count(dom, svg_open), ==, 1);
+	gint64 changed = json_object_get_int_member(c, "changed"), size = json_object_get_int_member(c, "size");
+	char *slots = g_strdup_printf("%" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " (%.1f%%)", changed, size,
+	                              100.0 * changed / size);
+	gint64 remapped = json_object_get_int_member(c, "remapped"), live = json_object_get_int_member(c, "live");
+	char *flows = g_strdup_printf("%" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " (%.1f%%)", remapped, live,
+	                              100.0 * remapped / live);
+	char *title = g_strdup_printf(": %s %s<title>", json_object_get_string_member(c, "kind"),
+	                              json_object_get_string_member(c, "target"));
+	g_assert_cmpuint(count(dom, slots), ==, 1);
+	g_assert_cmpuint(count(dom, flows), ==, 1);
+	g_assert_cmpuint(count(dom, "least possible 20.0%"), ==, 1);
+	g_assert_cmpuint(count(dom, title), >=, 1);
+	g_free(title);
+	g_free(flows);
+	g_free(slots);
+	g_free(svg_open);
+	g_free(dom);
+}
+
 static unsigned previous_view(const struct run *r, unsigned i)
 {
 	gint64 j = json_object_get_int_member(step_at(r, i), "j");
@@ -735,6 +808,47 @@ static void test_browser_says_views_left_out(void)
  * steps 100 times forward from step 9000 and reports its own figures.  How long a step takes is
  * a figure for make bench (tools/bench.sh prints it with its goal), not a test: a loaded machine
  * would fail it. */
+/* A connection of 1,000 views: the ladder draws the 400 that hold the current step, so that
+ * stepping reaches every view of it, and says which ones it shows. */
+static void test_browser_long_flow_ladder_follows_the_step(void)
+{
+	NEEDS_CHROMIUM();
+	char *capture = g_build_filename(tmp_dir, "long-flow.pcap", NULL);
+	char *page = g_build_filename(tmp_dir, "long-flow.html", NULL);
+	char *out = g_build_filename(tmp_dir, "long-flow.pcapng", NULL);
+	const char *gen[] = { test_natlb_binary(), "gen", "bench", "--packets", "500", "--flows", "1", "-o", capture, NULL };
+	g_assert_cmpint(test_run(gen, NULL, NULL), ==, 0);
+	const char *replay[] = { test_natlb_binary(), "replay", "-q", "-s", "tools/bench-napt.ini", "--html", page, "-o", out,
+		                 capture, NULL };
+	g_assert_cmpint(test_run(replay, NULL, NULL), ==, 0);
+	static const struct {
+		const char *fragment;
+		unsigned arrows;
+		const char *hint, *earlier, *later, *first, *last, *current;
+	} cases[] = {
+		{ "#step=1", 400, "views 1-400 of 1000 here", "<button id=\"ladder-earlier\" disabled=\"\">",
+		  "<button id=\"ladder-later\">views 401-800", "data-step=\"1\"", "data-step=\"400\"",
+		  "class=\"arrow current\" data-step=\"1\"" },
+		{ "#step=900", 200, "views 801-1000 of 1000 here", "<button id=\"ladder-earlier\">\u2190 views 401-800",
+		  "<button id=\"ladder-later\" disabled=\"\">", "data-step=\"801\"", "data-step=\"1000\"",
+		  "class=\"arrow current\" data-step=\"900\"" },
+	};
+	for (unsigned k = 0; k < G_N_ELEMENTS(cases); k++) {
+		char *dom = chromium_dom(page, cases[k].fragment);
+		g_assert_cmpuint(count(dom, "class=\"arrow"), ==, cases[k].arrows);
+		g_assert_cmpuint(count(dom, cases[k].hint), ==, 1);
+		g_assert_cmpuint(count(dom, cases[k].earlier), ==, 1);
+		g_assert_cmpuint(count(dom, cases[k].later), ==, 1);
+		g_assert_cmpuint(count(dom, cases[k].first), ==, 1);
+		g_assert_cmpuint(count(dom, cases[k].last), ==, 1);
+		g_assert_cmpuint(count(dom, cases[k].current), ==, 1);
+		g_free(dom);
+	}
+	g_free(out);
+	g_free(page);
+	g_free(capture);
+}
+
 static void test_browser_stepping_is_quick(void)
 {
 	NEEDS_CHROMIUM();
@@ -800,6 +914,10 @@ int main(int argc, char **argv)
 	g_test_add_data_func("/html-page/max-views/tables-stop-where-the-steps-stop", capped, test_tables_at_each_step);
 	g_test_add_func("/html-page/max-views/the-data-says-how-many-were-kept", test_max_views_says_so);
 	g_test_add_data_func("/html-page/napt-home/the-page-fetches-nothing", &lessons[0], test_page_fetches_nothing);
+	g_test_add_data_func("/html-page/lb-maglev/each-target-change-carries-what-stats-says-it-moved", &lessons[1],
+	                     test_changes_are_the_stats_figures);
+	g_test_add_data_func("/html-page/browser/lb-maglev/a-chart-shows-what-each-target-change-moved", &lessons[1],
+	                     test_browser_changes_chart);
 	g_test_add_func("/html-page/browser/max-views/the-page-says-views-were-left-out", test_browser_says_views_left_out);
 	g_test_add_data_func("/html-page/browser/napt-home/the-ladder-download-is-a-standalone-svg-file", &lessons[0],
 	                     test_browser_ladder_download_is_an_svg_file);
@@ -807,6 +925,8 @@ int main(int argc, char **argv)
 	                     test_browser_ladder_download_is_an_svg_file);
 	g_test_add_data_func("/html-page/browser/napt-home/words-filter-keeps-the-steps-that-say-drop", &lessons[0],
 	                     test_browser_words_filter);
+	g_test_add_func("/html-page/browser/a-long-flow-ladder-shows-the-400-views-around-the-step",
+	                test_browser_long_flow_ladder_follows_the_step);
 	g_test_add_func("/html-page/browser/stepping-at-20000-steps-reports-its-timing", test_browser_stepping_is_quick);
 	int rc = g_test_run();
 	for (unsigned i = 0; i < G_N_ELEMENTS(runs); i++)

@@ -642,6 +642,34 @@ static void json_steps(const struct html_page *pg, GString *out, bool *first, co
 
 /* ---- the summary -------------------------------------------------------------------------------- */
 
+struct json_changes {
+	GString *out;
+	bool first;
+};
+
+/* A balancer's target change, for the chart of what each change moved. */
+static void json_change(const struct stage_change *c, void *data)
+{
+	struct json_changes *jc = data;
+	GString *out = jc->out;
+	bool f = true;
+
+	g_string_append(out, jc->first ? "{" : ",{");
+	jc->first = false;
+	json_key(out, &f, "at");
+	append_seconds(out, c->at_ns);
+	json_key_string(out, &f, "kind", c->kind);
+	json_key_string(out, &f, "target", c->target);
+	json_key_int(out, &f, "live", (int64_t)MIN(c->live_flows, (uint64_t)G_MAXINT64));
+	json_key_int(out, &f, "remapped", (int64_t)MIN(c->remapped, (uint64_t)G_MAXINT64));
+	json_key_int(out, &f, "changed", c->lookup_changed);
+	json_key_int(out, &f, "size", c->lookup_size);
+	json_key_string(out, &f, "unit", c->lookup_unit);
+	json_key_int(out, &f, "ideal_num", (int64_t)MIN(c->ideal_num, (uint64_t)G_MAXINT64));
+	json_key_int(out, &f, "ideal_den", (int64_t)MIN(c->ideal_den, (uint64_t)G_MAXINT64));
+	g_string_append_c(out, '}');
+}
+
 static void json_stats(const struct html_page *pg, GString *out, bool *first, const char *stats)
 {
 	const struct scenario *sc = pg->sc;
@@ -679,7 +707,15 @@ static void json_stats(const struct html_page *pg, GString *out, bool *first, co
 			g_string_append_c(out, '}');
 			any = true;
 		}
-		g_string_append(out, "]}");
+		g_string_append_c(out, ']');
+		if (st->ops->changes_foreach) {
+			struct json_changes jc = { .out = out, .first = true };
+			json_key(out, &fs, "changes");
+			g_string_append_c(out, '[');
+			st->ops->changes_foreach(st, json_change, &jc);
+			g_string_append_c(out, ']');
+		}
+		g_string_append_c(out, '}');
 	}
 	g_string_append(out, "]}");
 }

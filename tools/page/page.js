@@ -76,13 +76,14 @@ function stageOfNote(note) {
 const steps = D.steps;
 const prevInJourney = new Int32Array(steps.length).fill(-1);
 const flowSteps = new Map();
+const placeInFlow = new Int32Array(steps.length); /* step -> its index in flowSteps of its flow */
 {
 	const lastOfJourney = new Map();
 	steps.forEach((s, i) => {
 		if (lastOfJourney.has(s.j)) prevInJourney[i] = lastOfJourney.get(s.j);
 		lastOfJourney.set(s.j, i);
 		if (!flowSteps.has(s.flow)) flowSteps.set(s.flow, []);
-		flowSteps.get(s.flow).push(i);
+		placeInFlow[i] = flowSteps.get(s.flow).push(i) - 1;
 	});
 }
 
@@ -434,7 +435,9 @@ function showEvents(i) {
 
 /* ---- the ladder of the current flow ------------------------------------------------------------------- */
 
-let ladderFlow = -1;
+/* A flow of more views than MAX_LADDER_ROWS is drawn a window of that many at a time: the window
+ * that holds the current step, so that stepping through a long connection reaches every view. */
+let ladderFlow = -1, ladderWindow = -1;
 const ladderArrow = new Map();   /* step -> its arrow's group */
 
 function ladderColumns(flow) {
@@ -467,10 +470,12 @@ text { font: 12px sans-serif; fill: #222; }
 .note { font-size: 10px; fill: #555; }
 `;
 
-function drawLadder(flow) {
+function drawLadder(flow, win) {
 	ladderFlow = flow;
+	ladderWindow = win;
 	ladderArrow.clear();
-	const ids = flowSteps.get(flow).slice(0, MAX_LADDER_ROWS);
+	const all = flowSteps.get(flow), from = win * MAX_LADDER_ROWS;
+	const ids = all.slice(from, from + MAX_LADDER_ROWS);
 	const cols = ladderColumns(flow), COL = 360, ROW = 36, TOP = 50;
 	const width = COL * (cols.length - 1) + 200, height = TOP + ROW * ids.length + 30;
 	const root = svg('svg', { xmlns: SVG_NS, viewBox: `0 0 ${width} ${height}`, width, height, id: 'ladder-svg' });
@@ -506,13 +511,31 @@ function drawLadder(flow) {
 		root.append(g);
 		ladderArrow.set(i, g);
 	});
+	const hint = el('p', { class: 'hint', text: `${flowLabel(flow)}: one arrow per view, one column per host side and stage` +
+		(all.length > MAX_LADDER_ROWS ? `; views ${from + 1}-${from + ids.length} of ${all.length} here, ` +
+			`${MAX_LADDER_ROWS} at a time (the ladder follows the step)` : '') + '.' });
+	hint.id = 'ladder-hint';
 	const box = $('ladder');
-	box.replaceChildren(el('p', { class: 'hint', text: `${flowLabel(flow)}: one arrow per view, one column per host side and stage` +
-		(flowSteps.get(flow).length > MAX_LADDER_ROWS ? ` (the first ${MAX_LADDER_ROWS} views)` : '') + '.' }), root);
+	box.replaceChildren(hint);
+	if (all.length > MAX_LADDER_ROWS) {
+		const last = Math.floor((all.length - 1) / MAX_LADDER_ROWS);
+		const to = w => () => go(all[w * MAX_LADDER_ROWS]);
+		const earlier = el('button', { id: 'ladder-earlier', text: win === 0 ? '\u2190 earlier views' :
+			`\u2190 views ${from - MAX_LADDER_ROWS + 1}-${from}` });
+		const later = el('button', { id: 'ladder-later', text: win === last ? 'later views \u2192' :
+			`views ${from + ids.length + 1}-${Math.min(all.length, from + ids.length + MAX_LADDER_ROWS)} \u2192` });
+		earlier.disabled = win === 0;
+		later.disabled = win === last;
+		earlier.addEventListener('click', to(win - 1));
+		later.addEventListener('click', to(win + 1));
+		box.append(el('p', { class: 'hint' }, earlier, ' ', later));
+	}
+	box.append(root);
 }
 
 function showLadder(i) {
-	if (steps[i].flow !== ladderFlow) drawLadder(steps[i].flow);
+	const win = Math.floor(placeInFlow[i] / MAX_LADDER_ROWS);
+	if (steps[i].flow !== ladderFlow || win !== ladderWindow) drawLadder(steps[i].flow, win);
 	for (const [k, g] of ladderArrow) g.classList.toggle('current', k === i);
 }
 
@@ -565,6 +588,42 @@ function entriesOverSteps(name) {
 	return root;
 }
 
+/* What each change of a balancer's targets moved, in percent: of the live flows, those the hash now
+ * sends to another target (the flow table keeps them where they are), and of the lookup, the slots
+ * (Maglev) or sampled hashes (the other algorithms) that now give another target.  The dashed line
+ * is the least share any algorithm has to move: 1/N, or by weight.  Maglev stays near it; modulo
+ * moves most of the lookup (Maglev, NSDI 2016, section 3.4). */
+function changesChart(st) {
+	const W = 300, ROW = 18, X = 300;
+	const rows = st.changes.flatMap(c => [
+		{ c, label: 'live flows the hash now sends elsewhere', n: c.remapped, of: c.live },
+		{ c, label: `${c.unit} that now give another target`, n: c.changed, of: c.size }]);
+	const height = 24 + st.changes.length * (2 * ROW + 20);
+	const root = svg('svg', { width: X + W + 190, height, class: 'bars changes' });
+	root.append(svg('text', { x: 0, y: 14, class: 'chart-title' }, `${st.name}: what each change of its targets moved`));
+	let y = 24;
+	for (const c of st.changes) {
+		const label = svg('text', { x: 0, y: y + 12, class: 'change-title' }, `${Number(c.at).toFixed(3)} s: ${c.kind} ${c.target}`);
+		label.addEventListener('click', () => { const i = steps.findIndex(s => Number(s.at) >= Number(c.at)); if (i >= 0) go(i); });
+		label.append(svg('title', {}, 'Go to the first step at or after this change'));
+		root.append(label);
+		y += 18;
+		const ideal = c.ideal_den ? c.ideal_num / c.ideal_den : 0;
+		for (const r of rows.filter(r => r.c === c)) {
+			const share = r.of ? r.n / r.of : 0;
+			root.append(svg('text', { x: 8, y: y + 12 }, r.label));
+			root.append(svg('rect', { x: X, y, width: Math.max(2, W * share), height: ROW - 4 }));
+			root.append(svg('text', { x: X + W * share + 6, y: y + 12 }, `${r.n} of ${r.of} (${(100 * share).toFixed(1)}%)`));
+			y += ROW;
+		}
+		root.append(svg('line', { x1: X + W * ideal, x2: X + W * ideal, y1: y - 2 * ROW - 2, y2: y, class: 'ideal' }));
+		root.append(svg('text', { x: X + W * ideal + 3, y: y - 2 * ROW - 4, class: 'ideal-label' }, `least possible ${(100 * ideal).toFixed(1)}%`));
+		y += 2;
+	}
+	root.dataset.stage = st.name;
+	return root;
+}
+
 function drawStats() {
 	const box = $('stats');
 	const table = el('table', { class: 'stats' });
@@ -581,6 +640,7 @@ function drawStats() {
 		if (assigned.size) box.append(barChart(`${st.name}: flows assigned per target`, Array.from(assigned, ([label, n]) => ({ label, n }))));
 		const moved = D.events.filter(e => e.stage === st.name && e.kind === 'moved').length;
 		if (moved) box.append(el('p', { text: `${st.name}: ${moved} flows moved to another target (see the events).` }));
+		if (st.changes && st.changes.length) box.append(changesChart(st));
 		if (D.snapshots.some(sn => sn.stages.some(x => x.name === st.name))) box.append(entriesOverSteps(st.name));
 	}
 	box.append(el('details', {}, el('summary', { text: 'natlb replay --stats' }), el('pre', { text: D.stats.text })));
