@@ -36,6 +36,10 @@
 #define L7LB_PENDING_MAX          16   /* requests in flight on one client connection (pipelining) */
 #define L7LB_IDLE_DEFAULT_S       60   /* ALB idle_timeout.timeout_seconds */
 #define L7LB_DEFAULT_MAX_CONNS    100000
+/* A connection closed on both sides stays this long, as a closing socket waits in TIME_WAIT
+ * (Linux's TCP_TIMEWAIT_LEN, 60 s): a retransmitted FIN, or the capture's FIN after the balancer's
+ * own, still finds it.  It no longer counts as active, and a new connection takes its place. */
+#define L7LB_CLOSED_KEEP_S        60
 #define L7LB_MSS                  1460 /* the segments natlb synthesizes on the target side */
 #define L7LB_HOLD_BYTES           65536 /* out-of-order bytes held per direction of a connection */
 /* A frame the balancer builds: a link header of up to 64 bytes, IPv4 and TCP, and a segment of
@@ -137,6 +141,8 @@ struct l7lb_conn {
 	int64_t last_ns;         /* idle timeout */
 	bool midstream;          /* picked up without its SYN */
 	bool client_fin, server_fin, closed;
+	int64_t closed_ns;       /* when both sides had closed: it stays L7LB_CLOSED_KEEP_NS after */
+	GList closed_link;       /* its place in lb->closed while it is closed */
 	bool close_pending;      /* desync mitigation: the balancer closes once this response segment is sent */
 	bool own_fin;            /* the balancer sent its FIN itself, ahead of the capture's */
 	uint32_t own_fin_seq;    /* ... at this sequence number of its own (capture's plus shift) */
@@ -244,6 +250,7 @@ struct l7lb {
 	int64_t idle_ns;
 	uint32_t max_conns;
 	GHashTable *conns;       /* client 4-tuple -> struct l7lb_conn */
+	GQueue closed;           /* the closed connections still in conns, oldest first */
 	uint64_t next_conn_id, next_backend_id;
 	uint16_t next_sport;     /* the balancer's ephemeral ports towards targets */
 	int64_t clock_ns;

@@ -86,6 +86,8 @@ static gboolean conn_key_equal(gconstpointer a, gconstpointer b)
 static void conn_free(gpointer data)
 {
 	struct l7lb_conn *c = data;
+	if (c->closed)
+		g_queue_unlink(&c->lb->closed, &c->closed_link);
 	for (unsigned i = 0; i < c->n_pending; i++) {
 		struct l7lb_request *rq = &c->pending[(c->pending_head + i) % L7LB_PENDING_MAX];
 		/* an answer deferred behind a response that never came is freed with its request */
@@ -153,14 +155,36 @@ static void conn_event(struct stage_ctx *ctx, const struct stage *st, enum table
 	stage_table_event(ctx, st, kind, &row, why);
 }
 
-/* Both sides have closed (or the client reset): the entry stays until the next sweep, so that a
- * late retransmission still finds it, but no longer counts as active. */
+/* Both sides have closed (or the client reset): the entry stays L7LB_CLOSED_KEEP_S, so that a
+ * late segment still finds it, but no longer counts as active. */
 static void conn_closed(struct stage *st, struct l7lb_conn *c, struct stage_ctx *ctx)
 {
+	struct l7lb *lb = st->priv;
+
 	if (c->closed)
 		return;
 	c->closed = true;
+	c->closed_ns = ctx->now_ns;
+	c->closed_link = (GList){ .data = c };
+	g_queue_push_tail_link(&lb->closed, &c->closed_link);
 	conn_event(ctx, st, TABLE_EVENT_EXPIRED, c, "closed by both sides");
+}
+
+static void conn_remove(struct l7lb *lb, const struct l7lb_conn *c)
+{
+	const struct conn_key k = { .client = c->client, .vip = c->vip, .cport = c->cport, .vport = c->vport };
+	g_hash_table_remove(lb->conns, &k);
+}
+
+/* Room for one more connection: a closed one gives its place up first, the oldest. */
+static bool conn_table_full(struct l7lb *lb)
+{
+	if (g_hash_table_size(lb->conns) < lb->max_conns)
+		return false;
+	if (!lb->closed.head)
+		return true;
+	conn_remove(lb, lb->closed.head->data);
+	return false;
 }
 
 static void close_backends(struct l7lb_conn *c, const char *why);
@@ -1223,7 +1247,7 @@ static enum verdict from_client(struct stage *st, struct packet *p, struct stage
 			begin(c, ctx, p, 0);
 			close_backends(c, "the client's port starts a new connection");
 		}
-		if (!c && g_hash_table_size(lb->conns) >= lb->max_conns) {
+		if (!c && conn_table_full(lb)) {
 			lb->metrics[L7LB_METRIC_REJECTED_CONNECTION_COUNT]++;
 			return stage_drop(ctx, DROP_L7LB_CONN_TABLE_FULL, "%u connections", lb->max_conns);
 		}
@@ -1241,7 +1265,7 @@ static enum verdict from_client(struct stage *st, struct packet *p, struct stage
 		if (len == 0 || (fl & TH_RST))
 			return stage_drop(ctx, DROP_L7LB_NO_CONNECTION, "from %u.%u.%u.%u:%u, which has sent no data or SYN",
 			                  ip->src >> 24, (ip->src >> 16) & 255, (ip->src >> 8) & 255, ip->src & 255, ip->sport);
-		if (g_hash_table_size(lb->conns) >= lb->max_conns) {
+		if (conn_table_full(lb)) {
 			lb->metrics[L7LB_METRIC_REJECTED_CONNECTION_COUNT]++;
 			return stage_drop(ctx, DROP_L7LB_CONN_TABLE_FULL, "%u connections", lb->max_conns);
 		}
@@ -1496,13 +1520,17 @@ static void l7lb_advance(struct stage *st, int64_t now_ns, struct stage_ctx *ctx
 	if (now_ns < lb->clock_ns + NS_PER_SECOND && lb->clock_ns)
 		return; /* idle timeouts are in seconds: a sweep a second is enough */
 	lb->clock_ns = now_ns;
+	while (lb->closed.head &&
+	       now_ns - ((const struct l7lb_conn *)lb->closed.head->data)->closed_ns >= L7LB_CLOSED_KEEP_S * NS_PER_SECOND)
+		conn_remove(lb, lb->closed.head->data);
 	g_hash_table_iter_init(&it, lb->conns);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		struct l7lb_conn *c = v;
-		if (!c->closed)
-			give_up_idle_holes(st, c, ctx, false);
+		if (c->closed)
+			continue;
+		give_up_idle_holes(st, c, ctx, false);
 		if (c->closed) {
-			g_hash_table_iter_remove(&it);
+			continue;
 		} else if (now_ns - c->last_ns > lb->idle_ns) {
 			/* ALB closes a connection idle for idle_timeout; the capture shows no more of it */
 			conn_event(ctx, st, TABLE_EVENT_EXPIRED, c, "idle timeout");

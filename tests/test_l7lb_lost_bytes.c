@@ -1,4 +1,4 @@
-/* tests/test_l7lb_lost_bytes.c: the L7 balancer on captures that lost bytes or carry IP fragments, end to end, tshark the reader (RFC 791 section 3.2, RFC 6298 section 2.4).
+/* tests/test_l7lb_lost_bytes.c: the L7 balancer on captures that lost bytes, carry IP fragments or close late, end to end, tshark the reader (RFC 791 section 3.2, RFC 6298 section 2.4).
  *
  * Each row writes a small capture by hand (libpcap's dumper): one client connection to the
  * listener, picked up without its SYN, as its segments (and the server's) would be seen on the
@@ -43,6 +43,8 @@ struct piece {
 	uint16_t ip_id;
 	bool other_client;           /* a bare ACK from another port: it moves capture time on, so the sweep runs */
 	bool from_server;            /* [from, to) of the row's response stream, from the listener to the client */
+	bool fin;                    /* the segment carries FIN */
+	uint32_t ack;                /* its acknowledgement number; 0: the other side's first byte */
 };
 
 struct lost_case {
@@ -55,12 +57,15 @@ struct lost_case {
 	const char *want_paths;      /* http.request.uri on the target side, one per line, in order */
 	const char *stats_have[4];   /* lines --stats must hold */
 	const char *stats_lack;      /* a line it must not */
+	const char *last_comment;    /* words the comment of the output's last frame must hold; NULL: not checked */
+	const char *stage_keys;      /* more keys of [stage alb], lines ending in \n */
 };
 
 /* Ethernet, IPv4 (id, fragment fields) and TCP client:CPORT -> VIP:80 with the bytes [from, to). */
-static uint32_t segment_frame(uint8_t *f, const char *stream, uint32_t from, uint32_t to, uint16_t id, uint16_t cport,
-                              bool from_server)
+static uint32_t segment_frame(uint8_t *f, const char *stream, const struct piece *pc, uint16_t id, uint16_t cport)
 {
+	const uint32_t from = pc->from, to = pc->to;
+	const bool from_server = pc->from_server;
 	uint32_t len = to - from, ip_len = 20 + 20 + len;
 	memset(f, 0, 14 + ip_len);
 	f[0] = 0x02, f[5] = 0x01, f[6] = 0x02, f[11] = 0x07, f[12] = 0x08;
@@ -75,9 +80,9 @@ static uint32_t segment_frame(uint8_t *f, const char *stream, uint32_t from, uin
 	test_put16(tcp, 0, from_server ? 80 : cport);
 	test_put16(tcp, 2, from_server ? cport : 80);
 	test_put32(tcp, 4, (from_server ? 5000 : 1000) + from);
-	test_put32(tcp, 8, from_server ? 1000 : 5000);
+	test_put32(tcp, 8, pc->ack ? pc->ack : from_server ? 1000 : 5000);
 	tcp[12] = 5 << 4;
-	tcp[13] = 0x18; /* PSH ACK */
+	tcp[13] = pc->fin ? 0x11 : 0x18; /* FIN ACK, or PSH ACK */
 	test_put16(tcp, 14, 65535);
 	memcpy(tcp + 20, stream + from, len);
 	uint8_t pseudo[12] = { 0 };
@@ -113,9 +118,8 @@ static void write_capture(const char *path, const struct lost_case *t)
 	for (unsigned i = 0; i < t->n; i++) {
 		const struct piece *pc = &t->pieces[i];
 		uint8_t seg[2048], frag[2048];
-		uint32_t n = segment_frame(seg, pc->from_server ? t->response : t->stream, pc->from, pc->to,
-		                           pc->ip_id ? pc->ip_id : (uint16_t)(0x100 + i), pc->other_client ? CPORT + 1 : CPORT,
-		                           pc->from_server);
+		uint32_t n = segment_frame(seg, pc->from_server ? t->response : t->stream, pc,
+		                           pc->ip_id ? pc->ip_id : (uint16_t)(0x100 + i), pc->other_client ? CPORT + 1 : CPORT);
 		const uint8_t *bytes = seg;
 		if (pc->frag_len) {
 			n = fragment_of(frag, seg, pc);
@@ -140,7 +144,9 @@ static void test_lost(gconstpointer data)
 	char *in = g_strdup_printf("%s/in.pcap", dir), *scen = g_strdup_printf("%s/alb.ini", dir);
 	char *out = g_strdup_printf("%s/out.pcapng", dir);
 	write_capture(in, t);
-	g_assert_true(g_file_set_contents(scen, scenario, -1, NULL));
+	char *text = g_strconcat(scenario, t->stage_keys ? t->stage_keys : "", NULL);
+	g_assert_true(g_file_set_contents(scen, text, -1, NULL));
+	g_free(text);
 	const char *argv[] = { test_natlb_binary(), "replay", "-q", "--stats", "-s", scen, "-o", out, in, NULL };
 	char *stats = NULL, *err = NULL;
 	g_assert_cmpint(test_run(argv, &stats, &err), ==, 0);
@@ -159,6 +165,17 @@ static void test_lost(gconstpointer data)
 	static const char *const frame[] = { "frame.number", NULL };
 	char *flagged = test_tshark_fields(out, NULL, "frame.interface_name == \"app\" && tcp.analysis.flags", frame);
 	g_assert_cmpstr(flagged, ==, "");
+	if (t->last_comment) {
+		static const char *const comment[] = { "frame.comment", NULL };
+		char *comments = test_tshark_fields(out, NULL, NULL, comment);
+		char **lines = g_strsplit(comments, "\n", -1);
+		unsigned n = g_strv_length(lines);
+		g_assert_cmpuint(n, >=, 2); /* the last line is empty */
+		if (!strstr(lines[n - 2], t->last_comment))
+			g_error("the last frame's comment lacks '%s': %s", t->last_comment, lines[n - 2]);
+		g_strfreev(lines);
+		g_free(comments);
+	}
 	if (t->want_target_bytes) {
 		static const char *const tcp_len[] = { "tcp.len", NULL };
 		char *lens = test_tshark_fields(out, NULL, "frame.interface_name == \"app\" && tcp.srcport == 8080", tcp_len);
@@ -193,6 +210,10 @@ G_STATIC_ASSERT(sizeof twenty == 20 * REQ_LEN + 1);
 static const char post_then_get[] = "POST /form HTTP/1.1\r\nHost: shop.example\r\nContent-Length: 10\r\n\r\n"
                                     "0123456789" REQ(02);
 #define POST_HEAD 63
+
+/* Severe for desync mitigation (a Content-Length with a sign): ALB answers 400 and closes. */
+#define SEVERE "POST /x HTTP/1.1\r\nHost: shop.example\r\nContent-Length: +5\r\n\r\nhello"
+#define SEVERE_LEN ((uint32_t)sizeof SEVERE - 1)
 
 static const struct lost_case cases[] = {
 	{ .name = "fragments/out-of-order-with-a-duplicate-are-reassembled",
@@ -255,6 +276,25 @@ static const struct lost_case cases[] = {
 	              { .from = 40, .to = 59, .at_ms = 20, .from_server = true }, { .at_ms = 2100, .other_client = true } },
 	  .want_paths = "/r01\n", .want_target_bytes = 49,
 	  .stats_have = { "bytes missing from the capture              10" } },
+	{ .name = "close/a-captured-FIN-3-s-after-the-balancer-closed-still-finds-its-connection",
+	  /* A Severe request (desync mitigation defensive): the balancer answers 400 and closes; the
+	   * client closes at 20 ms; the capture's server closes 3 s later, after three sweeps. */
+	  .stream = SEVERE, .response = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", .n = 6,
+	  .pieces = { { .from = 0, .to = SEVERE_LEN }, { .from = 0, .to = 38, .at_ms = 10, .from_server = true },
+	              { .from = SEVERE_LEN, .to = SEVERE_LEN, .at_ms = 20, .fin = true },
+	              { .at_ms = 1100, .other_client = true }, { .at_ms = 2200, .other_client = true },
+	              { .from = 38, .to = 38, .at_ms = 3000, .from_server = true, .fin = true,
+	                .ack = 1000 + SEVERE_LEN + 1 } },
+	  .want_paths = "", .stats_have = { "HTTPCode_ELB_4XX_Count" },
+	  .last_comment = "the capture's FIN: the balancer sent its own earlier" },
+	{ .name = "close/a-closed-connection-gives-its-place-to-a-new-one-in-a-full-table",
+	  /* one connection at most: the first closes at 20 ms; another client's comes at 500 ms */
+	  .stream = SEVERE, .response = "", .n = 4, .stage_keys = "max-connections = 1\n",
+	  .pieces = { { .from = 0, .to = SEVERE_LEN }, { .from = SEVERE_LEN, .to = SEVERE_LEN, .at_ms = 20, .fin = true },
+	              { .from = 0, .to = SEVERE_LEN, .at_ms = 500, .other_client = true },
+	              { .from = SEVERE_LEN, .to = SEVERE_LEN, .at_ms = 520, .fin = true, .other_client = true } },
+	  .want_paths = "", .stats_have = { "HTTPCode_ELB_4XX_Count                           2" },
+	  .stats_lack = "L7LB_CONN_TABLE_FULL" },
 };
 
 int main(int argc, char **argv)
