@@ -44,12 +44,8 @@ struct output {
 	char *stdio_buf;             /* pcapng: setvbuf buffer of w's FILE; outlives it */
 	GPtrArray *links;            /* struct output_link * */
 	GPtrArray *paths;            /* borrowed final paths, NULL-terminated */
-	const char *note;            /* output_set_note(): one more comment on every view */
+	const char *note;            /* output_set_note(): one more part of every view's comment */
 };
-
-/* Comments the pipeline gives a view, plus the note: more are written without the note (the
-   pipeline gives at most 4). */
-#define OUTPUT_MAX_COMMENTS 16
 
 static char *partial_name(const char *path)
 {
@@ -245,8 +241,23 @@ static gboolean pcap_link_write(struct output *o, struct output_link *l, int lin
 	return TRUE;
 }
 
+/* "flow #N" into text[24], without printf: this is on every view's path. */
+static const char *flow_token(char text[24], uint32_t flow)
+{
+	char digits[10];
+	unsigned n = 0;
+	do
+		digits[n++] = (char)('0' + flow % 10);
+	while ((flow /= 10));
+	memcpy(text, "flow #", 6);
+	for (unsigned i = 0; i < n; i++)
+		text[6 + i] = digits[n - 1 - i];
+	text[6 + n] = '\0';
+	return text;
+}
+
 gboolean output_write(struct output *o, int link, int linktype, int64_t ts_ns, const uint8_t *data,
-                      uint32_t caplen, uint32_t wirelen, enum pcapng_direction dir, uint64_t packet_id,
+                      uint32_t caplen, uint32_t wirelen, enum pcapng_direction dir, uint64_t packet_id, uint32_t flow,
                       const char *const *comments, unsigned n_comments, GError **err)
 {
 	if (link < 0 || (guint)link >= o->links->len) {
@@ -261,16 +272,20 @@ gboolean output_write(struct output *o, int link, int linktype, int64_t ts_ns, c
 	int interface_id = pcapng_interface(o, l, linktype, err);
 	if (interface_id < 0)
 		return FALSE;
-	if (o->note && n_comments < OUTPUT_MAX_COMMENTS) {
-		const char *with_note[OUTPUT_MAX_COMMENTS];
-		for (unsigned i = 0; i < n_comments; i++)
-			with_note[i] = comments[i];
-		with_note[n_comments] = o->note;
-		return pcapng_writer_packet(o->w, interface_id, ts_ns, data, caplen, wirelen, dir, packet_id, with_note,
-		                            n_comments + 1, err);
+	/* "flow #N" formatted in place, then the parts and the note, joined by the writer as it copies
+	 * them into the block: nothing is copied twice on this path. */
+	char flow_text[24];
+	const char *parts[PCAPNG_WRITER_MAX_PARTS];
+	unsigned n = 0;
+	if (flow) {
+		parts[n++] = flow_token(flow_text, flow);
 	}
-	return pcapng_writer_packet(o->w, interface_id, ts_ns, data, caplen, wirelen, dir, packet_id, comments,
-	                            n_comments, err);
+	for (unsigned i = 0; i < n_comments && n < PCAPNG_WRITER_MAX_PARTS - 1; i++)
+		parts[n++] = comments[i];
+	if (o->note)
+		parts[n++] = o->note;
+	return pcapng_writer_packet_joined(o->w, interface_id, ts_ns, data, caplen, wirelen, dir, packet_id, parts, n,
+	                                   OUTPUT_COMMENT_SEPARATOR, err);
 }
 
 void output_set_note(struct output *o, const char *note)

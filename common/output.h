@@ -37,14 +37,18 @@ struct output *output_open(enum output_format fmt, const char *path, const char 
    declared, a programming error).  description may be NULL. */
 int output_add_link(struct output *o, const char *name, const char *description);
 
-/* Write one view of a packet on a link (see pcapng_writer_packet() for the arguments).  In pcap
-   format a second link type on one link is an error (NATLB_OUTPUT_ERROR_LINKTYPE) that names
-   the link and both link types.  Allocates nothing once each (link, link type) has been seen. */
+/* Write one view of a packet on a link (see pcapng_writer_packet() for the arguments).  Its
+   comments become ONE pcapng comment, "flow #N | first | second | note" (no "flow #N" when flow
+   is 0): Wireshark's comment column and tshark join several comments with commas, which a
+   reader cannot tell from the commas inside a sentence.  In pcap format a second link type on
+   one link is an error (NATLB_OUTPUT_ERROR_LINKTYPE) that names the link and both link types.
+   Allocates nothing once each (link, link type) has been seen and the longest comment joined. */
+#define OUTPUT_COMMENT_SEPARATOR " | "
 gboolean output_write(struct output *o, int link, int linktype, int64_t ts_ns, const uint8_t *data,
-                      uint32_t caplen, uint32_t wirelen, enum pcapng_direction dir, uint64_t packet_id,
+                      uint32_t caplen, uint32_t wirelen, enum pcapng_direction dir, uint64_t packet_id, uint32_t flow,
                       const char *const *comments, unsigned n_comments, GError **err);
 
-/* Add note as one more comment to every view written until the next call (NULL: stop), e.g.
+/* Add note as one more part of the comment of every view written until the next call (NULL: stop), e.g.
    what was wrong with the input record these views come from.  o keeps the pointer, not a copy.
    Dropped in pcap format, as every comment is. */
 void output_set_note(struct output *o, const char *note);

@@ -272,11 +272,80 @@ int pcapng_writer_add_interface(struct pcapng_writer *w, int linktype, const cha
 	return (int)w->n_interfaces++;
 }
 
+/* The comments of one packet block: n strings, each its own opt_comment, or, when join is set,
+ * the non-empty ones joined by it into one opt_comment (len[] and total measure them). */
+struct epb_comments {
+	const char *const *s;
+	unsigned n;
+	const char *join;
+	size_t join_len;
+	size_t *len;               /* joined: n lengths, filled by comments_measure() */
+	size_t total;              /* joined: the whole comment before any cut */
+};
+
+static uint64_t comments_measure(struct epb_comments *c)
+{
+	uint64_t options = 0;
+	if (!c->join) {
+		for (unsigned i = 0; i < c->n; i++)
+			if (c->s[i])
+				options += option_size(option_string_len(c->s[i]));
+		return options;
+	}
+	c->total = 0;
+	for (unsigned i = 0; i < c->n; i++) {
+		c->len[i] = c->s[i] ? strlen(c->s[i]) : 0;
+		if (c->len[i])
+			c->total += (c->total ? c->join_len : 0) + c->len[i];
+	}
+	return c->total ? option_size(MIN(c->total, PCAPNG_COMMENT_MAX)) : 0;
+}
+
+/* Append up to the room left of s to the option value that began at start; the first byte left
+ * out, if any, goes to *next. */
+static void put_within(struct pcapng_writer *w, size_t start, const char *s, size_t len, int *next)
+{
+	size_t room = PCAPNG_COMMENT_MAX - (w->block_len - start);
+	if (*next >= 0)
+		return;
+	if (len > room) {
+		*next = (unsigned char)s[room];
+		len = room;
+	}
+	put_bytes(w, s, len);
+}
+
+/* The joined comment, cut as option_string_len() cuts one: at the limit, before a character that
+ * does not fit whole. */
+static void put_joined_comment(struct pcapng_writer *w, const struct epb_comments *c)
+{
+	size_t head = w->block_len;
+	put_u16(w, OPT_COMMENT);
+	put_u16(w, 0); /* patched below */
+	size_t start = w->block_len;
+	int next = -1; /* the first byte left out, or -1 */
+	gboolean any = FALSE;
+	for (unsigned i = 0; i < c->n; i++) {
+		if (!c->len[i])
+			continue;
+		if (any)
+			put_within(w, start, c->join, c->join_len, &next);
+		put_within(w, start, c->s[i], c->len[i], &next);
+		any = TRUE;
+	}
+	size_t n = w->block_len - start;
+	while (next >= 0 && n > 0 && (next & 0xC0) == 0x80)
+		next = w->block[start + --n];
+	w->block_len = start + n;
+	uint16_t len16 = (uint16_t)n;
+	memcpy(w->block + head + 2, &len16, sizeof len16);
+	put_zeros_to_pad(w);
+}
+
 /* Enhanced Packet Block (section 4.3). */
-gboolean pcapng_writer_packet(struct pcapng_writer *w, int interface_id, int64_t ts_ns,
-                              const uint8_t *data, uint32_t caplen, uint32_t wirelen,
-                              enum pcapng_direction dir, uint64_t packet_id, const char *const *comments,
-                              unsigned n_comments, GError **err)
+static gboolean epb_write(struct pcapng_writer *w, int interface_id, int64_t ts_ns, const uint8_t *data,
+                          uint32_t caplen, uint32_t wirelen, enum pcapng_direction dir, uint64_t packet_id,
+                          struct epb_comments *c, GError **err)
 {
 	if (!check_not_failed(w, err))
 		return FALSE;
@@ -302,10 +371,7 @@ gboolean pcapng_writer_packet(struct pcapng_writer *w, int interface_id, int64_t
 		caplen = PCAPNG_SNAPLEN;
 
 	/* Measure first, so the block is reserved once and its 32-bit length checked. */
-	uint64_t options = 0;
-	for (unsigned i = 0; i < n_comments; i++)
-		if (comments[i])
-			options += option_size(option_string_len(comments[i]));
+	uint64_t options = comments_measure(c);
 	if (dir != PCAPNG_DIR_UNKNOWN)
 		options += option_size(4);
 	if (packet_id)
@@ -315,7 +381,7 @@ gboolean pcapng_writer_packet(struct pcapng_writer *w, int interface_id, int64_t
 	uint64_t size = 28u + pad4(caplen) + options + 4u;
 	if (size > UINT32_MAX) {
 		g_set_error(err, NATLB_OUTPUT_ERROR, NATLB_OUTPUT_ERROR_INVALID,
-		            "%s: %u comments make the packet block longer than 4 GiB", w->name, n_comments);
+		            "%s: %u comments make the packet block longer than 4 GiB", w->name, c->n);
 		return FALSE;
 	}
 	block_reserve(w, (size_t)size);
@@ -328,9 +394,14 @@ gboolean pcapng_writer_packet(struct pcapng_writer *w, int interface_id, int64_t
 	put_u32(w, wirelen);
 	put_bytes(w, data, caplen);
 	put_zeros_to_pad(w);
-	for (unsigned i = 0; i < n_comments; i++)
-		if (comments[i])
-			put_option(w, OPT_COMMENT, comments[i], option_string_len(comments[i]));
+	if (c->join) {
+		if (c->total)
+			put_joined_comment(w, c);
+	} else {
+		for (unsigned i = 0; i < c->n; i++)
+			if (c->s[i])
+				put_option(w, OPT_COMMENT, c->s[i], option_string_len(c->s[i]));
+	}
 	if (dir != PCAPNG_DIR_UNKNOWN) {
 		uint32_t flags = (uint32_t)dir & 0x3u; /* bits 0-1: inbound/outbound */
 		put_option(w, EPB_FLAGS, &flags, sizeof flags);
@@ -342,6 +413,30 @@ gboolean pcapng_writer_packet(struct pcapng_writer *w, int interface_id, int64_t
 	block_finish(w);
 
 	return block_write(w, err);
+}
+
+gboolean pcapng_writer_packet(struct pcapng_writer *w, int interface_id, int64_t ts_ns,
+                              const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+                              enum pcapng_direction dir, uint64_t packet_id, const char *const *comments,
+                              unsigned n_comments, GError **err)
+{
+	struct epb_comments c = { .s = comments, .n = n_comments };
+	return epb_write(w, interface_id, ts_ns, data, caplen, wirelen, dir, packet_id, &c, err);
+}
+
+gboolean pcapng_writer_packet_joined(struct pcapng_writer *w, int interface_id, int64_t ts_ns,
+                                     const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+                                     enum pcapng_direction dir, uint64_t packet_id, const char *const *parts,
+                                     unsigned n_parts, const char *join, GError **err)
+{
+	if (n_parts > PCAPNG_WRITER_MAX_PARTS) {
+		g_set_error(err, NATLB_OUTPUT_ERROR, NATLB_OUTPUT_ERROR_INVALID,
+		            "%s: %u comment parts, more than %u", w->name, n_parts, PCAPNG_WRITER_MAX_PARTS);
+		return FALSE;
+	}
+	size_t len[PCAPNG_WRITER_MAX_PARTS]; /* not cleared: comments_measure() sets each */
+	struct epb_comments c = { .s = parts, .n = n_parts, .join = join, .join_len = strlen(join), .len = len };
+	return epb_write(w, interface_id, ts_ns, data, caplen, wirelen, dir, packet_id, &c, err);
 }
 
 gboolean pcapng_writer_close(struct pcapng_writer *w, GError **err)

@@ -82,6 +82,15 @@ gboolean pcapng_writer_packet(struct pcapng_writer *w, int interface_id, int64_t
                               enum pcapng_direction dir, uint64_t packet_id, const char *const *comments,
                               unsigned n_comments, GError **err);
 
+/* The same, with ONE opt_comment: the parts that are neither NULL nor empty, joined by join (at
+   most PCAPNG_WRITER_MAX_PARTS parts), cut at PCAPNG_COMMENT_MAX bytes before a character that
+   would not fit whole.  Each part is measured once and copied once, into the block. */
+#define PCAPNG_WRITER_MAX_PARTS 16u
+gboolean pcapng_writer_packet_joined(struct pcapng_writer *w, int interface_id, int64_t ts_ns,
+                                     const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+                                     enum pcapng_direction dir, uint64_t packet_id, const char *const *parts,
+                                     unsigned n_parts, const char *join, GError **err);
+
 /* Flush and close (no fsync); returns FALSE with err on a write error.  Frees w in every case. */
 gboolean pcapng_writer_close(struct pcapng_writer *w, GError **err);
 

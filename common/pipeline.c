@@ -21,10 +21,12 @@
  * hop; annotations are formatted into GStrings that are reused; the queue's entries are
  * allocated once.  Reading ahead for the stages' prefetch lives in common/lookahead.c.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/chain.h"
+#include "common/flow_number.h"
 #include "common/hop_queue.h"
 #include "common/lookahead.h"
 #include "common/note.h"
@@ -73,6 +75,10 @@ struct pipeline {
 	bool first_seen;
 	bool any_bypass;           /* some stage routes packets around others (stage_ops.bypass) */
 	uint64_t journey_id;       /* epb_packetid of every view of the entry in hand: 1, 2, 3 ... */
+	enum packet_origin journey_origin; /* the entry in hand: the captured packet, or one a stage sent */
+	struct flow_numbers *flows;
+	uint32_t flow;             /* "flow #N" of the entry in hand; 0 until its first view */
+	uint32_t input_flow;       /* the captured packet's flow: what a stage sends because of it joins it */
 };
 
 /* One packet on its way: where it is, and what the loop must remember about it. */
@@ -98,15 +104,38 @@ static int sink_output_add_link(void *data, const char *name, const char *descri
 }
 
 static gboolean sink_output_write(void *data, int link, int linktype, int64_t ts_ns, const uint8_t *bytes,
-                                  uint32_t caplen, uint32_t wirelen, enum pcapng_direction dir, uint64_t packet_id,
-                                  const char *const *notes, unsigned n_notes, GError **err)
+                                  uint32_t caplen, uint32_t wirelen, enum pcapng_direction dir,
+                                  const struct view_meta *meta, const char *const *notes, unsigned n_notes,
+                                  GError **err)
 {
-	return output_write(data, link, linktype, ts_ns, bytes, caplen, wirelen, dir, packet_id, notes, n_notes, err);
+	return output_write(data, link, linktype, ts_ns, bytes, caplen, wirelen, dir, meta->packet_id, meta->flow, notes,
+	                    n_notes, err);
+}
+
+/* The flow of the entry in hand, settled at its first view (common/flow_number.h).  A packet a
+ * stage sent because of the captured one (its RST or ICMP error, a hairpinned copy, a proxy's
+ * backend segment, which no tuple links to the client's) is the captured packet's flow; any other
+ * takes the number its tuple had, else a new one. */
+static uint32_t journey_flow(struct pipeline *pl, const struct packet *p)
+{
+	if (pl->flow) {
+		flow_number_bind(pl->flows, p, pl->flow); /* its tuple here belongs to the flow too */
+	} else if (pl->journey_origin == ORIGIN_EMITTED && pl->input_flow) {
+		pl->flow = pl->input_flow;
+		flow_number_bind(pl->flows, p, pl->flow);
+	} else {
+		pl->flow = flow_number_bind(pl->flows, p, 0);
+		if (pl->journey_origin == ORIGIN_CAPTURED)
+			pl->input_flow = pl->flow;
+	}
+	return pl->flow;
 }
 
 static gboolean write_view(struct pipeline *pl, const struct packet *p, unsigned link, int64_t ts,
                            enum pcapng_direction dir, const char *const *notes, unsigned n_notes, GError **err)
 {
+	struct view_meta meta = { .packet_id = pl->journey_id, .input = pl->totals.packets,
+		                  .origin = pl->journey_origin, .flow = journey_flow(pl, p) };
 	pl->totals.views[link]++;
 	if (pl->opt.trace) {
 		/* Seconds since the first captured packet, as Wireshark's default time column; a view
@@ -116,6 +145,7 @@ static gboolean write_view(struct pipeline *pl, const struct packet *p, unsigned
 		note_appendf(pl->trace, "%s%" G_GINT64_FORMAT ".%09" G_GINT64_FORMAT " %-10s ", rel < 0 ? "-" : "",
 		             mag / 1000000000, mag % 1000000000, pl->sc->links[link].name);
 		packet_describe(p, pl->trace);
+		note_appendf(pl->trace, " | flow #%" PRIu32, meta.flow);
 		for (unsigned i = 0; i < n_notes; i++)
 			note_appendf(pl->trace, " | %s", notes[i]);
 		fprintf(stderr, "%s\n", pl->trace->str);
@@ -123,7 +153,7 @@ static gboolean write_view(struct pipeline *pl, const struct packet *p, unsigned
 	if (pl->out_link[link] < 0)
 		return TRUE;
 	return pl->sink.write(pl->sink.data, pl->out_link[link], p->linktype, ts, p->data, p->caplen, p->wirelen,
-	                      dir, pl->journey_id, notes, n_notes, err);
+	                      dir, &meta, notes, n_notes, err);
 }
 
 static enum pcapng_direction epb_dir(enum hop_dir dir)
@@ -218,6 +248,12 @@ struct pipeline *pipeline_new_with_sink(struct scenario *sc, const struct view_s
 	                          .access_log = opt->access_log };
 	pl->lookahead = lookahead_new(sc);
 	pl->any_bypass = chain_has_bypass(sc);
+	pl->flows = flow_numbers_new(FLOW_NUMBER_REMEMBERED);
+	if (!pl->flows) {
+		g_set_error(err, SCENARIO_ERROR, SCENARIO_ERROR_MEMORY, "out of memory for the flow numbers (%u tuples)", FLOW_NUMBER_REMEMBERED);
+		pipeline_free(pl);
+		return NULL;
+	}
 	return pl;
 }
 
@@ -242,6 +278,7 @@ void pipeline_free(struct pipeline *pl)
 			hop_queue_release(pl->hops, e);
 	hop_queue_free(pl->hops);
 	lookahead_free(pl->lookahead);
+	flow_numbers_free(pl->flows);
 	g_string_free(pl->captured.note, TRUE);
 	g_string_free(pl->walk_problem, TRUE);
 	g_string_free(pl->origin_note, TRUE);
@@ -693,6 +730,8 @@ static gboolean travel_entry(struct pipeline *pl, struct hop_entry *e, GError **
 	bool captured = e->origin == ORIGIN_CAPTURED;
 	/* One id for all its views, so that frame.packet_id == N in Wireshark follows it across links. */
 	pl->journey_id++;
+	pl->journey_origin = e->origin;
+	pl->flow = 0;
 	/* A packet travelling away from the stage that sent it must not go back through it. */
 	bool away = e->from && stage_side_away(e->link == e->from->index ? SIDE_LEFT : SIDE_RIGHT, e->dir);
 	struct journey j = {
@@ -710,8 +749,6 @@ static gboolean travel_entry(struct pipeline *pl, struct hop_entry *e, GError **
 	GString *swap = pl->arrive_note;
 	pl->arrive_note = e->note;
 	e->note = swap;
-	if (pl->sink.journey)
-		pl->sink.journey(pl->sink.data, pl->totals.packets, e->origin);
 	if (!captured)
 		pl->totals.emitted++;
 	j.translatable = j.p->status != DECODE_INVALID;
@@ -777,6 +814,7 @@ static gboolean replay_decoded(struct pipeline *pl, const struct packet *p, cons
 	int64_t due;
 
 	pl->totals.packets++;
+	pl->input_flow = 0;
 	if (!pl->first_seen) {
 		pl->first_ns = rec->ts_ns;
 		pl->first_seen = true;
@@ -828,6 +866,7 @@ static gboolean capture_ended(struct pipeline *pl, GError **err)
 	struct scenario *sc = pl->sc;
 	struct stage_ctx *ctx = &pl->ctx;
 
+	pl->input_flow = 0; /* what the stages send now is no captured packet's doing */
 	ctx->note = pl->stage_note;
 	ctx->now_ns = pl->clock_ns;
 	for (unsigned i = 0; i < sc->n_stages; i++) {

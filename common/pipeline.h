@@ -18,17 +18,21 @@ struct pipeline_options {
 
 struct pipeline; /* opaque */
 
+/* What the loop says of a view besides its bytes and comments. */
+struct view_meta {
+	uint64_t packet_id;        /* epb_packetid: the same on every view of one packet's journey */
+	uint64_t input;            /* the input packet whose replay the journey belongs to, from 1 */
+	enum packet_origin origin; /* the journey is that packet's, or one a stage emitted */
+	uint32_t flow;             /* the "flow #N" of its comment (common/flow_number.h), from 1 */
+};
+
 /* Where the loop writes its views: a struct output (pipeline_new), or a test's recorder. */
 struct view_sink {
 	/* Declare a link; returns the handle write() gets. */
 	int (*add_link)(void *data, const char *name, const char *description);
 	gboolean (*write)(void *data, int link, int linktype, int64_t ts_ns, const uint8_t *bytes, uint32_t caplen,
-	                  uint32_t wirelen, enum pcapng_direction dir, uint64_t packet_id, const char *const *notes,
-	                  unsigned n_notes, GError **err);
-	/* Optional (NULL: not called): a packet sets off, and its views follow until the next call.
-	 * input numbers the input packet whose replay it belongs to (from 1); origin says whether it
-	 * is that packet or one a stage emitted.  For the lesson page (tools/html_page.c). */
-	void (*journey)(void *data, uint64_t input, enum packet_origin origin);
+	                  uint32_t wirelen, enum pcapng_direction dir, const struct view_meta *meta,
+	                  const char *const *notes, unsigned n_notes, GError **err);
 	void *data;
 };
 

@@ -149,20 +149,21 @@ static size_t put_uint(char *text, size_t len, uint64_t v)
 	return len;
 }
 
-/* "flow #12" without printf: this is on every packet's path. */
+/* "entry #12", the flow table entry, without printf: this is on every packet's path.  Not "flow #": that
+ * token, first in every comment, is the replay's own number of the connection (common/flow_number.h). */
 static void note_flow_id(GString *note, uint64_t id)
 {
-	char text[32] = "flow #";
-	g_string_append_len(note, text, (gssize)put_uint(text, 6, id));
+	char text[32] = "entry #";
+	g_string_append_len(note, text, (gssize)put_uint(text, sizeof "entry #" - 1, id));
 }
 
-/* "flow #12 -> 10.0.1.11:8080", the note of most packets, in one append: the same text as
+/* "entry #12 -> 10.0.1.11:8080", the note of most packets, in one append: the same text as
  * note_flow_id, " -> " and note_append_endpoint, with the target's address written at configure
  * time. */
 static void note_flow_to_target(GString *note, uint64_t id, const struct l4lb_target *t, uint16_t port)
 {
-	char text[32 + 4 + L4LB_IP_TEXT_MAX + 6] = "flow #";
-	size_t len = put_uint(text, 6, id);
+	char text[32 + 4 + L4LB_IP_TEXT_MAX + 6] = "entry #";
+	size_t len = put_uint(text, sizeof "entry #" - 1, id);
 	memcpy(text + len, " -> ", 4);
 	len += 4;
 	memcpy(text + len, t->ip_text, t->ip_text_len);
@@ -286,7 +287,7 @@ static enum verdict unusable_target(struct stage *st, struct l4lb_flow **fp, str
 	char why[160];
 
 	if (f->proto == IPPROTO_TCP) {
-		g_snprintf(why, sizeof why, "flow #%" G_GUINT64_FORMAT " was on %s, which is %s", f->id, t->name,
+		g_snprintf(why, sizeof why, "entry #%" G_GUINT64_FORMAT " was on %s, which is %s", f->id, t->name,
 		           l4lb_target_state_name(t->state));
 		l4lb_send_rst(st, ctx, p, why);
 		lb->totals.reset++;
@@ -296,7 +297,7 @@ static enum verdict unusable_target(struct stage *st, struct l4lb_flow **fp, str
 		return stage_drop(ctx, DROP_L4LB_TARGET_DOWN, "%s (AWS NLB resets connections to a target that is "
 		                  "unhealthy or deregistered)", why);
 	}
-	note_appendf(ctx->note, "flow #%" G_GUINT64_FORMAT " moved: %s is %s; ", f->id, t->name,
+	note_appendf(ctx->note, "entry #%" G_GUINT64_FORMAT " moved: %s is %s; ", f->id, t->name,
 	             l4lb_target_state_name(t->state));
 	lb->totals.moved++;
 	l4lb_flow_event(ctx, st, TABLE_EVENT_MOVED, f, "target down: the next datagram picks again");
@@ -372,7 +373,7 @@ static enum verdict new_flow(struct stage *st, struct packet *p, struct stage_ct
 	lb->select->note(lb->sel, slot, ctx->note);
 	note_appendf(ctx->note, " -> ");
 	note_append_endpoint(ctx->note, t->ip, tport);
-	note_appendf(ctx->note, " (new flow #%" G_GUINT64_FORMAT "%s)", f->id,
+	note_appendf(ctx->note, " (new entry #%" G_GUINT64_FORMAT "%s)", f->id,
 	             ip->proto == IPPROTO_TCP && (ip->tcp_flags & (TH_SYN | TH_ACK)) != TH_SYN ?
 	             ", not a SYN: the connection began before the balancer saw it" : "");
 	if (lb->fail_open)

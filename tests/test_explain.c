@@ -41,23 +41,34 @@ static const struct explain_case explain_cases[] = {
 	{ "/explain/alb-host-path/the-balancers-syn-ack-alone", "alb-host-path", "alb-shop", 2, 1 },
 };
 
-/* The comment lines explain printed under the frame line `line`, joined with commas as tshark
- * joins a view's comments. */
+/* The comment lines explain printed under the frame line `line`, after the journey's "flow #N",
+ * joined with " | " as natlb joins a view's comment. */
 /* Not inlined: GCC 12 -Wdangling-pointer misreads test_run's buffers once this is inlined. */
-static G_GNUC_NO_INLINE char *comments_after(const char *text, const char *line)
+static G_GNUC_NO_INLINE char *comments_after(const char *text, const char *line, const char *flow)
 {
 	const char *at = strstr(text, line);
 	g_assert_nonnull(at);
-	GString *joined = g_string_new(NULL);
+	GString *joined = g_string_new(flow);
 	const char *p = strchr(at + 1, '\n');
 	while (p && strncmp(p, "\n    ", 5) == 0) {
 		const char *e = strchr(p + 1, '\n');
 		if (joined->len)
-			g_string_append_c(joined, ',');
+			g_string_append(joined, " | ");
 		g_string_append_len(joined, p + 5, e ? e - (p + 5) : (gssize)strlen(p + 5));
 		p = e;
 	}
 	return g_string_free(joined, FALSE);
+}
+
+/* The journey's "flow #N", named once in explain's first line and first in every view's comment. */
+static G_GNUC_NO_INLINE char *journey_flow(const char *text)
+{
+	unsigned n = 0;
+	const char *of_flow = strstr(text, ") of flow #");
+	g_assert_nonnull(of_flow);
+	g_assert_true(of_flow < strchr(text, '\n'));
+	g_assert_cmpint(sscanf(of_flow, ") of flow #%u", &n), ==, 1);
+	return g_strdup_printf("flow #%u", n);
 }
 
 static void test_explain_matches_tshark(gconstpointer data)
@@ -76,6 +87,7 @@ static void test_explain_matches_tshark(gconstpointer data)
 	unsigned long long id = 0;
 	char *head = g_strdup_printf("frame %u is a view of packet %%llu", c->frame);
 	g_assert_cmpint(sscanf(text, head, &id), ==, 1);
+	char *flow = journey_flow(text);
 	char *filter = g_strdup_printf("frame.packet_id == %llu", id);
 	static const char *const fields[] = { "frame.number", "frame.interface_name", "frame.comment", NULL };
 	char *want = test_tshark_fields(out, NULL, filter, fields);
@@ -84,7 +96,7 @@ static void test_explain_matches_tshark(gconstpointer data)
 	for (char **r = rows; *r && **r; r++, n++) {
 		char **f = g_strsplit(*r, "|", 3);
 		char *line = g_strdup_printf("\nframe %-6s %-10s ", f[0], f[1]);
-		char *joined = comments_after(text, line);
+		char *joined = comments_after(text, line, flow);
 		g_assert_cmpstr(joined, ==, f[2]);
 		g_free(joined);
 		g_free(line);
@@ -97,6 +109,7 @@ static void test_explain_matches_tshark(gconstpointer data)
 		printed++;
 	g_assert_cmpuint(printed, ==, n);
 	g_strfreev(rows);
+	g_free(flow);
 	g_free(want);
 	g_free(filter);
 	g_free(head);

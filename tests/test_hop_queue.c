@@ -51,7 +51,7 @@ static int mem_add_link(void *data, const char *name, const char *description)
 }
 
 static gboolean mem_write(void *data, int link, int linktype, int64_t ts_ns, const uint8_t *bytes, uint32_t caplen,
-                          uint32_t wirelen, enum pcapng_direction dir, uint64_t packet_id,
+                          uint32_t wirelen, enum pcapng_direction dir, const struct view_meta *meta,
                           const char *const *notes, unsigned n_notes, GError **err)
 {
 	struct memory_sink *m = data;
@@ -62,7 +62,7 @@ static gboolean mem_write(void *data, int link, int linktype, int64_t ts_ns, con
 	for (unsigned i = 0; i < n_notes; i++)
 		g_string_append_printf(joined, "%s%s", i ? " | " : "", notes[i]);
 	struct view v = { .link = g_strdup(g_ptr_array_index(m->link_names, link)), .dir = dir, .ts_ns = ts_ns,
-	                  .src = p.ip.src, .dst = p.ip.dst, .packet_id = packet_id, .notes = g_string_free(joined, FALSE) };
+	                  .src = p.ip.src, .dst = p.ip.dst, .packet_id = meta->packet_id, .notes = g_string_free(joined, FALSE) };
 	g_array_append_val(m->views, v);
 	return TRUE;
 }

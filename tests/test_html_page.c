@@ -20,7 +20,7 @@
 #include "tools/html_page.h"
 
 #define DATA_OPEN "<script type=\"application/json\" id=\"natlb-data\">\n"
-#define COMMENT_SEP "\x1f" /* tshark's aggregator between a frame's comments: no comment holds it */
+#define COMMENT_SEP "\x1f" /* tshark's aggregator between a frame's comments: natlb writes one, so none appears */
 
 struct lesson {
 	const char *name;      /* test path and file names */
@@ -132,13 +132,14 @@ static JsonObject *step_at(const struct run *r, unsigned i)
 	return json_array_get_object_element(r->steps, i);
 }
 
-/* A step's comments, joined as tshark joins them. */
+/* A step's comment as the pcapng has it: its flow, then its notes, joined with " | ". */
 static char *step_comments(JsonObject *step)
 {
 	JsonArray *notes = json_object_get_array_member(step, "notes");
 	GString *s = g_string_new(NULL);
+	g_string_printf(s, "flow #%" G_GINT64_FORMAT, json_object_get_int_member(step, "flow"));
 	for (guint k = 0; k < json_array_get_length(notes); k++)
-		g_string_append_printf(s, "%s%s", k ? COMMENT_SEP : "", json_array_get_string_element(notes, k));
+		g_string_append_printf(s, " | %s", json_array_get_string_element(notes, k));
 	return g_string_free(s, FALSE);
 }
 
@@ -513,8 +514,9 @@ static void test_browser_dom(gconstpointer data)
 	const char *notes = strstr(dom, "<ul class=\"notes\">");
 	g_assert_nonnull(notes);
 	char *notes_end = g_strndup(notes, strstr(notes, "</ul>") - notes);
-	char **comments = g_strsplit(r->frame_comments[i], COMMENT_SEP, -1);
-	for (char **c = comments; *c && **c; c++) {
+	char **comments = g_strsplit(r->frame_comments[i], " | ", -1);
+	g_assert_true(g_str_has_prefix(comments[0], "flow #")); /* the page names the flow elsewhere */
+	for (char **c = comments + 1; *c && **c; c++) {
 		char *want = dom_text(*c);
 		char *item = g_strdup_printf(">%s</li>", want);
 		g_assert_nonnull(strstr(notes_end, item));

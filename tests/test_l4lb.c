@@ -212,11 +212,11 @@ static uint32_t send_udp(struct run *r, uint32_t client, uint16_t cport, int64_t
 	return run_process(r, DIR_LEFT_TO_RIGHT, now) == VERDICT_FORWARD ? r->t.p.ip.dst : 0;
 }
 
-/* The id of the flow the last note names ("flow #12" or "new flow #12"); 0 when none. */
+/* The id of the flow the last note names ("entry #12" or "new entry #12"); 0 when none. */
 static uint64_t note_flow(const struct run *r)
 {
-	const char *s = strstr(r->note->str, "flow #");
-	return s ? g_ascii_strtoull(s + 6, NULL, 10) : 0;
+	const char *s = strstr(r->note->str, "entry #");
+	return s ? g_ascii_strtoull(s + 7, NULL, 10) : 0;
 }
 
 struct rows {
@@ -405,7 +405,7 @@ static void test_timeouts(gconstpointer data)
 	                    : send_tcp(&r, CLIENT, 5000, TH_ACK, 3, 1, NULL, last + timeout);
 	g_assert_cmpuint(c, ==, a);
 	g_assert_cmpuint(note_flow(&r), ==, 2);
-	g_assert_nonnull(strstr(r.note->str, "new flow #2"));
+	g_assert_nonnull(strstr(r.note->str, "new entry #2"));
 	if (!is_udp)
 		g_assert_nonnull(strstr(r.note->str, "not a SYN"));
 	/* the expired flow's reply finds nothing */
@@ -518,7 +518,7 @@ static void test_event_down(void)
 			g_assert_cmpuint(got, ==, 0);
 			g_assert_cmpint(r.drop, ==, DROP_L4LB_TARGET_DOWN);
 			g_assert_nonnull(strstr(r.note->str, "DROP (its flow's target is down or deregistered: the balancer "
-			                                     "answered with a TCP RST): flow #"));
+			                                     "answered with a TCP RST): entry #"));
 			g_assert_nonnull(strstr(r.note->str, "was on 10.0.1.13, which is down (AWS NLB resets"));
 		} else {
 			g_assert_cmpuint(got, !=, 0);
@@ -693,7 +693,7 @@ static void test_port_reuse_after_close(void)
 	run_process(&r, DIR_RIGHT_TO_LEFT, T0 + 3);
 	g_assert_cmpstr(table(&r, T0 + 4).state, ==, "CLOSED");
 	send_tcp(&r, CLIENT, 7000, TH_SYN, 9000, 0, NULL, T0 + 5);
-	g_assert_nonnull(strstr(r.note->str, "new flow #2"));
+	g_assert_nonnull(strstr(r.note->str, "new entry #2"));
 	run_clear(&r);
 }
 

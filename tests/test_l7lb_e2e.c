@@ -297,7 +297,7 @@ static void test_desync_close_note_reads_as_two_sentences(void)
 	static const char *const comment[] = { "frame.comment", NULL };
 	char *out = replay("alb-desync-defensive", "alb-smuggling", NULL);
 	char *got = tshark(out, "frame.interface_name == \"internet\" and ip.dst == 198.51.100.21 and tcp.len > 0", comment);
-	g_assert_cmpstr(got, ==, "captured on internet, l7-lb shop-alb: desync mitigation: after this response the "
+	g_assert_cmpstr(got, ==, "flow #2 | captured on internet, l7-lb shop-alb: desync mitigation: after this response the "
 	                         "balancer closes connection #2 and its backend connections; 41 response bytes relayed "
 	                         "by the balancer on connection #2\n");
 	g_free(got);

@@ -250,7 +250,7 @@ static void test_failed_rename_takes_back_the_others(void)
 	g_assert_no_error(err);
 	int lan = output_add_link(o, "lan", NULL), internet = output_add_link(o, "internet", NULL);
 	for (int link = lan; link <= internet; link++)
-		g_assert_true(output_write(o, link, 1, 1000000000, frame, sizeof frame, sizeof frame, PCAPNG_DIR_UNKNOWN, 0,
+		g_assert_true(output_write(o, link, 1, 1000000000, frame, sizeof frame, sizeof frame, PCAPNG_DIR_UNKNOWN, 0, 0,
 		                           NULL, 0, &err));
 	g_assert_false(output_close(o, &err));
 	g_assert_error(err, NATLB_OUTPUT_ERROR, NATLB_OUTPUT_ERROR_IO);

@@ -340,6 +340,7 @@ struct comment_case {
 	size_t ascii;       /* this many 'a' first */
 	const char *tail;   /* then this */
 	size_t want_len;    /* option length written */
+	bool joined;        /* written in two parts by pcapng_writer_packet_joined() */
 };
 
 static const struct comment_case comment_cases[] = {
@@ -350,6 +351,13 @@ static const struct comment_case comment_cases[] = {
 	{ .name = "3-byte-char-across-the-cut", .ascii = 65533, .tail = "€", .want_len = 65533 },
 	{ .name = "3-byte-char-ending-at-the-cut", .ascii = 65532, .tail = "€b", .want_len = 65535 },
 	{ .name = "4-byte-char-across-the-cut", .ascii = 65532, .tail = "😀", .want_len = 65532 },
+	{ .name = "joined/short", .ascii = 5, .tail = "", .want_len = 5, .joined = true },
+	{ .name = "joined/exactly-65535", .ascii = 65535, .tail = "", .want_len = 65535, .joined = true },
+	{ .name = "joined/ascii-65536-cut-to-65535", .ascii = 65536, .tail = "", .want_len = 65535, .joined = true },
+	{ .name = "joined/2-byte-char-across-the-cut", .ascii = 65534, .tail = "é", .want_len = 65534, .joined = true },
+	{ .name = "joined/3-byte-char-across-the-cut", .ascii = 65533, .tail = "€", .want_len = 65533, .joined = true },
+	{ .name = "joined/3-byte-char-ending-at-the-cut", .ascii = 65532, .tail = "€b", .want_len = 65535, .joined = true },
+	{ .name = "joined/4-byte-char-across-the-cut", .ascii = 65532, .tail = "😀", .want_len = 65532, .joined = true },
 };
 
 static void test_comment_truncation(gconstpointer data)
@@ -360,14 +368,22 @@ static void test_comment_truncation(gconstpointer data)
 		g_string_append_c(s, 'a');
 	g_string_append(s, c->tail);
 	const char *comments[] = { s->str };
+	/* the same text as two parts joined by "", cut where the one comment is */
+	char *head = g_strndup(s->str, s->len / 2);
+	const char *parts[] = { head, "", NULL, s->str + s->len / 2 };
 
 	struct mem_writer m;
 	mem_writer_open(&m, NULL, NULL);
 	GError *err = NULL;
 	pcapng_writer_add_interface(m.w, DLT_RAW, NULL, NULL, &err);
-	g_assert_true(pcapng_writer_packet(m.w, 0, TS0, pkt_raw, sizeof pkt_raw, sizeof pkt_raw,
-	                                   PCAPNG_DIR_UNKNOWN, 0, comments, 1, &err));
+	if (c->joined)
+		g_assert_true(pcapng_writer_packet_joined(m.w, 0, TS0, pkt_raw, sizeof pkt_raw, sizeof pkt_raw,
+		                                          PCAPNG_DIR_UNKNOWN, 0, parts, 4, "", &err));
+	else
+		g_assert_true(pcapng_writer_packet(m.w, 0, TS0, pkt_raw, sizeof pkt_raw, sizeof pkt_raw,
+		                                   PCAPNG_DIR_UNKNOWN, 0, comments, 1, &err));
 	g_assert_no_error(err);
+	g_free(head);
 	GArray *blocks = mem_writer_close(&m);
 	g_assert_cmpuint(blocks->len, ==, 3);
 	GArray *opts = split_options(&g_array_index(blocks, struct block, 2), 20 + sizeof pkt_raw);
@@ -606,7 +622,7 @@ static void test_output_close_renames(void)
 	int lan = output_add_link(o, "lan", "home LAN");
 	g_assert_cmpint(lan, ==, 0);
 	g_assert_true(output_write(o, lan, DLT_EN10MB, TS0, pkt_ether, sizeof pkt_ether,
-	                           sizeof pkt_ether, PCAPNG_DIR_OUTBOUND, 0, NULL, 0, &err));
+	                           sizeof pkt_ether, PCAPNG_DIR_OUTBOUND, 0, 0, NULL, 0, &err));
 	g_assert_no_error(err);
 	const char *const *paths = output_paths(o);
 	g_assert_cmpstr(paths[0], ==, file);
@@ -635,9 +651,9 @@ static void test_output_abort(gconstpointer data)
 	int lan = output_add_link(o, "lan", NULL);
 	int inet = output_add_link(o, "internet", NULL);
 	g_assert_true(output_write(o, lan, DLT_EN10MB, TS0, pkt_ether, sizeof pkt_ether,
-	                           sizeof pkt_ether, PCAPNG_DIR_OUTBOUND, 0, NULL, 0, &err));
+	                           sizeof pkt_ether, PCAPNG_DIR_OUTBOUND, 0, 0, NULL, 0, &err));
 	g_assert_true(output_write(o, inet, DLT_RAW, TS0, pkt_raw, sizeof pkt_raw, sizeof pkt_raw,
-	                           PCAPNG_DIR_OUTBOUND, 0, NULL, 0, &err));
+	                           PCAPNG_DIR_OUTBOUND, 0, 0, NULL, 0, &err));
 	g_assert_no_error(err);
 	g_assert_cmpuint(dir_entries(dir), >, 0);
 	output_abort(o);
@@ -693,7 +709,7 @@ static void test_output_unwritable(gconstpointer data)
 		g_assert_no_error(err);
 		int lan = output_add_link(o, "lan", NULL);
 		g_assert_false(output_write(o, lan, DLT_EN10MB, TS0, pkt_ether, sizeof pkt_ether,
-		                            sizeof pkt_ether, PCAPNG_DIR_UNKNOWN, 0, NULL, 0, &err));
+		                            sizeof pkt_ether, PCAPNG_DIR_UNKNOWN, 0, 0, NULL, 0, &err));
 		output_abort(o);
 	}
 	g_assert_error(err, NATLB_OUTPUT_ERROR, NATLB_OUTPUT_ERROR_IO);
@@ -730,13 +746,13 @@ static void test_output_pcapng_two_linktypes(void)
 	int inet = output_add_link(o, "internet", NULL);
 	const char *note[] = { "a note" };
 	g_assert_true(output_write(o, lan, DLT_EN10MB, TS0, pkt_ether, sizeof pkt_ether,
-	                           sizeof pkt_ether, PCAPNG_DIR_OUTBOUND, 0, note, 1, &err));
+	                           sizeof pkt_ether, PCAPNG_DIR_OUTBOUND, 0, 0, note, 1, &err));
 	g_assert_true(output_write(o, inet, DLT_RAW, TS0 + 1, pkt_raw, sizeof pkt_raw, sizeof pkt_raw,
-	                           PCAPNG_DIR_OUTBOUND, 0, NULL, 0, &err));
+	                           PCAPNG_DIR_OUTBOUND, 0, 0, NULL, 0, &err));
 	g_assert_true(output_write(o, lan, DLT_RAW, TS0 + 2, pkt_raw, sizeof pkt_raw, sizeof pkt_raw,
-	                           PCAPNG_DIR_INBOUND, 0, NULL, 0, &err));
+	                           PCAPNG_DIR_INBOUND, 0, 0, NULL, 0, &err));
 	g_assert_true(output_write(o, lan, DLT_EN10MB, TS0 + 3, pkt_ether, sizeof pkt_ether,
-	                           sizeof pkt_ether, PCAPNG_DIR_INBOUND, 0, NULL, 0, &err));
+	                           sizeof pkt_ether, PCAPNG_DIR_INBOUND, 0, 0, NULL, 0, &err));
 	g_assert_no_error(err);
 	g_assert_true(output_close(o, &err));
 	g_assert_no_error(err);
@@ -749,6 +765,48 @@ static void test_output_pcapng_two_linktypes(void)
 		"1\tinternet\t\t",
 		"2\tlan\thome LAN\t",
 		"0\tlan\thome LAN\t",
+	};
+	g_assert_cmpuint(g_strv_length(lines), ==, G_N_ELEMENTS(want));
+	for (size_t i = 0; i < G_N_ELEMENTS(want); i++)
+		g_assert_cmpstr(lines[i], ==, want[i]);
+	g_strfreev(lines);
+	g_free(file);
+	test_rmdir(dir);
+}
+
+/* A view's parts are one pcapng comment, "flow #N | part | part | note": tshark and Wireshark's
+ * column join several comments with commas, which no reader can tell from a sentence's own. */
+static void test_output_joins_a_views_parts_into_one_comment(void)
+{
+	if (!test_have_tshark()) {
+		g_test_skip("tshark not installed");
+		return;
+	}
+	char *dir = test_tmpdir();
+	char *file = path_in(dir, "out.pcapng");
+	GError *err = NULL;
+	struct output *o = output_open(OUTPUT_PCAPNG, file, NULL, &err);
+	g_assert_no_error(err);
+	int lan = output_add_link(o, "lan", NULL);
+	const char *parts[] = { "captured on lan", "napt home: SNAT a, with a comma", "" };
+	g_assert_true(output_write(o, lan, DLT_RAW, TS0, pkt_raw, sizeof pkt_raw, sizeof pkt_raw, PCAPNG_DIR_OUTBOUND, 3, 7,
+	                           parts, 3, &err));
+	output_set_note(o, "record 2: cut short");
+	g_assert_true(output_write(o, lan, DLT_RAW, TS0 + 1, pkt_raw, sizeof pkt_raw, sizeof pkt_raw, PCAPNG_DIR_OUTBOUND,
+	                           4, 7, parts, 1, &err));
+	output_set_note(o, NULL);
+	g_assert_true(output_write(o, lan, DLT_RAW, TS0 + 2, pkt_raw, sizeof pkt_raw, sizeof pkt_raw, PCAPNG_DIR_OUTBOUND,
+	                           5, 0, NULL, 0, &err));
+	g_assert_true(output_close(o, &err));
+	g_assert_no_error(err);
+
+	/* tshark's aggregator here is '|' with no spaces: a second comment would show as one */
+	const char *fields[] = { "frame.comment", NULL };
+	char **lines = tshark_fields(file, fields);
+	static const char *const want[] = {
+		"flow #7 | captured on lan | napt home: SNAT a, with a comma",
+		"flow #7 | captured on lan | record 2: cut short",
+		"",
 	};
 	g_assert_cmpuint(g_strv_length(lines), ==, G_N_ELEMENTS(want));
 	for (size_t i = 0; i < G_N_ELEMENTS(want); i++)
@@ -801,11 +859,11 @@ static void test_output_pcap_two_links(void)
 	const int64_t inet_ts[] = { TS0 + 1 };
 	const char *comments[] = { "dropped: pcap has no comments" };
 	g_assert_true(output_write(o, lan, DLT_EN10MB, lan_ts[0], pkt_ether, sizeof pkt_ether,
-	                           sizeof pkt_ether, PCAPNG_DIR_OUTBOUND, 0, comments, 1, &err));
+	                           sizeof pkt_ether, PCAPNG_DIR_OUTBOUND, 0, 0, comments, 1, &err));
 	g_assert_true(output_write(o, inet, DLT_RAW, inet_ts[0], pkt_raw, sizeof pkt_raw,
-	                           sizeof pkt_raw, PCAPNG_DIR_OUTBOUND, 0, comments, 1, &err));
+	                           sizeof pkt_raw, PCAPNG_DIR_OUTBOUND, 0, 0, comments, 1, &err));
 	g_assert_true(output_write(o, lan, DLT_EN10MB, lan_ts[1], pkt_ether, sizeof pkt_ether,
-	                           sizeof pkt_ether, PCAPNG_DIR_INBOUND, 0, NULL, 0, &err));
+	                           sizeof pkt_ether, PCAPNG_DIR_INBOUND, 0, 0, NULL, 0, &err));
 	g_assert_no_error(err);
 	const char *const *paths = output_paths(o);
 	g_assert_cmpstr(paths[0], ==, lan_file);
@@ -834,9 +892,9 @@ static void test_output_pcap_second_linktype(void)
 	g_assert_no_error(err);
 	int lan = output_add_link(o, "lan", NULL);
 	g_assert_true(output_write(o, lan, DLT_EN10MB, TS0, pkt_ether, sizeof pkt_ether,
-	                           sizeof pkt_ether, PCAPNG_DIR_UNKNOWN, 0, NULL, 0, &err));
+	                           sizeof pkt_ether, PCAPNG_DIR_UNKNOWN, 0, 0, NULL, 0, &err));
 	g_assert_false(output_write(o, lan, DLT_RAW, TS0, pkt_raw, sizeof pkt_raw, sizeof pkt_raw,
-	                            PCAPNG_DIR_UNKNOWN, 0, NULL, 0, &err));
+	                            PCAPNG_DIR_UNKNOWN, 0, 0, NULL, 0, &err));
 	g_assert_error(err, NATLB_OUTPUT_ERROR, NATLB_OUTPUT_ERROR_LINKTYPE);
 	g_assert_cmpstr(err->message, ==,
 	                "link lan carries EN10MB and RAW, but a pcap file holds one link type: "
@@ -927,6 +985,7 @@ int main(int argc, char **argv)
 	}
 	g_test_add_func("/pcapng/output/pcapng/two-linktypes-on-a-link-give-two-idbs",
 	                test_output_pcapng_two_linktypes);
+	g_test_add_func("/output/pcapng/a-views-parts-are-one-comment-after-its-flow", test_output_joins_a_views_parts_into_one_comment);
 	g_test_add_func("/pcapng/output/pcap/two-links-give-two-files", test_output_pcap_two_links);
 	g_test_add_func("/pcapng/output/pcap/second-linktype-on-a-link-is-an-error",
 	                test_output_pcap_second_linktype);

@@ -198,8 +198,8 @@ static void test_emit_and_consume(void)
 	}
 	/* The request on lan, stopped by the stage; then the stage's reply on lan, towards the client. */
 	g_assert_cmpstr(lines, ==,
-	                "lan|10.0.0.5|198.51.100.1|captured on lan,test-responder vip: answered the echo request itself\n"
-	                "lan|198.51.100.1|10.0.0.5|responder: echo reply built by the stage\n");
+	                "lan|10.0.0.5|198.51.100.1|flow #1 | captured on lan | test-responder vip: answered the echo request itself\n"
+	                "lan|198.51.100.1|10.0.0.5|flow #1 | responder: echo reply built by the stage\n");
 	g_free(lines);
 	g_free(stats);
 }
@@ -221,8 +221,8 @@ static void test_drop_writes_the_view_where_it_dropped(void)
 		return;
 	}
 	g_assert_cmpstr(lines, ==,
-	                "lan|10.0.0.5|198.51.100.1|captured on lan\n"
-	                "mid|100.64.0.5|198.51.100.1|static-nat nat: SNAT 10.0.0.5 -> 100.64.0.5 (rule 1),"
+	                "lan|10.0.0.5|198.51.100.1|flow #1 | captured on lan\n"
+	                "mid|100.64.0.5|198.51.100.1|flow #1 | static-nat nat: SNAT 10.0.0.5 -> 100.64.0.5 (rule 1) | "
 	                "test-dropper wall: DROP (the stage did not say why (a bug in the stage))\n");
 	g_free(lines);
 	g_free(stats);
@@ -248,8 +248,8 @@ static void test_stage_drop_says_what_stats_counts(void)
 		return;
 	}
 	g_assert_cmpstr(lines, ==,
-	                "lan|10.0.0.5|198.51.100.1|captured on lan\n"
-	                "mid|10.0.0.5|198.51.100.1|"
+	                "lan|10.0.0.5|198.51.100.1|flow #1 | captured on lan\n"
+	                "mid|10.0.0.5|198.51.100.1|flow #1 | "
 	                "test-refuser wall: DROP (the test stage refuses every packet): 10.0.0.5 -> 198.51.100.1\n");
 	g_free(lines);
 	g_free(stats);
@@ -303,10 +303,10 @@ static void test_capture_in_the_middle(void)
 		return;
 	}
 	g_assert_cmpstr(lines, ==,
-	                "lan|10.0.0.5|198.51.100.1|sent on lan (derived: the capture on mid shows it after 1 stage)\n"
-	                "mid|100.64.0.5|198.51.100.1|static-nat inner: SNAT 10.0.0.5 -> 100.64.0.5 (rule 1),"
+	                "lan|10.0.0.5|198.51.100.1|flow #1 | sent on lan (derived: the capture on mid shows it after 1 stage)\n"
+	                "mid|100.64.0.5|198.51.100.1|flow #1 | static-nat inner: SNAT 10.0.0.5 -> 100.64.0.5 (rule 1) | "
 	                "this is the captured packet\n"
-	                "internet|203.0.113.5|198.51.100.1|static-nat outer: SNAT 100.64.0.5 -> 203.0.113.5 (rule 1)\n");
+	                "internet|203.0.113.5|198.51.100.1|flow #1 | static-nat outer: SNAT 100.64.0.5 -> 203.0.113.5 (rule 1)\n");
 	g_free(lines);
 	g_free(stats);
 }
@@ -323,6 +323,7 @@ static void test_capture_in_the_middle(void)
 struct local_sink {
 	GPtrArray *links;          /* link names, by handle */
 	GString *views;            /* one line per view: "link|notes joined by ' | '" */
+	GString *flows;            /* NULL, or one "link:flow " per view */
 };
 
 static int local_add_link(void *data, const char *name, const char *description)
@@ -334,11 +335,13 @@ static int local_add_link(void *data, const char *name, const char *description)
 }
 
 static gboolean local_write(void *data, int link, int linktype, int64_t ts_ns, const uint8_t *bytes, uint32_t caplen,
-                            uint32_t wirelen, enum pcapng_direction dir, uint64_t packet_id,
+                            uint32_t wirelen, enum pcapng_direction dir, const struct view_meta *meta,
                             const char *const *notes, unsigned n_notes, GError **err)
 {
 	struct local_sink *m = data;
-	(void)linktype; (void)ts_ns; (void)bytes; (void)caplen; (void)wirelen; (void)dir; (void)packet_id; (void)err;
+	(void)linktype; (void)ts_ns; (void)bytes; (void)caplen; (void)wirelen; (void)dir; (void)err;
+	if (m->flows)
+		g_string_append_printf(m->flows, "%s:%u ", (const char *)g_ptr_array_index(m->links, link), meta->flow);
 	g_string_append_printf(m->views, "%s|", (const char *)g_ptr_array_index(m->links, link));
 	for (unsigned i = 0; i < n_notes; i++)
 		g_string_append_printf(m->views, "%s%s", i ? " | " : "", notes[i]);
@@ -433,7 +436,7 @@ static void test_stays_on_link(gconstpointer data)
 	GError *err = NULL;
 	struct scenario *sc = scenario_load_data(&test_types, "test.ini", c->scenario ? c->scenario : home_scenario, &err);
 	g_assert_no_error(err);
-	struct local_sink m = { g_ptr_array_new_with_free_func(g_free), g_string_new(NULL) };
+	struct local_sink m = { g_ptr_array_new_with_free_func(g_free), g_string_new(NULL), NULL };
 	const struct view_sink sink = { .add_link = local_add_link, .write = local_write, .data = &m };
 	struct pipeline_options opt = { .seed = 1 };
 	struct pipeline *pl = pipeline_new_with_sink(sc, &sink, &opt, &err);
@@ -511,8 +514,9 @@ static void test_stays_on_link_replay(void)
 	g_assert_cmpuint(n, ==, G_N_ELEMENTS(pk) + 1);
 	g_assert_cmpuint(stays, ==, G_N_ELEMENTS(pk) - 1);
 	g_assert_cmpuint(internet, ==, 1);
-	g_assert_nonnull(strstr(trace, "UDP 203.0.113.7:40001 > 198.51.100.53:53 | napt home: SNAT"));
-	g_assert_null(strstr(trace, ":5353 > 224.0.0.251:5353 | napt"));
+	g_assert_nonnull(strstr(trace, "UDP 203.0.113.7:40001 > 198.51.100.53:53 | flow #7 | napt home: SNAT"));
+	g_assert_null(strstr(trace, "napt home: SNAT 192.168.1.10:5353"));
+	g_assert_null(strstr(trace, "224.0.0.251:5353 | flow #1 | napt"));
 	g_assert_nonnull(strstr(stdout_text, "    6 of them stayed on their link ("));
 	g_assert_nonnull(strstr(stdout_text, "mappings 1 live (peak 1, 1 created)"));
 	g_assert_nonnull(strstr(stdout_text, ": balanced\n"));
@@ -601,6 +605,74 @@ static void test_look_ahead_changes_nothing(gconstpointer data)
 	g_free(stats_ahead);
 }
 
+/* ---- Flow numbers ------------------------------------------------------------------------------
+ *
+ * Issue 10, "Reading the output in Wireshark": every view of one flow carries the same "flow #N"
+ * on every link, so that one display filter shows a connection end to end.  A home NAPT: the
+ * capture is on lan, the replies are walked back to the internet and translated back in. */
+
+static const char napt_flow_scenario[] =
+	"[scenario]\nchain = lan > home > internet\n[link lan]\nnetworks = 192.168.1.0/24\n[link internet]\n"
+	"[stage home]\ntype = napt\nexternal = 203.0.113.7\n";
+
+struct flow_packet {
+	uint32_t src, dst;
+	uint16_t sport, dport;
+};
+
+static const struct flow_case {
+	const char *name;
+	struct flow_packet pkts[4];
+	unsigned n;
+	const char *want;          /* "link:flow " per view, in the order they are written */
+} flow_cases[] = {
+	{ "/pipeline/flow/a-reply-has-its-requests-flow-on-both-links",
+	  { { IP4(192, 168, 1, 10), SERVER, 40000, 53 }, { SERVER, IP4(192, 168, 1, 10), 53, 40000 } }, 2,
+	  /* the reply's internet view, derived, has the translated tuple: the request taught it */
+	  "lan:1 internet:1 internet:1 lan:1 " },
+	{ "/pipeline/flow/two-hosts-behind-one-address-are-two-flows",
+	  { { IP4(192, 168, 1, 10), SERVER, 40000, 53 }, { IP4(192, 168, 1, 11), SERVER, 40000, 53 },
+	    { SERVER, IP4(192, 168, 1, 11), 53, 40000 } }, 3,
+	  "lan:1 internet:1 lan:2 internet:2 internet:2 lan:2 " },
+	{ "/pipeline/flow/a-flow-keeps-its-number-after-another-flow",
+	  { { IP4(192, 168, 1, 10), SERVER, 40000, 53 }, { IP4(192, 168, 1, 10), SERVER, 40001, 53 },
+	    { IP4(192, 168, 1, 10), SERVER, 40000, 53 } }, 3,
+	  "lan:1 internet:1 lan:2 internet:2 lan:1 internet:1 " },
+	{ "/pipeline/flow/an-unsolicited-packet-from-outside-is-a-flow-of-its-own",
+	  { { IP4(192, 168, 1, 10), SERVER, 40000, 53 }, { IP4(198, 51, 100, 9), IP4(192, 168, 1, 10), 4444, 40000 } }, 2,
+	  /* walked back to the internet, where the NAT filters it out */
+	  "lan:1 internet:1 internet:2 " },
+};
+
+static void test_flow_numbers(gconstpointer data)
+{
+	const struct flow_case *c = data;
+	GError *err = NULL;
+	struct scenario *sc = scenario_load_data(&test_types, "test.ini", napt_flow_scenario, &err);
+	g_assert_no_error(err);
+	struct local_sink m = { g_ptr_array_new_with_free_func(g_free), g_string_new(NULL), g_string_new(NULL) };
+	const struct view_sink sink = { .add_link = local_add_link, .write = local_write, .data = &m };
+	struct pipeline_options opt = { .seed = 1 };
+	struct pipeline *pl = pipeline_new_with_sink(sc, &sink, &opt, &err);
+	g_assert_no_error(err);
+	for (unsigned i = 0; i < c->n; i++) {
+		uint8_t frame[46];
+		const struct flow_packet *k = &c->pkts[i];
+		test_udp_frame(frame, k->src, k->dst, k->sport, k->dport);
+		struct input_record rec = { .data = frame, .caplen = sizeof frame, .wirelen = sizeof frame,
+		                            .ts_ns = 1000000000 + (int64_t)i * 1000000, .linktype = DLT_EN10MB };
+		g_assert_true(pipeline_replay(pl, &rec, &err));
+		g_assert_no_error(err);
+	}
+	g_test_message("%s", m.views->str);
+	g_assert_cmpstr(m.flows->str, ==, c->want);
+	pipeline_free(pl);
+	scenario_free(sc);
+	g_ptr_array_unref(m.links);
+	g_string_free(m.views, TRUE);
+	g_string_free(m.flows, TRUE);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -609,6 +681,8 @@ int main(int argc, char **argv)
 	stage_registry_add(&test_types, &dropper_ops);
 	stage_registry_add(&test_types, &refuser_ops);
 	stage_registry_add(&test_types, &silent_ops);
+	for (size_t i = 0; i < G_N_ELEMENTS(flow_cases); i++)
+		g_test_add_data_func(flow_cases[i].name, &flow_cases[i], test_flow_numbers);
 	g_test_add_func("/pipeline/emit/stage-answers-and-its-packet-travels-back", test_emit_and_consume);
 	g_test_add_func("/pipeline/drop/view-written-where-dropped-and-not-after", test_drop_writes_the_view_where_it_dropped);
 	g_test_add_func("/pipeline/drop/annotation-says-what-stats-counts", test_stage_drop_says_what_stats_counts);

@@ -4,6 +4,7 @@
  * reads a lesson's output through it: its columns must show the link and the comment, and each
  * colouring rule's filter must be one tshark accepts and must pick the views it is named for.
  */
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "tests/testutil.h"
@@ -106,6 +107,42 @@ static void test_colour_rule_picks_its_views(gconstpointer data)
 	g_free(conf);
 }
 
+/* Count the lines tshark prints for the frames of file that filter matches, with the natlb profile
+ * or with Wireshark's defaults (an empty configuration folder). */
+static unsigned tshark_count(const char *file, const char *filter, bool with_profile)
+{
+	const char *argv[] = { "tshark", "-r", file, "-Y", filter, with_profile ? "-C" : NULL, "natlb", NULL };
+	char *out = NULL;
+	g_assert_cmpint(test_run(argv, &out, NULL), ==, 0);
+	unsigned n = 0;
+	for (const char *p = out; (p = strchr(p, '\n')); p++)
+		n++;
+	g_free(out);
+	return n;
+}
+
+/* The NAT gateway lesson shows the S3 connection's segments unchanged on three links, with the same
+ * addresses and ports: Wireshark before 4.2 keys a TCP conversation by those alone, so it reports
+ * the second and third copy of each segment as a retransmission or a duplicate ACK.  The profile
+ * turns TCP sequence analysis off (tcp.analyze_sequence_numbers), which stops every such report. */
+static void test_the_same_segment_on_three_links_is_no_retransmission(void)
+{
+	TEST_NEED_TSHARK();
+	char *conf = install();
+	char *in = g_strdup_printf("%s/natgw.pcap", tmp_dir), *out = g_strdup_printf("%s/natgw.pcapng", tmp_dir);
+	const char *gen[] = { test_natlb_binary(), "gen", "natgw-vs-s3-endpoint", "-o", in, NULL };
+	g_assert_cmpint(test_run(gen, NULL, NULL), ==, 0);
+	const char *replay[] = { test_natlb_binary(), "replay", "-q", "-s", "natgw-vs-s3-endpoint", "-o", out, in, NULL };
+	g_assert_cmpint(test_run(replay, NULL, NULL), ==, 0);
+	g_assert_cmpuint(tshark_count(out, "tcp.analysis.retransmission || tcp.analysis.duplicate_ack", false), >, 0);
+	g_assert_cmpuint(tshark_count(out, "tcp.analysis.flags", true), ==, 0);
+	/* and the segments are all still there, TCP dissected */
+	g_assert_cmpuint(tshark_count(out, "tcp", true), ==, tshark_count(out, "tcp", false));
+	g_free(in);
+	g_free(out);
+	g_free(conf);
+}
+
 /* -o DIR writes the two files there (twice: a second run updates them), and nothing else. */
 static void test_output_dir_gets_both_files(void)
 {
@@ -157,6 +194,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/wireshark-profile/tshark/columns-show-the-link-and-the-comment", test_columns_show_link_and_comment);
 	for (unsigned i = 0; i < G_N_ELEMENTS(colour_cases); i++)
 		g_test_add_data_func(colour_cases[i].path, &colour_cases[i], test_colour_rule_picks_its_views);
+	g_test_add_func("/wireshark-profile/tshark/the-same-segment-on-three-links-is-no-retransmission",
+	                test_the_same_segment_on_three_links_is_no_retransmission);
 	g_test_add_func("/wireshark-profile/output/dir-gets-both-files", test_output_dir_gets_both_files);
 	for (unsigned i = 0; i < G_N_ELEMENTS(usage_cases); i++)
 		g_test_add_data_func(usage_cases[i].name, &usage_cases[i], test_usage);

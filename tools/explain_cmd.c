@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/output.h"
 #include "common/packet.h"
 #include "common/pcapng_reader.h"
 #include "common/pcapng_writer.h"
@@ -32,7 +33,20 @@ struct explain_pass {
 	int64_t prev_ns;
 	struct flow_tuple prev_tuple;
 	uint8_t prev_proto;
+	char flow[32];       /* finding: the frame's "flow #N", or "" */
 };
+
+/* The "flow #N" a comment begins with (common/flow_number.h): its length, or 0. */
+static size_t flow_token_len(const char *s, size_t len)
+{
+	static const char prefix[] = "flow #";
+	size_t n = sizeof prefix - 1;
+	if (len <= n || memcmp(s, prefix, n) != 0)
+		return 0;
+	while (n < len && g_ascii_isdigit(s[n]))
+		n++;
+	return n == len || (len - n >= 3 && memcmp(s + n, OUTPUT_COMMENT_SEPARATOR, 3) == 0) ? n : 0;
+}
 
 /* The stage that wrote a sentence "<type> <name>: ...", when the tables file knows it. */
 static const char *sentence_stage(const struct table_file *tf, const struct pcapng_text *c, char *name, size_t size)
@@ -103,12 +117,22 @@ static void print_view(const struct pcapng_record *rec, struct explain_pass *x)
 	decode_packet(&p);
 	packet_describe(&p, out);
 	g_string_append_c(out, '\n');
+	/* One part per line: natlb joins a view's parts into one comment (common/output.h). */
+	const size_t sep_len = strlen(OUTPUT_COMMENT_SEPARATOR);
 	for (unsigned i = 0; i < rec->n_comments; i++) {
-		char name[128];
-		const char *stage;
-		g_string_append_printf(out, "    %.*s\n", (int)rec->comments[i].len, rec->comments[i].s);
-		if (x->tables && (stage = sentence_stage(x->tables, &rec->comments[i], name, sizeof name)))
-			print_entry_used(x, stage, rec->ts_ns);
+		const char *s = rec->comments[i].s, *end = s + rec->comments[i].len;
+		while (s < end) {
+			const char *cut = g_strstr_len(s, end - s, OUTPUT_COMMENT_SEPARATOR);
+			struct pcapng_text part = { .s = s, .len = (uint16_t)((cut ? cut : end) - s) };
+			char name[128];
+			const char *stage;
+			s = cut ? cut + sep_len : end;
+			if (flow_token_len(part.s, part.len) == part.len)
+				continue; /* in the journey's first line */
+			g_string_append_printf(out, "    %.*s\n", (int)part.len, part.s);
+			if (x->tables && (stage = sentence_stage(x->tables, &part, name, sizeof name)))
+				print_entry_used(x, stage, rec->ts_ns);
+		}
 	}
 	x->have_prev = p.l3 == L3_IPV4;
 	x->prev_ns = rec->ts_ns;
@@ -123,6 +147,9 @@ static bool find_frame(const struct pcapng_record *rec, struct explain_pass *x)
 		return true;
 	x->found = true;
 	x->id = rec->packet_id;
+	size_t n = rec->n_comments ? flow_token_len(rec->comments[0].s, rec->comments[0].len) : 0;
+	if (n && n < sizeof x->flow)
+		g_snprintf(x->flow, sizeof x->flow, "%.*s", (int)n, rec->comments[0].s);
 	if (!rec->packet_id)
 		print_view(rec, x);
 	return false;
@@ -230,7 +257,11 @@ int explain_main(int argc, char **argv)
 	gboolean ok = read_frames(bytes, len, argv[1], find_frame, &x, &err);
 	if (ok && x.found && x.id) {
 		g_string_append_printf(out, "frame %" G_GUINT64_FORMAT " is a view of packet %" G_GUINT64_FORMAT
-		                       " (frame.packet_id == %" G_GUINT64_FORMAT "); its journey:\n", frame, x.id, x.id);
+		                       " (frame.packet_id == %" G_GUINT64_FORMAT ")", frame, x.id, x.id);
+		if (*x.flow) /* the filter that shows the whole conversation, end to end */
+			g_string_append_printf(out, " of %s (frame.comment contains \"%s |\")", x.flow,
+			                       x.flow);
+		g_string_append(out, "; its journey:\n");
 		g_string_truncate(x.out, 0);
 		ok = read_frames(bytes, len, argv[1], print_journey, &x, &err);
 		g_string_append(out, x.out->str);

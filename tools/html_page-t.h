@@ -19,12 +19,13 @@ struct page_view {
 	unsigned link;                 /* index in the scenario's chain */
 	enum pcapng_direction dir;
 	unsigned journey;              /* index in html_page.journeys */
+	uint32_t flow;                 /* its "flow #N" (view_meta.flow) */
 	guint bytes_off, bytes_len;    /* in html_page.bytes */
 	guint notes_off;               /* in html_page.notes: n_notes strings, each ending in '\0' */
 	unsigned n_notes;
 };
 
-/* A packet's trip from its first view to its last (view_sink.journey). */
+/* A packet's trip from its first view to its last: the views of one view_meta.packet_id. */
 struct page_journey {
 	uint64_t input;                /* the input packet whose replay it belongs to */
 	enum packet_origin origin;
@@ -48,6 +49,7 @@ struct html_page {
 	const char *note;              /* html_page_set_note() */
 	struct table_recorder *tables;
 	uint64_t last_input;
+	uint64_t last_packet_id;       /* of the last view: a new one starts a journey (ids start at 1) */
 	unsigned tables_until;         /* steps from this one on have no tables; G_MAXUINT while they run */
 	const char *tables_stop_why;
 };

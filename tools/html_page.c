@@ -39,20 +39,48 @@ static void notes_add(struct html_page *pg, const char *note)
 	g_string_append_len(pg->notes, note, (gssize)strlen(note) + 1); /* with its '\0' */
 }
 
+/* Stop the tables before this input packet: the ones before it are whole (their snapshots taken). */
+static void tables_stop(struct html_page *pg, const char *why)
+{
+	table_recorder_stop(pg->tables);
+	pg->tables_until = pg->views->len;
+	pg->tables_stop_why = why;
+}
+
+/* A view with another packet_id than the last one starts a journey. */
+static void journey_begin(struct html_page *pg, const struct view_meta *meta)
+{
+	if (meta->input != pg->last_input && pg->tables_until == G_MAXUINT) {
+		if (pg->views->len >= pg->max_views)
+			tables_stop(pg, "the page's last step");
+		else if (table_recorder_n_rows(pg->tables) >= HTML_PAGE_MAX_TABLE_ROWS)
+			tables_stop(pg, "the page's limit of table rows");
+	}
+	pg->last_input = meta->input;
+	pg->last_packet_id = meta->packet_id;
+	if (pg->views->len >= pg->max_views)
+		return;
+	struct page_journey j = { .input = meta->input, .origin = meta->origin };
+	g_array_append_val(pg->journeys, j);
+}
+
 static gboolean page_write(void *data, int link, int linktype, int64_t ts_ns, const uint8_t *bytes, uint32_t caplen,
-                           uint32_t wirelen, enum pcapng_direction dir, uint64_t packet_id,
+                           uint32_t wirelen, enum pcapng_direction dir, const struct view_meta *meta,
                            const char *const *notes, unsigned n_notes, GError **err)
 {
 	struct html_page *pg = data;
-	if (!output_write(pg->out, link, linktype, ts_ns, bytes, caplen, wirelen, dir, packet_id, notes, n_notes, err))
+	if (!output_write(pg->out, link, linktype, ts_ns, bytes, caplen, wirelen, dir, meta->packet_id, meta->flow, notes,
+	                  n_notes, err))
 		return FALSE;
 	pg->views_seen++;
+	if (meta->packet_id != pg->last_packet_id)
+		journey_begin(pg, meta);
 	if (pg->views->len >= pg->max_views || link < 0 || (unsigned)link >= pg->n_handles || !pg->journeys->len)
 		return TRUE;
 	uint32_t kept = MIN(caplen, HTML_PAGE_VIEW_BYTES);
 	struct page_view v = {
 		.ts_ns = ts_ns, .wirelen = wirelen, .linktype = linktype, .link = pg->link_of_handle[link], .dir = dir,
-		.journey = pg->journeys->len - 1, .bytes_off = pg->bytes->len, .bytes_len = kept,
+		.journey = pg->journeys->len - 1, .flow = meta->flow, .bytes_off = pg->bytes->len, .bytes_len = kept,
 		.notes_off = (guint)pg->notes->len, .n_notes = n_notes + (pg->note != NULL),
 	};
 	g_byte_array_append(pg->bytes, bytes, kept);
@@ -64,33 +92,9 @@ static gboolean page_write(void *data, int link, int linktype, int64_t ts_ns, co
 	return TRUE;
 }
 
-/* Stop the tables before this input packet: the ones before it are whole (their snapshots taken). */
-static void tables_stop(struct html_page *pg, const char *why)
-{
-	table_recorder_stop(pg->tables);
-	pg->tables_until = pg->views->len;
-	pg->tables_stop_why = why;
-}
-
-static void page_journey(void *data, uint64_t input, enum packet_origin origin)
-{
-	struct html_page *pg = data;
-	if (input != pg->last_input && pg->tables_until == G_MAXUINT) {
-		if (pg->views->len >= pg->max_views)
-			tables_stop(pg, "the page's last step");
-		else if (table_recorder_n_rows(pg->tables) >= HTML_PAGE_MAX_TABLE_ROWS)
-			tables_stop(pg, "the page's limit of table rows");
-	}
-	pg->last_input = input;
-	if (pg->views->len >= pg->max_views)
-		return;
-	struct page_journey j = { .input = input, .origin = origin };
-	g_array_append_val(pg->journeys, j);
-}
-
 struct view_sink html_page_sink(struct html_page *pg)
 {
-	return (struct view_sink){ .add_link = page_add_link, .write = page_write, .journey = page_journey, .data = pg };
+	return (struct view_sink){ .add_link = page_add_link, .write = page_write, .data = pg };
 }
 
 /* ---- the file ------------------------------------------------------------------------------------- */

@@ -5,10 +5,8 @@
  *
  * Built once, after the replay, from what tools/html_page.c recorded:
  * - each step's summary is decoded again from the bytes kept of its view (common/packet.c);
- * - flows: the views of one packet's journey, the journeys of one input packet (what a stage
- *   emitted because of it: a proxy's backend connection, a RST, an ICMP error) and the views
- *   with the same addresses, ports and protocol (either way round; an ICMP error counts as the
- *   packet it quotes) are one flow, joined with a union-find;
+ * - flows: each view's "flow #N" as the replay loop numbered it (common/flow_number.h), so that
+ *   the page's flow 3 is the one a Wireshark filter frame.comment contains "flow #3 |" shows;
  * - tables: the page's recorder document is read back by common/tables_reader.c, each step
  *   gets the latest snapshot at or before its time (table_file_at, as `natlb tables --at`),
  *   printed by table_snapshot_print(), and each event goes to the step that shows it: the first
@@ -255,104 +253,6 @@ static bool http_line(const struct view_summary *s, GString *out)
 	return true;
 }
 
-/* ---- flows ------------------------------------------------------------------------------------------ */
-
-/* Addresses, ports and protocol, the lower endpoint first: the same key both ways round. */
-struct flow_key {
-	uint32_t a, b;
-	uint16_t pa, pb;
-	uint8_t proto;
-};
-
-static guint flow_key_hash(gconstpointer k)
-{
-	const struct flow_key *f = k;
-	return (f->a * 2654435761u) ^ (f->b * 40503u) ^ ((guint)f->pa << 16 | f->pb) ^ f->proto;
-}
-
-static gboolean flow_key_equal(gconstpointer x, gconstpointer y)
-{
-	const struct flow_key *a = x, *b = y;
-	return a->a == b->a && a->b == b->b && a->pa == b->pa && a->pb == b->pb && a->proto == b->proto;
-}
-
-static bool flow_key_of(const struct view_summary *s, struct flow_key *k)
-{
-	if (!s->ip)
-		return false;
-	const struct ip4_view *ip = s->p.has_inner ? &s->p.inner : &s->p.ip; /* an ICMP error: what it quotes */
-	uint16_t sp = ip->has_ports ? ip->sport : 0, dp = ip->has_ports ? ip->dport : 0;
-	bool swap = ip->src > ip->dst || (ip->src == ip->dst && sp > dp);
-	*k = (struct flow_key){ .a = swap ? ip->dst : ip->src, .b = swap ? ip->src : ip->dst, .pa = swap ? dp : sp,
-		                .pb = swap ? sp : dp, .proto = ip->proto };
-	return true;
-}
-
-static unsigned uf_find(unsigned *parent, unsigned x)
-{
-	while (parent[x] != x) {
-		parent[x] = parent[parent[x]];
-		x = parent[x];
-	}
-	return x;
-}
-
-static void uf_join(unsigned *parent, unsigned x, unsigned y)
-{
-	x = uf_find(parent, x);
-	y = uf_find(parent, y);
-	if (x != y)
-		parent[MAX(x, y)] = MIN(x, y);
-}
-
-/* flow[i]: the flow of view i, numbered from 1 in order of first appearance. */
-static void flows_find(const struct html_page *pg, const struct view_summary *sum, unsigned *flow)
-{
-	unsigned n = pg->views->len;
-	unsigned *parent = g_new(unsigned, n ? n : 1);
-	GHashTable *by_key = g_hash_table_new_full(flow_key_hash, flow_key_equal, g_free, NULL);
-	GHashTable *by_input = g_hash_table_new(g_int64_hash, g_int64_equal);
-	unsigned *journey_view = g_new(unsigned, pg->journeys->len ? pg->journeys->len : 1);
-
-	for (unsigned i = 0; i < pg->journeys->len; i++)
-		journey_view[i] = G_MAXUINT;
-	for (unsigned i = 0; i < n; i++) {
-		const struct page_view *v = &g_array_index(pg->views, struct page_view, i);
-		const struct page_journey *j = &g_array_index(pg->journeys, struct page_journey, v->journey);
-		parent[i] = i;
-		if (journey_view[v->journey] == G_MAXUINT) {
-			journey_view[v->journey] = i;
-			gpointer first_of_input = g_hash_table_lookup(by_input, &j->input);
-			if (first_of_input)
-				uf_join(parent, i, GPOINTER_TO_UINT(first_of_input) - 1);
-			else
-				g_hash_table_insert(by_input, (gpointer)&j->input, GUINT_TO_POINTER(i + 1));
-		} else {
-			uf_join(parent, i, journey_view[v->journey]);
-		}
-		struct flow_key k;
-		if (!flow_key_of(&sum[i], &k))
-			continue;
-		gpointer seen = g_hash_table_lookup(by_key, &k);
-		if (seen)
-			uf_join(parent, i, GPOINTER_TO_UINT(seen) - 1);
-		else
-			g_hash_table_insert(by_key, g_memdup2(&k, sizeof k), GUINT_TO_POINTER(i + 1));
-	}
-	unsigned *number = g_new0(unsigned, n ? n : 1), next = 0;
-	for (unsigned i = 0; i < n; i++) {
-		unsigned r = uf_find(parent, i);
-		if (!number[r])
-			number[r] = ++next;
-		flow[i] = number[r];
-	}
-	g_free(number);
-	g_free(journey_view);
-	g_hash_table_destroy(by_input);
-	g_hash_table_destroy(by_key);
-	g_free(parent);
-}
-
 /* ---- tables and events -------------------------------------------------------------------------- */
 
 /* What each step shows of the tables: snapshot numbers as the page numbers them (only the
@@ -595,7 +495,7 @@ static void json_step_packet(GString *out, bool *f, const struct view_summary *s
 }
 
 static void json_steps(const struct html_page *pg, GString *out, bool *first, const struct view_summary *sum,
-                       const unsigned *flow, const struct page_tables *t)
+                       const struct page_tables *t)
 {
 	GString *scratch = g_string_new(NULL);
 	unsigned n = pg->views->len;
@@ -618,7 +518,7 @@ static void json_steps(const struct html_page *pg, GString *out, bool *first, co
 		json_key_int(out, &f, "j", v->journey);
 		json_key_string(out, &f, "origin", j->origin == ORIGIN_EMITTED ? "emitted" : "captured");
 		json_key_int(out, &f, "input", (int64_t)j->input);
-		json_key_int(out, &f, "flow", flow[i]);
+		json_key_int(out, &f, "flow", v->flow);
 		json_key_int(out, &f, "len", v->wirelen);
 		json_step_packet(out, &f, &sum[i], scratch);
 		json_key(out, &f, "notes");
@@ -744,13 +644,11 @@ gboolean html_page_json(const struct html_page *pg, const char *tables, const ch
 		return FALSE;
 	unsigned n = pg->views->len;
 	struct view_summary *sum = g_new(struct view_summary, n ? n : 1);
-	unsigned *flow = g_new(unsigned, n ? n : 1);
 	struct page_tables t;
 	bool first = true;
 
 	for (unsigned i = 0; i < n; i++)
 		summarise(pg, &g_array_index(pg->views, struct page_view, i), &sum[i]);
-	flows_find(pg, sum, flow);
 	page_tables_init(pg, tf, &t);
 
 	g_string_append_c(out, '{');
@@ -758,13 +656,12 @@ gboolean html_page_json(const struct html_page *pg, const char *tables, const ch
 	json_key_int(out, &first, "version", 1);
 	json_chain(pg, out, &first);
 	json_limits(pg, out, &first);
-	json_steps(pg, out, &first, sum, flow, &t);
+	json_steps(pg, out, &first, sum, &t);
 	json_tables(out, &first, &t);
 	json_stats(pg, out, &first, stats);
 	g_string_append(out, "}\n");
 
 	page_tables_clear(&t);
-	g_free(flow);
 	g_free(sum);
 	table_file_free(tf);
 	return TRUE;

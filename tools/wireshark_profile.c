@@ -2,7 +2,9 @@
  *
  * A profile is a folder of Wireshark's own configuration files.  This one holds two:
  * `preferences`, whose gui.column.format adds the link (frame.interface_name) and the stage's
- * sentence (frame.comment) as columns, and `colorfilters`, one rule per kind of view, in the
+ * sentence (frame.comment) as columns and which turns TCP sequence analysis off (the same segment
+ * on three links is no retransmission; Wireshark 4.0 has no per-interface conversations, the
+ * conversation deinterlacing of later versions), and `colorfilters`, one rule per kind of view, in the
  * file's own syntax: @NAME@DISPLAY FILTER@[background r,g,b][foreground r,g,b], 16 bits per
  * colour, the first rule that matches wins.  The filters match the words natlb's comments use
  * (tests/test_wireshark_profile.c runs each over the lessons with tshark).
@@ -33,7 +35,11 @@ static const char preferences[] =
 	"\t\"Protocol\", \"%p\",\n"
 	"\t\"Length\", \"%L\",\n"
 	"\t\"Info\", \"%i\",\n"
-	"\t\"Comment\", \"%Cus:frame.comment:0:R\"\n";
+	"\t\"Comment\", \"%Cus:frame.comment:0:R\"\n"
+	"# One segment shown on several links, unchanged, is not a retransmission: Wireshark 4.0 keys a\n"
+	"# TCP conversation by addresses and ports only, so its sequence analysis would say it is.  For\n"
+	"# that analysis on one link, replay with --links LINK and open that file without this profile.\n"
+	"tcp.analyze_sequence_numbers: FALSE\n";
 
 /* One colouring rule per kind of view, most specific first. */
 struct colour_rule {
@@ -53,8 +59,9 @@ static const struct colour_rule colour_rules[] = {
 	/* Views natlb worked out from the capture: the packet before the stages that the capture shows after. */
 	{ "natlb: derived (not in the capture)", "frame.comment contains \"(derived\"", { 59110, 59110, 59110 },
 	  { 12336, 12336, 12336 } },
-	/* A translation: the view after a NAT or a balancer rewrote it. */
-	{ "natlb: translated", "frame.comment matches \"[SD]NAT |flow #|hairpinned\"", { 53456, 63736, 53456 },
+	/* A translation: the view after a NAT or a balancer (its flow table's "entry #N") rewrote it.
+	 * Not "flow #": every view's comment begins with it. */
+	{ "natlb: translated", "frame.comment matches \"[SD]NAT |entry #|hairpinned\"", { 53456, 63736, 53456 },
 	  { 0, 16448, 0 } },
 };
 

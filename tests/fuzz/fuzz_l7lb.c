@@ -166,11 +166,11 @@ static int null_add_link(void *data, const char *name, const char *description)
 }
 
 static gboolean null_write(void *data, int link, int linktype, int64_t ts_ns, const uint8_t *bytes, uint32_t caplen,
-                           uint32_t wirelen, enum pcapng_direction dir, uint64_t packet_id,
+                           uint32_t wirelen, enum pcapng_direction dir, const struct view_meta *meta,
                            const char *const *notes, unsigned n_notes, GError **err)
 {
 	const unsigned *n = data;
-	if (packet_id == 0) /* every view belongs to a journey */
+	if (meta->packet_id == 0 || meta->flow == 0) /* every view belongs to a journey and a flow */
 		abort();
 	(void)linktype;
 	(void)ts_ns;

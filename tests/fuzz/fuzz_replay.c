@@ -66,7 +66,7 @@ static int mem_add_link(void *data, const char *name, const char *description)
 }
 
 static gboolean mem_write(void *data, int link, int linktype, int64_t ts_ns, const uint8_t *bytes, uint32_t caplen,
-                          uint32_t wirelen, enum pcapng_direction dir, uint64_t packet_id,
+                          uint32_t wirelen, enum pcapng_direction dir, const struct view_meta *meta,
                           const char *const *notes, unsigned n_notes, GError **err)
 {
 	struct memory_pcapng *m = data;
@@ -87,7 +87,7 @@ static gboolean mem_write(void *data, int link, int linktype, int64_t ts_ns, con
 		m->iface[m->n_iface].linktype = linktype;
 		m->iface[m->n_iface++].id = id;
 	}
-	if (!pcapng_writer_packet(m->w, id, ts_ns, bytes, caplen, wirelen, dir, packet_id, notes, n_notes, err))
+	if (!pcapng_writer_packet(m->w, id, ts_ns, bytes, caplen, wirelen, dir, meta->packet_id, notes, n_notes, err))
 		return FALSE;
 	m->views++;
 	return TRUE;

@@ -275,7 +275,7 @@ let positionOf = new Int32Array(steps.length);
 function flowLabel(f) {
 	const s = steps[flowSteps.get(f)[0]];
 	const ends = s.src ? `${s.proto} ${endpoint(s.src, s.sp)} \u2194 ${endpoint(s.dst, s.dp)}` : s.proto;
-	return `flow ${f}: ${ends} (${flowSteps.get(f).length} views)`;
+	return `flow #${f}: ${ends} (${flowSteps.get(f).length} views)`;
 }
 
 function fillFilters() {
@@ -511,7 +511,8 @@ function drawLadder(flow, win) {
 		root.append(g);
 		ladderArrow.set(i, g);
 	});
-	const hint = el('p', { class: 'hint', text: `${flowLabel(flow)}: one arrow per view, one column per host side and stage` +
+	const hint = el('p', { class: 'hint', text: `${flowLabel(flow)}: one arrow per view, one column per host side and stage; ` +
+		`in Wireshark, frame.comment contains "flow #${flow} |"` +
 		(all.length > MAX_LADDER_ROWS ? `; views ${from + 1}-${from + ids.length} of ${all.length} here, ` +
 			`${MAX_LADDER_ROWS} at a time (the ladder follows the step)` : '') + '.' });
 	hint.id = 'ladder-hint';
