@@ -133,8 +133,28 @@ struct l7_rule {
 	char *text; /* the conditions, normalised: "host-header api.example.com AND path-pattern /v1*" */
 };
 
+/* A rule's gate: one of its conditions on a subject every request has (host, path, method,
+ * source address), reduced to what four bytes at each end and the length can refuse.  The
+ * gates sit side by side, one 64-byte line per rule, so a request that no rule matches is
+ * refused by reading the gates alone (the rules are far larger).  A gate refuses only what its
+ * condition refuses: it is a superset test, and the rule itself decides. */
+enum l7_gate_subject { L7_GATE_NONE, L7_GATE_HOST, L7_GATE_PATH, L7_GATE_METHOD, L7_GATE_SOURCE_IP, L7_GATE_N };
+
+struct l7_gate_value {
+	uint16_t min_len, max_len;     /* the subject's length must be within */
+	uint32_t head, head_mask;      /* its first four bytes (little-endian word, zero past the end) */
+	uint32_t tail, tail_mask;      /* its last four, aligned to the end */
+};
+
+struct l7_gate {
+	uint8_t subject;               /* enum l7_gate_subject; NONE: every request passes */
+	uint8_t n_values;              /* the condition's values: any one that passes lets it through */
+	struct l7_gate_value values[L7_MAX_VALUES_PER_CONDITION];
+};
+
 struct l7_rules {
 	struct l7_rule *rules; /* sorted by priority */
+	struct l7_gate *gates; /* gates[i] is rules[i]'s */
 	unsigned n;
 	struct l7_action default_action;
 	bool has_default;

@@ -10,6 +10,7 @@
  * Invariant: what l7_rules_add() accepted is within every limit of lb/l7_rules-t.h, so
  * l7_rules_match() never checks a bound the parser checked; it allocates only for the trace.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -752,6 +753,7 @@ void l7_rules_clear(struct l7_rules *rs)
 	for (unsigned i = 0; i < rs->n; i++)
 		rule_free(&rs->rules[i]);
 	g_free(rs->rules);
+	g_free(rs->gates);
 	action_free(&rs->default_action);
 	l7_rules_init(rs);
 }
@@ -799,6 +801,120 @@ static void order_conditions(struct l7_rule *r)
 		}
 }
 
+/* --- gates (struct l7_gate) ---------------------------------------------------------------- */
+
+/* Up to four bytes as a little-endian word; bytes past n are zero. */
+static uint32_t word_of(const char *s, size_t n)
+{
+	uint32_t w = 0;
+	for (size_t i = 0; i < n && i < 4; i++)
+		w |= (uint32_t)(unsigned char)s[i] << (8 * i);
+	return w;
+}
+
+static uint32_t bytes_mask(size_t n)
+{
+	return n >= 4 ? 0xffffffffu : (1u << (8 * n)) - 1;
+}
+
+/* A subject's first and last four bytes, folded when its condition folds case. */
+struct gate_subject {
+	uint32_t len, head, tail;
+};
+
+static void gate_subject_of(struct gate_subject *g, const char *s, size_t len, bool fold_case)
+{
+	char end[4] = { 0, 0, 0, 0 };
+	char begin[4] = { 0, 0, 0, 0 };
+	size_t n = len < 4 ? len : 4;
+	for (size_t i = 0; i < n; i++) {
+		begin[i] = fold(s[i], fold_case);
+		end[4 - n + i] = fold(s[len - n + i], fold_case);
+	}
+	g->len = len > UINT16_MAX ? UINT16_MAX : (uint32_t)len;
+	g->head = word_of(begin, 4);
+	g->tail = word_of(end, 4);
+}
+
+/* What one pattern lets through: its literal head and tail (for a pattern without wildcards, the
+ * whole of it, and its exact length). */
+static void gate_value_of(struct l7_gate_value *v, const struct l7_pattern *p)
+{
+	size_t head = p->head < 4 ? p->head : 4;
+	size_t tail = p->wild ? (p->tail < 4 ? p->tail : 4) : (p->len < 4 ? p->len : 4);
+	v->min_len = p->min_len;
+	v->max_len = p->wild ? UINT16_MAX : p->len;
+	v->head = word_of(p->text, head);
+	v->head_mask = bytes_mask(head);
+	char end[4] = { 0, 0, 0, 0 };
+	memcpy(end + 4 - tail, p->text + p->len - tail, tail);
+	v->tail = word_of(end, 4);
+	v->tail_mask = tail ? 0xffffffffu << (8 * (4 - tail)) : 0;
+}
+
+/* How much of a request the condition's weakest value refuses, roughly in bits. */
+static unsigned gate_strength(const struct l7_gate *g)
+{
+	unsigned weakest = UINT_MAX;
+	for (unsigned i = 0; i < g->n_values; i++) {
+		const struct l7_gate_value *v = &g->values[i];
+		unsigned bits = (unsigned)__builtin_popcount(v->head_mask) + (unsigned)__builtin_popcount(v->tail_mask) +
+		                (v->max_len != UINT16_MAX ? 8 : 0) + (v->min_len ? 1 : 0);
+		weakest = MIN(weakest, bits);
+	}
+	return weakest == UINT_MAX ? 0 : weakest;
+}
+
+static bool gate_of_condition(struct l7_gate *g, const struct l7_condition *c)
+{
+	memset(g, 0, sizeof *g);
+	switch (c->kind) {
+	case L7_COND_HOST_HEADER: g->subject = L7_GATE_HOST; break;
+	case L7_COND_PATH_PATTERN: g->subject = L7_GATE_PATH; break;
+	case L7_COND_HTTP_REQUEST_METHOD: g->subject = L7_GATE_METHOD; break;
+	case L7_COND_SOURCE_IP: g->subject = L7_GATE_SOURCE_IP; break;
+	default: return false; /* headers and query strings: a request has no fixed place for them */
+	}
+	g->n_values = (uint8_t)c->n_values;
+	for (unsigned i = 0; i < c->n_values; i++) {
+		struct l7_gate_value *v = &g->values[i];
+		if (c->kind == L7_COND_SOURCE_IP)
+			*v = (struct l7_gate_value){ .max_len = UINT16_MAX, .head = c->values[i].cidr.addr,
+				                     .head_mask = ip4_prefix_mask(c->values[i].cidr.len) };
+		else
+			gate_value_of(v, &c->values[i].pat);
+	}
+	return true;
+}
+
+/* The rule's gate: its condition that refuses most. */
+static void gate_build(struct l7_gate *gate, const struct l7_rule *r)
+{
+	unsigned best = 0;
+	memset(gate, 0, sizeof *gate);
+	for (unsigned i = 0; i < r->n_conditions; i++) {
+		struct l7_gate g;
+		if (gate_of_condition(&g, &r->conditions[i]) && (gate->subject == L7_GATE_NONE || gate_strength(&g) > best)) {
+			*gate = g;
+			best = gate_strength(&g);
+		}
+	}
+}
+
+static inline bool gate_pass(const struct l7_gate *g, const struct gate_subject subj[L7_GATE_N])
+{
+	if (g->subject == L7_GATE_NONE)
+		return true;
+	const struct gate_subject *s = &subj[g->subject];
+	for (unsigned i = 0; i < g->n_values; i++) {
+		const struct l7_gate_value *v = &g->values[i];
+		if (s->len >= v->min_len && s->len <= v->max_len && (s->head & v->head_mask) == v->head &&
+		    (s->tail & v->tail_mask) == v->tail)
+			return true;
+	}
+	return false;
+}
+
 gboolean l7_rules_add(struct l7_rules *rs, unsigned priority, const char *text, GError **err)
 {
 	unsigned at = 0;
@@ -830,6 +946,9 @@ gboolean l7_rules_add(struct l7_rules *rs, unsigned priority, const char *text, 
 	rs->rules = g_renew(struct l7_rule, rs->rules, rs->n + 1);
 	memmove(&rs->rules[at + 1], &rs->rules[at], (rs->n - at) * sizeof *rs->rules);
 	rs->rules[at] = r;
+	rs->gates = g_renew(struct l7_gate, rs->gates, rs->n + 1);
+	memmove(&rs->gates[at + 1], &rs->gates[at], (rs->n - at) * sizeof *rs->gates);
+	gate_build(&rs->gates[at], &rs->rules[at]);
 	rs->n++;
 	return TRUE;
 }
@@ -1175,8 +1294,17 @@ const struct l7_rule *l7_rules_match(const struct l7_rules *rs, const struct l7_
 	struct match_ctx m;
 	m.req = req;
 	m.query = QUERY_UNSPLIT;
+	/* The gates first, unless tracing: the trace tells every rule's conditions, and its answer is
+	 * the one the gates must give (tests/test_l7_rules.c and the fuzzer compare them). */
+	struct gate_subject subj[L7_GATE_N];
+	if (!trace) {
+		gate_subject_of(&subj[L7_GATE_HOST], req->host, req->host_len, true);
+		gate_subject_of(&subj[L7_GATE_PATH], req->path, req->path_len, false);
+		gate_subject_of(&subj[L7_GATE_METHOD], req->method, req->method_len, false);
+		subj[L7_GATE_SOURCE_IP] = (struct gate_subject){ .len = 0, .head = req->source_ip, .tail = 0 };
+	}
 	for (unsigned i = 0; i < rs->n; i++)
-		if (rule_match(&rs->rules[i], &m, trace)) {
+		if ((trace || gate_pass(&rs->gates[i], subj)) && rule_match(&rs->rules[i], &m, trace)) {
 			if (evaluated)
 				*evaluated = i + 1;
 			return &rs->rules[i];

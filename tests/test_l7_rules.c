@@ -233,6 +233,32 @@ static const struct match_case match_cases[] = {
 	  "default = fixed-response 404", NULL }, { .host = "y.example", .path = "/c" }, 1, 1 },
 	{ "/l7-rules/match/empty-host-only-matches-star", { "rule.1 = host-header *.example.com -> forward d",
 	  "rule.2 = host-header * -> forward any", "default = fixed-response 404", NULL }, { .host = "" }, 2, 2 },
+	/* The gates (struct l7_gate) read four bytes at each end and the length: every case here
+	 * is also checked against the trace, which evaluates without them (test_match). */
+	{ "/l7-rules/match/gate/a-host-shorter-than-four-bytes", { "rule.1 = host-header a.b -> forward d",
+	  "default = fixed-response 404", NULL }, { .host = "A.B" }, 1, 1 },
+	{ "/l7-rules/match/gate/a-literal-of-exactly-four-bytes", { "rule.1 = path-pattern /abc -> forward d",
+	  "default = fixed-response 404", NULL }, { .path = "/abc" }, 1, 1 },
+	{ "/l7-rules/match/gate/a-literal-is-not-its-prefix", { "rule.1 = path-pattern /abcde -> forward d",
+	  "default = fixed-response 404", NULL }, { .path = "/abcd" }, 0, 1 },
+	{ "/l7-rules/match/gate/head-and-tail-meet-in-a-short-subject", { "rule.1 = path-pattern /a*z -> forward d",
+	  "default = fixed-response 404", NULL }, { .path = "/az" }, 1, 1 },
+	{ "/l7-rules/match/gate/a-question-mark-opens-the-pattern", { "rule.1 = host-header ?pi.example.com -> forward d",
+	  "default = fixed-response 404", NULL }, { .host = "Api.example.com" }, 1, 1 },
+	{ "/l7-rules/match/gate/a-folded-tail", { "rule.1 = host-header *.COM -> forward d",
+	  "default = fixed-response 404", NULL }, { .host = "WWW.EXAMPLE.Com" }, 1, 1 },
+	{ "/l7-rules/match/gate/a-long-tail-at-its-least-length", { "rule.1 = path-pattern *.tar.gz -> forward d",
+	  "default = fixed-response 404", NULL }, { .path = ".tar.gz" }, 1, 1 },
+	{ "/l7-rules/match/gate/source-ip-slash-0-takes-every-address", { "rule.1 = source-ip 0.0.0.0/0 -> forward d",
+	  "default = fixed-response 404", NULL }, { .source = "203.0.113.9" }, 1, 1 },
+	{ "/l7-rules/match/gate/the-gate-may-be-the-second-condition", {
+	  "rule.1 = http-header X-Tenant a* AND path-pattern /v1/exact -> forward d", "default = fixed-response 404",
+	  NULL }, { .path = "/v1/exact", .headers = { { "X-Tenant", "abc" } } }, 1, 1 },
+	{ "/l7-rules/match/gate/any-value-of-the-gated-condition", {
+	  "rule.1 = host-header a.example, bb.example, *.c.example -> forward d", "default = fixed-response 404", NULL },
+	  { .host = "x.C.example" }, 1, 1 },
+	{ "/l7-rules/match/gate/a-rule-without-a-gate-is-tried", { "rule.1 = query-string x=1 -> forward d",
+	  "default = fixed-response 404", NULL }, { .query = "x=1" }, 1, 1 },
 };
 
 static void test_match(gconstpointer data)
