@@ -69,3 +69,20 @@ bool answer_tcp_rst(struct stage_ctx *ctx, struct libnet_context *l, const struc
 	}
 	return answer_emit(ctx, l, p, dir, note);
 }
+
+bool answer_icmp_error(struct stage_ctx *ctx, struct libnet_context *l, const struct packet *p, enum hop_dir dir,
+                       uint8_t type, uint8_t code, uint32_t from, uint32_t quote, const char *note)
+{
+	uint32_t captured = p->caplen - p->ip.off;
+	if (quote > captured)
+		quote = captured;
+	if (quote > p->ip.total_len)
+		quote = p->ip.total_len;
+	if (libnet_build_icmpv4_unreach(type, code, 0, p->data + p->ip.off, quote, l, 0) == -1 ||
+	    libnet_build_ipv4(LIBNET_IPV4_H + LIBNET_ICMPV4_UNREACH_H + quote, 0, 0, 0, 64, IPPROTO_ICMP, 0, g_htonl(from),
+	                      g_htonl(p->ip.src), NULL, 0, l, 0) == -1) {
+		libnet_clear_packet(l);
+		return false;
+	}
+	return answer_emit(ctx, l, p, dir, note);
+}
