@@ -20,14 +20,14 @@ bool answer_emit(struct stage_ctx *ctx, struct libnet_context *l, const struct p
 
 /* A TCP RST from p's destination to its source, resetting p's connection: its sequence number
  * is p's acknowledgement, or, when p acknowledged nothing, it acknowledges p (RFC 9293
- * section 3.10.7.1).  False when it could not be built or emitted. */
-bool answer_tcp_rst(struct stage_ctx *ctx, struct libnet_context *l, const struct packet *p, enum hop_dir dir,
-                    const char *note);
+ * section 3.10.7.1).  Built on the stack, without allocating.  False when it could not be
+ * built or emitted. */
+bool answer_tcp_rst(struct stage_ctx *ctx, const struct packet *p, enum hop_dir dir, const char *note);
 
 /* An ICMP error of type/code from `from` to p's source, quoting p's IP header and data up to quote
  * bytes (RFC 792: at least the header and 8 bytes; RFC 1812 4.3.2.3: as much as fits in 576
- * bytes).  False when it could not be built or emitted. */
-bool answer_icmp_error(struct stage_ctx *ctx, struct libnet_context *l, const struct packet *p, enum hop_dir dir,
-                       uint8_t type, uint8_t code, uint32_t from, uint32_t quote, const char *note);
+ * bytes).  Built on the stack, without allocating.  False when it could not be built or emitted. */
+bool answer_icmp_error(struct stage_ctx *ctx, const struct packet *p, enum hop_dir dir, uint8_t type, uint8_t code,
+                       uint32_t from, uint32_t quote, const char *note);
 
 #endif

@@ -250,11 +250,10 @@ struct napt_stats {
 	uint64_t bytes_out[2], packets_out[2]; /* to destination (L2R), to source (R2L) */
 	uint64_t hairpinned, icmp_errors_translated;
 	uint64_t frags_followed, frags_held, frags_released, frags_discarded;
-	uint64_t resets_sent, unreachables_sent;
+	uint64_t resets_sent, unreachables_sent;  /* unreachables: ICMP 3/13 (RFC 5508 REQ-8) */
+	uint64_t answered_unsolicited, port_unreachables_sent; /* answer-unsolicited: packets, and the ICMP 3/3 of them */
 	uint64_t port_probes;             /* ports and 64-port words the allocators looked at (not printed) */
 };
-
-struct libnet_context;
 
 /* The stage's state (stage.priv). */
 struct napt {
@@ -286,7 +285,6 @@ struct napt {
 	struct napt_frag_entry frags[NAPT_FRAG_DATAGRAMS];
 	struct napt_frag_held *held; /* NAPT_FRAG_HELD of them, allocated at configure time */
 	int64_t frag_check_ns;       /* no remembered or held fragment expires before this (INT64_MAX: none) */
-	struct libnet_context *lnet; /* builds the RSTs and ICMP errors the stage emits */
 	struct napt_stats stats;
 };
 

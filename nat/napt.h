@@ -155,9 +155,6 @@ uint32_t napt_session_open_local(struct napt *nat, uint8_t proto, uint32_t eaddr
 
 /* ---- napt_in2out.c and napt_out2in.c: the data path, each way ---------------------------------- */
 
-/* The libnet context that builds what the stage emits, made at the first use. */
-struct libnet_context *napt_libnet(struct napt *nat);
-
 /* answer-unsolicited: p came from outside to the NAT and no session expects it: answer it as the
  * NAT's own stack would (a TCP RST; ICMP 3/3 for UDP) and, under tracking = conntrack, keep the
  * local entry that Linux keeps.  VERDICT_CONSUMED with the note written, or VERDICT_DROP when p is

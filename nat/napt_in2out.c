@@ -3,7 +3,7 @@
 #include <netinet/tcp.h>
 #include <string.h>
 
-#include <libnet.h>
+#include <netinet/ip_icmp.h>
 
 #include "common/answer.h"
 #include "common/note.h"
@@ -13,19 +13,10 @@
 #include "nat/napt.h"
 
 
-libnet_t *napt_libnet(struct napt *nat)
-{
-	char errbuf[LIBNET_ERRBUF_SIZE];
-	if (!nat->lnet)
-		nat->lnet = libnet_init(LIBNET_NONE, NULL, errbuf);
-	return nat->lnet;
-}
-
 /* A RST to the inside host, as from the remote endpoint, so that its stack drops the connection. */
 static bool emit_rst(struct stage_ctx *ctx, struct napt *nat, const struct packet *p, const char *note)
 {
-	libnet_t *l = napt_libnet(nat);
-	bool ok = l && answer_tcp_rst(ctx, l, p, DIR_LEFT_TO_RIGHT, note);
+	bool ok = answer_tcp_rst(ctx, p, DIR_LEFT_TO_RIGHT, note);
 	nat->stats.resets_sent += ok;
 	return ok;
 }
@@ -35,9 +26,8 @@ static bool emit_rst(struct stage_ctx *ctx, struct napt *nat, const struct packe
 static bool emit_unreachable(struct stage_ctx *ctx, struct napt *nat, const struct packet *p,
                              const char *note)
 {
-	libnet_t *l = napt_libnet(nat);
-	bool ok = l && answer_icmp_error(ctx, l, p, DIR_LEFT_TO_RIGHT, ICMP_UNREACH, ICMP_UNREACH_FILTER_PROHIB,
-	                                 nat->cfg.inside_address, p->ip.hdr_len + 8, note);
+	bool ok = answer_icmp_error(ctx, p, DIR_LEFT_TO_RIGHT, ICMP_UNREACH, ICMP_UNREACH_FILTER_PROHIB,
+	                            nat->cfg.inside_address, p->ip.hdr_len + 8, note);
 	nat->stats.unreachables_sent += ok;
 	return ok;
 }

@@ -3,7 +3,7 @@
 #include <netinet/tcp.h>
 #include <string.h>
 
-#include <libnet.h>
+#include <netinet/ip_icmp.h>
 
 #include "common/answer.h"
 #include "common/note.h"
@@ -67,7 +67,6 @@ enum verdict napt_unsolicited(struct stage *st, struct napt *nat, struct packet 
 	uint8_t proto = p->ip.proto, f = p->ip.tcp_flags;
 	bool tcp = proto == IPPROTO_TCP, sent = false;
 	char r[40], e[40], note[200];
-	libnet_t *l;
 
 	/* A stack answers neither a RST (RFC 9293 3.10.7.1) nor ICMP here (the kernel answers echo
 	 * requests, which natlb does not model). */
@@ -75,18 +74,17 @@ enum verdict napt_unsolicited(struct stage *st, struct napt *nat, struct packet 
 		return VERDICT_DROP;
 	napt_ep_str(proto, p->ip.src, p->ip.sport, r, sizeof r);
 	napt_ep_str(proto, p->ip.dst, p->ip.dport, e, sizeof e);
-	l = napt_libnet(nat);
 	if (tcp) {
 		g_snprintf(note, sizeof note, "napt %s: TCP RST from %s to %s: nothing listens on the NAT's own port",
 		           nat->name, e, r);
-		sent = l && answer_tcp_rst(ctx, l, p, DIR_RIGHT_TO_LEFT, note);
+		sent = answer_tcp_rst(ctx, p, DIR_RIGHT_TO_LEFT, note);
 		nat->stats.resets_sent += sent;
 	} else {
 		g_snprintf(note, sizeof note, "napt %s: ICMP destination unreachable 3 (port unreachable) to %s: no socket "
 		           "on %s", nat->name, r, e);
-		sent = l && answer_icmp_error(ctx, l, p, DIR_RIGHT_TO_LEFT, ICMP_UNREACH, ICMP_UNREACH_PORT, p->ip.dst,
-		                              ICMP_ERROR_QUOTE, note);
-		nat->stats.unreachables_sent += sent;
+		sent = answer_icmp_error(ctx, p, DIR_RIGHT_TO_LEFT, ICMP_UNREACH, ICMP_UNREACH_PORT, p->ip.dst,
+		                         ICMP_ERROR_QUOTE, note);
+		nat->stats.port_unreachables_sent += sent;
 	}
 	/* Linux: conntrack made an entry for this packet in PREROUTING, and, nothing in the nat table
 	 * matching, it goes to the router's own stack untranslated; the entry holds the tuple until it
@@ -115,6 +113,7 @@ enum verdict napt_unsolicited(struct stage *st, struct napt *nat, struct packet 
 		                   created ? "a packet for the NAT itself: conntrack's entry holds its tuple" :
 		                   "another packet for the NAT itself");
 	}
+	nat->stats.answered_unsolicited++;
 	note_appendf(ctx->note, "inbound %s -> %s is for the NAT itself (no session expects it%s%s), not translated; %s%s%s",
 	             r, e, why[0] ? ": " : "", why, tcp ? "TCP RST" : "ICMP 3/3 port unreachable",
 	             sent ? " sent back" : " not sent (nowhere to emit)",

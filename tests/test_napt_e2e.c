@@ -479,14 +479,16 @@ struct punch_case {
 	const char *to_peer;     /* tshark: the host's packet to the peer on the internet link */
 	const char *answers;     /* tshark: the ICMP errors the NAT sent the peer */
 	const char *table_row;   /* a substring of natlb tables' last snapshot, or NULL for none */
+	const char *stats;       /* a line of --stats, or NULL: the answer-unsolicited line is absent */
 };
 
 static const struct punch_case punch_cases[] = {
 	{ "/napt-e2e/linux/peer-first-is-answered-3-3-and-the-host-leaves-from-another-port", "profile = linux", NULL,
 	  "internet|203.0.113.7,198.51.100.9|198.51.100.9,203.0.113.7|3|3|1|6000|40000|70756e6368\n",
-	  "src=198.51.100.9 dst=203.0.113.7 sport=6000 dport=40000" },
+	  "src=198.51.100.9 dst=203.0.113.7 sport=6000 dport=40000",
+	  "packets for the NAT itself (answer-unsolicited): 1, answered with the RSTs above and 1 ICMP 3/3\n" },
 	{ "/napt-e2e/port-restricted-cone/peer-first-is-dropped-and-the-host-keeps-its-port", "profile = port-restricted-cone",
-	  "internet|203.0.113.7|198.51.100.9|40000|6000\n", "", NULL },
+	  "internet|203.0.113.7|198.51.100.9|40000|6000\n", "", NULL, NULL },
 };
 
 static void test_punch(gconstpointer data)
@@ -503,6 +505,10 @@ static void test_punch(gconstpointer data)
 	char *out = g_strdup_printf("%s/out.pcapng", dir), *tables = g_strdup_printf("%s/t.json", dir);
 	char *targ = g_strdup_printf("--tables=%s", tables);
 	char *stats = replay(sc, in, out, targ);
+	if (c->stats)
+		g_assert_nonnull(strstr(stats, c->stats));
+	else
+		g_assert_null(strstr(stats, "answer-unsolicited"));
 	static const char *const fu[] = { "frame.interface_name", "ip.src", "ip.dst", "udp.srcport", "udp.dstport", NULL };
 	char *r = tshark(out, fu, "frame.interface_name == \"internet\" && ip.dst == 198.51.100.9 && !icmp");
 	if (c->to_peer)
