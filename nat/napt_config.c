@@ -557,7 +557,7 @@ void napt_describe(const struct stage *st, GString *out)
 	                       ip4_to_str(c->inside_address, a));
 	g_string_append_printf(out, "tracking = %s\n# %s\n", tracking_words[c->tracking],
 	                       c->tracking == NAPT_TRACK_CONNTRACK ?
-	                       "nf_conntrack: UDP stays unreplied (30 s) until a packet after its reply, over 2 s in; "
+	                       "nf_conntrack: UDP stays on timeout-udp-unreplied until a packet after its reply, over 2 s in; "
 	                       "[ASSURED] on TCP once established, never on ICMP" :
 	                       "a reply makes a UDP or ICMP session a stream, shown [ASSURED]");
 	g_string_append_printf(out, "answer-unsolicited = %s\n# %s\n", yes_no(c->answer_unsolicited),

@@ -86,7 +86,7 @@ static void nat_refused(const char *stage_keys, const char *msg)
 /* ---- Packets --------------------------------------------------------------------------------- */
 
 struct pkt {
-	uint8_t buf[256];
+	uint8_t buf[1100]; /* room for a datagram larger than an ICMP error quotes (576 bytes) */
 	struct packet p;
 };
 
@@ -144,6 +144,19 @@ static struct pkt *udp(struct pkt *k, const char *src, uint16_t sport, const cha
 	test_put16(l4 + 4, 0, 12);
 	memcpy(l4 + 8, "ping", 4);
 	finish(k, 17, ip(src), ip(dst), 12, 0, 0x1111);
+	return k;
+}
+
+/* A UDP datagram with len bytes of payload ('x'). */
+static struct pkt *udp_len(struct pkt *k, const char *src, uint16_t sport, const char *dst, uint16_t dport, uint32_t len)
+{
+	uint8_t *l4 = k->buf + 34;
+	g_assert_cmpuint(34 + 8 + len, <=, sizeof k->buf);
+	test_put16(l4, 0, sport);
+	test_put16(l4 + 2, 0, dport);
+	test_put16(l4 + 4, 0, (uint16_t)(8 + len));
+	memset(l4 + 8, 'x', len);
+	finish(k, 17, ip(src), ip(dst), 8 + len, 0, 0x1111);
 	return k;
 }
 
@@ -1551,6 +1564,33 @@ static void test_local_entry_expires(void)
 	}
 }
 
+/* RFC 1812 4.3.2.3, as Linux's icmp_send(): the error quotes as much of the datagram as fits in
+ * 576 bytes, 548 of them; a short datagram whole. */
+static void test_unsolicited_quote(void)
+{
+	static const uint32_t payloads[] = { 4, 520, 540, 1000 };
+	for (unsigned i = 0; i < G_N_ELEMENTS(payloads); i++) {
+		struct nat_test t;
+		struct test_emitter em;
+		struct pkt k;
+		test_emitter_init(&em);
+		nat_open(&t, "external = " E_ADDR "\nprofile = linux");
+		udp_len(&k, PEER_ADDR, 6000, E_ADDR, 40000, payloads[i]);
+		g_assert_cmpint(run_emit(&t, &k, DIR_RIGHT_TO_LEFT, &em), ==, VERDICT_CONSUMED);
+		uint32_t quoted = MIN(20 + 8 + payloads[i], 548);
+		g_assert_cmpuint(em.last.len, ==, 14 + 20 + 8 + quoted);
+		g_assert_cmpmem(em.bytes + 14 + 28, quoted, k.buf + 14, quoted);
+		struct packet a = { .data = em.bytes, .caplen = em.last.len, .wirelen = em.last.len, .linktype = 1 };
+		g_assert_cmpint(decode_packet(&a), ==, DECODE_OK);
+		g_assert_cmpuint(a.ip.total_len, ==, 28 + quoted);
+		uint16_t want = 0, got = 1;
+		g_assert_true(csum_l4_expected(&a, &a.ip, &want));
+		g_assert_true(pkt_get_be16(&a, a.ip.l4_csum_off, &got));
+		g_assert_cmpuint(want, ==, got);
+		nat_close(&t);
+	}
+}
+
 /* A RST from outside is answered by no stack (RFC 9293 3.10.7.1) and leaves no entry. */
 static void test_unsolicited_rst(void)
 {
@@ -1737,6 +1777,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/napt/linux/unsolicited/local-entry-lives-30-s-then-the-host-keeps-its-port",
 	                test_local_entry_expires);
 	g_test_add_func("/napt/linux/unsolicited/rst-is-not-answered-and-leaves-no-entry", test_unsolicited_rst);
+	g_test_add_func("/napt/linux/unsolicited/port-unreachable-quotes-up-to-548-bytes", test_unsolicited_quote);
 	for (unsigned i = 0; i < G_N_ELEMENTS(timewait_cases); i++)
 		g_test_add_data_func(timewait_cases[i].name, &timewait_cases[i], test_timewait);
 	for (unsigned i = 0; i < G_N_ELEMENTS(icmp_ports_cases); i++)
