@@ -1,4 +1,4 @@
-/* common/answer.h: building the packet a stage sends back in answer to one it received: a TCP RST (RFC 9293 section 3.10.7.1), an ICMP error (RFC 792), built with libnet.
+/* common/answer.h: building the packet a stage sends back in answer to one it received: a TCP RST (RFC 9293 section 3.10.7.1), an ICMP error (RFC 792), built on the stack; or one a stage built with libnet.
  *
  * The answer goes back the way the answered packet came: its link header is the answered
  * packet's turned round (Ethernet source and destination swapped), and it is emitted onto the

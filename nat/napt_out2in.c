@@ -1,4 +1,4 @@
-/* nat/napt_out2in.c: the napt stage from outside to inside: DNAT through a session, the filtering behaviour for a new remote, and hairpinning (RFC 4787 sections 5 and 6, REQ-8, REQ-9). */
+/* nat/napt_out2in.c: the napt stage from outside to inside: DNAT through a session, the filtering behaviour for a new remote, the NAT's own answer to what no session expects, and hairpinning (RFC 4787 sections 5 and 6, REQ-8, REQ-9; RFC 1812 4.3.2.3; Linux nf_conntrack). */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
