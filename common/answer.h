@@ -1,4 +1,4 @@
-/* common/answer.h: building the packet a stage sends back in answer to one it received: a TCP RST (RFC 9293 section 3.10.7.1), an ICMP error (RFC 792), built with libnet.
+/* common/answer.h: building the packet a stage sends back in answer to one it received: a TCP RST (RFC 9293 section 3.10.7.1), an ICMP error (RFC 792), built on the stack; or one a stage built with libnet.
  *
  * The answer goes back the way the answered packet came: its link header is the answered
  * packet's turned round (Ethernet source and destination swapped), and it is emitted onto the
@@ -20,8 +20,14 @@ bool answer_emit(struct stage_ctx *ctx, struct libnet_context *l, const struct p
 
 /* A TCP RST from p's destination to its source, resetting p's connection: its sequence number
  * is p's acknowledgement, or, when p acknowledged nothing, it acknowledges p (RFC 9293
- * section 3.10.7.1).  False when it could not be built or emitted. */
-bool answer_tcp_rst(struct stage_ctx *ctx, struct libnet_context *l, const struct packet *p, enum hop_dir dir,
-                    const char *note);
+ * section 3.10.7.1).  Built on the stack, without allocating.  False when it could not be
+ * built or emitted. */
+bool answer_tcp_rst(struct stage_ctx *ctx, const struct packet *p, enum hop_dir dir, const char *note);
+
+/* An ICMP error of type/code from `from` to p's source, quoting p's IP header and data up to quote
+ * bytes (RFC 792: at least the header and 8 bytes; RFC 1812 4.3.2.3: as much as fits in 576
+ * bytes).  Built on the stack, without allocating.  False when it could not be built or emitted. */
+bool answer_icmp_error(struct stage_ctx *ctx, const struct packet *p, enum hop_dir dir, uint8_t type, uint8_t code,
+                       uint32_t from, uint32_t quote, const char *note);
 
 #endif

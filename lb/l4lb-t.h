@@ -178,7 +178,6 @@ struct l4lb {
 	struct l4lb_totals totals;
 	GString *pending;        /* what the last events did, told with the next packet */
 	GString *flags;          /* scratch for table rows */
-	struct libnet_context *lnet; /* builds the RSTs (libnet_t) */
 };
 
 /* Why the l4-lb stage drops a packet (its stage_ops.drops). */

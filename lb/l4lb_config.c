@@ -6,9 +6,7 @@
  *
  * Invariant: once configure() returns TRUE every table the data path needs is allocated.
  */
-#define _DEFAULT_SOURCE 1 /* libnet.h wants the BSD names; see tools/gen.c */
 
-#include <libnet.h>
 #include <string.h>
 
 #include "common/note.h"
@@ -418,7 +416,6 @@ gboolean l4lb_configure(struct stage *st, const struct stage_config *cfg, GError
 {
 	struct l4lb *lb = g_new0(struct l4lb, 1);
 	char *address = NULL;
-	char errbuf[LIBNET_ERRBUF_SIZE];
 
 	st->priv = lb;
 	lb->pending = g_string_sized_new(256);
@@ -474,13 +471,6 @@ gboolean l4lb_configure(struct stage *st, const struct stage_config *cfg, GError
 	g_free(names);
 	lb->weights = g_new0(uint32_t, lb->n_targets);
 	l4lb_rebuild(lb);
-
-	errbuf[0] = '\0';
-	lb->lnet = (struct libnet_context *)libnet_init(LIBNET_NONE, NULL, errbuf);
-	if (!lb->lnet) {
-		stage_config_error(cfg, NULL, err, "libnet_init: %s", errbuf);
-		return FALSE;
-	}
 	return TRUE;
 }
 
@@ -494,8 +484,6 @@ void l4lb_destroy(struct stage *st)
 		lb->select->destroy(lb->sel);
 	if (lb->sel_spare)
 		lb->select->destroy(lb->sel_spare);
-	if (lb->lnet)
-		libnet_destroy((libnet_t *)lb->lnet);
 	g_free(lb->weights);
 	g_free(lb->targets);
 	l4lb_flow_table_free(lb);

@@ -56,10 +56,9 @@ bool l4lb_ppv2_strip(struct packet *p)
 
 bool l4lb_send_rst(struct stage *st, struct stage_ctx *ctx, const struct packet *p, const char *why)
 {
-	struct l4lb *lb = st->priv;
 	char note[256];
 
 	/* From the listener the client connected to, back to the client. */
 	g_snprintf(note, sizeof note, "%s %s: TCP RST from the listener to the client: %s", st->ops->type, st->name, why);
-	return answer_tcp_rst(ctx, lb->lnet, p, DIR_LEFT_TO_RIGHT, note);
+	return answer_tcp_rst(ctx, p, DIR_LEFT_TO_RIGHT, note);
 }

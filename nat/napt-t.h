@@ -57,10 +57,17 @@ enum napt_fragments {
 	NAPT_FRAG_DROP,      /* every fragment is dropped */
 };
 
+/* How sessions are tracked and shown (nat/napt_session.c). */
+enum napt_tracking {
+	NAPT_TRACK_NATLB,     /* a reply makes a UDP session a stream, shown [ASSURED]; TCP rows show no flag */
+	NAPT_TRACK_CONNTRACK, /* nf_conntrack's rules: the UDP stream after 2 s, flags as conntrack -L prints them,
+	                       * and a packet to the NAT itself leaves an entry of its own (answer-unsolicited) */
+};
+
 /* Timeout classes: one timer list and one scenario key each.  X(NAME, key, what). */
 #define foreach_napt_timeout                                                                        \
-	X(UDP, "timeout-udp", "UDP once a reply was seen (RFC 4787 REQ-5: at least 120 s, 300 s advised)") \
-	X(UDP_UNREPLIED, "timeout-udp-unreplied", "UDP before any reply")                           \
+	X(UDP, "timeout-udp", "UDP once a stream (natlb: a reply was seen; conntrack: a packet after the reply, over 2 s in; RFC 4787 REQ-5: at least 120 s, 300 s advised)") \
+	X(UDP_UNREPLIED, "timeout-udp-unreplied", "UDP before it is a stream (before any reply)")   \
 	X(TCP_SYN, "timeout-tcp-syn", "TCP while the handshake is incomplete (RFC 5382: transitory)") \
 	X(TCP_ESTABLISHED, "timeout-tcp-established", "TCP established (RFC 5382 REQ-5: at least 7440 s)") \
 	X(TCP_CLOSING, "timeout-tcp-closing", "TCP after a FIN one way")                            \
@@ -117,6 +124,9 @@ struct napt_config {
 	bool other_protocols;       /* translate protocols other than TCP/UDP/ICMP by address */
 	bool aws_metrics;           /* --stats with CloudWatch names */
 	uint32_t inside_address;    /* source of the ICMP errors the NAT sends inside */
+	enum napt_tracking tracking;
+	bool answer_unsolicited;    /* a packet to the NAT that no session expects is for the NAT itself: TCP RST, ICMP 3/3 */
+	bool ports_icmp;            /* `ports` also bounds ICMP query identifiers (no: as iptables --to-ports, TCP and UDP only) */
 };
 
 /* An inside endpoint bound to an external one (RFC 4787 section 3). */
@@ -150,6 +160,10 @@ struct napt_session {
 	uint32_t id;                /* 0 when the slot is free */
 	uint32_t map_id;            /* its mapping's id, for annotations without touching the mapping */
 	uint32_t dest;              /* per-destination counter, or NAPT_NONE */
+	union {                     /* kept for nf_nat's and nf_conntrack's rules (nat/napt_ports.c, napt_session.c) */
+		uint32_t seq_end;       /* TCP: the end of the inside host's highest segment (conntrack's seen[0].td_end) */
+		uint32_t stream_at_ms;  /* UDP: capture time in ms (mod 2^32) after which it may become a stream */
+	};
 	int64_t expires_ns;
 	uint32_t packets[2];        /* per enum hop_dir */
 	uint64_t bytes[2];
@@ -160,6 +174,10 @@ struct napt_session {
 #define NAPT_SESS_FIN_IN 0x04
 #define NAPT_SESS_INBOUND 0x08      /* opened from outside (EIF/ADF let it in) */
 #define NAPT_SESS_SYN_IN 0x10       /* the other side's SYN was seen */
+#define NAPT_SESS_ASSURED 0x20      /* tracking = conntrack: IPS_ASSURED, as conntrack -L shows it */
+#define NAPT_SESS_LOCAL 0x40        /* tracking = conntrack: an entry for the NAT's own traffic (no NAT): a packet
+                                     * from outside to the NAT itself; eaddr:eport is its destination */
+#define NAPT_SESS_STREAM 0x80       /* UDP: timed by timeout-udp */
 
 /* Connections from one external address to one destination (AWS: at most 55,000). */
 struct napt_dest {
@@ -232,11 +250,10 @@ struct napt_stats {
 	uint64_t bytes_out[2], packets_out[2]; /* to destination (L2R), to source (R2L) */
 	uint64_t hairpinned, icmp_errors_translated;
 	uint64_t frags_followed, frags_held, frags_released, frags_discarded;
-	uint64_t resets_sent, unreachables_sent;
+	uint64_t resets_sent, unreachables_sent;  /* unreachables: ICMP 3/13 (RFC 5508 REQ-8) */
+	uint64_t answered_unsolicited, port_unreachables_sent; /* answer-unsolicited: packets, and the ICMP 3/3 of them */
 	uint64_t port_probes;             /* ports and 64-port words the allocators looked at (not printed) */
 };
-
-struct libnet_context;
 
 /* The stage's state (stage.priv). */
 struct napt {
@@ -268,7 +285,6 @@ struct napt {
 	struct napt_frag_entry frags[NAPT_FRAG_DATAGRAMS];
 	struct napt_frag_held *held; /* NAPT_FRAG_HELD of them, allocated at configure time */
 	int64_t frag_check_ns;       /* no remembered or held fragment expires before this (INT64_MAX: none) */
-	struct libnet_context *lnet; /* builds the RSTs and ICMP errors the stage emits */
 	struct napt_stats stats;
 };
 

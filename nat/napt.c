@@ -20,7 +20,6 @@
 #include <netinet/tcp.h>
 #include <string.h>
 
-#include <libnet.h>
 
 #include "common/answer.h"
 #include "common/checksum.h"
@@ -369,6 +368,10 @@ static void napt_stats_print(const struct stage *st, GString *out)
 	                       ", idle timeouts %" G_GUINT64_FORMAT "; emitted %" G_GUINT64_FORMAT " RST, %"
 	                       G_GUINT64_FORMAT " ICMP 3/13\n", s->hairpinned, s->icmp_errors_translated, s->idle_timeouts,
 	                       s->resets_sent, s->unreachables_sent);
+	if (nat->cfg.answer_unsolicited)
+		g_string_append_printf(out, "    packets for the NAT itself (answer-unsolicited): %" G_GUINT64_FORMAT ", answered "
+		                       "with the RSTs above and %" G_GUINT64_FORMAT " ICMP 3/3\n", s->answered_unsolicited,
+		                       s->port_unreachables_sent);
 	g_string_append_printf(out, "    fragments: %" G_GUINT64_FORMAT " followed their first, %" G_GUINT64_FORMAT
 	                       " held, %" G_GUINT64_FORMAT " released, %" G_GUINT64_FORMAT " discarded unreleased\n",
 	                       s->frags_followed, s->frags_held, s->frags_released, s->frags_discarded);
@@ -380,8 +383,6 @@ static void napt_destroy(struct stage *st)
 	if (!nat)
 		return;
 	napt_table_free(nat);
-	if (nat->lnet)
-		libnet_destroy(nat->lnet);
 	g_free(nat->held);
 	g_free(nat);
 	st->priv = NULL;

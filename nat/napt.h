@@ -41,6 +41,9 @@ struct napt_port_req {
 	uint16_t rport;
 	uint16_t min, max;       /* the range to search */
 	unsigned tries;          /* candidates looked at, for the annotation */
+	bool syn;                /* TCP: the packet opening it is a SYN (conntrack's SYN_SENT) ... */
+	uint32_t seq_end;        /* ... ending at this sequence number (seq + 1) */
+	uint32_t evict;          /* out: the closing session whose reply tuple the port takes over (linux), or NAPT_NONE */
 };
 
 struct napt_port_ops {
@@ -142,10 +145,22 @@ void napt_session_row(const struct napt *nat, const struct napt_session *s, stru
 void napt_session_event(struct stage *st, struct stage_ctx *ctx, uint32_t si, enum table_event kind, const char *why);
 /* A new session for (proto, inside endpoint) to (raddr, rport), on the mapping the mapping
  * behaviour allows or a new one; NAPT_NONE with o->reason when none can be opened. */
-uint32_t napt_session_open_out(struct napt *nat, uint8_t proto, uint32_t iaddr, uint16_t iport, uint32_t raddr,
-                               uint16_t rport, int64_t now_ns, struct napt_open *o);
+uint32_t napt_session_open_out(struct stage *st, struct stage_ctx *ctx, struct napt *nat, const struct packet *p,
+                               uint32_t raddr, uint16_t rport, struct napt_open *o);
+/* tracking = conntrack: a packet from outside that no session expects is for the NAT itself; its
+ * entry holds the tuple (proto, remote, NAT endpoint) as the inside hosts' mappings do, so that one
+ * of them towards that remote takes another port.  NAPT_NONE when the pool is full. */
+uint32_t napt_session_open_local(struct napt *nat, uint8_t proto, uint32_t eaddr, uint16_t eport, uint32_t raddr,
+                                 uint16_t rport, int64_t now_ns);
 
 /* ---- napt_in2out.c and napt_out2in.c: the data path, each way ---------------------------------- */
+
+/* answer-unsolicited: p came from outside to the NAT and no session expects it: answer it as the
+ * NAT's own stack would (a TCP RST; ICMP 3/3 for UDP) and, under tracking = conntrack, keep the
+ * local entry that Linux keeps.  VERDICT_CONSUMED with the note written, or VERDICT_DROP when p is
+ * not one a stack answers (a RST, ICMP): then nothing is written and the caller drops it. */
+enum verdict napt_unsolicited(struct stage *st, struct napt *nat, struct packet *p, struct stage_ctx *ctx,
+                              uint32_t local, const char *why);
 
 enum verdict napt_in2out(struct stage *st, struct napt *nat, struct packet *p, struct stage_ctx *ctx);
 enum verdict napt_out2in(struct stage *st, struct napt *nat, struct packet *p, struct stage_ctx *ctx);

@@ -11,7 +11,12 @@
  *   432000, fin_wait 120, time_wait 120, close 10; udp 30 unreplied, 120 stream; icmp 30; generic
  *   600), the port kept while the reply tuple is free, else nf_nat's search; EIM only through an
  *   entry that still lives (find_appropriate_src); port overlapping; APDF (conntrack lets in only
- *   replies).
+ *   replies).  tracking = conntrack (nf_conntrack_proto_udp.c: a UDP entry stays 30 s until a packet
+ *   after its reply comes more than 2 s after it began; IPS_ASSURED as conntrack -L prints it);
+ *   answer-unsolicited (a packet to the router's own address that no entry expects is delivered to
+ *   the router, whose stack answers a TCP RST or an ICMP port unreachable, and its conntrack entry
+ *   holds the tuple); ports-icmp = no (MASQUERADE --to-ports needs -p tcp or -p udp, so ICMP
+ *   identifiers keep nf_nat's own range, 0-65535).
  * - aws-nat-gateway: "NAT gateways" in the Amazon VPC user guide: outbound only, ports 1024-65535,
  *   up to 8 addresses, 55,000 simultaneous connections to each unique destination per address,
  *   350 s idle timeout answered by an RST, UDP fragments forwarded and TCP/ICMP fragments dropped,
@@ -37,7 +42,7 @@ const char *const napt_keys[] = {
 	foreach_napt_timeout
 #undef X
 	"max-mappings", "max-per-destination", "exhaustion-icmp", "idle-rst", "fragments", "fragment-timeout",
-	"other-protocols", "metrics", "inside-address", NULL,
+	"other-protocols", "metrics", "inside-address", "tracking", "answer-unsolicited", "ports-icmp", NULL,
 };
 
 struct napt_profile {
@@ -46,6 +51,9 @@ struct napt_profile {
 	enum napt_dep mapping, filtering;
 	const char *alloc;
 	bool parity, overlapping, hairpin, refresh_inbound, exhaustion_icmp, idle_rst, other, aws_metrics;
+	bool answer_unsolicited;
+	bool icmp_ids_apart;               /* ports-icmp = no */
+	enum napt_tracking tracking;
 	enum napt_pooling pooling;
 	enum napt_fragments fragments;
 	uint16_t port_min, port_max;
@@ -83,6 +91,7 @@ static const struct napt_profile profiles[] = {
 	  /* MASQUERADE alone does not hairpin: a packet to the router's own address is for the router. */
 	  .hairpin = false, .refresh_inbound = true, .other = true, .pooling = NAPT_POOL_PAIRED, .port_min = 1,
 	  .port_max = 65535, .timeout_s = { 120, 30, 120, 432000, 120, 120, 10, 30, 600 },
+	  .tracking = NAPT_TRACK_CONNTRACK, .answer_unsolicited = true, .icmp_ids_apart = true,
 	  .max_external = NAPT_MAX_EXTERNAL },
 	{ .name = "aws-nat-gateway", .summary = "AWS NAT gateway: outbound only, 350 s idle then RST, 55,000 per destination",
 	  .mapping = NAPT_APD, .filtering = NAPT_APD, .alloc = "random", .overlapping = true, .hairpin = false,
@@ -95,6 +104,7 @@ static const struct napt_profile profiles[] = {
 static const char *const dep_words[] = { "endpoint-independent", "address-dependent", "address-and-port-dependent" };
 static const char *const pooling_words[] = { "paired", "arbitrary" };
 static const char *const fragment_words[] = { "translate", "udp-only", "drop" };
+static const char *const tracking_words[] = { "natlb", "conntrack" };
 static const char *const timeout_keys[NAPT_TO_KEYED] = {
 #define X(name, key, what) key,
 	foreach_napt_timeout
@@ -309,6 +319,9 @@ static void profile_apply(struct napt_config *c, const struct napt_profile *p)
 	c->idle_rst = p->idle_rst;
 	c->other_protocols = p->other;
 	c->aws_metrics = p->aws_metrics;
+	c->tracking = p->tracking;
+	c->answer_unsolicited = p->answer_unsolicited;
+	c->ports_icmp = !p->icmp_ids_apart;
 	c->pooling = p->pooling;
 	c->fragments = p->fragments;
 	c->port_min = p->port_min;
@@ -381,6 +394,11 @@ static bool configure_keys(struct stage *st, const struct stage_config *cfg, str
 			return false;
 		c->fragments = (enum napt_fragments)w;
 	}
+	if (stage_config_has(cfg, "tracking")) {
+		if (!parse_word(cfg, "tracking", tracking_words, 2, &w, err))
+			return false;
+		c->tracking = (enum napt_tracking)w;
+	}
 	if (stage_config_has(cfg, "metrics")) {
 		static const char *const metrics_words[] = { "natlb", "aws" };
 		if (!parse_word(cfg, "metrics", metrics_words, 2, &w, err))
@@ -394,7 +412,8 @@ static bool configure_keys(struct stage *st, const struct stage_config *cfg, str
 		{ "port-parity", &c->port_parity },         { "port-overlapping", &c->port_overlapping },
 		{ "hairpin", &c->hairpin },                 { "refresh-inbound", &c->refresh_inbound },
 		{ "exhaustion-icmp", &c->exhaustion_icmp }, { "idle-rst", &c->idle_rst },
-		{ "other-protocols", &c->other_protocols },
+		{ "other-protocols", &c->other_protocols }, { "answer-unsolicited", &c->answer_unsolicited },
+		{ "ports-icmp", &c->ports_icmp },
 	};
 	for (unsigned i = 0; i < G_N_ELEMENTS(bools); i++)
 		if (stage_config_has(cfg, bools[i].key)) {
@@ -431,6 +450,13 @@ static bool configure_keys(struct stage *st, const struct stage_config *cfg, str
 		stage_config_error(cfg, "port-overlapping", err, "needs filtering = address-and-port-dependent: with %s "
 		                   "filtering a packet from a new remote to a shared port could belong to any inside host "
 		                   "sharing it", dep_words[c->filtering]);
+		return false;
+	}
+	/* conntrack keeps tuples, not mappings: the NAT's own entries (answer-unsolicited) hold a reply
+	 * tuple that an inside host's mapping of the same port could not share without overlapping. */
+	if (c->tracking == NAPT_TRACK_CONNTRACK && !c->port_overlapping) {
+		stage_config_error(cfg, "tracking", err, "conntrack needs port-overlapping = yes: conntrack keeps only "
+		                   "tuples, so an external port is shared by every destination");
 		return false;
 	}
 	return true;
@@ -529,4 +555,16 @@ void napt_describe(const struct stage *st, GString *out)
 	                       yes_no(c->idle_rst), fragment_words[c->fragments], c->fragment_timeout_s,
 	                       yes_no(c->other_protocols), c->aws_metrics ? "aws" : "natlb",
 	                       ip4_to_str(c->inside_address, a));
+	g_string_append_printf(out, "tracking = %s\n# %s\n", tracking_words[c->tracking],
+	                       c->tracking == NAPT_TRACK_CONNTRACK ?
+	                       "nf_conntrack: UDP stays on timeout-udp-unreplied until a packet after its reply, over 2 s in; "
+	                       "[ASSURED] on TCP once established, never on ICMP" :
+	                       "a reply makes a UDP or ICMP session a stream, shown [ASSURED]");
+	g_string_append_printf(out, "answer-unsolicited = %s\n# %s\n", yes_no(c->answer_unsolicited),
+	                       c->answer_unsolicited ? "a packet to the NAT that no session expects is answered: TCP RST, "
+	                       "ICMP 3/3 for UDP, as a Linux router's own stack does" :
+	                       "a packet to the NAT that no session expects is dropped silently");
+	g_string_append_printf(out, "ports-icmp = %s\n# %s\n", yes_no(c->ports_icmp),
+	                       c->ports_icmp ? "ports bounds ICMP query identifiers too" :
+	                       "ports bounds TCP and UDP only, as iptables --to-ports; ICMP identifiers: 0-65535");
 }

@@ -3,7 +3,7 @@
 #include <netinet/tcp.h>
 #include <string.h>
 
-#include <libnet.h>
+#include <netinet/ip_icmp.h>
 
 #include "common/answer.h"
 #include "common/note.h"
@@ -13,19 +13,10 @@
 #include "nat/napt.h"
 
 
-static libnet_t *napt_libnet(struct napt *nat)
-{
-	char errbuf[LIBNET_ERRBUF_SIZE];
-	if (!nat->lnet)
-		nat->lnet = libnet_init(LIBNET_NONE, NULL, errbuf);
-	return nat->lnet;
-}
-
 /* A RST to the inside host, as from the remote endpoint, so that its stack drops the connection. */
 static bool emit_rst(struct stage_ctx *ctx, struct napt *nat, const struct packet *p, const char *note)
 {
-	libnet_t *l = napt_libnet(nat);
-	bool ok = l && answer_tcp_rst(ctx, l, p, DIR_LEFT_TO_RIGHT, note);
+	bool ok = answer_tcp_rst(ctx, p, DIR_LEFT_TO_RIGHT, note);
 	nat->stats.resets_sent += ok;
 	return ok;
 }
@@ -35,19 +26,8 @@ static bool emit_rst(struct stage_ctx *ctx, struct napt *nat, const struct packe
 static bool emit_unreachable(struct stage_ctx *ctx, struct napt *nat, const struct packet *p,
                              const char *note)
 {
-	libnet_t *l = napt_libnet(nat);
-	uint32_t quote = p->ip.hdr_len + 8;
-	if (!l)
-		return false;
-	if (quote > p->caplen - p->ip.off)
-		quote = p->caplen - p->ip.off;
-	if (libnet_build_icmpv4_unreach(ICMP_UNREACH, ICMP_UNREACH_FILTER_PROHIB, 0, p->data + p->ip.off, quote, l, 0) == -1 ||
-	    libnet_build_ipv4(LIBNET_IPV4_H + LIBNET_ICMPV4_UNREACH_H + quote, 0, 0, 0, 64, IPPROTO_ICMP, 0,
-	                      g_htonl(nat->cfg.inside_address), g_htonl(p->ip.src), NULL, 0, l, 0) == -1) {
-		libnet_clear_packet(l);
-		return false;
-	}
-	bool ok = answer_emit(ctx, l, p, DIR_LEFT_TO_RIGHT, note);
+	bool ok = answer_icmp_error(ctx, p, DIR_LEFT_TO_RIGHT, ICMP_UNREACH, ICMP_UNREACH_FILTER_PROHIB,
+	                            nat->cfg.inside_address, p->ip.hdr_len + 8, note);
 	nat->stats.unreachables_sent += ok;
 	return ok;
 }
@@ -118,7 +98,7 @@ uint32_t napt_outbound_session(struct stage *st, struct stage_ctx *ctx, struct n
 	}
 	if (s != NAPT_NONE)
 		return s;
-	s = napt_session_open_out(nat, proto, p->ip.src, iport, raddr, rport, ctx->now_ns, o);
+	s = napt_session_open_out(st, ctx, nat, p, raddr, rport, o);
 	if (s == NAPT_NONE) {
 		*reason = o->reason;
 		napt_exhausted(st, ctx, nat, p, o->reason, o->reason == DROP_NAPT_TABLE_FULL ? "table full" : "no port");

@@ -1,8 +1,11 @@
-/* nat/napt_out2in.c: the napt stage from outside to inside: DNAT through a session, the filtering behaviour for a new remote, and hairpinning (RFC 4787 sections 5 and 6, REQ-8, REQ-9). */
+/* nat/napt_out2in.c: the napt stage from outside to inside: DNAT through a session, the filtering behaviour for a new remote, the NAT's own answer to what no session expects, and hairpinning (RFC 4787 sections 5 and 6, REQ-8, REQ-9; RFC 1812 4.3.2.3; Linux nf_conntrack). */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
 
+#include <netinet/ip_icmp.h>
+
+#include "common/answer.h"
 #include "common/note.h"
 #include "common/packet.h"
 #include "common/rewrite.h"
@@ -55,6 +58,70 @@ uint32_t napt_filter_inbound(const struct napt *nat, uint8_t proto, uint32_t ead
 	}
 }
 
+/* RFC 1812 4.3.2.3: an ICMP error holds as much of the packet as fits in 576 bytes (Linux's icmp_send). */
+#define ICMP_ERROR_QUOTE (576 - 20 - 8)
+
+enum verdict napt_unsolicited(struct stage *st, struct napt *nat, struct packet *p, struct stage_ctx *ctx,
+                              uint32_t local, const char *why)
+{
+	uint8_t proto = p->ip.proto, f = p->ip.tcp_flags;
+	bool tcp = proto == IPPROTO_TCP, sent = false;
+	char r[40], e[40], note[200];
+
+	/* A stack answers neither a RST (RFC 9293 3.10.7.1) nor ICMP here (the kernel answers echo
+	 * requests, which natlb does not model). */
+	if ((!tcp && proto != IPPROTO_UDP) || (tcp && (f & TH_RST)))
+		return VERDICT_DROP;
+	napt_ep_str(proto, p->ip.src, p->ip.sport, r, sizeof r);
+	napt_ep_str(proto, p->ip.dst, p->ip.dport, e, sizeof e);
+	if (tcp) {
+		g_snprintf(note, sizeof note, "napt %s: TCP RST from %s to %s: nothing listens on the NAT's own port",
+		           nat->name, e, r);
+		sent = answer_tcp_rst(ctx, p, DIR_RIGHT_TO_LEFT, note);
+		nat->stats.resets_sent += sent;
+	} else {
+		g_snprintf(note, sizeof note, "napt %s: ICMP destination unreachable 3 (port unreachable) to %s: no socket "
+		           "on %s", nat->name, r, e);
+		sent = answer_icmp_error(ctx, p, DIR_RIGHT_TO_LEFT, ICMP_UNREACH, ICMP_UNREACH_PORT, p->ip.dst,
+		                         ICMP_ERROR_QUOTE, note);
+		nat->stats.port_unreachables_sent += sent;
+	}
+	/* Linux: conntrack made an entry for this packet in PREROUTING, and, nothing in the nat table
+	 * matching, it goes to the router's own stack untranslated; the entry holds the tuple until it
+	 * times out.  conntrack starts no TCP entry on a SYN-ACK (tcp_new() finds it invalid). */
+	bool created = false;
+	if (nat->cfg.tracking == NAPT_TRACK_CONNTRACK && local == NAPT_NONE &&
+	    !(tcp && (f & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK))) {
+		local = napt_session_open_local(nat, proto, p->ip.dst, p->ip.dport, p->ip.src, p->ip.sport, ctx->now_ns);
+		created = local != NAPT_NONE;
+	}
+	if (local != NAPT_NONE) {
+		struct napt_session *s = &nat->sess[local];
+		enum napt_timeout tclass = NAPT_TO_UDP_UNREPLIED; /* the ICMP error is RELATED: no reply */
+		s->packets[DIR_RIGHT_TO_LEFT]++;
+		s->bytes[DIR_RIGHT_TO_LEFT] += p->ip.total_len;
+		if (tcp && sent) {
+			s->state = NAPT_ST_CLOSE; /* the RST is the entry's reply: SYN_SENT or ESTABLISHED to CLOSE */
+			s->flags |= NAPT_SESS_REPLIED;
+			tclass = NAPT_TO_TCP_RST;
+		} else if (tcp) {
+			s->state = (f & TH_SYN) ? NAPT_ST_SYN_SENT : NAPT_ST_ESTABLISHED;
+			tclass = (f & TH_SYN) ? NAPT_TO_TCP_SYN : NAPT_TO_TCP_ESTABLISHED;
+		}
+		napt_timer_arm(nat, local, tclass, ctx->now_ns);
+		napt_session_event(st, ctx, local, created ? TABLE_EVENT_CREATED : TABLE_EVENT_REFRESHED,
+		                   created ? "a packet for the NAT itself: conntrack's entry holds its tuple" :
+		                   "another packet for the NAT itself");
+	}
+	nat->stats.answered_unsolicited++;
+	note_appendf(ctx->note, "inbound %s -> %s is for the NAT itself (no session expects it%s%s), not translated; %s%s%s",
+	             r, e, why[0] ? ": " : "", why, tcp ? "TCP RST" : "ICMP 3/3 port unreachable",
+	             sent ? " sent back" : " not sent (nowhere to emit)",
+	             local != NAPT_NONE ? (created ? "; a local conntrack entry holds the tuple" :
+	                                   "; its local conntrack entry refreshed") : "");
+	return VERDICT_CONSUMED;
+}
+
 enum verdict napt_out2in(struct stage *st, struct napt *nat, struct packet *p, struct stage_ctx *ctx)
 {
 	uint8_t proto = p->ip.proto;
@@ -71,6 +138,13 @@ enum verdict napt_out2in(struct stage *st, struct napt *nat, struct packet *p, s
 	}
 	uint32_t si = napt_session_find_out(nat, proto, eaddr, eport, raddr, rport);
 	why[0] = '\0';
+	if (si != NAPT_NONE && (nat->sess[si].flags & NAPT_SESS_LOCAL)) {
+		enum verdict v = nat->cfg.answer_unsolicited ? napt_unsolicited(st, nat, p, ctx, si, "") : VERDICT_DROP;
+		if (v != VERDICT_DROP)
+			return v;
+		return stage_drop(ctx, DROP_NAPT_NO_MAPPING, "inbound %s -> %s (for the NAT itself: no mapping)",
+		                  napt_ep_str(proto, raddr, rsport, r, sizeof r), napt_ep_str(proto, eaddr, eport, e, sizeof e));
+	}
 	if (si != NAPT_NONE && nat->sess[si].state == NAPT_ST_IDLE) {
 		return stage_drop(ctx, DROP_NAPT_NO_MAPPING, "inbound %s -> %s (the connection of mapping #%u idled out)",
 		                  napt_ep_str(proto, raddr, rsport, r, sizeof r), napt_ep_str(proto, eaddr, eport, e, sizeof e),
@@ -79,6 +153,12 @@ enum verdict napt_out2in(struct stage *st, struct napt *nat, struct packet *p, s
 	if (si == NAPT_NONE) {
 		enum napt_drop reason = NAPT_DROP_END;
 		uint32_t m = napt_filter_inbound(nat, proto, eaddr, eport, raddr, rport, &reason, why, sizeof why);
+		if (m == NAPT_NONE && nat->cfg.answer_unsolicited) {
+			/* with overlapping, the filter's sentence only says that no session expects it */
+			enum verdict v = napt_unsolicited(st, nat, p, ctx, NAPT_NONE, nat->cfg.port_overlapping ? "" : why);
+			if (v != VERDICT_DROP)
+				return v;
+		}
 		if (m == NAPT_NONE) {
 			return stage_drop(ctx, reason, "inbound %s -> %s%s%s%s", napt_ep_str(proto, raddr, rsport, r, sizeof r),
 			                  napt_ep_str(proto, eaddr, eport, e, sizeof e), why[0] ? " (" : "", why, why[0] ? ")" : "");

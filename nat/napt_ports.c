@@ -27,9 +27,11 @@
 #define PROTO_TCP 6
 #define PROTO_UDP 17
 
-/* nf_nat_core.c: at most this many candidates per round; each further round halves it. */
+/* nf_nat_core.c: at most this many candidates per round; each further round halves it.  In the
+ * last NF_NAT_HARDER_THRESH (a quarter) tries of a round, a new SYN may evict a closing entry. */
 #define LINUX_MAX_ATTEMPTS 128
 #define LINUX_MIN_ATTEMPTS 16
+#define LINUX_HARDER_THRESH (LINUX_MAX_ATTEMPTS / 4)
 
 uint64_t napt_random(struct napt *nat)
 {
@@ -273,10 +275,34 @@ static bool pick_random(struct napt_port_req *r, uint16_t *port)
 	return scan_from(r, r->min + (uint32_t)(napt_random(r->nat) % n), port);
 }
 
+/* nf_nat_used_tuple_harder(): with port overlapping, may a new SYN take over port from the session
+ * that holds its reply tuple?  Only in a round's last tries, only TCP, only a session of the NAT's
+ * own translation (not a local entry: conntrack finds that one by its original tuple) that is
+ * closing (TIME_WAIT or CLOSE: nf_nat_may_kill's state >= TIME_WAIT), and only when the new
+ * sequence number is past the old connection's (nf_seq_has_advanced), so that the old peer's late
+ * segments are out of the new connection's window. */
+static bool linux_may_evict(struct napt_port_req *r, uint16_t port, uint32_t attempts_left)
+{
+	struct napt *nat = r->nat;
+	if (attempts_left > LINUX_HARDER_THRESH || r->proto != PROTO_TCP || !r->syn || !nat->cfg.port_overlapping ||
+	    port < r->min || port > r->max || (parity_applies(nat, r->proto) && (port & 1) != (r->iport & 1)))
+		return false;
+	uint32_t s = napt_session_find_out(nat, r->proto, r->eaddr, port, r->raddr, r->rport);
+	if (s == NAPT_NONE)
+		return false;
+	const struct napt_session *x = &nat->sess[s];
+	if ((x->flags & NAPT_SESS_LOCAL) || (x->state != NAPT_ST_TIME_WAIT && x->state != NAPT_ST_CLOSE) ||
+	    (int32_t)(r->seq_end - x->seq_end) <= 0)
+		return false;
+	r->evict = s;
+	return true;
+}
+
 /* linux: nf_nat_l4proto_unique_tuple().  Without an explicit range, the port keeps its class (below
  * 512: 1-511; below 1024: 600-1023; else 1024-65535; ICMP identifiers: any).  A random offset, 128
  * tries, then rounds of half as many from a new random offset, giving up below 16: a nearly full
- * range can fail although a port is free, as it does in the kernel. */
+ * range can fail although a port is free, as it does in the kernel.  A SYN may take the port of a
+ * closing connection in each round's last 32 tries (linux_may_evict); the caller evicts it. */
 static bool pick_linux(struct napt_port_req *r, uint16_t *port)
 {
 	uint16_t min = r->min, max = r->max;
@@ -303,7 +329,7 @@ static bool pick_linux(struct napt_port_req *r, uint16_t *port)
 	for (;;) {
 		for (uint32_t i = 0; i < attempts && !ok; i++, off++) {
 			uint16_t c = (uint16_t)(r->min + off % range);
-			if (napt_port_free(r, c)) {
+			if (napt_port_free(r, c) || linux_may_evict(r, c, attempts - i)) {
 				*port = c;
 				ok = true;
 			}
@@ -335,7 +361,8 @@ static const struct napt_port_ops port_random = {
 };
 static const struct napt_port_ops port_linux = {
 	.name = "linux",
-	.summary = "nf_nat's search: random offset, 128 tries, then halving rounds",
+	.summary = "nf_nat's search: random offset, 128 tries, then halving rounds; a SYN takes a closing "
+	           "connection's port in a round's last 32 tries",
 	.pick = pick_linux,
 };
 

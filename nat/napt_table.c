@@ -63,6 +63,10 @@ static uint32_t dest_hash(uint8_t proto, uint32_t eaddr, uint32_t raddr, uint16_
 	return key_hash(proto, eaddr, 0, raddr, rport);
 }
 
+/* The fields nf_nat's and nf_conntrack's rules need (seq_end, stream_at_ms) share the padding that
+ * was there: the pool of sessions is what a large table is made of. */
+G_STATIC_ASSERT(sizeof(struct napt_session) == 80);
+
 /* A session is larger than a cache line (80 bytes), so most straddle two: the key is in the first
  * and the timer and counters the packet updates are in the second.  Ask for both lines at once, so
  * that the second miss overlaps the first instead of following it. */

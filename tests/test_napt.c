@@ -20,6 +20,7 @@
 #include "common/tables_reader.h"
 #include "common/tables_writer.h"
 #include "nat/napt.h"
+#include "tests/testemit.h"
 #include "tests/testpkt.h"
 #include "tests/testutil.h"
 #include "tools/stage_types.h"
@@ -85,7 +86,7 @@ static void nat_refused(const char *stage_keys, const char *msg)
 /* ---- Packets --------------------------------------------------------------------------------- */
 
 struct pkt {
-	uint8_t buf[256];
+	uint8_t buf[1100]; /* room for a datagram larger than an ICMP error quotes (576 bytes) */
 	struct packet p;
 };
 
@@ -146,19 +147,38 @@ static struct pkt *udp(struct pkt *k, const char *src, uint16_t sport, const cha
 	return k;
 }
 
-static struct pkt *tcp(struct pkt *k, const char *src, uint16_t sport, const char *dst, uint16_t dport, uint8_t flags)
+/* A UDP datagram with len bytes of payload ('x'). */
+static struct pkt *udp_len(struct pkt *k, const char *src, uint16_t sport, const char *dst, uint16_t dport, uint32_t len)
+{
+	uint8_t *l4 = k->buf + 34;
+	g_assert_cmpuint(34 + 8 + len, <=, sizeof k->buf);
+	test_put16(l4, 0, sport);
+	test_put16(l4 + 2, 0, dport);
+	test_put16(l4 + 4, 0, (uint16_t)(8 + len));
+	memset(l4 + 8, 'x', len);
+	finish(k, 17, ip(src), ip(dst), 8 + len, 0, 0x1111);
+	return k;
+}
+
+static struct pkt *tcp_seq(struct pkt *k, const char *src, uint16_t sport, const char *dst, uint16_t dport,
+                           uint8_t flags, uint32_t seq)
 {
 	uint8_t *l4 = k->buf + 34;
 	memset(l4, 0, 20);
 	test_put16(l4, 0, sport);
 	test_put16(l4 + 2, 0, dport);
-	test_put32(l4 + 4, 0, 1000);
+	test_put32(l4 + 4, 0, seq);
 	test_put32(l4 + 8, 0, (flags & TCP_ACK) ? 5000 : 0);
 	l4[12] = 0x50;
 	l4[13] = flags;
 	test_put16(l4 + 14, 0, 1024);
 	finish(k, 6, ip(src), ip(dst), 20, 0, 0x2222);
 	return k;
+}
+
+static struct pkt *tcp(struct pkt *k, const char *src, uint16_t sport, const char *dst, uint16_t dport, uint8_t flags)
+{
+	return tcp_seq(k, src, sport, dst, dport, flags, 1000);
 }
 
 static struct pkt *echo(struct pkt *k, const char *src, const char *dst, uint8_t type, uint16_t id)
@@ -1247,6 +1267,465 @@ static void test_memory_short_is_runtime_failure(void)
 	test_rmdir(dir);
 }
 
+/* ---- The linux profile against the kernel (issue 10): nf_conntrack_proto_udp.c, nf_nat_core.c -- */
+
+#define H_ADDR "192.168.1.10"
+#define S_ADDR "198.51.100.1"
+#define E_ADDR "203.0.113.7"
+
+/* run() with an emitter, for the packets the stage sends back. */
+static enum verdict run_emit(struct nat_test *t, struct pkt *k, enum hop_dir dir, struct test_emitter *em)
+{
+	struct stage_ctx ctx = { .now_ns = t->now, .note = t->note, .drop = DROP_NONE, .seed = t->seed, .stage = t->st,
+		                 .emitter = &em->em };
+	g_string_truncate(t->note, 0);
+	t->st->ops->advance(t->st, t->now, &ctx);
+	enum verdict v = t->st->ops->process(t->st, &k->p, dir, &ctx);
+	t->drop = v == VERDICT_DROP ? ctx.drop : DROP_NONE;
+	g_assert_cmpuint(t->note->len, >, 0);
+	return v;
+}
+
+/* The flags of the rows the table shows, joined by "|" in the order table_foreach gives them. */
+static void join_flags(const struct table_row *row, void *data)
+{
+	GString *s = data;
+	g_string_append_printf(s, "%s%s", s->len ? "|" : "", row->flags);
+}
+
+static char *table_flags(struct nat_test *t)
+{
+	GString *s = g_string_new(NULL);
+	t->st->ops->table_foreach(t->st, t->now, join_flags, s);
+	return g_string_free(s, FALSE);
+}
+
+struct track_step {
+	enum hop_dir dir;
+	uint8_t tcp_flags;
+	int64_t at_ms;          /* after the first packet */
+};
+
+struct track_case {
+	const char *name;
+	const char *keys;
+	uint8_t proto;
+	struct track_step steps[4];
+	unsigned n_steps;
+	const char *flag;       /* "[ASSURED]", "[UNREPLIED]", or "" for neither, as conntrack -L shows the row */
+	int64_t lives_s;        /* after the last packet */
+};
+
+static const struct track_case track_cases[] = {
+	{ "/napt/linux/udp/request-alone-is-unreplied-for-30-s", "profile = linux", 17,
+	  { { DIR_LEFT_TO_RIGHT, 0, 0 } }, 1, "[UNREPLIED]", 30 },
+	{ "/napt/linux/udp/request-and-reply-stay-30-s-and-are-not-assured", "profile = linux", 17,
+	  { { DIR_LEFT_TO_RIGHT, 0, 0 }, { DIR_RIGHT_TO_LEFT, 0, 10 } }, 2, "", 30 },
+	{ "/napt/linux/udp/packet-after-the-reply-past-2-s-makes-an-assured-120-s-stream", "profile = linux", 17,
+	  { { DIR_LEFT_TO_RIGHT, 0, 0 }, { DIR_RIGHT_TO_LEFT, 0, 10 }, { DIR_LEFT_TO_RIGHT, 0, 2500 } }, 3, "[ASSURED]", 120 },
+	{ "/napt/linux/udp/packet-after-the-reply-within-2-s-is-assured-but-stays-30-s", "profile = linux", 17,
+	  { { DIR_LEFT_TO_RIGHT, 0, 0 }, { DIR_RIGHT_TO_LEFT, 0, 10 }, { DIR_LEFT_TO_RIGHT, 0, 1000 } }, 3, "[ASSURED]", 30 },
+	{ "/napt/linux/udp/the-2-s-count-from-the-first-packet-not-from-the-reply", "profile = linux", 17,
+	  { { DIR_LEFT_TO_RIGHT, 0, 0 }, { DIR_RIGHT_TO_LEFT, 0, 1900 }, { DIR_RIGHT_TO_LEFT, 0, 2100 } }, 3, "[ASSURED]", 120 },
+	{ "/napt/linux/udp/a-late-reply-alone-is-no-stream", "profile = linux", 17,
+	  { { DIR_LEFT_TO_RIGHT, 0, 0 }, { DIR_RIGHT_TO_LEFT, 0, 5000 } }, 2, "", 30 },
+	{ "/napt/port-restricted-cone/udp/a-reply-makes-an-assured-stream-at-once", "", 17,
+	  { { DIR_LEFT_TO_RIGHT, 0, 0 }, { DIR_RIGHT_TO_LEFT, 0, 10 } }, 2, "[ASSURED]", 300 },
+	{ "/napt/linux/tcp/syn-alone-is-unreplied", "profile = linux", 6,
+	  { { DIR_LEFT_TO_RIGHT, TCP_SYN, 0 } }, 1, "[UNREPLIED]", 120 },
+	{ "/napt/linux/tcp/syn-ack-seen-is-not-yet-assured", "profile = linux", 6,
+	  { { DIR_LEFT_TO_RIGHT, TCP_SYN, 0 }, { DIR_RIGHT_TO_LEFT, TCP_SYN | TCP_ACK, 10 } }, 2, "", 0 },
+	{ "/napt/linux/tcp/assured-once-established", "profile = linux", 6,
+	  { { DIR_LEFT_TO_RIGHT, TCP_SYN, 0 }, { DIR_RIGHT_TO_LEFT, TCP_SYN | TCP_ACK, 10 },
+	    { DIR_LEFT_TO_RIGHT, TCP_ACK, 11 } }, 3, "[ASSURED]", 432000 },
+	{ "/napt/linux/tcp/picked-up-mid-stream-assured-from-its-second-packet", "profile = linux", 6,
+	  { { DIR_LEFT_TO_RIGHT, TCP_ACK, 0 }, { DIR_RIGHT_TO_LEFT, TCP_ACK, 10 } }, 2, "[ASSURED]", 432000 },
+	{ "/napt/rfc/tcp/rows-show-no-flag", "profile = rfc", 6,
+	  { { DIR_LEFT_TO_RIGHT, TCP_SYN, 0 }, { DIR_RIGHT_TO_LEFT, TCP_SYN | TCP_ACK, 10 },
+	    { DIR_LEFT_TO_RIGHT, TCP_ACK, 11 } }, 3, "", 7440 },
+	{ "/napt/linux/icmp/echo-answered-is-never-assured", "profile = linux", 1,
+	  { { DIR_LEFT_TO_RIGHT, 0, 0 }, { DIR_RIGHT_TO_LEFT, 0, 10 }, { DIR_LEFT_TO_RIGHT, 0, 3000 } }, 3, "", 30 },
+	{ "/napt/rfc/icmp/echo-answered-shows-assured", "profile = rfc", 1,
+	  { { DIR_LEFT_TO_RIGHT, 0, 0 }, { DIR_RIGHT_TO_LEFT, 0, 10 } }, 2, "[ASSURED]", 60 },
+};
+
+/* eport: the external port (or identifier) the first packet left with. */
+static void track_packet(struct pkt *k, uint8_t proto, const struct track_step *st, uint16_t eport)
+{
+	bool out = st->dir == DIR_LEFT_TO_RIGHT;
+	if (proto == 17)
+		udp(k, out ? H_ADDR : S_ADDR, out ? 5000 : 53, out ? S_ADDR : E_ADDR, out ? 53 : eport);
+	else if (proto == 6)
+		tcp(k, out ? H_ADDR : S_ADDR, out ? 5000 : 80, out ? S_ADDR : E_ADDR, out ? 80 : eport, st->tcp_flags);
+	else
+		echo(k, out ? H_ADDR : S_ADDR, out ? S_ADDR : E_ADDR, out ? 8 : 0, out ? 77 : eport);
+}
+
+static void test_tracking(gconstpointer data)
+{
+	const struct track_case *c = data;
+	struct nat_test t;
+	char *keys = g_strdup_printf("external = " E_ADDR "\n%s", c->keys);
+	nat_open(&t, keys);
+	int64_t start = t.now;
+	uint16_t eport = 0;
+	for (unsigned i = 0; i < c->n_steps; i++) {
+		struct pkt k;
+		t.now = start + c->steps[i].at_ms * 1000000;
+		track_packet(&k, c->proto, &c->steps[i], eport);
+		enum verdict v = run(&t, &k, c->steps[i].dir);
+		if (i == 0)
+			eport = k.p.ip.sport;
+		if (v != VERDICT_FORWARD)
+			g_test_message("step %u: %s", i, t.note->str);
+		g_assert_cmpint(v, ==, VERDICT_FORWARD);
+		g_assert_cmpuint(t.nat->n_sess, ==, 1);
+	}
+	char *flags = table_flags(&t);
+	if (c->flag[0])
+		g_assert_true(g_str_has_suffix(flags, c->flag));
+	else
+		g_assert_null(strchr(flags, '['));
+	g_free(flags);
+	if (c->lives_s) {
+		int64_t last = t.now;
+		advance(&t, last + c->lives_s * T_SEC - 1);
+		g_assert_cmpuint(t.nat->n_sess, ==, 1);
+		advance(&t, last + c->lives_s * T_SEC);
+		g_assert_cmpuint(t.nat->n_sess, ==, 0);
+	}
+	nat_close(&t);
+	g_free(keys);
+}
+
+/* After a request, its reply and 32 s of silence, Linux has forgotten the flow (30 s): the host's
+ * next packet makes a new entry; the server's next packet finds none, is answered by the router,
+ * and its entry then moves the host to another port. */
+struct pause_case {
+	const char *name;
+	const char *keys;
+	bool server_first;          /* after the pause the server sends first, else the host */
+	enum verdict server_after_pause;
+	const char *host_note;      /* a substring of the host's packet's note */
+	bool host_keeps_port;
+};
+
+static const struct pause_case pause_cases[] = {
+	{ "/napt/linux/udp/after-a-32-s-pause-the-host-gets-a-new-entry", "profile = linux", false, VERDICT_FORWARD,
+	  "new mapping #2, port preserved", true },
+	{ "/napt/linux/udp/after-a-32-s-pause-the-server-is-answered-and-the-host-port-moves", "profile = linux", true,
+	  VERDICT_CONSUMED, "5000 in use by mapping #2", false },
+	{ "/napt/rfc/udp/after-a-32-s-pause-the-host-still-has-its-mapping", "profile = rfc", false, VERDICT_FORWARD,
+	  "(mapping #1)", true },
+	{ "/napt/rfc/udp/after-a-32-s-pause-the-server-still-reaches-the-host", "profile = rfc", true, VERDICT_FORWARD,
+	  "(mapping #1)", true },
+};
+
+static void test_udp_pause(gconstpointer data)
+{
+	const struct pause_case *c = data;
+	struct nat_test t;
+	struct test_emitter em;
+	struct pkt k;
+	char *keys = g_strdup_printf("external = " E_ADDR "\n%s", c->keys);
+	test_emitter_init(&em);
+	nat_open(&t, keys);
+	int64_t start = t.now;
+	g_assert_cmpuint(out_udp(&t, H_ADDR, 5000, S_ADDR, 53), ==, 5000);
+	t.now = start + 10 * 1000000;
+	g_assert_cmpint(in_udp(&t, S_ADDR, 53, E_ADDR, 5000), ==, VERDICT_FORWARD);
+	t.now = start + 32 * T_SEC;
+	if (c->server_first) {
+		udp(&k, S_ADDR, 53, E_ADDR, 5000);
+		g_assert_cmpint(run_emit(&t, &k, DIR_RIGHT_TO_LEFT, &em), ==, c->server_after_pause);
+	}
+	uint16_t port = out_udp(&t, H_ADDR, 5000, S_ADDR, 53);
+	if (!strstr(t.note->str, c->host_note))
+		g_test_message("note: %s", t.note->str);
+	g_assert_nonnull(strstr(t.note->str, c->host_note));
+	g_assert_cmpint(port == 5000, ==, c->host_keeps_port);
+	if (!c->server_first) {
+		udp(&k, S_ADDR, 53, E_ADDR, 5000);
+		g_assert_cmpint(run_emit(&t, &k, DIR_RIGHT_TO_LEFT, &em), ==, c->server_after_pause);
+	}
+	nat_close(&t);
+	g_free(keys);
+}
+
+/* Hole punching when the peer's packet arrives first (RFC 5128 3.3). */
+struct unsolicited_case {
+	const char *name;
+	const char *keys;
+	uint8_t proto;
+	enum verdict want;
+	int answer;             /* 0: nothing sent; ICMP 3/3 (1); TCP RST (6) */
+	bool host_keeps_port;   /* the host's packet to the peer leaves from 40000 */
+	bool retry_reaches_host;
+	const char *row;        /* a substring of the table after the peer's first packet, or NULL */
+};
+
+static const struct unsolicited_case unsolicited_cases[] = {
+	{ "/napt/linux/unsolicited/udp-answered-port-unreachable-and-its-entry-moves-the-host-port", "profile = linux", 17,
+	  VERDICT_CONSUMED, 1, false, false, "local (to the NAT itself, no NAT) [UNREPLIED]" },
+	{ "/napt/linux/unsolicited/tcp-syn-answered-rst-and-its-entry-moves-the-host-port", "profile = linux", 6,
+	  VERDICT_CONSUMED, 6, false, false, "local (to the NAT itself, no NAT)" },
+	{ "/napt/linux/unsolicited/answer-off-drops-silently-keeps-no-entry-and-the-port", "profile = linux\n"
+	  "answer-unsolicited = no", 17, VERDICT_DROP, 0, true, true, NULL },
+	{ "/napt/linux/unsolicited/natlb-tracking-answers-but-keeps-no-entry", "profile = linux\ntracking = natlb", 17,
+	  VERDICT_CONSUMED, 1, true, true, NULL },
+	{ "/napt/port-restricted-cone/unsolicited/dropped-silently-port-kept-retry-let-in", "", 17, VERDICT_DROP, 0, true,
+	  true, NULL },
+	{ "/napt/port-restricted-cone/unsolicited/answer-on-sends-rst-without-an-entry", "answer-unsolicited = yes", 6,
+	  VERDICT_CONSUMED, 6, true, true, NULL },
+};
+
+#define PEER_ADDR "198.51.100.9"
+
+static void peer_packet(struct pkt *k, uint8_t proto, const char *dst, uint16_t dport)
+{
+	if (proto == 17)
+		udp(k, PEER_ADDR, 6000, dst, dport);
+	else
+		tcp_seq(k, PEER_ADDR, 6000, dst, dport, TCP_SYN, 777);
+}
+
+static void test_unsolicited(gconstpointer data)
+{
+	const struct unsolicited_case *c = data;
+	struct nat_test t;
+	struct test_emitter em;
+	struct pkt k;
+	char *keys = g_strdup_printf("external = " E_ADDR "\n%s", c->keys);
+	test_emitter_init(&em);
+	nat_open(&t, keys);
+	peer_packet(&k, c->proto, E_ADDR, 40000);
+	g_assert_cmpint(run_emit(&t, &k, DIR_RIGHT_TO_LEFT, &em), ==, c->want);
+	g_assert_cmpuint(em.n, ==, c->answer ? 1 : 0);
+	if (c->answer) {
+		/* From the NAT's own endpoint to the peer, out the way the packet came. */
+		struct packet a = { .data = em.bytes, .caplen = em.last.len, .wirelen = em.last.len, .linktype = 1 };
+		decode_packet(&a);
+		g_assert_cmpint(em.last.side, ==, SIDE_RIGHT);
+		g_assert_cmpuint(a.ip.src, ==, ip(E_ADDR));
+		g_assert_cmpuint(a.ip.dst, ==, ip(PEER_ADDR));
+		if (c->answer == 1) {
+			g_assert_cmpuint(a.ip.proto, ==, 1);
+			g_assert_cmpuint(a.ip.icmp_type, ==, 3);
+			g_assert_cmpuint(em.bytes[a.ip.l4_off + 1], ==, 3); /* code: port unreachable */
+			g_assert_cmpuint(em.last.len, ==, 14 + 20 + 8 + k.p.ip.total_len); /* the whole datagram quoted */
+			g_assert_nonnull(strstr(t.note->str, "ICMP 3/3 port unreachable sent back"));
+		} else {
+			g_assert_cmpuint(a.ip.proto, ==, 6);
+			g_assert_cmpuint(a.ip.sport, ==, 40000);
+			g_assert_cmpuint(a.ip.dport, ==, 6000);
+			g_assert_cmpuint(a.ip.tcp_flags, ==, TCP_RST | TCP_ACK);
+			g_assert_nonnull(strstr(t.note->str, "TCP RST sent back"));
+		}
+	}
+	char *rows = table_flags(&t);
+	if (c->row)
+		g_assert_nonnull(strstr(rows, c->row));
+	else
+		g_assert_cmpstr(rows, ==, "");
+	g_free(rows);
+	/* The host punches towards the peer from the port a STUN server told both. */
+	if (c->proto == 17)
+		udp(&k, H_ADDR, 40000, PEER_ADDR, 6000);
+	else
+		tcp_seq(&k, H_ADDR, 40000, PEER_ADDR, 6000, TCP_SYN, 5000);
+	g_assert_cmpint(run_emit(&t, &k, DIR_LEFT_TO_RIGHT, &em), ==, VERDICT_FORWARD);
+	g_assert_cmpint(k.p.ip.sport == 40000, ==, c->host_keeps_port);
+	/* The peer tries again, to the port it knows. */
+	peer_packet(&k, c->proto, E_ADDR, 40000);
+	enum verdict v = run_emit(&t, &k, DIR_RIGHT_TO_LEFT, &em);
+	g_assert_cmpint(v == VERDICT_FORWARD, ==, c->retry_reaches_host);
+	if (c->retry_reaches_host)
+		g_assert_cmpuint(k.p.ip.dst, ==, ip(H_ADDR));
+	nat_close(&t);
+	g_free(keys);
+}
+
+/* The NAT's own entry lives timeout-udp-unreplied (30 s): after it, the host keeps its port. */
+static void test_local_entry_expires(void)
+{
+	for (int64_t wait_s = 29; wait_s <= 30; wait_s++) {
+		struct nat_test t;
+		struct test_emitter em;
+		struct pkt k;
+		test_emitter_init(&em);
+		nat_open(&t, "external = " E_ADDR "\nprofile = linux");
+		int64_t start = t.now;
+		peer_packet(&k, 17, E_ADDR, 40000);
+		g_assert_cmpint(run_emit(&t, &k, DIR_RIGHT_TO_LEFT, &em), ==, VERDICT_CONSUMED);
+		t.now = start + wait_s * T_SEC;
+		uint16_t port = out_udp(&t, H_ADDR, 40000, PEER_ADDR, 6000);
+		g_assert_cmpint(port == 40000, ==, wait_s == 30);
+		nat_close(&t);
+	}
+}
+
+/* RFC 1812 4.3.2.3, as Linux's icmp_send(): the error quotes as much of the datagram as fits in
+ * 576 bytes, 548 of them; a short datagram whole. */
+static void test_unsolicited_quote(void)
+{
+	static const uint32_t payloads[] = { 4, 520, 540, 1000 };
+	for (unsigned i = 0; i < G_N_ELEMENTS(payloads); i++) {
+		struct nat_test t;
+		struct test_emitter em;
+		struct pkt k;
+		test_emitter_init(&em);
+		nat_open(&t, "external = " E_ADDR "\nprofile = linux");
+		udp_len(&k, PEER_ADDR, 6000, E_ADDR, 40000, payloads[i]);
+		g_assert_cmpint(run_emit(&t, &k, DIR_RIGHT_TO_LEFT, &em), ==, VERDICT_CONSUMED);
+		uint32_t quoted = MIN(20 + 8 + payloads[i], 548);
+		g_assert_cmpuint(em.last.len, ==, 14 + 20 + 8 + quoted);
+		g_assert_cmpmem(em.bytes + 14 + 28, quoted, k.buf + 14, quoted);
+		struct packet a = { .data = em.bytes, .caplen = em.last.len, .wirelen = em.last.len, .linktype = 1 };
+		g_assert_cmpint(decode_packet(&a), ==, DECODE_OK);
+		g_assert_cmpuint(a.ip.total_len, ==, 28 + quoted);
+		uint16_t want = 0, got = 1;
+		g_assert_true(csum_l4_expected(&a, &a.ip, &want));
+		g_assert_true(pkt_get_be16(&a, a.ip.l4_csum_off, &got));
+		g_assert_cmpuint(want, ==, got);
+		nat_close(&t);
+	}
+}
+
+/* A RST from outside is answered by no stack (RFC 9293 3.10.7.1) and leaves no entry. */
+static void test_unsolicited_rst(void)
+{
+	struct nat_test t;
+	struct test_emitter em;
+	struct pkt k;
+	test_emitter_init(&em);
+	nat_open(&t, "external = " E_ADDR "\nprofile = linux");
+	tcp(&k, PEER_ADDR, 6000, E_ADDR, 40000, TCP_RST);
+	g_assert_cmpint(run_emit(&t, &k, DIR_RIGHT_TO_LEFT, &em), ==, VERDICT_DROP);
+	g_assert_cmpint(t.drop, ==, DROP_NAPT_NO_MAPPING);
+	g_assert_cmpuint(em.n, ==, 0);
+	g_assert_cmpuint(t.nat->n_sess, ==, 0);
+	nat_close(&t);
+}
+
+/* With every port of a small range held towards one server, a new SYN takes the port of a closing
+ * connection at once (nf_nat_used_tuple_harder), when its sequence number is past the old one's. */
+struct timewait_case {
+	const char *name;
+	const char *keys;
+	bool holders_closed;   /* the two connections holding 2000 and 2001 are in TIME_WAIT */
+	uint32_t new_seq;      /* the old connections' segments end at 1001 */
+	enum verdict want;
+};
+
+static const struct timewait_case timewait_cases[] = {
+	{ "/napt/linux/time-wait/new-syn-takes-a-time-wait-port-at-once", "profile = linux", true, 5000, VERDICT_FORWARD },
+	{ "/napt/linux/time-wait/syn-whose-sequence-has-not-advanced-finds-no-port", "profile = linux", true, 500,
+	  VERDICT_DROP },
+	{ "/napt/linux/time-wait/established-connections-are-never-taken", "profile = linux", false, 5000, VERDICT_DROP },
+	{ "/napt/overlapping/time-wait/sequential-never-takes-a-closing-port", "mapping = address-and-port-dependent\n"
+	  "port-overlapping = yes\nport-allocation = sequential", true, 5000, VERDICT_DROP },
+};
+
+static void test_timewait(gconstpointer data)
+{
+	const struct timewait_case *c = data;
+	struct nat_test t;
+	struct pkt k;
+	char *keys = g_strdup_printf("external = " E_ADDR "\nports = 2000-2001\n%s", c->keys);
+	static const char *const hosts[] = { "192.168.1.20", "192.168.1.21" };
+	nat_open(&t, keys);
+	for (unsigned i = 0; i < 2; i++) {
+		tcp(&k, hosts[i], 1111, "198.51.100.80", 80, TCP_SYN);
+		g_assert_cmpint(run(&t, &k, DIR_LEFT_TO_RIGHT), ==, VERDICT_FORWARD);
+		uint16_t eport = k.p.ip.sport;
+		tcp(&k, "198.51.100.80", 80, E_ADDR, eport, TCP_SYN | TCP_ACK);
+		g_assert_cmpint(run(&t, &k, DIR_RIGHT_TO_LEFT), ==, VERDICT_FORWARD);
+		tcp(&k, hosts[i], 1111, "198.51.100.80", 80, TCP_ACK);
+		g_assert_cmpint(run(&t, &k, DIR_LEFT_TO_RIGHT), ==, VERDICT_FORWARD);
+		if (c->holders_closed) {
+			tcp(&k, hosts[i], 1111, "198.51.100.80", 80, TCP_FIN | TCP_ACK);
+			g_assert_cmpint(run(&t, &k, DIR_LEFT_TO_RIGHT), ==, VERDICT_FORWARD);
+			tcp(&k, "198.51.100.80", 80, E_ADDR, eport, TCP_FIN | TCP_ACK);
+			g_assert_cmpint(run(&t, &k, DIR_RIGHT_TO_LEFT), ==, VERDICT_FORWARD);
+			g_assert_nonnull(strstr(t.note->str, "TIME_WAIT"));
+		}
+	}
+	t.now += T_SEC;
+	tcp_seq(&k, "192.168.1.22", 1111, "198.51.100.80", 80, TCP_SYN, c->new_seq);
+	enum verdict v = run(&t, &k, DIR_LEFT_TO_RIGHT);
+	if (v != c->want)
+		g_test_message("note: %s", t.note->str);
+	g_assert_cmpint(v, ==, c->want);
+	if (v == VERDICT_FORWARD) {
+		g_assert_cmpuint(k.p.ip.sport, >=, 2000);
+		g_assert_cmpuint(k.p.ip.sport, <=, 2001);
+		g_assert_nonnull(strstr(t.note->str, "taken over from session #"));
+		g_assert_cmpuint(t.nat->n_sess, ==, 2); /* one closing connection gave way */
+	} else {
+		g_assert_cmpint(t.drop, ==, DROP_NAPT_NO_PORT);
+		g_assert_cmpuint(t.nat->n_sess, ==, 2);
+	}
+	nat_close(&t);
+	g_free(keys);
+}
+
+/* iptables' --to-ports needs -p tcp or -p udp: ICMP identifiers keep nf_nat's own range. */
+struct icmp_ports_case {
+	const char *name;
+	const char *keys;
+	bool id_kept;          /* identifier 77 leaves as 77, outside `ports` */
+};
+
+static const struct icmp_ports_case icmp_ports_cases[] = {
+	{ "/napt/linux/ports/bound-tcp-and-udp-not-icmp-identifiers", "profile = linux", true },
+	{ "/napt/linux/ports/ports-icmp-yes-bounds-identifiers-too", "profile = linux\nports-icmp = yes", false },
+	{ "/napt/rfc/ports/bound-icmp-identifiers-too", "profile = rfc", false },
+};
+
+static void test_icmp_ports(gconstpointer data)
+{
+	const struct icmp_ports_case *c = data;
+	struct nat_test t;
+	struct pkt k;
+	char *keys = g_strdup_printf("external = " E_ADDR "\nports = 2000-2099\n%s", c->keys);
+	nat_open(&t, keys);
+	echo(&k, H_ADDR, S_ADDR, 8, 77);
+	g_assert_cmpint(run(&t, &k, DIR_LEFT_TO_RIGHT), ==, VERDICT_FORWARD);
+	if (c->id_kept)
+		g_assert_cmpuint(k.p.ip.sport, ==, 77);
+	else {
+		g_assert_cmpuint(k.p.ip.sport, >=, 2000);
+		g_assert_cmpuint(k.p.ip.sport, <=, 2099);
+	}
+	uint16_t port = out_udp(&t, H_ADDR, 77, S_ADDR, 53); /* UDP is bounded either way */
+	g_assert_cmpuint(port, >=, 2000);
+	g_assert_cmpuint(port, <=, 2099);
+	nat_close(&t);
+	g_free(keys);
+}
+
+static void test_linux_describe(void)
+{
+	struct nat_test t;
+	GString *s = g_string_new(NULL);
+	nat_open(&t, "external = " E_ADDR "\nprofile = linux");
+	t.st->ops->describe(t.st, s);
+	g_assert_nonnull(strstr(s->str, "\ntracking = conntrack\n"));
+	g_assert_nonnull(strstr(s->str, "\nanswer-unsolicited = yes\n"));
+	g_assert_nonnull(strstr(s->str, "\nports-icmp = no\n"));
+	nat_close(&t);
+	g_string_truncate(s, 0);
+	nat_open(&t, "external = " E_ADDR);
+	t.st->ops->describe(t.st, s);
+	g_assert_nonnull(strstr(s->str, "\ntracking = natlb\n"));
+	g_assert_nonnull(strstr(s->str, "\nanswer-unsolicited = no\n"));
+	g_assert_nonnull(strstr(s->str, "\nports-icmp = yes\n"));
+	nat_close(&t);
+	g_string_free(s, TRUE);
+	nat_refused("external = " E_ADDR "\ntracking = conntrack", "conntrack needs port-overlapping = yes");
+	nat_refused("external = " E_ADDR "\ntracking = conntrak", "did you mean 'conntrack'");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -1289,5 +1768,20 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < G_N_ELEMENTS(config_cases); i++)
 		g_test_add_data_func(config_cases[i].name, &config_cases[i], test_config);
 	g_test_add_func("/napt/config/describe-fills-the-profile", test_describe);
+	for (unsigned i = 0; i < G_N_ELEMENTS(track_cases); i++)
+		g_test_add_data_func(track_cases[i].name, &track_cases[i], test_tracking);
+	for (unsigned i = 0; i < G_N_ELEMENTS(pause_cases); i++)
+		g_test_add_data_func(pause_cases[i].name, &pause_cases[i], test_udp_pause);
+	for (unsigned i = 0; i < G_N_ELEMENTS(unsolicited_cases); i++)
+		g_test_add_data_func(unsolicited_cases[i].name, &unsolicited_cases[i], test_unsolicited);
+	g_test_add_func("/napt/linux/unsolicited/local-entry-lives-30-s-then-the-host-keeps-its-port",
+	                test_local_entry_expires);
+	g_test_add_func("/napt/linux/unsolicited/rst-is-not-answered-and-leaves-no-entry", test_unsolicited_rst);
+	g_test_add_func("/napt/linux/unsolicited/port-unreachable-quotes-up-to-548-bytes", test_unsolicited_quote);
+	for (unsigned i = 0; i < G_N_ELEMENTS(timewait_cases); i++)
+		g_test_add_data_func(timewait_cases[i].name, &timewait_cases[i], test_timewait);
+	for (unsigned i = 0; i < G_N_ELEMENTS(icmp_ports_cases); i++)
+		g_test_add_data_func(icmp_ports_cases[i].name, &icmp_ports_cases[i], test_icmp_ports);
+	g_test_add_func("/napt/config/linux-describes-tracking-answers-and-icmp-ports", test_linux_describe);
 	return g_test_run();
 }

@@ -442,6 +442,118 @@ static void test_seed(void)
 	test_rmdir(dir);
 }
 
+/* ---- The linux profile: a peer's packet that arrives first (issue 10) ------------------------- */
+
+static const char punch_scenario[] =
+	"[scenario]\nchain = lan > home > internet\ncapture = lan\n"
+	"[link lan]\nnetworks = 192.168.1.0/24\n[link internet]\n"
+	"[stage home]\ntype = napt\nexternal = 203.0.113.7\n%s\n";
+
+/* A host learns its mapping from a STUN server; the peer it told punches first, then the host. */
+static char *punch_capture(const char *dir)
+{
+	char *in = g_strdup_printf("%s/punch.pcap", dir);
+	GError *err = NULL;
+	struct gen_ctx *g = gen_ctx_open(in, &err);
+	g_assert_no_error(err);
+	struct gen_end h = end_at("192.168.1.10", 40000, 10), stun = end_at("198.51.100.1", 3478, 1);
+	struct gen_end peer = end_at("198.51.100.9", 6000, 1);
+	gen_udp(g, &h, &stun, "binding", 7, 0x0101);
+	gen_emit(g);
+	gen_clock_set(g, 10 * GEN_NSEC_PER_SEC / 1000);
+	gen_udp(g, &stun, &h, "mapped", 6, 0x0201);
+	gen_emit(g);
+	gen_clock_set(g, 1 * GEN_NSEC_PER_SEC);
+	gen_udp(g, &peer, &h, "punch", 5, 0x0301); /* captured on the lan as if it had passed */
+	gen_emit(g);
+	gen_clock_set(g, 1100 * GEN_NSEC_PER_SEC / 1000);
+	gen_udp(g, &h, &peer, "punch", 5, 0x0102);
+	gen_emit(g);
+	g_assert_true(gen_ctx_finish(g, &err));
+	return in;
+}
+
+struct punch_case {
+	const char *name;
+	const char *keys;
+	const char *to_peer;     /* tshark: the host's packet to the peer on the internet link */
+	const char *answers;     /* tshark: the ICMP errors the NAT sent the peer */
+	const char *table_row;   /* a substring of natlb tables' last snapshot, or NULL for none */
+	const char *stats;       /* a line of --stats, or NULL: the answer-unsolicited line is absent */
+};
+
+static const struct punch_case punch_cases[] = {
+	{ "/napt-e2e/linux/peer-first-is-answered-3-3-and-the-host-leaves-from-another-port", "profile = linux", NULL,
+	  "internet|203.0.113.7,198.51.100.9|198.51.100.9,203.0.113.7|3|3|1|6000|40000|70756e6368\n",
+	  "src=198.51.100.9 dst=203.0.113.7 sport=6000 dport=40000",
+	  "packets for the NAT itself (answer-unsolicited): 1, answered with the RSTs above and 1 ICMP 3/3\n" },
+	{ "/napt-e2e/port-restricted-cone/peer-first-is-dropped-and-the-host-keeps-its-port", "profile = port-restricted-cone",
+	  "internet|203.0.113.7|198.51.100.9|40000|6000\n", "", NULL, NULL },
+};
+
+static void test_punch(gconstpointer data)
+{
+	const struct punch_case *c = data;
+	if (!test_have_tshark()) {
+		g_test_skip("tshark is not installed");
+		return;
+	}
+	char *dir = test_tmpdir();
+	char *in = punch_capture(dir);
+	char *text = g_strdup_printf(punch_scenario, c->keys);
+	char *sc = write_scenario(dir, "punch", text);
+	char *out = g_strdup_printf("%s/out.pcapng", dir), *tables = g_strdup_printf("%s/t.json", dir);
+	char *targ = g_strdup_printf("--tables=%s", tables);
+	char *stats = replay(sc, in, out, targ);
+	if (c->stats)
+		g_assert_nonnull(strstr(stats, c->stats));
+	else
+		g_assert_null(strstr(stats, "answer-unsolicited"));
+	static const char *const fu[] = { "frame.interface_name", "ip.src", "ip.dst", "udp.srcport", "udp.dstport", NULL };
+	char *r = tshark(out, fu, "frame.interface_name == \"internet\" && ip.dst == 198.51.100.9 && !icmp");
+	if (c->to_peer)
+		g_assert_cmpstr(r, ==, c->to_peer);
+	else {
+		/* Linux's conntrack entry for the peer's packet holds 203.0.113.7:40000 towards the peer. */
+		g_assert_cmpuint(count_lines(r), ==, 1);
+		g_assert_true(g_str_has_prefix(r, "internet|203.0.113.7|198.51.100.9|"));
+		g_assert_false(g_str_has_prefix(r, "internet|203.0.113.7|198.51.100.9|40000|"));
+	}
+	g_free(r);
+	/* The outer header, then the quoted one (tshark lists each field's occurrences with commas): the
+	 * router's answer from its own address, quoting the peer's whole datagram. */
+	static const char *const fi[] = { "frame.interface_name", "ip.src", "ip.dst", "icmp.type", "icmp.code",
+		                          "icmp.checksum.status", "udp.srcport", "udp.dstport", "data.data", NULL };
+	r = tshark(out, fi, "icmp.type == 3");
+	g_assert_cmpstr(r, ==, c->answers);
+	g_free(r);
+	const char *argv[] = { test_natlb_binary(), "tables", tables, NULL };
+	char *o = NULL, *e = NULL;
+	g_assert_cmpint(test_run(argv, &o, &e), ==, 0);
+	char **lines = g_strsplit(o, "\n", -1);
+	unsigned local_rows = 0;
+	for (char **l = lines; *l; l++)
+		if (strstr(*l, " local ")) {
+			/* conntrack -L on the router: the peer's packet to the router itself, never answered */
+			g_assert_nonnull(c->table_row);
+			g_assert_nonnull(strstr(*l, c->table_row));
+			g_assert_nonnull(strstr(*l, "[UNREPLIED]"));
+			local_rows++;
+		}
+	g_assert_cmpuint(local_rows, ==, c->table_row ? 1 : 0);
+	g_strfreev(lines);
+	g_free(o);
+	g_free(e);
+	g_free(stats);
+	g_free(targ);
+	g_free(tables);
+	g_free(out);
+	g_free(sc);
+	g_free(text);
+	g_free(in);
+	test_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -454,5 +566,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/napt-e2e/aws/rst-after-350s-idle", test_aws_idle_rst);
 	g_test_add_func("/napt-e2e/fragments/later-first-held-then-sent-after-the-first", test_fragments_out_of_order);
 	g_test_add_func("/napt-e2e/seed/same-seed-same-bytes-other-seed-other-port-for-every-endpoint", test_seed);
+	for (unsigned i = 0; i < G_N_ELEMENTS(punch_cases); i++)
+		g_test_add_data_func(punch_cases[i].name, &punch_cases[i], test_punch);
 	return g_test_run();
 }
