@@ -66,6 +66,12 @@ static inline void note_put(GString *s, const char *p, size_t n)
 
 #define NOTE_PUT_LIT(s, lit) note_put((s), (lit), sizeof(lit) - 1)
 
+/* "s" after a count that is not 1: "1 packet", "2 packets". */
+static inline const char *note_plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 /* Append an unsigned number without printf. */
 void note_append_uint(GString *s, unsigned v);
 /* Append a dotted-quad address (host order) without printf. */

@@ -571,8 +571,10 @@ const char *endpoint_policy_written(const struct endpoint_policy *ep)
 
 void endpoint_policy_stats(const struct endpoint_policy *ep, GString *out)
 {
-	g_string_append_printf(out, "    endpoint %s policy: %" G_GUINT64_FORMAT " requests allowed, %" G_GUINT64_FORMAT
-	                       " denied (answered 403 AccessDenied), %" G_GUINT64_FORMAT " not S3 requests natlb maps; %"
-	                       G_GUINT64_FORMAT " captured responses replaced; %" G_GUINT64_FORMAT " connections evicted\n",
-	                       ep->vpce, ep->allowed, ep->denied, ep->not_s3, ep->replaced, ep->evicted);
+	g_string_append_printf(out, "    endpoint %s policy: %" G_GUINT64_FORMAT " request%s allowed, %" G_GUINT64_FORMAT
+	                       " denied (answered 403 AccessDenied), %" G_GUINT64_FORMAT " not S3 request%s natlb maps; %"
+	                       G_GUINT64_FORMAT " captured response%s replaced; %" G_GUINT64_FORMAT " connection%s evicted\n",
+	                       ep->vpce, ep->allowed, note_plural(ep->allowed), ep->denied, ep->not_s3,
+	                       note_plural(ep->not_s3), ep->replaced, note_plural(ep->replaced), ep->evicted,
+	                       note_plural(ep->evicted));
 }

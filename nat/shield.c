@@ -173,9 +173,9 @@ static void attack_end(struct shield *sh, enum shield_vector v, int64_t end_ns, 
 	attack_roll(a, a->second + 1, v == SHIELD_VECTOR_REQUEST_FLOOD);
 	a->active = false;
 	a->end_ns = end_ns;
-	note_appendf(sh->pending, "ATTACK ENDED at %.3f s: %s on %s, %" G_GUINT64_FORMAT " packets, peak %" G_GUINT64_FORMAT
+	note_appendf(sh->pending, "ATTACK ENDED at %.3f s: %s on %s, %" G_GUINT64_FORMAT " packet%s, peak %" G_GUINT64_FORMAT
 	             " packets/s; ", (double)(end_ns - sh->first_ns) / 1e9, vector_names[v],
-	             ip4_to_str(a->target, b), a->packets, a->peak_pps);
+	             ip4_to_str(a->target, b), a->packets, note_plural(a->packets), a->peak_pps);
 	struct table_row row;
 	attack_row(sh, v, &row);
 	stage_table_event(ctx, ctx->stage, TABLE_EVENT_EXPIRED, &row, "attack ended");
@@ -640,11 +640,12 @@ static void shield_stats_print(const struct stage *st, GString *out)
 		                       (double)(a.start_ns - sh->first_ns) / 1e9, a.active ? "in progress" : "ended ");
 		if (!a.active)
 			g_string_append_printf(out, "%.3f s", (double)(a.end_ns - sh->first_ns) / 1e9);
-		g_string_append_printf(out, "; %" G_GUINT64_FORMAT " packets, %" G_GUINT64_FORMAT " bytes\n"
+		g_string_append_printf(out, "; %" G_GUINT64_FORMAT " packet%s, %" G_GUINT64_FORMAT " byte%s\n"
 		                       "      DDoSAttackPacketsPerSecond = %" G_GUINT64_FORMAT
 		                       ", DDoSAttackBitsPerSecond = %" G_GUINT64_FORMAT
 		                       ", DDoSAttackRequestsPerSecond = %" G_GUINT64_FORMAT " (peaks over a second)\n",
-		                       a.packets, a.bytes, a.peak_pps, a.peak_bps, a.peak_rps);
+		                       a.packets, note_plural(a.packets), a.bytes, note_plural(a.bytes), a.peak_pps, a.peak_bps,
+		                       a.peak_rps);
 	}
 	g_string_append_printf(out, "    SYN cookies sent %" G_GUINT64_FORMAT ", good cookies back %" G_GUINT64_FORMAT
 	                       ", SYNs forwarded %" G_GUINT64_FORMAT "; reflector answers to requests %" G_GUINT64_FORMAT
