@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "common/addr.h"
+#include "common/hash_index.h"
 #include "common/packet.h"
 #include "common/scenario.h"
 
@@ -162,22 +163,12 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
-/* MurmurHash3's 64-bit finalizer: every input bit reaches the low bits the index uses. */
-static uint64_t fmix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	return h ^ (h >> 33);
-}
-
 static uint64_t key_hash(const struct flow_key *k)
 {
 	uint64_t addrs = (uint64_t)k->src << 32 | k->dst;
 	uint64_t rest = (uint64_t)k->sport << 48 | (uint64_t)k->dport << 32 | (uint64_t)k->iface << 16 |
 	                (uint64_t)k->proto << 8 | (uint64_t)(k->ingress << 1 | k->reject);
-	return fmix64(addrs ^ fmix64(rest));
+	return hash_fmix64(addrs ^ hash_fmix64(rest));
 }
 
 static bool key_equal(const struct flow_key *a, const struct flow_key *b)

@@ -37,17 +37,10 @@ static bool tuple_of(const struct packet *p, struct flow_tuple_key *k)
 	return true;
 }
 
-/* murmur3's 64-bit finaliser, as the NAT's tables hash their keys; never 0. */
+/* As the NAT's tables hash their keys. */
 static uint32_t tuple_hash(const struct flow_tuple_key *k)
 {
-	uint64_t h = ((uint64_t)k->a << 32 | k->b) ^
-	             (((uint64_t)k->proto << 32 | (uint64_t)k->pa << 16 | k->pb) * 0x9e3779b97f4a7c15ull);
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return (uint32_t)h | 1u;
+	return hash_index_key((uint64_t)k->a << 32 | k->b, (uint64_t)k->proto << 32 | (uint64_t)k->pa << 16 | k->pb);
 }
 
 static bool tuple_equal(const struct flow_tuple_key *x, const struct flow_tuple_key *y)

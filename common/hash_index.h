@@ -43,6 +43,23 @@ bool hash_index_remove(struct hash_index *ix, uint32_t hash, uint32_t entry);
 /* The entry at index from moved to index to: its slot follows it. */
 void hash_index_repoint(struct hash_index *ix, uint32_t hash, uint32_t from, uint32_t to);
 
+/* murmur3's 64-bit finaliser (fmix64): every input bit reaches every output bit, so keys that
+ * differ only in their low bits (neighbouring addresses and ports) land far apart. */
+static inline uint64_t hash_fmix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
+}
+
+/* A key of two words as a slot hash: never 0, so an empty slot's hash never matches. */
+static inline uint32_t hash_index_key(uint64_t a, uint64_t b)
+{
+	return (uint32_t)hash_fmix64(a ^ (b * 0x9e3779b97f4a7c15ull)) | 1u;
+}
+
 /* A lookup walks the probe run from the hash's home slot to the first empty slot:
  *   for (i = hash_index_home(ix, h); ix->slot[i].entry; i = hash_index_next(ix, i))
  *           if (ix->slot[i].hash == h && key matches table[ix->slot[i].entry - 1]) ... */

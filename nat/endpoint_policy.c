@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include "common/answer.h"
+#include "common/hash_index.h"
 #include "common/note.h"
 #include "common/packet.h"
 #include "common/stage.h"
@@ -101,28 +102,19 @@ struct endpoint_policy {
 
 /* S3's request ids are 16 upper-case hex digits, its host ids base64: derived from the connection
  * and the request, so that a replay is repeatable. */
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	return x ^ (x >> 33);
-}
-
 static unsigned build_answer(struct endpoint_policy *ep, const struct ep_conn *c, bool to_head, int64_t now_ns,
                              uint64_t seed)
 {
 	char rid[17], hid[48], date[40];
 	uint8_t raw[24];
-	uint64_t h = mix64(seed ^ mix64(c->id << 20 ^ c->requests));
+	uint64_t h = hash_fmix64(seed ^ hash_fmix64(c->id << 20 ^ c->requests));
 	gint state = 0, save = 0;
 	time_t secs = (time_t)(now_ns / 1000000000);
 	struct tm tm;
 
 	g_snprintf(rid, sizeof rid, "%016" G_GINT64_MODIFIER "X", h);
 	for (unsigned i = 0; i < sizeof raw; i++)
-		raw[i] = (uint8_t)(mix64(h + i) >> 24);
+		raw[i] = (uint8_t)(hash_fmix64(h + i) >> 24);
 	gsize n = g_base64_encode_step(raw, sizeof raw, FALSE, hid, &state, &save);
 	n += g_base64_encode_close(FALSE, hid + n, &state, &save);
 	hid[n] = '\0';

@@ -15,25 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hash_index.h"
 #include "common/hugemem.h"
 #include "nat/napt.h"
 
-/* murmur3's 64-bit finaliser over the two key words: enough mixing for addresses that differ in
- * their low bits only. */
-static inline uint32_t napt_hash(uint64_t a, uint64_t b)
-{
-	uint64_t h = a ^ (b * 0x9e3779b97f4a7c15ull);
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return (uint32_t)h | 1u; /* never 0, so an empty slot's hash never matches */
-}
-
 static inline uint32_t key_hash(uint8_t proto, uint32_t a1, uint16_t p1, uint32_t a2, uint16_t p2)
 {
-	return napt_hash((uint64_t)a1 << 32 | a2, (uint64_t)proto << 32 | (uint64_t)p1 << 16 | p2);
+	return hash_index_key((uint64_t)a1 << 32 | a2, (uint64_t)proto << 32 | (uint64_t)p1 << 16 | p2);
 }
 
 /* ---- Keys of each index --------------------------------------------------------------------- */
