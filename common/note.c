@@ -48,15 +48,23 @@ void note_buf_flush(struct note_buf *nb)
 	nb->n = 0;
 }
 
+size_t note_put_digits(char *text, size_t at, uint64_t v)
+{
+	char digits[20];
+	unsigned n = 0;
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		text[at++] = digits[--n];
+	return at;
+}
+
 void note_buf_uint(struct note_buf *nb, uint32_t v)
 {
 	char digits[10];
-	unsigned n = 0;
-	do {
-		digits[sizeof digits - ++n] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	note_buf_put(nb, digits + sizeof digits - n, n);
+	note_buf_put(nb, digits, note_put_digits(digits, 0, v));
 }
 
 void note_buf_ip4(struct note_buf *nb, uint32_t addr)

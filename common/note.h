@@ -46,6 +46,9 @@ static inline void note_buf_put(struct note_buf *nb, const char *s, size_t len)
 
 #define NOTE_BUF_LIT(nb, lit) note_buf_put((nb), (lit), sizeof(lit) - 1)
 
+/* The decimal digits of v at text + at, most significant first, without printf and without a
+ * NUL (text needs room for 20); returns at plus their number. */
+size_t note_put_digits(char *text, size_t at, uint64_t v);
 /* "%u" */
 void note_buf_uint(struct note_buf *nb, uint32_t v);
 /* A dotted quad (host order). */

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/note.h"
+
 /* pcapng: the interface written for one link type of a link. */
 struct link_idb {
 	int linktype;
@@ -244,15 +246,8 @@ static gboolean pcap_link_write(struct output *o, struct output_link *l, int lin
 /* "flow #N" into text[24], without printf: this is on every view's path. */
 static const char *flow_token(char text[24], uint32_t flow)
 {
-	char digits[10];
-	unsigned n = 0;
-	do
-		digits[n++] = (char)('0' + flow % 10);
-	while ((flow /= 10));
 	memcpy(text, "flow #", 6);
-	for (unsigned i = 0; i < n; i++)
-		text[6 + i] = digits[n - 1 - i];
-	text[6 + n] = '\0';
+	text[note_put_digits(text, 6, flow)] = '\0';
 	return text;
 }
 

@@ -135,26 +135,13 @@ static bool l4lb_claims(const struct stage *st, uint32_t addr, enum side side)
 	return lb->have_address && addr == lb->address;
 }
 
-/* Digits of v, most significant first, at text + len; the new length. */
-static size_t put_uint(char *text, size_t len, uint64_t v)
-{
-	char digits[20];
-	int n = 0;
-	do {
-		digits[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		text[len++] = digits[--n];
-	return len;
-}
 
 /* "entry #12", the flow table entry, without printf: this is on every packet's path.  Not "flow #": that
  * token, first in every comment, is the replay's own number of the connection (common/flow_number.h). */
 static void note_flow_id(GString *note, uint64_t id)
 {
 	char text[32] = "entry #";
-	g_string_append_len(note, text, (gssize)put_uint(text, sizeof "entry #" - 1, id));
+	g_string_append_len(note, text, (gssize)note_put_digits(text, sizeof "entry #" - 1, id));
 }
 
 /* "entry #12 -> 10.0.1.11:8080", the note of most packets, in one append: the same text as
@@ -163,13 +150,13 @@ static void note_flow_id(GString *note, uint64_t id)
 static void note_flow_to_target(GString *note, uint64_t id, const struct l4lb_target *t, uint16_t port)
 {
 	char text[32 + 4 + L4LB_IP_TEXT_MAX + 6] = "entry #";
-	size_t len = put_uint(text, sizeof "entry #" - 1, id);
+	size_t len = note_put_digits(text, sizeof "entry #" - 1, id);
 	memcpy(text + len, " -> ", 4);
 	len += 4;
 	memcpy(text + len, t->ip_text, t->ip_text_len);
 	len += t->ip_text_len;
 	text[len++] = ':';
-	g_string_append_len(note, text, (gssize)put_uint(text, len, port));
+	g_string_append_len(note, text, (gssize)note_put_digits(text, len, port));
 }
 
 /* The loop has written "l4-lb nlb: "; the events since the last packet come first. */
