@@ -42,7 +42,8 @@ int output_add_link(struct output *o, const char *name, const char *description)
    is 0): Wireshark's comment column and tshark join several comments with commas, which a
    reader cannot tell from the commas inside a sentence.  In pcap format a second link type on
    one link is an error (NATLB_OUTPUT_ERROR_LINKTYPE) that names the link and both link types.
-   Allocates nothing once each (link, link type) has been seen and the longest comment joined. */
+   Allocates nothing once each (link, link type) has been seen: the writer joins the parts as it
+   copies them into the block. */
 #define OUTPUT_COMMENT_SEPARATOR " | "
 gboolean output_write(struct output *o, int link, int linktype, int64_t ts_ns, const uint8_t *data,
                       uint32_t caplen, uint32_t wirelen, enum pcapng_direction dir, uint64_t packet_id, uint32_t flow,

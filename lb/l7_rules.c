@@ -894,9 +894,12 @@ static void gate_build(struct l7_gate *gate, const struct l7_rule *r)
 	memset(gate, 0, sizeof *gate);
 	for (unsigned i = 0; i < r->n_conditions; i++) {
 		struct l7_gate g;
-		if (gate_of_condition(&g, &r->conditions[i]) && (gate->subject == L7_GATE_NONE || gate_strength(&g) > best)) {
+		if (!gate_of_condition(&g, &r->conditions[i]))
+			continue;
+		unsigned strength = gate_strength(&g);
+		if (gate->subject == L7_GATE_NONE || strength > best) {
 			*gate = g;
-			best = gate_strength(&g);
+			best = strength;
 		}
 	}
 }

@@ -45,7 +45,8 @@ static size_t flow_token_len(const char *s, size_t len)
 		return 0;
 	while (n < len && g_ascii_isdigit(s[n]))
 		n++;
-	return n == len || (len - n >= 3 && memcmp(s + n, OUTPUT_COMMENT_SEPARATOR, 3) == 0) ? n : 0;
+	size_t sep = sizeof OUTPUT_COMMENT_SEPARATOR - 1;
+	return n == len || (len - n >= sep && memcmp(s + n, OUTPUT_COMMENT_SEPARATOR, sep) == 0) ? n : 0;
 }
 
 /* The stage that wrote a sentence "<type> <name>: ...", when the tables file knows it. */
