@@ -25,6 +25,18 @@ static uint32_t answer_link_header(const struct packet *p, uint8_t *buf, uint32_
 	return n;
 }
 
+struct libnet_context *answer_libnet_open(void)
+{
+	char errbuf[LIBNET_ERRBUF_SIZE];
+	return libnet_init(LIBNET_NONE, NULL, errbuf);
+}
+
+void answer_libnet_close(struct libnet_context *l)
+{
+	if (l)
+		libnet_destroy(l);
+}
+
 bool answer_emit(struct stage_ctx *ctx, struct libnet_context *l, const struct packet *p, enum hop_dir dir,
                  const char *note)
 {
@@ -63,6 +75,29 @@ bool answer_tcp_rst(struct stage_ctx *ctx, struct libnet_context *l, const struc
 	}
 	if (libnet_build_tcp(p->ip.dport, p->ip.sport, seq, ack, flags, 0, 0, 0, LIBNET_TCP_H, NULL, 0, l, 0) == -1 ||
 	    libnet_build_ipv4(LIBNET_IPV4_H + LIBNET_TCP_H, 0, 0, 0, 64, IPPROTO_TCP, 0, g_htonl(p->ip.dst),
+	                      g_htonl(p->ip.src), NULL, 0, l, 0) == -1) {
+		libnet_clear_packet(l);
+		return false;
+	}
+	return answer_emit(ctx, l, p, dir, note);
+}
+
+/* RFC 1812 section 4.3.2.3: an ICMP error "SHOULD contain as much of the original datagram as
+ * possible without the length of the ICMP datagram exceeding 576 bytes". */
+#define ANSWER_ICMP_MAX 576u
+
+bool answer_time_exceeded(struct stage_ctx *ctx, struct libnet_context *l, const struct packet *p, enum hop_dir dir,
+                          uint32_t from, const char *note)
+{
+	uint32_t room = ANSWER_ICMP_MAX - LIBNET_IPV4_H - LIBNET_ICMPV4_TIMXCEED_H;
+	uint32_t quote = p->ip.total_len < room ? p->ip.total_len : room;
+
+	if (!ctx->emitter)
+		return false;
+	if (quote > p->caplen - p->ip.off)
+		quote = p->caplen - p->ip.off;
+	if (libnet_build_icmpv4_timeexceed(ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, 0, p->data + p->ip.off, quote, l, 0) == -1 ||
+	    libnet_build_ipv4(LIBNET_IPV4_H + LIBNET_ICMPV4_TIMXCEED_H + quote, 0, 0, 0, 64, IPPROTO_ICMP, 0, g_htonl(from),
 	                      g_htonl(p->ip.src), NULL, 0, l, 0) == -1) {
 		libnet_clear_packet(l);
 		return false;
