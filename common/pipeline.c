@@ -94,6 +94,8 @@ struct journey {
 	unsigned capture_hops;     /* captured: the stages before the capture link; else 0 */
 	enum packet_origin origin; /* ORIGIN_CAPTURED for a captured packet, ORIGIN_EMITTED */
 	bool translatable;
+	const struct stage *l2_from; /* the router it just left (or that sent it), whose MAC it leaves from on
+	                              * this link, once the next hop is known; NULL: the link header stays */
 };
 
 /* ---- the views: where they go, and their comments --------------------------------------------- */
@@ -313,28 +315,40 @@ static void arriving(struct pipeline *pl, struct packet *p, unsigned k, int64_t 
 
 /* p left the router st onto link k in the capture: on k, before st forwarded it, it had one more
  * hop of TTL (unless it was routed around st, which then forwarded nothing) and was sent to st's MAC
- * there by its previous hop (a router before st, or its host). */
+ * there.  Its source MAC there (its previous hop's) waits for the walk's next step, which finds that
+ * hop anyway: router_hop_source(). */
 static void router_hop_undone(struct pipeline *pl, struct packet *p, const struct stage *st, unsigned k,
                               bool forwarded)
 {
-	uint8_t src[ROUTER_MAC_LEN], dst[ROUTER_MAC_LEN];
+	uint8_t dst[ROUTER_MAC_LEN];
 
 	if (forwarded)
 		rewrite_ip4_ttl(p, (uint8_t)(p->ip.ttl + 1));
 	router_stage_mac(pl->macs, st, router_side_on(st, k), dst);
-	router_next_hop_mac(pl->macs, k, p->ip.src, src);
-	router_set_macs(p, src, dst);
+	router_set_macs(p, NULL, dst);
 }
 
-/* The router st forwarded p onto link k, or sent it there itself: it comes from st's MAC there, for
- * the next hop's.  A packet routed around st (a gateway endpoint's path) reaches k from st's MAC
- * too: st stands in for the path's last router, whose MAC the capture shows when k is its link. */
-static void router_hop_done(struct pipeline *pl, struct packet *p, const struct stage *st, unsigned k)
+/* ... and its source MAC on k, h being the hop from k towards its source: a router before st, or
+ * its host. */
+static void router_hop_source(struct pipeline *pl, struct packet *p, struct chain_hop h, unsigned k)
+{
+	uint8_t src[ROUTER_MAC_LEN];
+
+	router_hop_mac(pl->macs, h, k, p->ip.src, src);
+	router_set_macs(p, src, NULL);
+}
+
+/* The router st forwarded p onto link k, or sent it there itself, and h is p's next hop from k: it
+ * comes from st's MAC there, for the next hop's.  A packet routed around st (a gateway endpoint's
+ * path) reaches k from st's MAC too: st stands in for the path's last router, whose MAC the capture
+ * shows when k is its link. */
+static void router_hop_done(struct pipeline *pl, struct packet *p, const struct stage *st, struct chain_hop h,
+                            unsigned k)
 {
 	uint8_t src[ROUTER_MAC_LEN], dst[ROUTER_MAC_LEN];
 
 	router_stage_mac(pl->macs, st, router_side_on(st, k), src);
-	router_next_hop_mac(pl->macs, k, p->ip.dst, dst);
+	router_hop_mac(pl->macs, h, k, p->ip.dst, dst);
 	router_set_macs(p, src, dst);
 }
 
@@ -355,10 +369,15 @@ static void walk_back(struct pipeline *pl, const struct packet *captured, int64_
 	*p = *captured;
 	pl->capture_renumbered = false;
 	g_string_truncate(pl->walk_problem, 0);
-	if (pl->macs && translatable)
-		router_macs_learn(pl->macs, p);
+	bool learn = pl->macs && translatable, source_pending = false;
 	while (hops <= 2 * sc->n_stages) {
 		struct chain_hop h = chain_next_hop(sc, k, p->ip.src);
+		if (learn) /* the captured frame's source MAC: the host's, or the router's it came through */
+			router_learn(pl->macs, p, h, p->ip.src, captured->data + ROUTER_MAC_LEN);
+		learn = false;
+		if (source_pending)
+			router_hop_source(pl, p, h, k);
+		source_pending = false;
 		if (h.deliver || !h.st)
 			break;
 		enum hop_dir crossed = chain_opposite(h.dir);
@@ -371,8 +390,10 @@ static void walk_back(struct pipeline *pl, const struct packet *captured, int64_
 		/* A stage the packet was routed around did not touch it: nothing to undo. */
 		if (translatable && pl->any_bypass && chain_bypassed_by(sc, p, h.st, crossed, &via)) {
 			k = chain_link_after(h.st, h.dir);
-			if (pl->macs && h.st->ops->routes)
+			if (pl->macs && h.st->ops->routes) {
 				router_hop_undone(pl, p, h.st, k, false);
+				source_pending = true;
+			}
 			hops++;
 			continue;
 		}
@@ -428,10 +449,14 @@ static void walk_back(struct pipeline *pl, const struct packet *captured, int64_
 		}
 		h.st->counters.reversed++;
 		k = chain_link_after(h.st, h.dir);
-		if (routes)
+		if (routes) {
 			router_hop_undone(pl, p, h.st, k, true);
+			source_pending = true;
+		}
 		hops++;
 	}
+	if (source_pending) /* the walk's guard stopped it before the next step */
+		router_hop_source(pl, p, chain_next_hop(sc, k, p->ip.src), k);
 
 	if (hops > sc->n_stages)
 		plan_count(&pl->totals.plan.overderived, &pl->totals.plan.first_overderived, pl->totals.packets, captured,
@@ -706,6 +731,13 @@ static gboolean travel(struct pipeline *pl, struct journey *j, GError **err)
 		struct packet *p = j->p;
 		struct chain_hop h = chain_next_hop(sc, j->k, p->ip.dst);
 		const char *extra = NULL;
+		if (j->l2_from)
+			router_hop_done(pl, p, j->l2_from, h, j->k);
+		j->l2_from = NULL;
+		/* The captured frame's destination MAC, before the first stage: the host's, or the router's. */
+		if (pl->macs && j->origin == ORIGIN_CAPTURED && j->k == sc->capture && j->hops == j->capture_hops &&
+		    j->translatable)
+			router_learn(pl->macs, p, h, p->ip.dst, pl->captured_rec->data);
 		/* The replayed view on the capture link must be the captured packet: checked for a packet
 		 * the walk back translated, when its replay comes back to the capture link (one whose walk
 		 * back stopped short may go elsewhere, and already says why). */
@@ -743,7 +775,7 @@ static gboolean travel(struct pipeline *pl, struct journey *j, GError **err)
 			return write_view(pl, p, j->k, j->ts, epb_dir(h.dir), notes, n, err);
 		}
 		if (pl->macs && st->ops->routes && j->translatable)
-			router_hop_done(pl, q, st, chain_link_after(st, h.dir));
+			j->l2_from = st;
 		unsigned n = view_notes(pl, extra, NULL, notes);
 		if (!write_view(pl, p, j->k, j->ts, epb_dir(h.dir), notes, n, err))
 			return FALSE;
@@ -818,7 +850,7 @@ static gboolean travel_entry(struct pipeline *pl, struct hop_entry *e, GError **
 	/* A router's own packet (an ICMP error, a RST, a hairpinned packet) leaves from its MAC on that
 	 * link to the next hop's, whatever link header the stage copied into it. */
 	if (pl->macs && away && e->from->ops->routes && j.translatable)
-		router_hop_done(pl, j.p, e->from, j.k);
+		j.l2_from = e->from;
 	if (pl->opt.flow_log && away) /* sent by the stage: it leaves by its interface on that link */
 		flow_log_packet(pl->opt.flow_log, e->from, e->link == e->from->index ? SIDE_LEFT : SIDE_RIGHT, false, false,
 		                e->dir, j.p, j.ts);

@@ -8,11 +8,10 @@
 #include <pcap/dlt.h>
 #include <string.h>
 
-#include "common/chain.h"
 #include "common/router.h"
 
-#define ROUTER_HOSTS 1024u   /* hosts remembered on the capture link; a power of two */
-#define ROUTER_PROBES 8u     /* slots a lookup tries before the host counts as never seen */
+#define ROUTER_HOSTS 4096u   /* hosts remembered on the capture link; a power of two */
+#define ROUTER_PROBES 4u     /* slots a lookup tries before the host counts as never seen */
 
 struct router_host {
 	uint32_t addr;
@@ -53,22 +52,22 @@ void router_macs_free(struct router_macs *m)
 
 static unsigned host_slot(uint32_t addr)
 {
-	return (addr * 2654435761u) >> 22; /* Knuth's multiplicative hash, top 10 bits: ROUTER_HOSTS slots */
+	return (addr * 2654435761u) >> 20; /* Knuth's multiplicative hash, top 12 bits: ROUTER_HOSTS slots */
 }
 
 static void host_learn(struct router_macs *m, uint32_t addr, const uint8_t *mac)
 {
 	unsigned home = host_slot(addr);
+	struct router_host *h = &m->hosts[home];
 	for (unsigned i = 0; i < ROUTER_PROBES; i++) {
-		struct router_host *h = &m->hosts[(home + i) & (ROUTER_HOSTS - 1)];
-		if (!h->used || h->addr == addr) {
-			*h = (struct router_host){ .addr = addr, .used = true };
-			memcpy(h->mac, mac, ROUTER_MAC_LEN);
-			return;
+		struct router_host *t = &m->hosts[(home + i) & (ROUTER_HOSTS - 1)];
+		if (!t->used || t->addr == addr) {
+			h = t;
+			break;
 		}
 	}
-	struct router_host *h = &m->hosts[home];
-	*h = (struct router_host){ .addr = addr, .used = true };
+	h->addr = addr;
+	h->used = true;
 	memcpy(h->mac, mac, ROUTER_MAC_LEN);
 }
 
@@ -85,26 +84,15 @@ static const uint8_t *host_find(const struct router_macs *m, uint32_t addr)
 	return NULL;
 }
 
-/* One end of a captured frame: the host at addr when it lives on the capture link, else the stage
- * the frame crosses towards it, whose MAC on the capture link the frame shows. */
-static void learn_end(struct router_macs *m, uint32_t addr, const uint8_t *mac)
+void router_learn(struct router_macs *m, const struct packet *p, struct chain_hop h, uint32_t addr,
+                  const uint8_t mac[ROUTER_MAC_LEN])
 {
-	const struct scenario *sc = m->sc;
-	if (mac[0] & 1)
-		return; /* a group address names no one interface */
-	struct chain_hop h = chain_next_hop(sc, sc->capture, addr);
+	if (p->linktype != DLT_EN10MB || p->l3_off < 14 || (mac[0] & 1))
+		return; /* no Ethernet addresses; or a group address, which names no one interface */
 	if (h.deliver || !h.st)
 		host_learn(m, addr, mac);
 	else if (h.st->ops->routes)
-		memcpy(m->stage[h.st->index][router_side_on(h.st, sc->capture)], mac, ROUTER_MAC_LEN);
-}
-
-void router_macs_learn(struct router_macs *m, const struct packet *p)
-{
-	if (p->linktype != DLT_EN10MB || p->l3_off < 14 || p->l3 != L3_IPV4)
-		return;
-	learn_end(m, p->ip.dst, p->data);
-	learn_end(m, p->ip.src, p->data + ROUTER_MAC_LEN);
+		memcpy(m->stage[h.st->index][router_side_on(h.st, m->sc->capture)], mac, ROUTER_MAC_LEN);
 }
 
 void router_stage_mac(const struct router_macs *m, const struct stage *st, enum side side, uint8_t mac[ROUTER_MAC_LEN])
@@ -112,9 +100,9 @@ void router_stage_mac(const struct router_macs *m, const struct stage *st, enum 
 	memcpy(mac, m->stage[st->index][side], ROUTER_MAC_LEN);
 }
 
-void router_next_hop_mac(const struct router_macs *m, unsigned k, uint32_t addr, uint8_t mac[ROUTER_MAC_LEN])
+void router_hop_mac(const struct router_macs *m, struct chain_hop h, unsigned k, uint32_t addr,
+                    uint8_t mac[ROUTER_MAC_LEN])
 {
-	struct chain_hop h = chain_next_hop(m->sc, k, addr);
 	if (!h.deliver && h.st && h.st->ops->routes) {
 		router_stage_mac(m, h.st, router_side_on(h.st, k), mac);
 		return;
@@ -134,8 +122,10 @@ bool router_set_macs(struct packet *p, const uint8_t src[ROUTER_MAC_LEN], const 
 {
 	if (p->linktype != DLT_EN10MB || p->l3_off < 14 || p->caplen < 2 * ROUTER_MAC_LEN)
 		return false;
-	memcpy(p->data, dst, ROUTER_MAC_LEN);
-	memcpy(p->data + ROUTER_MAC_LEN, src, ROUTER_MAC_LEN);
+	if (dst)
+		memcpy(p->data, dst, ROUTER_MAC_LEN);
+	if (src)
+		memcpy(p->data + ROUTER_MAC_LEN, src, ROUTER_MAC_LEN);
 	return true;
 }
 

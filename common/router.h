@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/chain.h"
 #include "common/scenario-t.h"
 
 #define ROUTER_MAC_LEN 6
@@ -42,15 +43,21 @@ struct router_macs;
 struct router_macs *router_macs_new(const struct scenario *sc);
 void router_macs_free(struct router_macs *m);
 
-/* p was captured (on sc->capture): remember the MACs it shows for the stage or host at each of
- * its ends, so that every view on the capture link uses them.  Group addresses are not learned. */
-void router_macs_learn(struct router_macs *m, const struct packet *p);
+/* The captured frame p (on the capture link) shows mac for its end at addr, which h leads to from
+ * the capture link (chain_next_hop(sc, sc->capture, addr)): remember it as the host's when h
+ * delivers there, else as the MAC of the stage h crosses when that stage routes.  The loop calls it
+ * with the hops it computes anyway, for the source on the walk back and for the destination before
+ * the first stage, so that learning costs no lookup of its own.  Group addresses are not learned. */
+void router_learn(struct router_macs *m, const struct packet *p, struct chain_hop h, uint32_t addr,
+                  const uint8_t mac[ROUTER_MAC_LEN]);
 
 /* st's MAC on its side `side`. */
 void router_stage_mac(const struct router_macs *m, const struct stage *st, enum side side, uint8_t mac[ROUTER_MAC_LEN]);
 
-/* The MAC a packet for addr is sent to on link k: the next stage's when it routes, else the host's. */
-void router_next_hop_mac(const struct router_macs *m, unsigned k, uint32_t addr, uint8_t mac[ROUTER_MAC_LEN]);
+/* The MAC on link k of the next hop towards addr, h being chain_next_hop(sc, k, addr): the stage
+ * h crosses when it routes, else the host at addr. */
+void router_hop_mac(const struct router_macs *m, struct chain_hop h, unsigned k, uint32_t addr,
+                    uint8_t mac[ROUTER_MAC_LEN]);
 
 /* The side of st that link k is. */
 static inline enum side router_side_on(const struct stage *st, unsigned k)
@@ -58,7 +65,8 @@ static inline enum side router_side_on(const struct stage *st, unsigned k)
 	return k == st->index ? SIDE_LEFT : SIDE_RIGHT;
 }
 
-/* Write p's Ethernet source and destination; false (nothing written) for another link type. */
+/* Write p's Ethernet source and destination (NULL: leave that one); false (nothing written) for
+ * another link type. */
 bool router_set_macs(struct packet *p, const uint8_t src[ROUTER_MAC_LEN], const uint8_t dst[ROUTER_MAC_LEN]);
 
 /* Write p's Ethernet source and destination as the Ethernet frame `frame` (len bytes) has them. */
