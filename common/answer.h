@@ -24,6 +24,10 @@ bool answer_emit(struct stage_ctx *ctx, struct libnet_context *l, const struct p
  * built or emitted. */
 bool answer_tcp_rst(struct stage_ctx *ctx, const struct packet *p, enum hop_dir dir, const char *note);
 
+/* RFC 1812 4.3.2.3: an ICMP error holds as much of the packet as fits in 576 bytes, as Linux's
+ * icmp_send does: this is the quote that fills it behind the error's IP and ICMP headers. */
+#define ANSWER_ICMP_QUOTE_MAX (576u - 20u - 8u)
+
 /* An ICMP error of type/code from `from` to p's source, quoting p's IP header and data up to quote
  * bytes (RFC 792: at least the header and 8 bytes; RFC 1812 4.3.2.3: as much as fits in 576
  * bytes).  Built on the stack, without allocating.  False when it could not be built or emitted. */

@@ -11,7 +11,8 @@
 #define foreach_loop_drop                                                               \
 	X(ROUTING_LOOP, "it would go back through the stage it came from (a hairpin the stage does not do, or a routing loop)") \
 	X(UNSPECIFIED, "the stage did not say why (a bug in the stage)") \
-	X(HOP_LIMIT, "it crossed more stages than the chain has (loop guard)")
+	X(HOP_LIMIT, "it crossed more stages than the chain has (loop guard)") \
+	X(TTL_EXCEEDED, "time to live exceeded in transit")
 
 enum drop_reason {
 #define X(name, text) DROP_##name,

@@ -22,9 +22,11 @@
  * allocated once.  Reading ahead for the stages' prefetch lives in common/lookahead.c.
  */
 #include <inttypes.h>
+#include <netinet/ip_icmp.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "common/answer.h"
 #include "common/chain.h"
 #include "common/flow_number.h"
 #include "common/hop_queue.h"
@@ -32,6 +34,8 @@
 #include "common/note.h"
 #include "common/packet.h"
 #include "common/pipeline.h"
+#include "common/rewrite.h"
+#include "common/router.h"
 #include "common/scenario.h"
 #include "common/stage.h"
 #include "common/tables_writer.h"
@@ -74,6 +78,8 @@ struct pipeline {
 	int64_t first_ns;          /* the first captured packet's time: --trace counts from it */
 	bool first_seen;
 	bool any_bypass;           /* some stage routes packets around others (stage_ops.bypass) */
+	struct router_macs *macs;  /* the routers' MACs (common/router.h); NULL when the scenario says routers = no */
+	GString *router_note;      /* the first comment of a time exceeded */
 	uint64_t journey_id;       /* epb_packetid of every view of the entry in hand: 1, 2, 3 ... */
 	enum packet_origin journey_origin; /* the entry in hand: the captured packet, or one a stage sent */
 	struct flow_numbers *flows;
@@ -94,6 +100,8 @@ struct journey {
 	unsigned capture_hops;     /* captured: the stages before the capture link; else 0 */
 	enum packet_origin origin; /* ORIGIN_CAPTURED for a captured packet, ORIGIN_EMITTED */
 	bool translatable;
+	const struct stage *l2_from; /* the router it just left (or that sent it), whose MAC it leaves from on
+	                              * this link, once the next hop is known; NULL: the link header stays */
 };
 
 /* ---- the views: where they go, and their comments --------------------------------------------- */
@@ -248,6 +256,9 @@ struct pipeline *pipeline_new_with_sink(struct scenario *sc, const struct view_s
 	                          .access_log = opt->access_log };
 	pl->lookahead = lookahead_new(sc);
 	pl->any_bypass = chain_has_bypass(sc);
+	if (sc->routers)
+		pl->macs = router_macs_new(sc);
+	pl->router_note = g_string_sized_new(256);
 	pl->flows = flow_numbers_new(FLOW_NUMBER_REMEMBERED);
 	if (!pl->flows) {
 		g_set_error(err, SCENARIO_ERROR, SCENARIO_ERROR_MEMORY, "out of memory for the flow numbers (%u tuples)", FLOW_NUMBER_REMEMBERED);
@@ -279,6 +290,8 @@ void pipeline_free(struct pipeline *pl)
 	hop_queue_free(pl->hops);
 	lookahead_free(pl->lookahead);
 	flow_numbers_free(pl->flows);
+	router_macs_free(pl->macs);
+	g_string_free(pl->router_note, TRUE);
 	g_string_free(pl->captured.note, TRUE);
 	g_string_free(pl->walk_problem, TRUE);
 	g_string_free(pl->origin_note, TRUE);
@@ -336,6 +349,45 @@ static void arriving(struct pipeline *pl, struct packet *p, unsigned k, int64_t 
 		             h.st->name, pl->stage_note->str);
 }
 
+/* p left the router st onto link k in the capture: on k, before st forwarded it, it had one more
+ * hop of TTL (unless it was routed around st, which then forwarded nothing) and was sent to st's MAC
+ * there.  Its source MAC there (its previous hop's) waits for the walk's next step, which finds that
+ * hop anyway: router_hop_source(). */
+static void router_hop_undone(struct pipeline *pl, struct packet *p, const struct stage *st, unsigned k,
+                              bool forwarded)
+{
+	uint8_t dst[ROUTER_MAC_LEN];
+
+	if (forwarded)
+		rewrite_ip4_ttl(p, (uint8_t)(p->ip.ttl + 1));
+	router_stage_mac(pl->macs, st, router_side_on(st, k), dst);
+	router_set_macs(p, NULL, dst);
+}
+
+/* ... and its source MAC on k, h being the hop from k towards its source: a router before st, or
+ * its host. */
+static void router_hop_source(struct pipeline *pl, struct packet *p, struct chain_hop h, unsigned k)
+{
+	uint8_t src[ROUTER_MAC_LEN];
+
+	router_hop_mac(pl->macs, h, k, p->ip.src, src);
+	router_set_macs(p, src, NULL);
+}
+
+/* The router st forwarded p onto link k, or sent it there itself, and h is p's next hop from k: it
+ * comes from st's MAC there, for the next hop's.  A packet routed around st (a gateway endpoint's
+ * path) reaches k from st's MAC too: st stands in for the path's last router, whose MAC the capture
+ * shows when k is its link. */
+static void router_hop_done(struct pipeline *pl, struct packet *p, const struct stage *st, struct chain_hop h,
+                            unsigned k)
+{
+	uint8_t src[ROUTER_MAC_LEN], dst[ROUTER_MAC_LEN];
+
+	router_stage_mac(pl->macs, st, router_side_on(st, k), src);
+	router_hop_mac(pl->macs, h, k, p->ip.dst, dst);
+	router_set_macs(p, src, dst);
+}
+
 /* Walk from the capture link back towards the packet's source, undoing each stage's translation,
  * and queue the packet where it was sent: on the link of its sender, or beside the stage that
  * originated it.  reverse() rewrites the packet in place, so it first moves to capture_frame:
@@ -353,8 +405,15 @@ static void walk_back(struct pipeline *pl, const struct packet *captured, int64_
 	*p = *captured;
 	pl->capture_renumbered = false;
 	g_string_truncate(pl->walk_problem, 0);
+	bool learn = pl->macs && translatable, source_pending = false;
 	while (hops <= 2 * sc->n_stages) {
 		struct chain_hop h = chain_next_hop(sc, k, p->ip.src);
+		if (learn) /* the captured frame's source MAC: the host's, or the router's it came through */
+			router_learn(pl->macs, p, h, p->ip.src, captured->data + ROUTER_MAC_LEN);
+		learn = false;
+		if (source_pending)
+			router_hop_source(pl, p, h, k);
+		source_pending = false;
 		if (h.deliver || !h.st)
 			break;
 		enum hop_dir crossed = chain_opposite(h.dir);
@@ -367,10 +426,22 @@ static void walk_back(struct pipeline *pl, const struct packet *captured, int64_
 		/* A stage the packet was routed around did not touch it: nothing to undo. */
 		if (translatable && pl->any_bypass && chain_bypassed_by(sc, p, h.st, crossed, &via)) {
 			k = chain_link_after(h.st, h.dir);
+			if (pl->macs && h.st->ops->routes) {
+				router_hop_undone(pl, p, h.st, k, false);
+				source_pending = true;
+			}
 			hops++;
 			continue;
 		}
 		enum reverse_answer a = REVERSE_TRANSLATED;
+		bool routes = translatable && pl->macs && h.st->ops->routes;
+		if (routes && p->ip.ttl == 255) {
+			/* No router can have forwarded it: it travels on from here, as the capture shows it.  Not
+			 * a wrong address plan (a real capture holds such packets from its own link's routers). */
+			note_appendf(pl->walk_problem, "%s%s %s: it has TTL 255, which no router forwarding it can have left",
+			             pl->walk_problem->len ? "; " : "", h.st->ops->type, h.st->name);
+			break;
+		}
 		if (translatable && h.st->ops->reverse) {
 			/* reverse() may read the clock (a flow's idle timeout); it never advances it */
 			struct stage_ctx *ctx = ctx_for(pl, h.st, p, ts, hops ? ORIGIN_DERIVED : ORIGIN_CAPTURED);
@@ -414,8 +485,14 @@ static void walk_back(struct pipeline *pl, const struct packet *captured, int64_
 		}
 		h.st->counters.reversed++;
 		k = chain_link_after(h.st, h.dir);
+		if (routes) {
+			router_hop_undone(pl, p, h.st, k, true);
+			source_pending = true;
+		}
 		hops++;
 	}
+	if (source_pending) /* the walk's guard stopped it before the next step */
+		router_hop_source(pl, p, chain_next_hop(sc, k, p->ip.src), k);
 
 	if (hops > sc->n_stages)
 		plan_count(&pl->totals.plan.overderived, &pl->totals.plan.first_overderived, pl->totals.packets, captured,
@@ -532,6 +609,32 @@ struct crossing {
 	const struct stage *by;    /* the stage that routed the packet around this one; NULL */
 };
 
+/* The router st got q with no TTL left to forward it: it drops it, and sends an ICMP time exceeded
+ * to its source from its own address on the link q came from (RFC 792, RFC 1812 section 5.3.1). */
+static struct crossing ttl_exceeded(struct pipeline *pl, struct stage *st, const struct packet *q, enum hop_dir dir,
+                                    struct stage_ctx *ctx)
+{
+	struct crossing c = { .v = VERDICT_DROP, .reason = DROP_TTL_EXCEEDED };
+	uint32_t from = router_address(st, dir == DIR_LEFT_TO_RIGHT ? SIDE_LEFT : SIDE_RIGHT);
+	const char *why = NULL;
+	char a[16], b[16], f[16];
+
+	note_appendf(pl->stage_note, "DROP (%s): TTL %u on arrival", drop_reason_text(DROP_TTL_EXCEEDED), q->ip.ttl);
+	if (!router_may_answer(q, &why)) {
+		note_appendf(pl->stage_note, "; %s", why);
+		return c;
+	}
+	g_string_assign(pl->router_note, pl->stage_prefix[st->index]->str);
+	note_appendf(pl->router_note, "ICMP time exceeded in transit (11/0) from %s to %s: the TTL of its packet to %s "
+	             "ran out here (RFC 792)", ip4_to_str(from, f), ip4_to_str(q->ip.src, a), ip4_to_str(q->ip.dst, b));
+	if (answer_icmp_error(ctx, q, dir, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, from, ANSWER_ICMP_QUOTE_MAX,
+	                      pl->router_note->str))
+		note_appendf(pl->stage_note, "; ICMP 11/0 sent back from %s", f);
+	else
+		g_string_append(pl->stage_note, "; no room to send ICMP 11/0 back");
+	return c;
+}
+
 /* Cross st in dir: the loop's own checks, a bypass, or the stage's process().  The stage works on
  * *q, a copy when this link's view must stay as it arrived; q == j->p when nobody sees the view
  * (--links leaves the link out and --trace is off). */
@@ -581,6 +684,13 @@ static struct crossing cross_stage(struct pipeline *pl, struct journey *j, struc
 	 * 0.7% (NAPT) and 0.4% (l4-lb) more instructions for that than for this. */
 	note_stage_prefix(pl, st);
 	size_t prefix_len = pl->stage_note->len;
+	if (pl->macs && st->ops->routes) {
+		/* RFC 1812 section 5.3.1: checked and decremented before the translation, as Linux's
+		 * ip_forward() does after PREROUTING; an expired packet never reaches the stage's table. */
+		if (q->ip.ttl <= 1)
+			return ttl_exceeded(pl, st, q, dir, ctx);
+		rewrite_ip4_ttl(q, (uint8_t)(q->ip.ttl - 1));
+	}
 	c.v = st->ops->process(st, q, dir, ctx);
 	if (ctx->redecode) /* the stage changed lengths or layout: learn the offsets again */
 		decode_packet(q);
@@ -656,11 +766,22 @@ static gboolean travel(struct pipeline *pl, struct journey *j, GError **err)
 		struct packet *p = j->p;
 		struct chain_hop h = chain_next_hop(sc, j->k, p->ip.dst);
 		const char *extra = NULL;
+		if (j->l2_from)
+			router_hop_done(pl, p, j->l2_from, h, j->k);
+		j->l2_from = NULL;
+		/* The captured frame's destination MAC, before the first stage: the host's, or the router's. */
+		if (pl->macs && j->origin == ORIGIN_CAPTURED && j->k == sc->capture && j->hops == j->capture_hops &&
+		    j->translatable)
+			router_learn(pl->macs, p, h, p->ip.dst, pl->captured_rec->data);
 		/* The replayed view on the capture link must be the captured packet: checked for a packet
 		 * the walk back translated, when its replay comes back to the capture link (one whose walk
 		 * back stopped short may go elsewhere, and already says why). */
 		if (j->capture_hops > 0 && j->hops == j->capture_hops && j->k == pl->sc->capture) {
 			const struct input_record *rec = pl->captured_rec;
+			/* The capture shows the link header on its own link: a stage that is no router (an
+			 * l4-lb in front of a NAT) passed on the one another link's router wrote. */
+			if (pl->macs)
+				router_set_macs_from(p, rec->data, rec->caplen);
 			extra = "this is the captured packet";
 			if (pl->capture_renumbered) {
 				extra = "the captured packet, renumbered for the scenario (see the stage's note)";
@@ -688,6 +809,8 @@ static gboolean travel(struct pipeline *pl, struct journey *j, GError **err)
 			unsigned n = view_notes(pl, extra, pl->stage_note->str, notes);
 			return write_view(pl, p, j->k, j->ts, epb_dir(h.dir), notes, n, err);
 		}
+		if (pl->macs && st->ops->routes && j->translatable)
+			j->l2_from = st;
 		unsigned n = view_notes(pl, extra, NULL, notes);
 		if (!write_view(pl, p, j->k, j->ts, epb_dir(h.dir), notes, n, err))
 			return FALSE;
@@ -759,6 +882,10 @@ static gboolean travel_entry(struct pipeline *pl, struct hop_entry *e, GError **
 		return stay_on_link(pl, j.p, j.k, j.ts, captured, err);
 	if (captured && e->withheld != DROP_NONE)
 		return withhold(pl, &j, (struct stage *)e->from, e->withheld, err);
+	/* A router's own packet (an ICMP error, a RST, a hairpinned packet) leaves from its MAC on that
+	 * link to the next hop's, whatever link header the stage copied into it. */
+	if (pl->macs && away && e->from->ops->routes && j.translatable)
+		j.l2_from = e->from;
 	if (pl->opt.flow_log && away) /* sent by the stage: it leaves by its interface on that link */
 		flow_log_packet(pl->opt.flow_log, e->from, e->link == e->from->index ? SIDE_LEFT : SIDE_RIGHT, false, false,
 		                e->dir, j.p, j.ts);

@@ -81,6 +81,21 @@ void rewrite_ip4_addr(struct packet *p, struct ip4_view *ip, enum ip4_endpoint w
 		ip->dst = addr;
 }
 
+/* The TTL shares its header word with the protocol; no other checksum covers it (the pseudo-header
+ * of TCP and UDP holds the protocol, not the TTL). */
+void rewrite_ip4_ttl(struct packet *p, uint8_t ttl)
+{
+	uint32_t off = p->ip.off + 8;
+	uint16_t old_word, was, now;
+
+	if (!pkt_get_be16(p, off, &old_word))
+		return;
+	uint16_t new_word = (uint16_t)(ttl << 8 | (old_word & 0xff));
+	pkt_put_be16(p, off, new_word);
+	csum_follow(p, p->ip.off + 10, old_word, new_word, false, &was, &now);
+	p->ip.ttl = ttl;
+}
+
 void rewrite_ip4_port(struct packet *p, struct ip4_view *ip, enum ip4_endpoint which, uint16_t port)
 {
 	if (!ip->has_ports)

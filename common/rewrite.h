@@ -16,6 +16,10 @@ void rewrite_ip4_addr(struct packet *p, struct ip4_view *ip, enum ip4_endpoint w
 /* Replace a TCP/UDP port, or the identifier of an ICMP query (which serves as both ports). */
 void rewrite_ip4_port(struct packet *p, struct ip4_view *ip, enum ip4_endpoint which, uint16_t port);
 
+/* Set the packet's own TTL (not a quoted header's), its header checksum updated incrementally
+ * (RFC 1624), as a router decrementing it does (RFC 1812 section 5.3.1). */
+void rewrite_ip4_ttl(struct packet *p, uint8_t ttl);
+
 /* Bounds-checked writes for the few places that set a field outright; false past caplen. */
 bool pkt_put_be16(struct packet *p, uint32_t off, uint16_t v);
 bool pkt_get_be16(const struct packet *p, uint32_t off, uint16_t *v);

@@ -34,6 +34,7 @@ struct scenario {
 	struct stage *stages[SCENARIO_MAX_LINKS - 1]; /* stages[i] sits between links i and i+1 */
 	unsigned n_stages;
 	unsigned capture;        /* index of the link the input was captured on */
+	bool routers;            /* routers = yes (default): stages that route act as routers (common/router.h) */
 	unsigned default_link;   /* where addresses no link claims live: the first link without networks */
 	struct prefix_list *prefix_lists; /* the [prefix-list NAME] groups, in file order */
 	unsigned n_prefix_lists;

@@ -13,7 +13,7 @@
 
 G_DEFINE_QUARK(natlb-scenario-error-quark, scenario_error)
 
-static const char *const scenario_keys[] = { "description", "chain", "capture" };
+static const char *const scenario_keys[] = { "description", "chain", "capture", "routers" };
 static const char *const link_keys[] = { "description", "networks" };
 static const char *const prefix_list_keys[] = { "description", "prefixes" };
 static const char *const group_kinds[] = { "scenario", "link NAME", "stage NAME", "prefix-list NAME" };
@@ -869,6 +869,33 @@ static void check_claims(struct scenario *sc, const char *text)
 	}
 }
 
+/* routers = yes | no: whether the stages that route act as routers (common/router.h); "no" leaves
+ * the link header and the TTL as they come, as tcprewrite does, for byte-for-byte comparisons. */
+static gboolean parse_routers(struct scenario *sc, GKeyFile *kf, const char *text, GError **err)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" }, *const no[] = { "no", "false", "off", "0" };
+	char *v = g_key_file_get_string(kf, "scenario", "routers", NULL);
+	gboolean ok = !v;
+
+	sc->routers = true;
+	if (v)
+		g_strstrip(v);
+	for (unsigned i = 0; v && i < G_N_ELEMENTS(yes); i++) {
+		if (g_ascii_strcasecmp(v, yes[i]) == 0)
+			ok = TRUE;
+		else if (g_ascii_strcasecmp(v, no[i]) == 0) {
+			sc->routers = false;
+			ok = TRUE;
+		}
+	}
+	if (!ok)
+		scenario_error(err, SCENARIO_ERROR_VALUE, sc->source, text, "scenario", "routers",
+		               "'%s' is not yes or no (yes: static-nat, napt and route-table stages act as routers; "
+		               "no: they leave the link header and the TTL untouched)", v);
+	g_free(v);
+	return ok;
+}
+
 static struct scenario *load_text(const struct stage_registry *types, const char *source, const char *text,
                                   GError **err)
 {
@@ -929,6 +956,8 @@ static struct scenario *load_text(const struct stage_registry *types, const char
 		}
 		sc->capture = l->index;
 	}
+	if (!parse_routers(sc, kf, text, err))
+		goto out;
 	if (!parse_prefix_lists(sc, kf, text, err))
 		goto out;
 	for (unsigned i = 0; stage_names[i]; i++)
@@ -1061,6 +1090,8 @@ void scenario_describe(const struct scenario *sc, GString *out)
 			g_string_append_printf(out, " > %s > ", sc->stages[i]->name);
 	}
 	g_string_append_printf(out, "\ncapture = %s\n", sc->links[sc->capture].name);
+	g_string_append_printf(out, "# yes: static-nat, napt and route-table stages have their own MACs, decrement the TTL "
+	                       "and send time exceeded; no: L2 and TTL untouched\nrouters = %s\n", sc->routers ? "yes" : "no");
 	for (unsigned i = 0; i < sc->n_links; i++) {
 		const struct link *l = &sc->links[i];
 		g_string_append_printf(out, "\n[link %s]\n", l->name);

@@ -198,6 +198,11 @@ struct stage_ops {
 	 * subnet), which flow logs show as srcaddr of what it sends and dstaddr of what it receives;
 	 * 0 for none of its own (optional: NULL is 0). */
 	uint32_t (*interface_address)(const struct stage *st, enum side side);
+	/* The stage is a router between its links (static NAT, NAPT, a route table): unless the scenario
+	 * says `routers = no`, the loop decrements the TTL of what it forwards, answers a TTL that runs
+	 * out with an ICMP time exceeded, and writes its own MAC on each link (common/router.h).  A
+	 * balancer or a filter is no router hop: it keeps the link header and the TTL it gets. */
+	bool routes;
 	/* The stage replays captures taken on its left side only (a full proxy: natlb check refuses a
 	 * capture link on its right). */
 	bool capture_left_only;

@@ -410,6 +410,7 @@ const struct stage_ops napt_ops = {
 	.configure = napt_configure,
 	.describe = napt_describe,
 	.claims = napt_claims,
+	.routes = true,
 	.interface_address = napt_interface_address,
 	.process = napt_process,
 	.reverse = napt_reverse,

@@ -58,8 +58,6 @@ uint32_t napt_filter_inbound(const struct napt *nat, uint8_t proto, uint32_t ead
 	}
 }
 
-/* RFC 1812 4.3.2.3: an ICMP error holds as much of the packet as fits in 576 bytes (Linux's icmp_send). */
-#define ICMP_ERROR_QUOTE (576 - 20 - 8)
 
 enum verdict napt_unsolicited(struct stage *st, struct napt *nat, struct packet *p, struct stage_ctx *ctx,
                               uint32_t local, const char *why)
@@ -83,7 +81,7 @@ enum verdict napt_unsolicited(struct stage *st, struct napt *nat, struct packet 
 		g_snprintf(note, sizeof note, "napt %s: ICMP destination unreachable 3 (port unreachable) to %s: no socket "
 		           "on %s", nat->name, r, e);
 		sent = answer_icmp_error(ctx, p, DIR_RIGHT_TO_LEFT, ICMP_UNREACH, ICMP_UNREACH_PORT, p->ip.dst,
-		                         ICMP_ERROR_QUOTE, note);
+		                         ANSWER_ICMP_QUOTE_MAX, note);
 		nat->stats.port_unreachables_sent += sent;
 	}
 	/* Linux: conntrack made an entry for this packet in PREROUTING, and, nothing in the nat table

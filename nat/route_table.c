@@ -590,6 +590,7 @@ const struct stage_ops route_table_ops = {
 	.configure = route_table_configure,
 	.describe = route_table_describe,
 	.process = route_table_process,
+	.routes = true,
 	.reverse = route_table_reverse,
 	.arriving = route_table_arriving,
 	.bypass = route_table_bypass,

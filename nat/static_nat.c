@@ -372,6 +372,7 @@ const struct stage_ops static_nat_ops = {
 	.configure = static_nat_configure,
 	.describe = static_nat_describe,
 	.claims = static_nat_claims,
+	.routes = true,
 	.process = static_nat_process,
 	.reverse = static_nat_reverse,
 	.stats_print = static_nat_stats_print,

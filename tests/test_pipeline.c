@@ -541,6 +541,7 @@ static const struct lesson_case {
 	{ "scenarios/napt-symmetric.ini", "pcaps/napt-probes.pcap" },
 	{ "scenarios/napt-exhaustion.ini", "pcaps/napt-exhaustion.pcap" },
 	{ "scenarios/napt-hairpin.ini", "pcaps/napt-hairpin.pcap" },
+	{ "scenarios/traceroute.ini", "pcaps/traceroute.pcap" },
 	{ "scenarios/natgw-vs-s3-endpoint.ini", "pcaps/natgw-vs-s3-endpoint.pcap" },
 	{ "scenarios/lb-maglev.ini", "pcaps/lb-spread.pcap" },
 	{ "scenarios/lb-modulo.ini", "pcaps/lb-spread.pcap" },

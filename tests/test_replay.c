@@ -415,9 +415,12 @@ struct plan_case {
 };
 
 static const struct plan_case plan_cases[] = {
+	/* 25, not the issue's 26: the office router now decrements the TTL, and the ICMP error the
+	 * capture shows with TTL 254 cannot have crossed it twice (255, then 256), as this plan would
+	 * have it: its walk back stops there instead of ending as a loop. */
 	{ .name = "readme-step-7-maps-onto-the-capture-servers", .lesson = "static-nat",
 	  .from = "10.0.1.0/24 192.0.2.0/24", .to = "10.0.1.0/24 198.51.100.0/24",
-	  .want = { "warning: 26 of 28 packets ended as ROUTING_LOOP (first: packet 1, 203.0.113.5 -> 198.51.100.80 "
+	  .want = { "warning: 25 of 28 packets ended as ROUTING_LOOP (first: packet 1, 203.0.113.5 -> 198.51.100.80 "
 	            "on internet)", "puts 198.51.100.80 on link internet (one of static-nat office's own addresses)" } },
 	{ .name = "lan-networks-miss-the-capture-hosts", .lesson = "napt-home",
 	  .from = "networks = 192.168.1.0/24", .to = "networks = 192.168.2.0/24",

@@ -162,8 +162,8 @@ static void lesson_unmapped(struct gen_ctx *g)
  * the packet that caused it (RFC 792: IP header + 8 bytes), so NAT must translate the quoted
  * header too: outside, the router quoted source 192.0.2.20; on the LAN the quote reads 10.0.1.20
  * again, or the host could not match the error to its socket.
- * TTL 1 as this scenario has it: the office NAT is treated as a translator, not a hop.  A real
- * router would decrement the TTL, and a real LAN capture would show this probe with TTL 2. */
+ * The probe leaves the LAN with TTL 2: the office router decrements it (RFC 1812 section 5.3.1),
+ * and the next router receives it with TTL 1 and quotes it so. */
 static void lesson_icmp_error(struct gen_ctx *g)
 {
 	/* Linux traceroute's default probe: 32 data bytes 0x40, 0x41, ... */
@@ -176,15 +176,17 @@ static void lesson_icmp_error(struct gen_ctx *g)
 
 	for (gsize i = 0; i < sizeof probe_data; i++)
 		probe_data[i] = (guint8)(0x40 + i);
-	host.ttl = 1;
+	host.ttl = 2;
 	hop.ttl = 254; /* a router's error starts at 255 and crossed the office router */
 
 	conversation(g, 6);
 	gen_udp(g, &host, &target, probe_data, sizeof probe_data, 0x2b6e);
-	/* Keep the bytes: the error below quotes them. */
+	gen_emit(g);
+	/* The probe as the next router got it, one hop later: the error below quotes it. */
+	host.ttl = 1;
+	gen_udp(g, &host, &target, probe_data, sizeof probe_data, 0x2b6e);
 	if (!gen_take(g, probe, sizeof probe, &probe_len))
 		return;
-	gen_emit_bytes(g, probe, probe_len);
 
 	/* The quote: the probe's IP header and the first 8 bytes after it (its UDP header). */
 	gen_check(g,
@@ -658,6 +660,7 @@ gboolean gen_napt_home(const char *path, const struct gen_options *opt, GError *
 gboolean gen_napt_probes(const char *path, const struct gen_options *opt, GError **err);     /* gen_lessons_napt.c */
 gboolean gen_napt_exhaustion(const char *path, const struct gen_options *opt, GError **err); /* gen_lessons_napt.c */
 gboolean gen_napt_hairpin(const char *path, const struct gen_options *opt, GError **err);    /* gen_lessons_napt.c */
+gboolean gen_traceroute(const char *path, const struct gen_options *opt, GError **err);      /* gen_lessons_napt.c */
 
 static const struct gen_lesson lesson_table[] = {
 	{ .name = "static-nat",
@@ -680,6 +683,8 @@ static const struct gen_lesson lesson_table[] = {
 	  .build = gen_napt_exhaustion },
 	{ .name = "napt-hairpin", .summary = "two consoles on one LAN reach each other through the NAT's external address",
 	  .build = gen_napt_hairpin },
+	{ .name = "traceroute", .summary = "traceroute through a home router and a carrier NAT: each stage answers its hop",
+	  .build = gen_traceroute },
 	{ .name = "lb-spread", .summary = "20 clients through an NLB to five targets; one goes down at 5 s (maglev, modulo, rendezvous)",
 	  .build = gen_lb_spread },
 	{ .name = "lb-dns", .summary = "DNS over UDP behind an NLB: flows per 5-tuple, the 120 s UDP idle timeout",

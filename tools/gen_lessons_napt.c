@@ -1,4 +1,4 @@
-/* tools/gen_lessons_napt.c: the NAPT lesson captures: a home router, RFC 5780 probes, port exhaustion, hairpinning.
+/* tools/gen_lessons_napt.c: the NAPT lesson captures: a home router, RFC 5780 probes, port exhaustion, hairpinning, a traceroute through two NATs.
  *
  * Follows: RFC 4787 (mapping, filtering, hairpinning), RFC 5780 section 4.3-4.4 (the probes that
  * tell NAT types apart), RFC 8489 section 5-6 (STUN Binding messages, header only), RFC 5508 (ICMP
@@ -7,8 +7,9 @@
  * Every capture is taken on the home LAN (192.168.1.0/24, router 192.168.1.1, whose MAC frames from
  * the internet carry) and shows each packet as an inside host sent or received it, as if the NAT let
  * everything through: the scenario decides what it really lets in, so one capture serves every NAT
- * type.  The replay derives the internet side.  natlb does not model TTL decrements (no stage does),
- * so the traceroute starts at the second hop (traceroute -f 2): the first would be the router itself.
+ * type.  The replay derives the internet side.  The home traceroute starts at the second hop
+ * (traceroute -f 2): the first is the router itself, which natlb's napt answers as a router does
+ * (the traceroute lesson shows it); a probe leaves the LAN with TTL n and reaches hop n with TTL 1.
  *
  * Invariant: a builder's output depends only on its options; the clock starts at 2026-01-01T00:00:00Z.
  */
@@ -25,6 +26,7 @@ gboolean gen_napt_home(const char *path, const struct gen_options *opt, GError *
 gboolean gen_napt_probes(const char *path, const struct gen_options *opt, GError **err);
 gboolean gen_napt_exhaustion(const char *path, const struct gen_options *opt, GError **err);
 gboolean gen_napt_hairpin(const char *path, const struct gen_options *opt, GError **err);
+gboolean gen_traceroute(const char *path, const struct gen_options *opt, GError **err);
 
 static const guint8 home_router_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x01, 0x01 };
 
@@ -326,5 +328,53 @@ gboolean gen_napt_hairpin(const char *path, const struct gen_options *opt G_GNUC
 	udp_text(g, &a, &b_ext, "hello b (2)", 0x0a03);
 	at_ms(g, 1300);
 	udp_text(g, &b, &a_ext, "hello a (2)", 0x0b03);
+	return gen_ctx_finish(g, err);
+}
+
+/* ---- traceroute ---------------------------------------------------------------------------------
+ *
+ * traceroute -q 1 -m 4 198.51.100.99 from 192.168.1.10, behind a home router (192.168.1.1, WAN
+ * 100.64.0.7) and the carrier's NAT (100.64.0.1 in the RFC 6598 shared space, public 203.0.113.70):
+ * scenario traceroute.  Teaches: each router decrements the TTL and answers the probe whose TTL runs
+ * out at it with ICMP time exceeded (RFC 792, RFC 1812 section 5.3.1), so traceroute names every
+ * hop; each router has its own MAC on each link.  The capture holds what the PC sent and what came
+ * back from beyond the carrier: the two stages answer probes 1 and 2 themselves in the replay, so a
+ * capture of theirs would be a second copy.  Probe 3 expires at the first internet router
+ * (192.0.2.1), probe 4 reaches the target, which answers port unreachable.  Linux traceroute's UDP
+ * probes: port 33434 and up, 32 data bytes 0x40 ..., one socket (one source port) each. */
+gboolean gen_traceroute(const char *path, const struct gen_options *opt G_GNUC_UNUSED, GError **err)
+{
+	static const char *const answering[] = { "192.0.2.1", "198.51.100.99" };
+	struct gen_ctx *g = gen_ctx_open(path, err);
+	guint8 probe[LIBNET_ETH_H + LIBNET_IPV4_H + LIBNET_UDP_H + 32];
+	guint8 payload[32];
+
+	if (!g)
+		return FALSE;
+	for (gsize i = 0; i < sizeof payload; i++)
+		payload[i] = (guint8)(0x40 + i);
+	for (int ttl = 1; ttl <= 4; ttl++) {
+		struct gen_end src = pc("192.168.1.10", (guint16)(45000 + ttl)), dst = far("198.51.100.99", 0);
+		gsize len = 0;
+		at_ms(g, 10 * (ttl - 1));
+		dst.port = (guint16)(33433 + ttl);
+		src.ttl = (guint8)ttl;
+		gen_udp(g, &src, &dst, payload, sizeof payload, (guint16)(0x5500 + ttl));
+		gen_emit(g);
+		if (ttl < 3)
+			continue; /* the home router and the carrier NAT: the replay's stages answer these */
+		/* Past the two routers of the scenario, hop 3 and the target receive it with TTL 1. */
+		src.ttl = 1;
+		gen_udp(g, &src, &dst, payload, sizeof payload, (guint16)(0x5500 + ttl));
+		if (!gen_take(g, probe, sizeof probe, &len))
+			return gen_ctx_finish(g, err);
+		/* Sent with TTL 64; the target is one router further: it arrives with 61 or 62 after the
+		 * scenario's two routers decremented it. */
+		struct gen_end router = far(answering[ttl - 3], 0), to = pc("192.168.1.10", 0);
+		router.ttl = (guint8)(ttl == 3 ? 62 : 61);
+		at_ms(g, 10 * (ttl - 1) + 5);
+		icmp_error(g, &router, &to, ttl == 3 ? ICMP_TIMXCEED : ICMP_UNREACH,
+		           ttl == 3 ? ICMP_TIMXCEED_INTRANS : ICMP_UNREACH_PORT, probe + LIBNET_ETH_H, (guint16)(0x6600 + ttl));
+	}
 	return gen_ctx_finish(g, err);
 }
