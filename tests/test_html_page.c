@@ -47,6 +47,7 @@ struct run {
 	JsonArray *steps;
 	char **frame_links;    /* per frame */
 	char **frame_comments; /* per frame, joined with COMMENT_SEP */
+	char **frame_macs;     /* per frame: "source destination" as tshark reads eth.src and eth.dst */
 	unsigned n_frames;
 };
 
@@ -63,7 +64,8 @@ static char *lesson_file(const struct lesson *l, const char *ext)
 static void tshark_frames(struct run *r)
 {
 	const char *argv[] = { "tshark", "-r", r->pcapng, "-T", "fields", "-E", "separator=/t", "-E",
-		               "aggregator=" COMMENT_SEP, "-e", "frame.interface_name", "-e", "frame.comment", NULL };
+		               "aggregator=" COMMENT_SEP, "-e", "frame.interface_name", "-e", "eth.src", "-e", "eth.dst",
+		               "-e", "frame.comment", NULL };
 	char *out = NULL, *err = NULL;
 	g_assert_cmpint(test_run(argv, &out, &err), ==, 0);
 	char **lines = g_strsplit(out, "\n", -1);
@@ -72,10 +74,13 @@ static void tshark_frames(struct run *r)
 		n--;
 	r->frame_links = g_new0(char *, n + 1);
 	r->frame_comments = g_new0(char *, n + 1);
+	r->frame_macs = g_new0(char *, n + 1);
 	for (unsigned i = 0; i < n; i++) {
-		char **f = g_strsplit(lines[i], "\t", 2);
+		char **f = g_strsplit(lines[i], "\t", 4);
+		g_assert_cmpuint(g_strv_length(f), ==, 4);
 		r->frame_links[i] = g_strdup(f[0]);
-		r->frame_comments[i] = g_strdup(f[0] && f[1] ? f[1] : "");
+		r->frame_macs[i] = g_strdup_printf("%s %s", f[1], f[2]);
+		r->frame_comments[i] = g_strdup(f[3]);
 		g_strfreev(f);
 	}
 	r->n_frames = n;
@@ -170,6 +175,11 @@ static void test_one_step_per_frame(gconstpointer data)
 		g_assert_cmpstr(link_name(r, json_object_get_int_member(step, "link")), ==, r->frame_links[i]);
 		g_assert_cmpstr(comments, ==, r->frame_comments[i]);
 		g_free(comments);
+		/* The page shows the MACs a router wrote, as Wireshark reads them. */
+		char *macs = g_strdup_printf("%s %s", json_object_get_string_member_with_default(step, "esrc", ""),
+		                             json_object_get_string_member_with_default(step, "edst", ""));
+		g_assert_cmpstr(macs, ==, r->frame_macs[i]);
+		g_free(macs);
 	}
 }
 
@@ -886,7 +896,7 @@ int main(int argc, char **argv)
 	tmp_dir = test_tmpdir();
 	for (unsigned i = 0; i + 1 < G_N_ELEMENTS(lessons); i++) {
 		const struct lesson *l = &lessons[i];
-		char *p = g_strdup_printf("/html-page/%s/one-step-per-frame-on-its-link-with-its-comments", l->name);
+		char *p = g_strdup_printf("/html-page/%s/one-step-per-frame-on-its-link-with-its-comments-and-macs", l->name);
 		g_test_add_data_func(p, l, test_one_step_per_frame);
 		g_free(p);
 		p = g_strdup_printf("/html-page/%s/tables-at-each-step-are-natlb-tables-at-its-time", l->name);
@@ -936,6 +946,7 @@ int main(int argc, char **argv)
 			g_object_unref(runs[i].parser);
 			g_strfreev(runs[i].frame_links);
 			g_strfreev(runs[i].frame_comments);
+			g_strfreev(runs[i].frame_macs);
 			g_free(runs[i].page);
 			g_free(runs[i].pcapng);
 			g_free(runs[i].tables);

@@ -14,6 +14,7 @@
  *   first step at or after its time.
  */
 #include <netinet/in.h>
+#include <pcap/dlt.h>
 #include <string.h>
 
 #include "common/cursor.h"
@@ -446,6 +447,27 @@ static const char *dir_name(enum pcapng_direction dir)
 	return dir == PCAPNG_DIR_OUTBOUND ? "out" : dir == PCAPNG_DIR_INBOUND ? "in" : "";
 }
 
+/* The Ethernet addresses, so that the page shows what a router rewrote (each stage that routes
+ * has its own MAC on each link, common/router.h). */
+static void json_step_ethernet(GString *out, bool *f, const struct packet *p)
+{
+	struct cursor c;
+	uint8_t mac[6];
+	char text[18];
+
+	if (p->linktype != DLT_EN10MB)
+		return;
+	cur_init(&c, p->data, p->caplen);
+	static const char *const keys[2] = { "edst", "esrc" }; /* destination first, as on the wire */
+	for (unsigned i = 0; i < 2; i++) {
+		for (unsigned b = 0; b < 6; b++)
+			if (!cur_u8(&c, &mac[b]))
+				return;
+		g_snprintf(text, sizeof text, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+		json_key_string(out, f, keys[i], text);
+	}
+}
+
 static void json_step_packet(GString *out, bool *f, const struct view_summary *s, GString *scratch)
 {
 	char buf[24];
@@ -455,6 +477,7 @@ static void json_step_packet(GString *out, bool *f, const struct view_summary *s
 	g_string_truncate(scratch, 0);
 	packet_describe(&s->p, scratch);
 	json_key_string(out, f, "info", scratch->str);
+	json_step_ethernet(out, f, &s->p);
 	if (!s->ip)
 		return;
 	char a[16];

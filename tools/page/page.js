@@ -10,7 +10,7 @@
  *                                                    key: the "key = value" lines drawn, settings: all
  *   limits {max_views, views, steps, max_table_rows, tables_until?, tables_stop?}
  *   steps [{n, t, at, link, dir, j, origin, input, flow, len, proto, info,
- *           src?, dst?, sp?, dp?, ttl?, ipid?, ipsum?, l4sum?, flags?, seq?, ack?,
+ *           esrc?, edst?, src?, dst?, sp?, dp?, ttl?, ipid?, ipsum?, l4sum?, flags?, seq?, ack?,
  *           icmp_type?, icmp_code?, icmp_id?, http?, notes[], snap, ev[]}]
  *       n: the frame number in the pcapng; t: seconds since the first frame; at: seconds as
  *       `natlb tables --at` counts them; dir: "out" (left to right), "in" or ""; j: the packet's
@@ -331,6 +331,8 @@ const FIELDS = [
 	['ICMP', s => s.icmp_type !== undefined ? `type ${s.icmp_type} code ${s.icmp_code}` +
 		(s.icmp_id !== undefined ? ` id ${s.icmp_id}` : '') : undefined],
 	['Length', s => s.len],
+	['Ethernet source', s => s.esrc],
+	['Ethernet destination', s => s.edst],
 	['TTL', s => s.ttl],
 	['IP id', s => s.ipid],
 	['IP checksum', s => s.ipsum],
