@@ -519,12 +519,22 @@ static enum verdict inbound(struct shield *sh, struct packet *p, struct stage_ct
 		return stage_drop(ctx, DROP_SHIELD_RATE_LIMITED, "%u requests from %s in the last %" G_GINT64_FORMAT " s, limit %u",
 		                  count, ip4_to_str(ip->src, b), sh->rate_window_ns / NS_PER_S, sh->rate_limit);
 	}
-	if (!in_prefixes(sh->protect, sh->n_protect, ip->dst) || !ip->has_ports)
+	/* Every packet the shield lets through says why, so that a student reading a view on the
+	 * protected side sees that the shield looked at it and what it checked. */
+	if (!in_prefixes(sh->protect, sh->n_protect, ip->dst)) {
+		g_string_append(ctx->note, "passed: not to an address it protects");
 		return VERDICT_FORWARD;
+	}
+	if (!ip->has_ports || (ip->proto != IPPROTO_TCP && ip->proto != IPPROTO_UDP)) {
+		g_string_append(ctx->note, "passed: neither TCP nor UDP, no flood rule applies");
+		return VERDICT_FORWARD;
+	}
 	if (ip->proto == IPPROTO_UDP) {
 		enum shield_reflector r = reflector_of(ip->sport);
-		if (r == SHIELD_REFLECT_N)
+		if (r == SHIELD_REFLECT_N) {
+			g_string_append(ctx->note, "passed: UDP from a port no reflector answers from");
 			return VERDICT_FORWARD;
+		}
 		if (request_answered(sh, ip, ctx->now_ns)) {
 			sh->answers_matched++;
 			g_string_append(ctx->note, "answers a request the protected address sent");
@@ -535,13 +545,12 @@ static enum verdict inbound(struct shield *sh, struct packet *p, struct stage_ct
 		return stage_drop(ctx, DROP_SHIELD_REFLECT_DNS + r, "%s:%u sent no request to %s:%u in the last %s", ip4_to_str(ip->dst, b),
 		                  ip->dport, ip4_to_str(ip->src, b2), ip->sport, sh->window_text);
 	}
-	if (ip->proto != IPPROTO_TCP)
-		return VERDICT_FORWARD;
 	if ((ip->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN)
 		return syn_in(sh, p, ctx);
 	struct shield_conn *c = conn_find(sh, ip->src, ip->sport, ip->dst, ip->dport, ctx->now_ns);
 	if (c) {
 		c->last_ns = ctx->now_ns;
+		g_string_append(ctx->note, "passed: a connection the shield already let through");
 		return VERDICT_FORWARD;
 	}
 	return unknown_segment_in(sh, p, ctx);
@@ -551,17 +560,23 @@ static enum verdict outbound(struct shield *sh, struct packet *p, struct stage_c
 {
 	const struct ip4_view *ip = &p->ip;
 
-	if (!ip->has_ports || !in_prefixes(sh->protect, sh->n_protect, ip->src))
+	if (!in_prefixes(sh->protect, sh->n_protect, ip->src)) {
+		g_string_append(ctx->note, "passed: not from an address it protects");
 		return VERDICT_FORWARD;
-	if (ip->proto == IPPROTO_UDP && reflector_of(ip->dport) != SHIELD_REFLECT_N) {
+	}
+	if (ip->has_ports && ip->proto == IPPROTO_UDP && reflector_of(ip->dport) != SHIELD_REFLECT_N) {
 		request_record(sh, ip, ctx->now_ns);
 		g_string_append(ctx->note, "request remembered: its answers may come in for ");
 		g_string_append(ctx->note, sh->window_text);
-	} else if (ip->proto == IPPROTO_TCP) {
-		struct shield_conn *c = conn_find(sh, ip->dst, ip->dport, ip->src, ip->sport, ctx->now_ns);
-		if (c)
-			c->last_ns = ctx->now_ns;
+		return VERDICT_FORWARD;
 	}
+	struct shield_conn *c = NULL;
+	if (ip->has_ports && ip->proto == IPPROTO_TCP)
+		c = conn_find(sh, ip->dst, ip->dport, ip->src, ip->sport, ctx->now_ns);
+	if (c)
+		c->last_ns = ctx->now_ns;
+	g_string_append(ctx->note, c ? "passed: the protected side's answer on a connection the shield let through"
+	                             : "passed: from the protected side, nothing to check");
 	return VERDICT_FORWARD;
 }
 

@@ -402,6 +402,49 @@ static void test_reflection_other_ports_and_addresses_pass(void)
 	fixture_close(&f);
 }
 
+/* ---- what the shield says about a packet it lets through ---- */
+
+/* Each packet the shield forwards carries its reason, so that the protected side's view is not a
+ * bare "flow #N" (one case per forwarding path of nat/shield.c). */
+static const struct pass_case {
+	const char *name;
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	bool tcp_after_syn;  /* a TCP ACK on a connection whose SYN the shield forwarded, else UDP */
+	enum hop_dir dir;
+	const char *note;
+} pass_cases[] = {
+	{ "udp-from-a-port-no-reflector-uses", CLIENT, VIP, 54, 33000, false, DIR_LEFT_TO_RIGHT,
+	  "passed: UDP from a port no reflector answers from" },
+	{ "udp-to-an-address-it-does-not-protect", CLIENT, VIP + 1, 53, 33000, false, DIR_LEFT_TO_RIGHT,
+	  "passed: not to an address it protects" },
+	{ "tcp-on-a-connection-it-let-through", CLIENT, VIP, 40000, 80, true, DIR_LEFT_TO_RIGHT,
+	  "passed: a connection the shield already let through" },
+	{ "udp-from-the-protected-side", VIP, CLIENT, 33000, 54, false, DIR_RIGHT_TO_LEFT,
+	  "passed: from the protected side, nothing to check" },
+	{ "udp-from-an-address-it-does-not-protect", VIP + 1, CLIENT, 33000, 54, false, DIR_RIGHT_TO_LEFT,
+	  "passed: not from an address it protects" },
+};
+
+static void test_forwarded_packet_says_why(gconstpointer data)
+{
+	const struct pass_case *c = data;
+	struct fixture f;
+	struct frame fr;
+	struct packet *p;
+
+	fixture_open(&f, SCENARIO(""));
+	if (c->tcp_after_syn) {
+		g_assert_cmpint(syn(&f, c->src, c->sport, 1000, T0), ==, VERDICT_FORWARD);
+		p = tcp_packet(&fr, c->src, c->sport, 1001, 5001, 0x10, T0 + 1000000);
+	} else {
+		p = udp_packet(&fr, c->src, c->dst, c->sport, c->dport, T0);
+	}
+	g_assert_cmpint(run(&f, p, c->dir), ==, VERDICT_FORWARD);
+	g_assert_cmpstr(f.ctx.note->str, ==, c->note);
+	fixture_close(&f);
+}
+
 /* ---- bogons ---- */
 
 static const struct bogon_case {
@@ -524,6 +567,11 @@ int main(int argc, char **argv)
 	g_test_add_func("/shield/syn/expired-cookie-dropped", test_expired_cookie_dropped);
 	g_test_add_func("/shield/syn/cookies-off-after-a-quiet-second", test_cookies_off_after_a_quiet_second);
 	g_test_add_func("/shield/syn/a-million-syns-leave-no-state", test_flood_leaves_no_state);
+	for (unsigned i = 0; i < G_N_ELEMENTS(pass_cases); i++) {
+		char *p = g_strdup_printf("/shield/pass/%s-says-why", pass_cases[i].name);
+		g_test_add_data_func(p, &pass_cases[i], test_forwarded_packet_says_why);
+		g_free(p);
+	}
 	for (unsigned i = 0; i < G_N_ELEMENTS(reflector_cases); i++) {
 		char *p = g_strdup_printf("/shield/reflection/%s/unsolicited-dropped", reflector_cases[i].name);
 		g_test_add_data_func(p, &reflector_cases[i], test_reflection_unsolicited_dropped);
