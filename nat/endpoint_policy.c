@@ -15,9 +15,11 @@
  * length less the replaced response's (c->shift), as the l7-lb does for its own answers; the
  * client's acknowledgements are mapped the same way in arriving().  A segment is judged by its
  * first byte: one that ends a replaced response and starts the next goes with the replaced one.
- * Known limits: a retransmission of a denied request's segment is not recognised (the reassembly
- * calls it a retransmission and frames nothing), so it is forwarded; with requests pipelined
- * behind unanswered ones, the 403 is sent at once rather than in HTTP order.
+ * A retransmission of a denied request's bytes is dropped too: the reassembly frames nothing from
+ * it, so the connection keeps the stream ranges of its last EP_DENIED_KEPT denied requests and a
+ * segment that carries bytes of one goes no further (else S3 would get the download after all).
+ * Known limit: with requests pipelined behind unanswered ones, the 403 is sent at once rather
+ * than in HTTP order.
  *
  * The walk back keeps the books of S3's side (response framing, the splice): reverse() is the
  * only call the stage gets before deciding to replace a captured response, as in lb/l7lb.c.
@@ -46,6 +48,7 @@
 #include "nat/s3_request.h"
 
 #define EP_MAX_PENDING 16
+#define EP_DENIED_KEPT 4 /* denied requests whose bytes a retransmission is recognised by */
 #define EP_ANSWER_MAX 1024
 
 struct ep_pending {
@@ -62,6 +65,11 @@ struct ep_splice {
 	int64_t shift_before;        /* the shift of the bytes before it */
 };
 
+/* A denied request's bytes in the client's stream: [start, end), end UINT64_MAX until it ends. */
+struct ep_denied_range {
+	uint64_t start, end;
+};
+
 struct ep_conn {
 	bool used, lost;
 	uint64_t id;
@@ -75,6 +83,8 @@ struct ep_conn {
 	unsigned requests;
 	bool discarding;   /* inside a denied request: its bytes go no further */
 	bool seg_denied;   /* a request completed by the segment in hand was denied */
+	struct ep_denied_range denied[EP_DENIED_KEPT]; /* the latest at denied_next - 1 */
+	unsigned denied_next;
 	bool resp_in_msg;  /* a response has begun and not ended */
 	bool replacing;    /* the response in progress is one the endpoint answered in place of */
 	uint32_t resp_base; /* S3's sequence number at response stream offset 0 */
@@ -219,6 +229,7 @@ static void req_head(void *vc, const struct http1_head *h)
 	if (denied) {
 		c->discarding = true;
 		c->seg_denied = true;
+		c->denied[c->denied_next++ % EP_DENIED_KEPT] = (struct ep_denied_range){ .start = h->start, .end = UINT64_MAX };
 		pd->answer_len = (uint16_t)build_answer(ep, c, to_head, c->ctx->now_ns, c->ctx->seed);
 		send_answer(c, pd->answer_len, decided);
 	}
@@ -227,8 +238,25 @@ static void req_head(void *vc, const struct http1_head *h)
 static void req_end(void *vc, uint64_t msg_end)
 {
 	struct ep_conn *c = vc;
-	(void)msg_end;
+	if (c->discarding && c->denied_next)
+		c->denied[(c->denied_next - 1) % EP_DENIED_KEPT].end = msg_end;
 	c->discarding = false;
+}
+
+/* Does a segment of len bytes at seq carry bytes the stream already took from a denied request?
+ * Only bytes before RCV.NXT can be told: their stream offsets are known. */
+static bool retransmits_denied(const struct ep_conn *c, uint32_t seq, uint32_t len)
+{
+	if (!c->denied_next || len == 0 || !c->req.started || !tcp_seq_after(c->req.next_seq, seq))
+		return false;
+	uint32_t back = c->req.next_seq - seq;
+	if (back > c->req.offset)
+		return false; /* before the stream's start */
+	uint64_t from = c->req.offset - back, to = from + MIN(len, back);
+	for (unsigned i = 0; i < MIN(c->denied_next, EP_DENIED_KEPT); i++)
+		if (from < c->denied[i].end && c->denied[i].start < to)
+			return true;
+	return false;
 }
 
 static void req_error(void *vc, uint64_t offset, enum http1_error e)
@@ -396,6 +424,7 @@ enum verdict endpoint_policy_out(struct endpoint_policy *ep, struct stage *st, s
 	c->pkt = p;
 	c->seg_denied = false;
 	bool was_discarding = c->discarding;
+	bool again = !c->lost && retransmits_denied(c, seq, len);
 	if ((len > 0 || (fl & TH_FIN)) && !c->lost) {
 		const struct tcp_stream_consumer sink = { .data = req_bytes, .gap = req_gap, .ctx = c };
 		uint32_t captured = p->payload_len < len ? p->payload_len : len;
@@ -403,6 +432,11 @@ enum verdict endpoint_policy_out(struct endpoint_policy *ep, struct stage *st, s
 	}
 	c->ctx = NULL;
 	c->pkt = NULL;
+	if (again) {
+		NOTE_PUT_LIT(ctx->note, "; ");
+		return stage_drop(ctx, DROP_ROUTE_POLICY_DENIED, "a retransmission of a denied request's bytes, at gateway "
+		                  "endpoint %s (its 403 was already sent)", ep->vpce);
+	}
 	if (c->seg_denied || (was_discarding && len > 0)) {
 		NOTE_PUT_LIT(ctx->note, "; ");
 		return stage_drop(ctx, DROP_ROUTE_POLICY_DENIED, "at gateway endpoint %s", ep->vpce);

@@ -3,6 +3,8 @@
  * Also the scenario side: the built-in copy of the lesson carries its policy, a policy file is read
  * beside its scenario, and bad policies are refused naming the file, the group and the key.
  */
+#define _GNU_SOURCE 1 /* memmem */
+#include <pcap/pcap.h>
 #include <string.h>
 
 #include "common/scenario.h"
@@ -14,18 +16,23 @@
 #define BUCKET_ONLY "\"Resource\": \"arn:aws:s3:::lesson-bucket\"}"
 #define WITH_OBJECTS "\"Resource\": [\"arn:aws:s3:::lesson-bucket\", \"arn:aws:s3:::lesson-bucket/*\"]}"
 
-/* natlb replay of the lesson's capture through scenario, only link's views; the output's path. */
-static char *replay_link(const char *dir, const char *scenario, const char *link)
+/* natlb replay of capture through scenario, only link's views; the output's path. */
+static char *replay_capture_link(const char *dir, const char *scenario, const char *capture, const char *link)
 {
 	char *out = g_strdup_printf("%s/%s.pcapng", dir, link);
 	const char *argv[] = { test_natlb_binary(), "replay", "-q", "-s", scenario, "--links", link, "-o", out,
-		               LESSON_CAPTURE, NULL };
+		               capture, NULL };
 	char *err = NULL;
 	int rc = test_run(argv, NULL, &err);
 	g_assert_cmpstr(err, ==, "");
 	g_assert_cmpint(rc, ==, 0);
 	g_free(err);
 	return out;
+}
+
+static char *replay_link(const char *dir, const char *scenario, const char *link)
+{
+	return replay_capture_link(dir, scenario, LESSON_CAPTURE, link);
 }
 
 /* The lesson's scenario with its policy's Resource replaced: the Try: line of the lesson. */
@@ -99,6 +106,60 @@ static void test_bucket_and_objects(void)
 	g_free(app);
 	g_free(internet);
 	g_free(scenario);
+	test_rmdir(dir);
+}
+
+/* The lesson's capture with the segment carrying `needle` sent twice, as a client whose first copy's
+ * acknowledgement was lost retransmits it; the new capture's path. */
+static char *capture_with_retransmission(const char *dir, const char *needle)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	char *path = g_build_filename(dir, "retransmitted.pcap", NULL);
+	pcap_t *in = pcap_open_offline(LESSON_CAPTURE, errbuf);
+	g_assert_nonnull(in);
+	pcap_dumper_t *d = pcap_dump_open(in, path);
+	g_assert_nonnull(d);
+	struct pcap_pkthdr *h;
+	const u_char *bytes;
+	unsigned copies = 0;
+	while (pcap_next_ex(in, &h, &bytes) == 1) {
+		pcap_dump((u_char *)d, h, bytes);
+		if (memmem(bytes, h->caplen, needle, strlen(needle))) {
+			pcap_dump((u_char *)d, h, bytes);
+			copies++;
+		}
+	}
+	g_assert_cmpuint(copies, ==, 1);
+	pcap_dump_close(d);
+	pcap_close(in);
+	return path;
+}
+
+/* A retransmitted denied request must not reach S3 either: the reassembly frames nothing from a
+ * retransmission, so the endpoint recognises it by the denied request's bytes. */
+static void test_retransmitted_denied_request_stays_denied(void)
+{
+	TEST_NEED_TSHARK();
+	char *dir = test_tmpdir();
+	char *capture = capture_with_retransmission(dir, "GET /report.csv");
+	char *app = replay_capture_link(dir, LESSON_SCENARIO, capture, "app");
+	char *internet = replay_capture_link(dir, LESSON_SCENARIO, capture, "internet");
+
+	char *out = test_tshark_fields(internet, checksums, "http.request", http_fields);
+	g_assert_cmpstr(out, ==, "10.0.1.10|52.216.20.181|/?list-type=2||1\n");
+	g_free(out);
+	const char *comment[] = { "tcp.len", NULL };
+	out = test_tshark_fields(app, NULL, "frame.comment contains \"DROP\" and frame.comment contains "
+	                         "\"a retransmission of a denied request's bytes\"", comment);
+	g_assert_cmpstr(out, ==, "102\n");
+	g_free(out);
+	/* One 403 still: the retransmission is not answered twice. */
+	out = test_tshark_fields(app, checksums, "http.response", http_fields);
+	g_assert_cmpstr(out, ==, "52.216.20.181|10.0.1.10||200|1\n52.216.20.181|10.0.1.10||403|1\n");
+	g_free(out);
+	g_free(app);
+	g_free(internet);
+	g_free(capture);
 	test_rmdir(dir);
 }
 
@@ -183,6 +244,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/endpoint-policy/lesson/bucket-only-lists-but-answers-the-download-403", test_bucket_only);
 	g_test_add_func("/endpoint-policy/lesson/bucket-and-objects-lets-the-download-reach-s3", test_bucket_and_objects);
 	g_test_add_func("/endpoint-policy/lesson/built-in-copy-carries-the-policy", test_builtin_copy_carries_the_policy);
+	g_test_add_func("/endpoint-policy/lesson/a-retransmitted-denied-request-stays-at-the-endpoint",
+	                test_retransmitted_denied_request_stays_denied);
 	for (unsigned i = 0; i < G_N_ELEMENTS(scenario_cases); i++)
 		g_test_add_data_func(scenario_cases[i].name, &scenario_cases[i], test_scenario_case);
 	return g_test_run();
