@@ -65,10 +65,7 @@ static char *tshark(const char *file, const char *filter, const char *const *fie
  * target's port unreachable.  Hops 1 and 2 are the stages, answering from their inside addresses. */
 static void test_one_time_exceeded_per_stage(void)
 {
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	char *dir = test_tmpdir();
 	char *out = replayed(dir, true);
 	static const char *const hops[] = { "ip.src", "icmp.type", "icmp.code", "icmp.checksum.status", NULL };
@@ -95,10 +92,7 @@ static void test_one_time_exceeded_per_stage(void)
 /* Each router takes one off the TTL: the probes sent with 1..4 cross lan, access, internet. */
 static void test_ttl_per_link(void)
 {
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	char *dir = test_tmpdir();
 	char *out = replayed(dir, true);
 	static const char *const f[] = { "frame.interface_name", "udp.srcport", "ip.ttl", "ip.checksum.status", NULL };
@@ -117,10 +111,7 @@ static void test_ttl_per_link(void)
  * the two stages' own MACs on access, the carrier's and the far hosts' on internet. */
 static void test_macs_per_link(void)
 {
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	char *dir = test_tmpdir();
 	char *out = replayed(dir, true);
 	static const char *const f[] = { "frame.interface_name", "eth.src", "eth.dst", NULL };
@@ -153,10 +144,7 @@ static void test_macs_per_link(void)
  * and a traceroute that starts at hop 3. */
 static void test_routers_no(void)
 {
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	char *dir = test_tmpdir();
 	char *out = replayed(dir, false);
 	static const char *const f[] = { "frame.interface_name", "eth.src", "ip.ttl", NULL };
@@ -175,10 +163,7 @@ static void test_routers_no(void)
  * come from the home router's MAC (as the capture shows it) to the other console's. */
 static void test_hairpinned_from_the_router_mac(void)
 {
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	char *dir = test_tmpdir();
 	char *in = g_strdup_printf("%s/hairpin.pcap", dir), *out = g_strdup_printf("%s/hairpin.pcapng", dir);
 	const char *argv[] = { test_natlb_binary(), "gen", "napt-hairpin", "-o", in, NULL };
