@@ -212,7 +212,10 @@ static bool read_ip4_header(struct ip4_view *ip, struct cursor *c, uint8_t *vers
 }
 
 /* The packet an ICMP error quotes: its header is as much as the error carried (RFC 792: the
- * IP header and at least 8 bytes), so a short quote is normal, not a problem. */
+ * IP header and at least 8 bytes), so a short quote is normal, not a problem.  A quote may also
+ * carry more than the quoted datagram held (a router that quotes 8 bytes of a 5-byte datagram
+ * takes what followed it): those bytes are not the datagram's, so its transport header is read
+ * within its own total length, as its checksum is summed. */
 static void decode_quoted(struct packet *p, struct cursor *c, uint32_t base)
 {
 	struct ip4_view *in = &p->inner;
@@ -228,6 +231,8 @@ static void decode_quoted(struct packet *p, struct cursor *c, uint32_t base)
 	body.base += body.pos;
 	body.len -= body.pos;
 	body.pos = 0;
+	if (in->total_len >= in->hdr_len && body.len > in->total_len - in->hdr_len)
+		body.len = in->total_len - in->hdr_len;
 	/* Only a first fragment (offset 0) starts with the transport header. */
 	if (in->frag_off == 0)
 		decode_l4(in, &body, base + in->hdr_len);

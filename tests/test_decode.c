@@ -163,6 +163,13 @@ static const uint8_t eth_icmp3_quote12[] = {
 	ETH(0x0800), IP4(0x45, 40, 0, IPPROTO_ICMP), ICMP_ERR(3, 1),
 	0x45, 0x00, 0x00, 0x28, 0x56, 0x78, 0x00, 0x00, 0x3f, 0x11, 0x00, 0x00,
 };
+/* An error quoting a 25-byte ICMP echo reply (its header and 5 bytes: no whole identifier) with
+ * 8 bytes, as RFC 792 asks: the last 3 follow the datagram and are not its (the fuzzer's find:
+ * read as the identifier, a NAT's rewrite of them broke the quoted checksum). */
+static const uint8_t eth_icmp3_quote_past_datagram[] = {
+	ETH(0x0800), IP4(0x45, 56, 0, IPPROTO_ICMP), ICMP_ERR(3, 3), IP4R(0x45, 25, 0, IPPROTO_ICMP),
+	0x00, 0x00, 0x00, 0x00, 0xff, 0x12, 0x34, 0x56,
+};
 static const uint8_t eth_icmp3_quote_frag[] = {
 	ETH(0x0800), IP4(0x45, 56, 0, IPPROTO_ICMP), ICMP_ERR(3, 4), IP4R(0x45, 36, 0x00b9, IPPROTO_UDP),
 	1, 2, 3, 4, 5, 6, 7, 8,
@@ -356,6 +363,8 @@ static const struct decode_case cases[] = {
 	  ETH_IP4(IPPROTO_ICMP), .want = DECODE_OK, .want_icmp_error = true, .want_ports = W_NO,
 	  .want_inner = W_YES, .want_inner_sport = 5353, .want_inner_dport = 53, .want_inner_off = 42,
 	  PAYLOAD(28), .want_describe = "ICMP 10.0.0.5 > 198.51.100.7 type 3 code 3" },
+	{ .name = "icmp/quoted-transport-header-ends-with-the-quoted-datagram", BYTES(eth_icmp3_quote_past_datagram),
+	  ETH_IP4(IPPROTO_ICMP), .want = DECODE_OK, .want_icmp_error = true, .want_inner = W_YES, .want_inner_off = 42 },
 	{ .name = "icmp/time-exceeded-quoting-udp-has-the-inner-ports", BYTES(eth_icmp11_udp),
 	  ETH_IP4(IPPROTO_ICMP), .want = DECODE_OK, .want_icmp_error = true, .want_inner = W_YES,
 	  .want_inner_sport = 5353, .want_inner_dport = 53, .want_inner_off = 42 },
