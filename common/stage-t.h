@@ -206,6 +206,10 @@ struct stage_ops {
 	/* The stage replays captures taken on its left side only (a full proxy: natlb check refuses a
 	 * capture link on its right). */
 	bool capture_left_only;
+	/* The stage filters malformed packets itself (a DDoS shield): process() is handed invalid
+	 * packets too (p->status == DECODE_INVALID, the fields decode read before the fault), to drop
+	 * or let pass.  Every other stage sees them cross untranslated and is not called. */
+	bool filters_invalid;
 	enum verdict (*process)(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx);
 	/* Undo the translation of a packet that left the stage in dir (see enum reverse_answer). */
 	enum reverse_answer (*reverse)(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx);

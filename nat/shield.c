@@ -9,9 +9,10 @@
  *
  * Orientation: the stage's left link is the internet (clients come first in natlb's chains,
  * `internet > edge-shield > edge > shop-nlb > app`), its right link the protected side.  Going
- * left to right a packet is checked: a bogon source is dropped; the rate-based rule counts the
- * source's requests (a SYN, a UDP datagram, an ICMP message); a packet to an address the stage
- * does not protect crosses unchecked; a UDP packet from a reflector port must answer a request
+ * left to right a packet is checked: a malformed one (decode's DECODE_INVALID, which the loop
+ * hands this stage alone) to a protected address is dropped; a bogon source is dropped; the
+ * rate-based rule counts the source's requests (a SYN, a UDP datagram, an ICMP message); a
+ * packet to an address the stage does not protect crosses unchecked; a UDP packet from a reflector port must answer a request
  * the protected address sent in the last reflection-window; TCP goes through the SYN logic.
  *
  * SYN logic.  The stage counts SYNs per protected address per second of capture time.  Up to
@@ -556,6 +557,25 @@ static enum verdict inbound(struct shield *sh, struct packet *p, struct stage_ct
 	return unknown_segment_in(sh, p, ctx);
 }
 
+/* A packet whose headers contradict each other or the frame (decode says which): from the
+ * internet to a protected address it is dropped, as Shield's network-layer filters drop malformed
+ * packets before they reach a resource; anything else crosses unchecked, as a valid one would.  No
+ * other rule reads it: its ports and flags may be the very fields that lie. */
+static enum verdict malformed(struct shield *sh, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx)
+{
+	if (dir != DIR_LEFT_TO_RIGHT) {
+		g_string_append(ctx->note, "passed: malformed, but from the protected side, nothing to check");
+		return VERDICT_FORWARD;
+	}
+	if (!in_prefixes(sh->protect, sh->n_protect, p->ip.dst)) {
+		g_string_append(ctx->note, "passed: malformed, but not to an address it protects");
+		return VERDICT_FORWARD;
+	}
+	char b[16];
+	/* what is wrong the packet's own note says ("invalid: ..."), on every view */
+	return stage_drop(ctx, DROP_SHIELD_MALFORMED, "to %s, from the internet side", ip4_to_str(p->ip.dst, b));
+}
+
 static enum verdict outbound(struct shield *sh, struct packet *p, struct stage_ctx *ctx)
 {
 	const struct ip4_view *ip = &p->ip;
@@ -595,7 +615,10 @@ static enum verdict shield_process(struct stage *st, struct packet *p, enum hop_
 		g_string_append_len(ctx->note, sh->pending->str, (gssize)sh->pending->len);
 		g_string_truncate(sh->pending, 0);
 	}
-	v = dir == DIR_LEFT_TO_RIGHT ? inbound(sh, p, ctx) : outbound(sh, p, ctx);
+	if (p->status == DECODE_INVALID)
+		v = malformed(sh, p, dir, ctx);
+	else
+		v = dir == DIR_LEFT_TO_RIGHT ? inbound(sh, p, ctx) : outbound(sh, p, ctx);
 	return v;
 }
 
@@ -678,6 +701,7 @@ const struct stage_ops shield_ops = {
 	.n_drops = G_N_ELEMENTS(shield_drops),
 	.configure = shield_configure,
 	.describe = shield_describe,
+	.filters_invalid = true,
 	.process = shield_process,
 	.reverse = shield_reverse,
 	.advance = shield_advance,

@@ -478,6 +478,49 @@ static void test_bogons_none_lets_them_in(void)
 	fixture_close(&f);
 }
 
+/* ---- malformed packets ---- */
+
+/* A SYN whose TCP data offset is 4 words, below the header's 5: decode calls it invalid. */
+static struct packet *malformed_syn(struct frame *fr, uint32_t src, uint32_t dst)
+{
+	tcp_frame(fr->bytes, src, dst, 40077, 80, 1, 0, 0x02 /* SYN */, 1460);
+	fr->bytes[14 + 20 + 12] = 4 << 4;
+	memset(&fr->p, 0, sizeof fr->p);
+	fr->p.data = fr->bytes;
+	fr->p.capacity = sizeof fr->bytes;
+	fr->p.caplen = fr->p.wirelen = TCP_FRAME_LEN;
+	fr->p.linktype = DLT_EN10MB;
+	fr->p.ts_ns = T0;
+	g_assert_cmpint(decode_packet(&fr->p), ==, DECODE_INVALID);
+	return &fr->p;
+}
+
+static const struct malformed_case {
+	const char *name;
+	uint32_t src, dst;
+	enum hop_dir dir;
+	enum verdict want;
+	const char *note; /* what the stage says, in part */
+} malformed_cases[] = {
+	{ "to-a-protected-address-dropped", CLIENT, VIP, DIR_LEFT_TO_RIGHT, VERDICT_DROP, "to 203.0.113.10, from the internet" },
+	{ "to-another-address-passes", CLIENT, 0xcb00710bu, DIR_LEFT_TO_RIGHT, VERDICT_FORWARD, "not to an address it protects" },
+	{ "from-the-protected-side-passes", VIP, CLIENT, DIR_RIGHT_TO_LEFT, VERDICT_FORWARD, "from the protected side" },
+};
+
+static void test_malformed(gconstpointer data)
+{
+	const struct malformed_case *c = data;
+	struct fixture f;
+	struct frame fr;
+	fixture_open(&f, SCENARIO(""));
+	g_assert_true(f.st->ops->filters_invalid); /* else the loop would never hand it one */
+	g_assert_cmpint(run(&f, malformed_syn(&fr, c->src, c->dst), c->dir), ==, c->want);
+	if (c->want == VERDICT_DROP)
+		g_assert_cmpuint(f.ctx.drop, ==, DROP_SHIELD_MALFORMED);
+	g_assert_nonnull(strstr(f.ctx.note->str, c->note));
+	fixture_close(&f);
+}
+
 /* ---- the rate-based rule ---- */
 
 static void test_rate_limit_boundary(void)
@@ -588,6 +631,11 @@ int main(int argc, char **argv)
 		g_free(p);
 	}
 	g_test_add_func("/shield/bogon/none-lets-them-in", test_bogons_none_lets_them_in);
+	for (unsigned i = 0; i < G_N_ELEMENTS(malformed_cases); i++) {
+		char *p = g_strdup_printf("/shield/malformed/%s", malformed_cases[i].name);
+		g_test_add_data_func(p, &malformed_cases[i], test_malformed);
+		g_free(p);
+	}
 	g_test_add_func("/shield/rate-limit/ten-pass-the-eleventh-is-dropped-then-the-window-slides",
 	                test_rate_limit_boundary);
 	for (unsigned i = 0; i < G_N_ELEMENTS(config_cases); i++) {

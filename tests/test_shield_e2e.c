@@ -2,8 +2,8 @@
  *
  * What the lesson claims (scenarios/shield-attacks.ini, scenarios/shield-unprotected.ini), checked
  * on our output with tshark: with the shield, the targets see only the SYNs below syn-threshold
- * and the client that answered its cookie, no DNS answer crosses the shield, the bogon's SYN stops
- * at it; without it, every SYN reaches a target and every DNS answer the balancer.  Every link is
+ * and the client that answered its cookie, no DNS answer crosses the shield, the bogon's SYN and
+ * the malformed one stop at it; without it, every SYN reaches a target and every DNS answer the balancer.  Every link is
  * replayed alone (--links) so that tshark's TCP analysis sees each link's streams by themselves
  * (the shield translates nothing: the same 4-tuple on two links would look like retransmissions),
  * and must flag nothing on any link with the shield: the shield's SYN-ACKs and handed-on SYNs
@@ -73,6 +73,10 @@ static const struct link_case {
 	{ "shield/edge/no-dns-answer", "shield-attacks", "edge", "udp", 0 },
 	{ "shield/edge/no-bogon-source", "shield-attacks", "edge", "ip.src == 10.1.2.3", 0 },
 	{ "shield/edge/no-forged-ack", "shield-attacks", "edge", "ip.src == 198.51.100.66", 0 },
+	/* the SYN whose TCP data offset is 4: the loop hands the shield invalid packets too */
+	{ "shield/edge/no-malformed-syn", "shield-attacks", "edge", "ip.src == 198.51.100.77", 0 },
+	{ "shield/internet/malformed-syn-dropped-by-the-shield", "shield-attacks", "internet",
+	  "ip.src == 198.51.100.77 && frame.comment contains \"shield edge-shield: DROP (a malformed packet\"", 1 },
 	{ "shield/internet/a-cookie-syn-ack-per-answered-syn", "shield-attacks", "internet",
 	  "tcp.flags.syn == 1 && tcp.flags.ack == 1 && frame.comment contains \"cookie SYN-ACK\"", 151 },
 	/* a forwarded packet's note is on its view beyond the stage: every link */
@@ -119,7 +123,9 @@ static void test_stats_use_shield_metric_names(void)
 		"DNS reflection on 203.0.113.10: started 3.000 s, ended 4.000 s",
 		"DDoSAttackPacketsPerSecond = 100, DDoSAttackBitsPerSecond = 869600",
 		"SHIELD_REFLECT_DNS          100", "SHIELD_COOKIE_INVALID         1", "SHIELD_BOGON_SOURCE           1",
-		"good cookies back 1",
+		"good cookies back 1", "SHIELD_MALFORMED              1",
+		/* the malformed SYN was dropped, not delivered untranslated */
+		"delivered                65   (0 of them untranslated",
 		/* one spoofed SYN: counted in the singular */
 		"spoofed sources (bogons) on 203.0.113.10: started 5.000 s, ended 6.000 s; 1 packet, 66 bytes",
 	};
