@@ -189,6 +189,7 @@ struct shield {
 
 	/* counters for --stats */
 	uint64_t cookies_sent, cookies_valid, syns_forwarded, conns_evicted, requests_evicted, sources_evicted;
+	uint64_t web_allowed, web_blocked; /* requests the l7-lb right of it asked about (judges_http) */
 	uint64_t answers_matched;
 };
 

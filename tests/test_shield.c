@@ -574,6 +574,40 @@ static void test_config_error(gconstpointer data)
 	g_free(text);
 }
 
+/* ---- the rate-based rule as an ALB's web ACL ---- */
+
+#define WAF_STAGES                                                                                   \
+	"[stage guard]\ntype = shield\nprotect = 203.0.113.10\nrate-limit = 10/1m\n"                  \
+	"[stage alb]\ntype = l7-lb\nlisten = 203.0.113.10:80\naddress = 10.0.1.2\ndefault = forward web\n" \
+	"target-group.web = 10.0.1.21:8080\n"
+
+static const struct web_acl_case {
+	const char *name, *text;
+	bool judged; /* the l7-lb asks the shield about its requests */
+} web_acl_cases[] = {
+	{ "right-in-front-of-an-l7-lb-judges-its-requests",
+	  "[scenario]\nchain = internet > guard > edge > alb > app\n[link internet]\n[link edge]\n[link app]\n" WAF_STAGES,
+	  true },
+	/* in front of an NLB the shield protects the NLB's VIP: packets are counted there */
+	{ "in-front-of-an-nlb-before-the-l7-lb-does-not",
+	  "[scenario]\nchain = internet > guard > edge > nlb > mid > alb > app\n[link internet]\n[link edge]\n"
+	  "[link mid]\n[link app]\n[stage nlb]\ntype = l4-lb\nlisten = 203.0.113.20:80\ntargets = 203.0.113.10:80\n"
+	  WAF_STAGES, false },
+};
+
+static void test_web_acl_link(gconstpointer data)
+{
+	const struct web_acl_case *c = data;
+	GError *err = NULL;
+	struct scenario *sc = scenario_load_data(natlb_stage_types(), "test", c->text, &err);
+	g_assert_no_error(err);
+	const struct stage *guard = sc->stages[0], *alb = sc->stages[sc->n_stages - 1];
+	g_assert_cmpstr(alb->ops->type, ==, "l7-lb");
+	g_assert_true(alb->web_acl == (c->judged ? guard : NULL));
+	g_assert_cmpint(guard->judges_http, ==, c->judged);
+	scenario_free(sc);
+}
+
 static void test_describe_prints_every_default(void)
 {
 	struct fixture f;
@@ -634,6 +668,11 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < G_N_ELEMENTS(malformed_cases); i++) {
 		char *p = g_strdup_printf("/shield/malformed/%s", malformed_cases[i].name);
 		g_test_add_data_func(p, &malformed_cases[i], test_malformed);
+		g_free(p);
+	}
+	for (unsigned i = 0; i < G_N_ELEMENTS(web_acl_cases); i++) {
+		char *p = g_strdup_printf("/shield/web-acl/%s", web_acl_cases[i].name);
+		g_test_add_data_func(p, &web_acl_cases[i], test_web_acl_link);
 		g_free(p);
 	}
 	g_test_add_func("/shield/rate-limit/ten-pass-the-eleventh-is-dropped-then-the-window-slides",

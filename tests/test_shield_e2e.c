@@ -138,6 +138,51 @@ static void test_stats_use_shield_metric_names(void)
 	g_free(out);
 }
 
+/* A shield right in front of an ALB: its rate-based rule counts the HTTP requests the balancer
+ * reads, and the balancer answers those over the limit with 403 (an AWS WAF web ACL's block).  One
+ * client sends 12 requests on one keep-alive connection; the limit is 10. */
+static const char waf_scenario[] =
+	"[scenario]\nchain = internet > guard > edge > alb > app\n[link internet]\n[link edge]\n"
+	"[link app]\nnetworks = 10.0.1.0/24\n"
+	"[stage guard]\ntype = shield\nprotect = 203.0.113.10\nrate-limit = 10/1m\n"
+	"[stage alb]\ntype = l7-lb\nlisten = 203.0.113.10:80\naddress = 10.0.1.2\ndefault = forward web\n"
+	"target-group.web = 10.0.1.21:8080\n";
+
+static char *waf_replay(const char *link, char **stats)
+{
+	char *in = g_strdup_printf("%s/waf.pcap", tmp_dir), *sc = g_strdup_printf("%s/waf.ini", tmp_dir);
+	char *out = g_strdup_printf("%s/waf-%s.pcapng", tmp_dir, link);
+	const char *gen[] = { test_natlb_binary(), "gen", "bench-l7", "--packets", "12", "--flows", "1", "-o", in, NULL };
+	g_assert_cmpint(test_run(gen, NULL, NULL), ==, 0);
+	g_assert_true(g_file_set_contents(sc, waf_scenario, -1, NULL));
+	const char *argv[] = { test_natlb_binary(), "replay", "-q", "--stats", "-s", sc, "-o", out, "--links", link, in, NULL };
+	g_assert_cmpint(test_run(argv, stats, NULL), ==, 0);
+	g_free(in);
+	g_free(sc);
+	return out;
+}
+
+static void test_rate_limit_in_front_of_an_alb_answers_403(void)
+{
+	TEST_NEED_TSHARK();
+	char *stats = NULL;
+	char *client_side = waf_replay("internet", &stats);
+	g_assert_cmpuint(count(client_side, "http.request"), ==, 12);
+	g_assert_cmpuint(count(client_side, "http.response.code == 403"), ==, 2);
+	g_assert_cmpuint(count(client_side, "http.response.code == 200"), ==, 10);
+	g_assert_nonnull(strstr(stats, "AllowedRequests = 10, BlockedRequests = 2"));
+	g_assert_nonnull(strstr(stats, "request flood (rate-based rule) on 203.0.113.10"));
+	char *target_side = waf_replay("app", NULL);
+	g_assert_cmpuint(count(target_side, "http.request"), ==, 10); /* the blocked two never reach it */
+	char *edge = waf_replay("edge", NULL);
+	g_assert_cmpuint(count(edge, "frame.comment contains \"11 requests from 198.51.100.1 in the last 60 s, limit 10: "
+	                       "blocked as by a WAF web ACL, 403 from the balancer\""), ==, 1);
+	g_free(stats);
+	g_free(client_side);
+	g_free(target_side);
+	g_free(edge);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -154,6 +199,8 @@ int main(int argc, char **argv)
 		g_free(p);
 	}
 	g_test_add_func("/shield-e2e/stats/shield-metric-names-and-drop-reasons", test_stats_use_shield_metric_names);
+	g_test_add_func("/shield-e2e/web-acl/rate-limit-in-front-of-an-alb-answers-403",
+	                test_rate_limit_in_front_of_an_alb_answers_403);
 	int rc = g_test_run();
 	test_rmdir(tmp_dir);
 	return rc;
