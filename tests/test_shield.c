@@ -69,7 +69,7 @@ struct frame {
 	struct packet p;
 };
 
-static struct packet *decoded(struct frame *fr, uint32_t len, int64_t ts)
+static struct packet *decoded_as(struct frame *fr, uint32_t len, int64_t ts, enum decode_status want)
 {
 	memset(&fr->p, 0, sizeof fr->p);
 	fr->p.data = fr->bytes;
@@ -77,8 +77,13 @@ static struct packet *decoded(struct frame *fr, uint32_t len, int64_t ts)
 	fr->p.caplen = fr->p.wirelen = len;
 	fr->p.linktype = DLT_EN10MB;
 	fr->p.ts_ns = ts;
-	g_assert_cmpint(decode_packet(&fr->p), ==, DECODE_OK);
+	g_assert_cmpint(decode_packet(&fr->p), ==, want);
 	return &fr->p;
+}
+
+static struct packet *decoded(struct frame *fr, uint32_t len, int64_t ts)
+{
+	return decoded_as(fr, len, ts, DECODE_OK);
 }
 
 static struct packet *tcp_packet(struct frame *fr, uint32_t src, uint16_t sport, uint32_t seq, uint32_t ack,
@@ -485,14 +490,7 @@ static struct packet *malformed_syn(struct frame *fr, uint32_t src, uint32_t dst
 {
 	tcp_frame(fr->bytes, src, dst, 40077, 80, 1, 0, 0x02 /* SYN */, 1460);
 	fr->bytes[14 + 20 + 12] = 4 << 4;
-	memset(&fr->p, 0, sizeof fr->p);
-	fr->p.data = fr->bytes;
-	fr->p.capacity = sizeof fr->bytes;
-	fr->p.caplen = fr->p.wirelen = TCP_FRAME_LEN;
-	fr->p.linktype = DLT_EN10MB;
-	fr->p.ts_ns = T0;
-	g_assert_cmpint(decode_packet(&fr->p), ==, DECODE_INVALID);
-	return &fr->p;
+	return decoded_as(fr, TCP_FRAME_LEN, T0, DECODE_INVALID);
 }
 
 static const struct malformed_case {
