@@ -536,7 +536,7 @@ static void note_problems(struct pipeline *pl, const struct journey *j, bool cou
 	g_string_truncate(pl->problem_note, 0);
 	if (p->status != DECODE_OK && p->problem) {
 		note_printf(pl->problem_note, "%s: %s%s", p->status == DECODE_TRUNCATED ? "truncated" : "invalid",
-		            p->problem, j->translatable ? "" : "; crossed every stage untranslated");
+		            p->problem, j->translatable ? "" : "; no stage translates it");
 		if (counted && p->status == DECODE_TRUNCATED)
 			pl->totals.truncated++;
 		else if (counted)
@@ -577,10 +577,10 @@ static gboolean stay_on_link(struct pipeline *pl, struct packet *p, unsigned k, 
 		break;
 	}
 	pl->totals.delivered += counted;
-	if (p->l3 != L3_IPV4) { /* an IPv4 packet's problems were counted, and are said, as on any other */
+	if (counted && (p->l3 != L3_IPV4 || p->status == DECODE_INVALID))
 		pl->totals.untranslated++;
+	if (p->l3 != L3_IPV4) /* an IPv4 packet's problems were counted, and are said, as on any other */
 		g_string_truncate(pl->problem_note, 0);
-	}
 	unsigned n = view_notes(pl, pl->stage_note->str, NULL, notes);
 	return write_view(pl, p, k, ts, PCAPNG_DIR_UNKNOWN, notes, n, err);
 }
@@ -669,7 +669,7 @@ static struct crossing cross_stage(struct pipeline *pl, struct journey *j, struc
 	st->counters.in[dir]++;
 	if (q != j->p)
 		packet_copy(q, j->p, pl->frame[j->spare]);
-	if (!j->translatable) {
+	if (!j->translatable && !st->ops->filters_invalid) {
 		note_stage_prefix(pl, st);
 		g_string_append(pl->stage_note, "not translated (invalid packet)");
 		return c;
@@ -792,8 +792,11 @@ static gboolean travel(struct pipeline *pl, struct journey *j, GError **err)
 		}
 		if (h.deliver || !h.st) {
 			unsigned n = view_notes(pl, extra, NULL, notes);
-			if (counted)
+			if (counted) {
 				pl->totals.delivered++;
+				/* counted where it arrives: a stage may drop an invalid packet (a shield) */
+				pl->totals.untranslated += !j->translatable;
+			}
 			return write_view(pl, p, j->k, j->ts, j->has_dir ? epb_dir(j->last_dir) : PCAPNG_DIR_UNKNOWN,
 			                  notes, n, err);
 		}
@@ -889,8 +892,6 @@ static gboolean travel_entry(struct pipeline *pl, struct hop_entry *e, GError **
 	if (pl->opt.flow_log && away) /* sent by the stage: it leaves by its interface on that link */
 		flow_log_packet(pl->opt.flow_log, e->from, e->link == e->from->index ? SIDE_LEFT : SIDE_RIGHT, false, false,
 		                e->dir, j.p, j.ts);
-	if (!j.translatable && captured)
-		pl->totals.untranslated++;
 	if (chain_stays_on_link(pl->sc, j.k, j.p, NULL))
 		return stay_on_link(pl, j.p, j.k, j.ts, captured, err);
 	return travel(pl, &j, err);

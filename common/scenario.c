@@ -974,6 +974,15 @@ static struct scenario *load_text(const struct stage_registry *types, const char
 			goto out;
 		}
 	}
+	/* A judge of web requests right in front of an HTTP proxy (a shield's rate-based rule before an
+	 * l7-lb) judges its requests; further left it protects whatever is beside it instead. */
+	for (unsigned i = 1; i < sc->n_stages; i++) {
+		struct stage *judge = sc->stages[i - 1], *proxy = sc->stages[i];
+		if (judge->ops->web_request_blocked && proxy->ops->proxies_http) {
+			proxy->web_acl = judge;
+			judge->judges_http = true;
+		}
+	}
 	ok = TRUE;
 out:
 	g_free(capture);

@@ -206,6 +206,20 @@ struct stage_ops {
 	/* The stage replays captures taken on its left side only (a full proxy: natlb check refuses a
 	 * capture link on its right). */
 	bool capture_left_only;
+	/* The stage filters malformed packets itself (a DDoS shield): process() is handed invalid
+	 * packets too (p->status == DECODE_INVALID, the fields decode read before the fault), to drop
+	 * or let pass.  Every other stage sees them cross untranslated and is not called. */
+	bool filters_invalid;
+	/* The stage is an HTTP proxy (an l7-lb): a stage right beside it on its left that judges web
+	 * requests (web_request_blocked) is asked about each request it reads. */
+	bool proxies_http;
+	/* The stage judges the requests of the HTTP proxy right beside it (optional): a shield's
+	 * rate-based rule in front of an l7-lb is what an AWS WAF web ACL associated with an ALB is,
+	 * which counts requests, not packets, and whose block the balancer answers with 403.  Counts
+	 * one request from source to target (bytes long) at ctx->now_ns, ctx being the proxy's; true
+	 * when it is blocked, with the reason appended to why. */
+	bool (*web_request_blocked)(struct stage *st, uint32_t source, uint32_t target, uint32_t bytes,
+	                            struct stage_ctx *ctx, GString *why);
 	enum verdict (*process)(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx);
 	/* Undo the translation of a packet that left the stage in dir (see enum reverse_answer). */
 	enum reverse_answer (*reverse)(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx);
@@ -263,6 +277,8 @@ struct stage {
 	unsigned index;            /* stage i sits between links i and i+1 */
 	const struct link *left, *right;
 	void *priv;                /* the type's own state */
+	struct stage *web_acl;     /* an HTTP proxy's judge of requests beside it on its left, or NULL */
+	bool judges_http;          /* this stage is the web_acl of the proxy right of it */
 	struct stage_counters counters;
 };
 

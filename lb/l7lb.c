@@ -679,6 +679,22 @@ static void route_request(struct l7lb_conn *c, struct l7lb_request *rq, const st
 		.port = c->vport, .path = h->path, .path_len = h->path_len, .query = h->query, .query_len = h->query_len,
 		.headers = (const struct l7_header *)h->headers, .n_headers = h->n_headers, .source_ip = c->client,
 	};
+	struct stage *acl = ctx->stage->web_acl;
+	if (acl) {
+		/* A web ACL is evaluated before the listener's rules; what it blocks the balancer answers
+		 * with 403 and no target sees ("AWS WAF ... Application Load Balancer": the response
+		 * code of a Block action is 403). */
+		g_string_truncate(lb->note, 0);
+		if (acl->ops->web_request_blocked(acl, c->client, c->vip, rq->received_bytes, ctx, lb->note)) {
+			char waf_trace[48];
+			l7lb_trace_id(ctx->seed, ctx->now_ns, c->id, rq->number, waf_trace);
+			if (ctx->access_log)
+				l7lb_log_request(lb, c, rq, h, NULL, waf_trace, "waf", NULL, NULL, ctx->now_ns);
+			note_appendf(ctx->note, " -> %s: blocked as by a WAF web ACL, 403 from the balancer", lb->note->str);
+			answer_client(c, rq, 403, "text/html", NULL, NULL, 0, false, "waf");
+			return;
+		}
+	}
 	unsigned evaluated = 0;
 	const struct l7_rule *r = l7_rules_match(&lb->rules, &req, &evaluated, NULL);
 	const struct l7_action *a = l7_rules_action(&lb->rules, r);
@@ -1623,6 +1639,7 @@ const struct stage_ops l7lb_ops = {
 	.configure = l7lb_configure,
 	.describe = l7lb_describe,
 	.claims = l7lb_claims,
+	.proxies_http = true,
 	.arriving = l7lb_arriving,
 	.process = l7lb_process,
 	.reverse = l7lb_reverse,

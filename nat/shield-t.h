@@ -61,6 +61,7 @@ enum shield_vector {
 	X(SHIELD_REFLECT_MEMCACHED, "an unsolicited memcached answer (source port 11211) to a protected address: memcached reflection") \
 	X(SHIELD_REFLECT_CHARGEN, "an unsolicited CharGEN packet (source port 19) to a protected address: CharGEN reflection") \
 	X(SHIELD_REFLECT_CLDAP, "an unsolicited CLDAP answer (source port 389) to a protected address: CLDAP reflection") \
+	X(SHIELD_MALFORMED, "a malformed packet to a protected address (headers that contradict each other or the frame)") \
 	X(SHIELD_BOGON_SOURCE, "a source address no internet host can have (a bogon: spoofed)") \
 	X(SHIELD_RATE_LIMITED, "its source is over the rate-based rule's limit") \
 	X(SHIELD_NO_COOKIE_EMITTED, "the shield could not send the packets it makes (the queue of hops is full)")
@@ -188,6 +189,7 @@ struct shield {
 
 	/* counters for --stats */
 	uint64_t cookies_sent, cookies_valid, syns_forwarded, conns_evicted, requests_evicted, sources_evicted;
+	uint64_t web_allowed, web_blocked; /* requests the l7-lb right of it asked about (judges_http) */
 	uint64_t answers_matched;
 };
 

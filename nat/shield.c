@@ -9,9 +9,10 @@
  *
  * Orientation: the stage's left link is the internet (clients come first in natlb's chains,
  * `internet > edge-shield > edge > shop-nlb > app`), its right link the protected side.  Going
- * left to right a packet is checked: a bogon source is dropped; the rate-based rule counts the
- * source's requests (a SYN, a UDP datagram, an ICMP message); a packet to an address the stage
- * does not protect crosses unchecked; a UDP packet from a reflector port must answer a request
+ * left to right a packet is checked: a malformed one (decode's DECODE_INVALID, which the loop
+ * hands this stage alone) to a protected address is dropped; a bogon source is dropped; the
+ * rate-based rule counts the source's requests (a SYN, a UDP datagram, an ICMP message); a
+ * packet to an address the stage does not protect crosses unchecked; a UDP packet from a reflector port must answer a request
  * the protected address sent in the last reflection-window; TCP goes through the SYN logic.
  *
  * SYN logic.  The stage counts SYNs per protected address per second of capture time.  Up to
@@ -140,9 +141,11 @@ static void attack_roll(struct shield_attack *a, uint32_t second, bool requests)
 	a->sec_packets = a->sec_bytes = 0;
 }
 
-/* One packet of vector v at now: counted, and the attack started if none was in progress. */
-static void attack_packet(struct shield *sh, enum shield_vector v, const struct packet *p, uint32_t target,
-                          struct stage_ctx *ctx)
+/* One packet (or web request) of vector v, bytes long, at ctx->now_ns: counted, and the attack
+ * started if none was in progress, said in note.  ctx is the shield's, or the proxy's whose
+ * requests it judges (st is then not ctx->stage). */
+static void attack_count(struct shield *sh, const struct stage *st, enum shield_vector v, uint32_t target,
+                         uint32_t bytes, struct stage_ctx *ctx, GString *note)
 {
 	struct shield_attack *a = &sh->attacks[v];
 	uint32_t sec = capture_second(ctx->now_ns);
@@ -151,18 +154,24 @@ static void attack_packet(struct shield *sh, enum shield_vector v, const struct 
 		char b[16];
 		*a = (struct shield_attack){ .active = true, .count = a->count + 1, .id = ++sh->next_attack_id,
 			                     .target = target, .start_ns = ctx->now_ns, .second = sec };
-		note_appendf(ctx->note, "ATTACK STARTED at %.3f s: %s on %s (DDoSDetected = 1); ",
+		note_appendf(note, "ATTACK STARTED at %.3f s: %s on %s (DDoSDetected = 1); ",
 		             (double)(ctx->now_ns - sh->first_ns) / 1e9, vector_names[v], ip4_to_str(target, b));
 		struct table_row row;
 		attack_row(sh, v, &row);
-		stage_table_event(ctx, ctx->stage, TABLE_EVENT_CREATED, &row, vector_names[v]);
+		stage_table_event(ctx, st, TABLE_EVENT_CREATED, &row, vector_names[v]);
 	}
 	attack_roll(a, sec, v == SHIELD_VECTOR_REQUEST_FLOOD);
 	a->packets++;
-	a->bytes += p->wirelen;
+	a->bytes += bytes;
 	a->sec_packets++;
-	a->sec_bytes += p->wirelen;
+	a->sec_bytes += bytes;
 	a->last_ns = ctx->now_ns;
+}
+
+static void attack_packet(struct shield *sh, enum shield_vector v, const struct packet *p, uint32_t target,
+                          struct stage_ctx *ctx)
+{
+	attack_count(sh, ctx->stage, v, target, p->wirelen, ctx, ctx->note);
 }
 
 static void attack_end(struct shield *sh, enum shield_vector v, int64_t end_ns, struct stage_ctx *ctx)
@@ -514,7 +523,10 @@ static enum verdict inbound(struct shield *sh, struct packet *p, struct stage_ct
 	}
 	bool request = ip->proto != IPPROTO_TCP || (ip->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN;
 	uint32_t count;
-	if (sh->rate_limit && request && !ip->is_fragment && rate_over(sh, ip->src, ctx->now_ns, &count)) {
+	/* In front of an l7-lb the rule counts the web requests the balancer reads instead
+	 * (shield_web_request_blocked), as a WAF web ACL does: packets are not counted. */
+	if (sh->rate_limit && request && !ip->is_fragment && !ctx->stage->judges_http &&
+	    rate_over(sh, ip->src, ctx->now_ns, &count)) {
 		attack_packet(sh, SHIELD_VECTOR_REQUEST_FLOOD, p, ip->dst, ctx);
 		return stage_drop(ctx, DROP_SHIELD_RATE_LIMITED, "%u requests from %s in the last %" G_GINT64_FORMAT " s, limit %u",
 		                  count, ip4_to_str(ip->src, b), sh->rate_window_ns / NS_PER_S, sh->rate_limit);
@@ -556,6 +568,25 @@ static enum verdict inbound(struct shield *sh, struct packet *p, struct stage_ct
 	return unknown_segment_in(sh, p, ctx);
 }
 
+/* A packet whose headers contradict each other or the frame (decode says which): from the
+ * internet to a protected address it is dropped, as Shield's network-layer filters drop malformed
+ * packets before they reach a resource; anything else crosses unchecked, as a valid one would.  No
+ * other rule reads it: its ports and flags may be the very fields that lie. */
+static enum verdict malformed(struct shield *sh, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx)
+{
+	if (dir != DIR_LEFT_TO_RIGHT) {
+		g_string_append(ctx->note, "passed: malformed, but from the protected side, nothing to check");
+		return VERDICT_FORWARD;
+	}
+	if (!in_prefixes(sh->protect, sh->n_protect, p->ip.dst)) {
+		g_string_append(ctx->note, "passed: malformed, but not to an address it protects");
+		return VERDICT_FORWARD;
+	}
+	char b[16];
+	/* what is wrong the packet's own note says ("invalid: ..."), on every view */
+	return stage_drop(ctx, DROP_SHIELD_MALFORMED, "to %s, from the internet side", ip4_to_str(p->ip.dst, b));
+}
+
 static enum verdict outbound(struct shield *sh, struct packet *p, struct stage_ctx *ctx)
 {
 	const struct ip4_view *ip = &p->ip;
@@ -595,8 +626,34 @@ static enum verdict shield_process(struct stage *st, struct packet *p, enum hop_
 		g_string_append_len(ctx->note, sh->pending->str, (gssize)sh->pending->len);
 		g_string_truncate(sh->pending, 0);
 	}
-	v = dir == DIR_LEFT_TO_RIGHT ? inbound(sh, p, ctx) : outbound(sh, p, ctx);
+	if (p->status == DECODE_INVALID)
+		v = malformed(sh, p, dir, ctx);
+	else
+		v = dir == DIR_LEFT_TO_RIGHT ? inbound(sh, p, ctx) : outbound(sh, p, ctx);
 	return v;
+}
+
+/* stage_ops.web_request_blocked: the rate-based rule as the web ACL of the l7-lb right of the
+ * shield (AWS WAF Developer Guide, "Rate-based rule statement": it counts web requests per
+ * source address, and a request over the limit is blocked, which an ALB answers with 403). */
+static bool shield_web_request_blocked(struct stage *st, uint32_t source, uint32_t target, uint32_t bytes,
+                                       struct stage_ctx *ctx, GString *why)
+{
+	struct shield *sh = st->priv;
+	uint32_t count;
+	char b[16];
+
+	if (!sh->rate_limit)
+		return false;
+	if (!rate_over(sh, source, ctx->now_ns, &count)) {
+		sh->web_allowed++;
+		return false;
+	}
+	sh->web_blocked++;
+	attack_count(sh, st, SHIELD_VECTOR_REQUEST_FLOOD, target, bytes, ctx, why);
+	note_appendf(why, "shield %s's rate-based rule: %u requests from %s in the last %" G_GINT64_FORMAT " s, limit %u",
+	             st->name, count, ip4_to_str(source, b), sh->rate_window_ns / NS_PER_S, sh->rate_limit);
+	return true;
 }
 
 /* The shield changes no packet: undoing it is nothing. */
@@ -668,6 +725,10 @@ static void shield_stats_print(const struct stage *st, GString *out)
 	                       ", sources %" G_GUINT64_FORMAT "\n",
 	                       sh->cookies_sent, sh->cookies_valid, sh->syns_forwarded, sh->answers_matched,
 	                       sh->conns_evicted, sh->requests_evicted, sh->sources_evicted);
+	if (st->judges_http)
+		g_string_append_printf(out, "    the rate-based rule as the web ACL of the l7-lb beside it (AWS WAF's metrics): "
+		                       "AllowedRequests = %" G_GUINT64_FORMAT ", BlockedRequests = %" G_GUINT64_FORMAT "\n",
+		                       sh->web_allowed, sh->web_blocked);
 }
 
 const struct stage_ops shield_ops = {
@@ -678,6 +739,8 @@ const struct stage_ops shield_ops = {
 	.n_drops = G_N_ELEMENTS(shield_drops),
 	.configure = shield_configure,
 	.describe = shield_describe,
+	.filters_invalid = true,
+	.web_request_blocked = shield_web_request_blocked,
 	.process = shield_process,
 	.reverse = shield_reverse,
 	.advance = shield_advance,

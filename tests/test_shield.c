@@ -69,7 +69,7 @@ struct frame {
 	struct packet p;
 };
 
-static struct packet *decoded(struct frame *fr, uint32_t len, int64_t ts)
+static struct packet *decoded_as(struct frame *fr, uint32_t len, int64_t ts, enum decode_status want)
 {
 	memset(&fr->p, 0, sizeof fr->p);
 	fr->p.data = fr->bytes;
@@ -77,8 +77,13 @@ static struct packet *decoded(struct frame *fr, uint32_t len, int64_t ts)
 	fr->p.caplen = fr->p.wirelen = len;
 	fr->p.linktype = DLT_EN10MB;
 	fr->p.ts_ns = ts;
-	g_assert_cmpint(decode_packet(&fr->p), ==, DECODE_OK);
+	g_assert_cmpint(decode_packet(&fr->p), ==, want);
 	return &fr->p;
+}
+
+static struct packet *decoded(struct frame *fr, uint32_t len, int64_t ts)
+{
+	return decoded_as(fr, len, ts, DECODE_OK);
 }
 
 static struct packet *tcp_packet(struct frame *fr, uint32_t src, uint16_t sport, uint32_t seq, uint32_t ack,
@@ -478,6 +483,42 @@ static void test_bogons_none_lets_them_in(void)
 	fixture_close(&f);
 }
 
+/* ---- malformed packets ---- */
+
+/* A SYN whose TCP data offset is 4 words, below the header's 5: decode calls it invalid. */
+static struct packet *malformed_syn(struct frame *fr, uint32_t src, uint32_t dst)
+{
+	tcp_frame(fr->bytes, src, dst, 40077, 80, 1, 0, 0x02 /* SYN */, 1460);
+	fr->bytes[14 + 20 + 12] = 4 << 4;
+	return decoded_as(fr, TCP_FRAME_LEN, T0, DECODE_INVALID);
+}
+
+static const struct malformed_case {
+	const char *name;
+	uint32_t src, dst;
+	enum hop_dir dir;
+	enum verdict want;
+	const char *note; /* what the stage says, in part */
+} malformed_cases[] = {
+	{ "to-a-protected-address-dropped", CLIENT, VIP, DIR_LEFT_TO_RIGHT, VERDICT_DROP, "to 203.0.113.10, from the internet" },
+	{ "to-another-address-passes", CLIENT, 0xcb00710bu, DIR_LEFT_TO_RIGHT, VERDICT_FORWARD, "not to an address it protects" },
+	{ "from-the-protected-side-passes", VIP, CLIENT, DIR_RIGHT_TO_LEFT, VERDICT_FORWARD, "from the protected side" },
+};
+
+static void test_malformed(gconstpointer data)
+{
+	const struct malformed_case *c = data;
+	struct fixture f;
+	struct frame fr;
+	fixture_open(&f, SCENARIO(""));
+	g_assert_true(f.st->ops->filters_invalid); /* else the loop would never hand it one */
+	g_assert_cmpint(run(&f, malformed_syn(&fr, c->src, c->dst), c->dir), ==, c->want);
+	if (c->want == VERDICT_DROP)
+		g_assert_cmpuint(f.ctx.drop, ==, DROP_SHIELD_MALFORMED);
+	g_assert_nonnull(strstr(f.ctx.note->str, c->note));
+	fixture_close(&f);
+}
+
 /* ---- the rate-based rule ---- */
 
 static void test_rate_limit_boundary(void)
@@ -529,6 +570,40 @@ static void test_config_error(gconstpointer data)
 	g_assert_true(strstr(err->message, "[stage guard]") != NULL);
 	g_error_free(err);
 	g_free(text);
+}
+
+/* ---- the rate-based rule as an ALB's web ACL ---- */
+
+#define WAF_STAGES                                                                                   \
+	"[stage guard]\ntype = shield\nprotect = 203.0.113.10\nrate-limit = 10/1m\n"                  \
+	"[stage alb]\ntype = l7-lb\nlisten = 203.0.113.10:80\naddress = 10.0.1.2\ndefault = forward web\n" \
+	"target-group.web = 10.0.1.21:8080\n"
+
+static const struct web_acl_case {
+	const char *name, *text;
+	bool judged; /* the l7-lb asks the shield about its requests */
+} web_acl_cases[] = {
+	{ "right-in-front-of-an-l7-lb-judges-its-requests",
+	  "[scenario]\nchain = internet > guard > edge > alb > app\n[link internet]\n[link edge]\n[link app]\n" WAF_STAGES,
+	  true },
+	/* in front of an NLB the shield protects the NLB's VIP: packets are counted there */
+	{ "in-front-of-an-nlb-before-the-l7-lb-does-not",
+	  "[scenario]\nchain = internet > guard > edge > nlb > mid > alb > app\n[link internet]\n[link edge]\n"
+	  "[link mid]\n[link app]\n[stage nlb]\ntype = l4-lb\nlisten = 203.0.113.20:80\ntargets = 203.0.113.10:80\n"
+	  WAF_STAGES, false },
+};
+
+static void test_web_acl_link(gconstpointer data)
+{
+	const struct web_acl_case *c = data;
+	GError *err = NULL;
+	struct scenario *sc = scenario_load_data(natlb_stage_types(), "test", c->text, &err);
+	g_assert_no_error(err);
+	const struct stage *guard = sc->stages[0], *alb = sc->stages[sc->n_stages - 1];
+	g_assert_cmpstr(alb->ops->type, ==, "l7-lb");
+	g_assert_true(alb->web_acl == (c->judged ? guard : NULL));
+	g_assert_cmpint(guard->judges_http, ==, c->judged);
+	scenario_free(sc);
 }
 
 static void test_describe_prints_every_default(void)
@@ -588,6 +663,16 @@ int main(int argc, char **argv)
 		g_free(p);
 	}
 	g_test_add_func("/shield/bogon/none-lets-them-in", test_bogons_none_lets_them_in);
+	for (unsigned i = 0; i < G_N_ELEMENTS(malformed_cases); i++) {
+		char *p = g_strdup_printf("/shield/malformed/%s", malformed_cases[i].name);
+		g_test_add_data_func(p, &malformed_cases[i], test_malformed);
+		g_free(p);
+	}
+	for (unsigned i = 0; i < G_N_ELEMENTS(web_acl_cases); i++) {
+		char *p = g_strdup_printf("/shield/web-acl/%s", web_acl_cases[i].name);
+		g_test_add_data_func(p, &web_acl_cases[i], test_web_acl_link);
+		g_free(p);
+	}
 	g_test_add_func("/shield/rate-limit/ten-pass-the-eleventh-is-dropped-then-the-window-slides",
 	                test_rate_limit_boundary);
 	for (unsigned i = 0; i < G_N_ELEMENTS(config_cases); i++) {

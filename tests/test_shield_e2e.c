@@ -2,8 +2,8 @@
  *
  * What the lesson claims (scenarios/shield-attacks.ini, scenarios/shield-unprotected.ini), checked
  * on our output with tshark: with the shield, the targets see only the SYNs below syn-threshold
- * and the client that answered its cookie, no DNS answer crosses the shield, the bogon's SYN stops
- * at it; without it, every SYN reaches a target and every DNS answer the balancer.  Every link is
+ * and the client that answered its cookie, no DNS answer crosses the shield, the bogon's SYN and
+ * the malformed one stop at it; without it, every SYN reaches a target and every DNS answer the balancer.  Every link is
  * replayed alone (--links) so that tshark's TCP analysis sees each link's streams by themselves
  * (the shield translates nothing: the same 4-tuple on two links would look like retransmissions),
  * and must flag nothing on any link with the shield: the shield's SYN-ACKs and handed-on SYNs
@@ -73,6 +73,10 @@ static const struct link_case {
 	{ "shield/edge/no-dns-answer", "shield-attacks", "edge", "udp", 0 },
 	{ "shield/edge/no-bogon-source", "shield-attacks", "edge", "ip.src == 10.1.2.3", 0 },
 	{ "shield/edge/no-forged-ack", "shield-attacks", "edge", "ip.src == 198.51.100.66", 0 },
+	/* the SYN whose TCP data offset is 4: the loop hands the shield invalid packets too */
+	{ "shield/edge/no-malformed-syn", "shield-attacks", "edge", "ip.src == 198.51.100.77", 0 },
+	{ "shield/internet/malformed-syn-dropped-by-the-shield", "shield-attacks", "internet",
+	  "ip.src == 198.51.100.77 && frame.comment contains \"shield edge-shield: DROP (a malformed packet\"", 1 },
 	{ "shield/internet/a-cookie-syn-ack-per-answered-syn", "shield-attacks", "internet",
 	  "tcp.flags.syn == 1 && tcp.flags.ack == 1 && frame.comment contains \"cookie SYN-ACK\"", 151 },
 	/* a forwarded packet's note is on its view beyond the stage: every link */
@@ -119,7 +123,9 @@ static void test_stats_use_shield_metric_names(void)
 		"DNS reflection on 203.0.113.10: started 3.000 s, ended 4.000 s",
 		"DDoSAttackPacketsPerSecond = 100, DDoSAttackBitsPerSecond = 869600",
 		"SHIELD_REFLECT_DNS          100", "SHIELD_COOKIE_INVALID         1", "SHIELD_BOGON_SOURCE           1",
-		"good cookies back 1",
+		"good cookies back 1", "SHIELD_MALFORMED              1",
+		/* the malformed SYN was dropped, not delivered untranslated */
+		"delivered                65   (0 of them untranslated",
 		/* one spoofed SYN: counted in the singular */
 		"spoofed sources (bogons) on 203.0.113.10: started 5.000 s, ended 6.000 s; 1 packet, 66 bytes",
 	};
@@ -130,6 +136,51 @@ static void test_stats_use_shield_metric_names(void)
 	}
 	g_free(stats);
 	g_free(out);
+}
+
+/* A shield right in front of an ALB: its rate-based rule counts the HTTP requests the balancer
+ * reads, and the balancer answers those over the limit with 403 (an AWS WAF web ACL's block).  One
+ * client sends 12 requests on one keep-alive connection; the limit is 10. */
+static const char waf_scenario[] =
+	"[scenario]\nchain = internet > guard > edge > alb > app\n[link internet]\n[link edge]\n"
+	"[link app]\nnetworks = 10.0.1.0/24\n"
+	"[stage guard]\ntype = shield\nprotect = 203.0.113.10\nrate-limit = 10/1m\n"
+	"[stage alb]\ntype = l7-lb\nlisten = 203.0.113.10:80\naddress = 10.0.1.2\ndefault = forward web\n"
+	"target-group.web = 10.0.1.21:8080\n";
+
+static char *waf_replay(const char *link, char **stats)
+{
+	char *in = g_strdup_printf("%s/waf.pcap", tmp_dir), *sc = g_strdup_printf("%s/waf.ini", tmp_dir);
+	char *out = g_strdup_printf("%s/waf-%s.pcapng", tmp_dir, link);
+	const char *gen[] = { test_natlb_binary(), "gen", "bench-l7", "--packets", "12", "--flows", "1", "-o", in, NULL };
+	g_assert_cmpint(test_run(gen, NULL, NULL), ==, 0);
+	g_assert_true(g_file_set_contents(sc, waf_scenario, -1, NULL));
+	const char *argv[] = { test_natlb_binary(), "replay", "-q", "--stats", "-s", sc, "-o", out, "--links", link, in, NULL };
+	g_assert_cmpint(test_run(argv, stats, NULL), ==, 0);
+	g_free(in);
+	g_free(sc);
+	return out;
+}
+
+static void test_rate_limit_in_front_of_an_alb_answers_403(void)
+{
+	TEST_NEED_TSHARK();
+	char *stats = NULL;
+	char *client_side = waf_replay("internet", &stats);
+	g_assert_cmpuint(count(client_side, "http.request"), ==, 12);
+	g_assert_cmpuint(count(client_side, "http.response.code == 403"), ==, 2);
+	g_assert_cmpuint(count(client_side, "http.response.code == 200"), ==, 10);
+	g_assert_nonnull(strstr(stats, "AllowedRequests = 10, BlockedRequests = 2"));
+	g_assert_nonnull(strstr(stats, "request flood (rate-based rule) on 203.0.113.10"));
+	char *target_side = waf_replay("app", NULL);
+	g_assert_cmpuint(count(target_side, "http.request"), ==, 10); /* the blocked two never reach it */
+	char *edge = waf_replay("edge", NULL);
+	g_assert_cmpuint(count(edge, "frame.comment contains \"11 requests from 198.51.100.1 in the last 60 s, limit 10: "
+	                       "blocked as by a WAF web ACL, 403 from the balancer\""), ==, 1);
+	g_free(stats);
+	g_free(client_side);
+	g_free(target_side);
+	g_free(edge);
 }
 
 int main(int argc, char **argv)
@@ -148,6 +199,8 @@ int main(int argc, char **argv)
 		g_free(p);
 	}
 	g_test_add_func("/shield-e2e/stats/shield-metric-names-and-drop-reasons", test_stats_use_shield_metric_names);
+	g_test_add_func("/shield-e2e/web-acl/rate-limit-in-front-of-an-alb-answers-403",
+	                test_rate_limit_in_front_of_an_alb_answers_403);
 	int rc = g_test_run();
 	test_rmdir(tmp_dir);
 	return rc;

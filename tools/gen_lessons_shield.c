@@ -19,6 +19,8 @@
  *   3.0-3.5 s  DNS reflection: 100 answers of 1,100 bytes from 20 open resolvers, source port 53,
  *              to the VIP, which asked nothing
  *   5.0 s      a SYN from 10.1.2.3, a private (bogon) address, arriving from the internet
+ *   5.2 s      a malformed SYN from 198.51.100.77: its TCP data offset says 16 bytes, below the
+ *              20 of any TCP header (an attack tool's or a broken stack's packet)
  *   7.5 s      client 198.51.100.22 connects after the attacks: forwarded as at 0 s
  */
 #define _DEFAULT_SOURCE 1
@@ -186,6 +188,18 @@ static void build_attacks(struct gen_ctx *g)
 		struct gen_tcp t;
 		gen_tcp_init(&t, &c, &s, 0x10000000u, 0);
 		gen_tcp_send(g, &t, GEN_FROM_CLIENT, TH_SYN, NULL, 0);
+	}
+	at_ms(g, 5200);
+	{
+		struct gen_end c = gen_end_at("198.51.100.77", 40077, upstream_mac, 52), s = vip_end(80);
+		struct gen_tcp t;
+		gen_tcp_init(&t, &c, &s, 0x77000000u, 0);
+		gen_tcp_build(g, &t, GEN_FROM_CLIENT, TH_SYN, NULL, 0);
+		/* Byte 12 of the TCP header holds the data offset in its high nibble: 8 words (0x80, the
+		 * header and the SYN's 12 bytes of options) become 4 (0x40). */
+		const struct gen_emit_opts malformed = { .corrupt_at = LIBNET_ETH_H + LIBNET_IPV4_H + 12,
+		                                         .corrupt_xor = 0xc000 };
+		gen_emit_with(g, &malformed);
 	}
 	at_ms(g, 7500);
 	plain_exchange(g, "198.51.100.22", 40022, 0x22000000u);
