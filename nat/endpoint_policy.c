@@ -18,8 +18,10 @@
  * A retransmission of a denied request's bytes is dropped too: the reassembly frames nothing from
  * it, so the connection keeps the stream ranges of its last EP_DENIED_KEPT denied requests and a
  * segment that carries bytes of one goes no further (else S3 would get the download after all).
- * Known limit: with requests pipelined behind unanswered ones, the 403 is sent at once rather
- * than in HTTP order.
+ * A denied request pipelined behind requests still awaiting their responses is answered in HTTP
+ * order: its 403 goes when the response before it ends (resp_end), on S3's packet that ended it.
+ * Known limit: a client segment that carries an allowed request and a denied one is dropped
+ * whole (the endpoint does not cut segments), so the allowed one never reaches S3.
  *
  * The walk back keeps the books of S3's side (response framing, the splice): reverse() is the
  * only call the stage gets before deciding to replace a captured response, as in lb/l7lb.c.
@@ -34,7 +36,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/answer.h"
 #include "common/hash_index.h"
 #include "common/note.h"
 #include "common/packet.h"
@@ -54,7 +55,11 @@
 struct ep_pending {
 	bool denied;
 	bool to_head;
-	uint16_t answer_len; /* the endpoint's answer, when denied */
+	bool waiting;                /* denied, its 403 not sent: a response before it has not ended */
+	uint16_t answer_len;         /* the endpoint's answer, when denied */
+	unsigned number;             /* the request's number on its connection */
+	int64_t decided_ns;          /* when its head was read: the answer's Date and ids */
+	struct iam_decision decision;
 };
 
 /* Where the endpoint's answer took the place of a captured response, in S3's sequence space. */
@@ -112,12 +117,12 @@ struct endpoint_policy {
 
 /* S3's request ids are 16 upper-case hex digits, its host ids base64: derived from the connection
  * and the request, so that a replay is repeatable. */
-static unsigned build_answer(struct endpoint_policy *ep, const struct ep_conn *c, bool to_head, int64_t now_ns,
-                             uint64_t seed)
+static unsigned build_answer(struct endpoint_policy *ep, const struct ep_conn *c, unsigned request, bool to_head,
+                             int64_t now_ns, uint64_t seed)
 {
 	char rid[17], hid[48], date[40];
 	uint8_t raw[24];
-	uint64_t h = hash_fmix64(seed ^ hash_fmix64(c->id << 20 ^ c->requests));
+	uint64_t h = hash_fmix64(seed ^ hash_fmix64(c->id << 20 ^ request));
 	gint state = 0, save = 0;
 	time_t secs = (time_t)(now_ns / 1000000000);
 	struct tm tm;
@@ -144,45 +149,65 @@ static unsigned build_answer(struct endpoint_policy *ep, const struct ep_conn *c
 	return (unsigned)len;
 }
 
-/* Send the answer to the client, after the segment in hand, at the point of S3's stream that the
- * client has reached in the scenario. */
-static void send_answer(struct ep_conn *c, unsigned len, const char *decided)
-{
-	const struct packet *p = c->pkt;
-	struct stage_ctx *ctx = c->ctx;
-	char note[400];
-
-	if (!tcp_stream_started(&c->resp)) {
-		note_appendf(ctx->note, " (S3's side of the connection was not captured: the 403 cannot be numbered, "
-		             "none is sent)");
-		return;
-	}
-	uint32_t seq = tcp_stream_next_seq(&c->resp) + (uint32_t)c->shift + c->ahead;
-	uint32_t ack = tcp_segment_seq(p) + tcp_segment_payload_len(p);
-	g_snprintf(note, sizeof note, "route-table %s: gateway endpoint %s answers request %u on connection #%"
-	           G_GUINT64_FORMAT " itself: 403 AccessDenied (%s)", ctx->stage ? ctx->stage->name : "?", c->ep->vpce,
-	           c->requests, c->id, decided);
-	libnet_t *l = c->ep->lnet;
-	if (libnet_build_tcp(p->ip.dport, p->ip.sport, seq, ack, TH_ACK | TH_PUSH, 65535, 0, 0, LIBNET_TCP_H + len,
-	                     (const uint8_t *)c->ep->answer, len, l, 0) == -1 ||
-	    libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + LIBNET_TCP_H + len), 0, 0, 0x4000, 64, IPPROTO_TCP, 0,
-	                      g_htonl(p->ip.dst), g_htonl(p->ip.src), NULL, 0, l, 0) == -1) {
-		libnet_clear_packet(l);
-		return;
-	}
-	if (answer_emit(ctx, (struct libnet_context *)l, p, DIR_LEFT_TO_RIGHT, note))
-		c->ahead += len;
-}
-
-/* ---- the request side ---------------------------------------------------------------------------- */
-
-static void note_decision(GString *s, const struct iam_policy *pol, struct iam_decision d, char *buf, size_t size)
+static void decision_text(const struct iam_policy *pol, struct iam_decision d, char *buf, size_t size)
 {
 	if (d.statement >= 0)
 		g_snprintf(buf, size, "%s by %s", iam_result_text(d.result),
 		           iam_statement_name(&pol->statements[d.statement], (char[160]){ 0 }, 160));
 	else
 		g_snprintf(buf, size, "implicitly denied: no statement allows it");
+}
+
+/* Send the answer to the denied request pd to the client, at seq in the client's view of S3's
+ * stream, right after the packet in hand (the client's segment that completed the request, or
+ * S3's that ended the response before it). */
+static void send_answer(struct ep_conn *c, struct ep_pending *pd, uint32_t seq)
+{
+	const struct packet *p = c->pkt;
+	struct stage_ctx *ctx = c->ctx;
+	char note[400], decided[240];
+	uint8_t frame[64 + LIBNET_IPV4_H + LIBNET_TCP_H + EP_ANSWER_MAX]; /* a link header of at most 64 bytes */
+	uint8_t *ip = NULL;
+	uint32_t ip_len = 0;
+
+	pd->waiting = false;
+	unsigned len = build_answer(c->ep, c, pd->number, pd->to_head, pd->decided_ns, ctx->seed);
+	decision_text(c->ep->policy, pd->decision, decided, sizeof decided);
+	g_snprintf(note, sizeof note, "route-table %s: gateway endpoint %s answers request %u on connection #%"
+	           G_GUINT64_FORMAT " itself: 403 AccessDenied (%s)", ctx->stage ? ctx->stage->name : "?", c->ep->vpce,
+	           pd->number, c->id, decided);
+	libnet_t *l = c->ep->lnet;
+	uint32_t l2 = p->ip.off;
+	/* it acknowledges what the client sent: the segment in hand too, which the reassembly is still
+	 * reading when the request's head is decided */
+	uint32_t ack = p->ip.src == c->client ? tcp_segment_seq(p) + tcp_segment_payload_len(p)
+	                                      : tcp_stream_next_seq(&c->req);
+	if (libnet_build_tcp(c->sport, c->cport, seq, ack, TH_ACK | TH_PUSH, 65535, 0, 0,
+	                     LIBNET_TCP_H + len, (const uint8_t *)c->ep->answer, len, l, 0) == -1 ||
+	    libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + LIBNET_TCP_H + len), 0, 0, 0x4000, 64, IPPROTO_TCP, 0,
+	                      g_htonl(c->server), g_htonl(c->client), NULL, 0, l, 0) == -1 ||
+	    libnet_pblock_coalesce(l, &ip, &ip_len) == -1 || l2 > 64 || l2 > p->caplen || l2 + ip_len > sizeof frame)
+		goto out;
+	/* the link header of the packet in hand, turned round when it came from the client */
+	memcpy(frame, p->data, l2);
+	if (p->linktype == DLT_EN10MB && l2 >= 12 && p->ip.src == c->client) {
+		memcpy(frame, p->data + 6, 6);
+		memcpy(frame + 6, p->data, 6);
+	}
+	memcpy(frame + l2, ip, ip_len);
+	if (stage_emit(ctx, SIDE_LEFT, DIR_RIGHT_TO_LEFT, PIPELINE_HOP_NS, frame, l2 + ip_len, note))
+		c->ahead += len;
+out:
+	if (ip)
+		libnet_adv_free_packet(l, ip);
+	libnet_clear_packet(l);
+}
+
+/* ---- the request side ---------------------------------------------------------------------------- */
+
+static void note_decision(GString *s, const struct iam_policy *pol, struct iam_decision d, char *buf, size_t size)
+{
+	decision_text(pol, d, buf, size);
 	g_string_append(s, buf);
 }
 
@@ -195,6 +220,7 @@ static void req_head(void *vc, const struct http1_head *h)
 	const char *why = NULL;
 	bool denied = false, to_head = h->method_len == 4 && memcmp(h->method, "HEAD", 4) == 0;
 	char decided[240] = "";
+	struct iam_decision d = { .statement = -1 };
 
 	c->requests++;
 	note_appendf(note, "; request %u on connection #%" G_GUINT64_FORMAT ": %.*s %.*s%.*s", c->requests, c->id,
@@ -214,7 +240,7 @@ static void req_head(void *vc, const struct http1_head *h)
 		struct iam_request req = { .action = s3->action, .action_len = (unsigned)strlen(s3->action),
 			                   .resource = s3->resource, .resource_len = s3->resource_len,
 			                   .has_vpc_source_ip = true, .vpc_source_ip = c->client, .source_vpce = ep->vpce };
-		struct iam_decision d = iam_policy_evaluate(ep->policy, &req, NULL);
+		d = iam_policy_evaluate(ep->policy, &req, NULL);
 		note_appendf(note, " is %s on %s: endpoint policy: ", s3->action, s3->resource);
 		note_decision(note, ep->policy, d, decided, sizeof decided);
 		denied = d.result != IAM_ALLOWED;
@@ -224,15 +250,29 @@ static void req_head(void *vc, const struct http1_head *h)
 			ep->allowed++;
 	}
 	struct ep_pending *pd = &c->pending[(c->p_head + c->p_n++) % EP_MAX_PENDING];
-	*pd = (struct ep_pending){ .denied = denied, .to_head = to_head };
+	*pd = (struct ep_pending){ .denied = denied, .to_head = to_head, .number = c->requests,
+		                   .decided_ns = c->ctx->now_ns, .decision = d };
 	http1_stream_expect_response(&c->resp_http, to_head);
-	if (denied) {
-		c->discarding = true;
-		c->seg_denied = true;
-		c->denied[c->denied_next++ % EP_DENIED_KEPT] = (struct ep_denied_range){ .start = h->start, .end = UINT64_MAX };
-		pd->answer_len = (uint16_t)build_answer(ep, c, to_head, c->ctx->now_ns, c->ctx->seed);
-		send_answer(c, pd->answer_len, decided);
+	if (!denied)
+		return;
+	c->discarding = true;
+	c->seg_denied = true;
+	c->denied[c->denied_next++ % EP_DENIED_KEPT] = (struct ep_denied_range){ .start = h->start, .end = UINT64_MAX };
+	pd->answer_len = (uint16_t)build_answer(ep, c, pd->number, to_head, pd->decided_ns, c->ctx->seed);
+	if (!tcp_stream_started(&c->resp)) {
+		note_appendf(note, " (S3's side of the connection was not captured: the 403 cannot be numbered, none is "
+		             "sent)");
+		return;
 	}
+	if (c->p_n > 1) {
+		/* HTTP/1.1 answers in order (RFC 9112 section 9.3.2): the 403 follows the responses to the
+		 * requests before it, sent when the last of them ends (resp_end). */
+		pd->waiting = true;
+		note_appendf(note, " (its 403 waits for the response%s to the %u request%s before it)", note_plural(c->p_n - 1),
+		             c->p_n - 1, note_plural(c->p_n - 1));
+		return;
+	}
+	send_answer(c, pd, tcp_stream_next_seq(&c->resp) + (uint32_t)c->shift + c->ahead);
 }
 
 static void req_end(void *vc, uint64_t msg_end)
@@ -294,14 +334,18 @@ static void resp_end(void *vc, uint64_t msg_end)
 	struct ep_pending *pd = &c->pending[c->p_head];
 	c->p_head = (c->p_head + 1) % EP_MAX_PENDING;
 	c->p_n--;
+	uint32_t end = c->resp_base + (uint32_t)msg_end;
 	if (c->replacing) {
-		uint32_t end = c->resp_base + (uint32_t)msg_end;
 		c->splice.cap_end = end;
 		c->splice.end_known = true;
 		c->shift += (int64_t)pd->answer_len - (int64_t)(uint32_t)(end - c->splice.cap_start);
 		c->ahead -= MIN(c->ahead, pd->answer_len);
 		c->replacing = false;
 	}
+	/* A denied request pipelined behind this one: its 403 goes now, where its response begins. */
+	struct ep_pending *next = &c->pending[c->p_head];
+	if (c->p_n && next->waiting && c->pkt)
+		send_answer(c, next, end + (uint32_t)c->shift + c->ahead);
 }
 
 static void resp_data(void *vc, uint64_t offset, const uint8_t *b, uint32_t n)
@@ -486,6 +530,7 @@ enum reverse_answer endpoint_policy_reverse(struct endpoint_policy *ep, struct p
 		c->resp_base = seq;
 	}
 	c->ctx = ctx;
+	c->pkt = p;
 	if (len > 0 && !c->lost && !c->replacing && !c->resp_in_msg && c->p_n && c->pending[c->p_head].denied &&
 	    tcp_stream_next_seq(&c->resp) == seq) {
 		c->replacing = true;
@@ -498,6 +543,7 @@ enum reverse_answer endpoint_policy_reverse(struct endpoint_policy *ep, struct p
 		tcp_stream_feed(&c->resp, seq, p->data + p->payload_off, captured, len, (fl & TH_FIN) != 0, &sink);
 	}
 	c->ctx = NULL;
+	c->pkt = NULL;
 	uint32_t mapped;
 	if (len > 0 && !map_server_seq(c, seq, &mapped)) {
 		ep->replaced++;

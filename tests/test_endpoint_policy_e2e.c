@@ -4,12 +4,14 @@
  * beside its scenario, and bad policies are refused naming the file, the group and the key.
  */
 #define _GNU_SOURCE 1 /* memmem */
+#include <netinet/tcp.h>
 #include <pcap/pcap.h>
 #include <string.h>
 
 #include "common/scenario.h"
 #include "tests/testutil.h"
 #include "tools/cli.h"
+#include "tools/gen.h"
 
 #define LESSON_SCENARIO "scenarios/s3-endpoint-policy.ini"
 #define LESSON_CAPTURE "pcaps/s3-endpoint-policy.pcap"
@@ -163,6 +165,70 @@ static void test_retransmitted_denied_request_stays_denied(void)
 	test_rmdir(dir);
 }
 
+/* One keep-alive connection on which the instance sends the listing's request and then the
+ * download's before S3 has answered either (two segments: pipelined), and S3's two 200s, each in its
+ * segment, as the capture holds them with no policy in the way. */
+static char *capture_pipelined(const char *dir)
+{
+	static const guint8 instance_mac[6] = { 0x02, 0x00, 0x0a, 0x00, 0x01, 0x0a };
+	static const guint8 router_mac[6] = { 0x02, 0x00, 0x0a, 0x00, 0x01, 0x01 };
+	static const char list[] = "GET /?list-type=2 HTTP/1.1\r\nHost: lesson-bucket.s3.us-east-1.amazonaws.com\r\n\r\n";
+	static const char get[] = "GET /report.csv HTTP/1.1\r\nHost: lesson-bucket.s3.us-east-1.amazonaws.com\r\n\r\n";
+	static const char listed[] = "HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: 18\r\n\r\n"
+	                             "<ListBucketResult>";
+	static const char got[] = "HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 12\r\n\r\nregion,q4\n1\n";
+	char *path = g_build_filename(dir, "pipelined.pcap", NULL);
+	GError *err = NULL;
+	struct gen_ctx *g = gen_ctx_open(path, &err);
+	g_assert_no_error(err);
+	struct gen_end c = gen_end_at("10.0.1.10", 41200, instance_mac, 64),
+	               s = gen_end_at("52.216.20.181", 80, router_mac, 60);
+	struct gen_tcp t;
+	gen_tcp_init(&t, &c, &s, 0x3c0ff201, 0x5a3b0201);
+	gen_tcp_send(g, &t, GEN_FROM_CLIENT, TH_SYN, NULL, 0);
+	gen_tcp_send(g, &t, GEN_FROM_SERVER, TH_SYN | TH_ACK, NULL, 0);
+	gen_tcp_send(g, &t, GEN_FROM_CLIENT, TH_ACK, NULL, 0);
+	gen_tcp_send(g, &t, GEN_FROM_CLIENT, TH_PUSH | TH_ACK, list, strlen(list));
+	gen_tcp_send(g, &t, GEN_FROM_CLIENT, TH_PUSH | TH_ACK, get, strlen(get));
+	gen_tcp_send(g, &t, GEN_FROM_SERVER, TH_PUSH | TH_ACK, listed, strlen(listed));
+	gen_tcp_send(g, &t, GEN_FROM_SERVER, TH_PUSH | TH_ACK, got, strlen(got));
+	gen_tcp_send(g, &t, GEN_FROM_CLIENT, TH_FIN | TH_ACK, NULL, 0);
+	gen_tcp_send(g, &t, GEN_FROM_SERVER, TH_FIN | TH_ACK, NULL, 0);
+	gen_tcp_send(g, &t, GEN_FROM_CLIENT, TH_ACK, NULL, 0);
+	g_assert_true(gen_ctx_finish(g, &err));
+	g_assert_no_error(err);
+	return path;
+}
+
+/* HTTP/1.1 answers in order: the download's 403 follows the listing's 200 on the instance's link,
+ * numbered after it, and tshark's TCP analysis finds nothing wrong (an answer sent at once would
+ * have overlapped the 200's sequence numbers). */
+static void test_pipelined_denied_request_answered_in_order(void)
+{
+	TEST_NEED_TSHARK();
+	char *dir = test_tmpdir();
+	char *capture = capture_pipelined(dir);
+	char *app = replay_capture_link(dir, LESSON_SCENARIO, capture, "app");
+	char *internet = replay_capture_link(dir, LESSON_SCENARIO, capture, "internet");
+
+	const char *order[] = { "http.response.code", "tcp.seq", "tcp.nxtseq", "tcp.ack", NULL };
+	char *out = test_tshark_fields(app, checksums, "http.response", order);
+	g_assert_cmpstr(out, ==, "200|1|89|155\n403|89|503|155\n"); /* both acknowledge both requests */
+	g_free(out);
+	const char *flags[] = { "frame.number", "_ws.expert.message", NULL };
+	/* but on the captured 200 the 403 took the place of, shown where the capture has it */
+	out = test_tshark_fields(app, NULL, "tcp.analysis.flags and not frame.comment contains \"went in its place\"", flags);
+	g_assert_cmpstr(out, ==, "");
+	g_free(out);
+	out = test_tshark_fields(internet, checksums, "http.request", http_fields);
+	g_assert_cmpstr(out, ==, "10.0.1.10|52.216.20.181|/?list-type=2||1\n");
+	g_free(out);
+	g_free(app);
+	g_free(internet);
+	g_free(capture);
+	test_rmdir(dir);
+}
+
 /* Replayed by name with no scenarios folder to read from: the built-in copy, policy and all. */
 static void test_builtin_copy_carries_the_policy(void)
 {
@@ -244,6 +310,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/endpoint-policy/lesson/bucket-only-lists-but-answers-the-download-403", test_bucket_only);
 	g_test_add_func("/endpoint-policy/lesson/bucket-and-objects-lets-the-download-reach-s3", test_bucket_and_objects);
 	g_test_add_func("/endpoint-policy/lesson/built-in-copy-carries-the-policy", test_builtin_copy_carries_the_policy);
+	g_test_add_func("/endpoint-policy/pipelined/a-denied-request-is-answered-after-the-response-before-it",
+	                test_pipelined_denied_request_answered_in_order);
 	g_test_add_func("/endpoint-policy/lesson/a-retransmitted-denied-request-stays-at-the-endpoint",
 	                test_retransmitted_denied_request_stays_denied);
 	for (unsigned i = 0; i < G_N_ELEMENTS(scenario_cases); i++)
