@@ -126,6 +126,9 @@ static void renumber_first_fragment(struct stage *st, struct packet *p, struct s
 	uint32_t delta = path->seq_shift_now(st, p);
 	if (p->ip.frag_off != 0 || !p->ip.has_ports || delta == 0)
 		return;
+	/* decode_packet() finds a first fragment too short for its whole TCP header invalid, and the walk
+	 * back does not bring such a one here; were the checksum not in it, renumbering the sequence
+	 * number alone would break the segment */
 	if (!p->ip.has_l4_csum) {
 		note_appendf(ctx->note, "; not renumbered (seq %+d due, for the balancer's own answers): its TCP checksum "
 		             "lies in a later fragment, so the client will see this segment's old sequence number",
@@ -191,10 +194,14 @@ static void carry_rewrite(struct packet *p, const struct packet *whole,
 		note_appendf(ctx->note, "; not faithful: the whole segment is renumbered by seq %+d, but its TCP checksum "
 		             "went to the client in a later fragment, already shown: this one keeps the capture's sequence "
 		             "number", (int32_t)wanted);
-	else
+	else if (applied)
 		note_appendf(ctx->note, "; not faithful: the whole segment is renumbered by seq %+d%s, but its TCP header "
 		             "went to the client in its first fragment, already shown (seq %+d there)", (int32_t)wanted,
 		             flags_kept ? "" : " with other flags", (int32_t)applied);
+	else
+		note_appendf(ctx->note, "; not faithful: the whole segment is renumbered by seq %+d%s, but its TCP header "
+		             "went to the client in its first fragment, already shown, as captured", (int32_t)wanted,
+		             flags_kept ? "" : " with other flags");
 }
 
 /* A fragment from a listener to a client, captured on the client side (l7lb_reverse()).

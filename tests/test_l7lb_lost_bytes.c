@@ -349,6 +349,22 @@ static const struct lost_case cases[] = {
 	  .comments_lack = { "not faithful", "could not have passed" },
 	  .stats_have = { "IPv4 fragments to clients 3 -> 1 datagrams reassembled",
 	                  "HTTPCode_Target_2XX_Count                        2" } },
+	{ .name = "fragments-to-client/a-first-fragment-sent-before-the-shift-moved-again-is-said-not-faithful",
+	  /* three requests pipelined: the balancer's 404 for the second goes once the first is answered
+	   * (seq +115 then), the third's response begins in a fragment, then the capture's response to
+	   * the second is withheld (+77 from then on), then the rest of the third's comes */
+	  .stream = REQ(01) FIXED REQ(03), .response = RESP_EMPTY RESP_EMPTY RESP_OK, .n = 6,
+	  .stage_keys = "rule.10 = path-pattern /fixed -> fixed-response 404\n",
+	  .pieces = { { .from = 0, .to = 2 * REQ_LEN + FIXED_LEN },
+	              { .from = 0, .to = RESP_EMPTY_LEN, .at_ms = 10, .from_server = true },
+	              RESP_FRAG(0, 20, 2 * RESP_EMPTY_LEN),
+	              { .from = RESP_EMPTY_LEN, .to = 2 * RESP_EMPTY_LEN, .at_ms = 30, .from_server = true },
+	              RESP_FRAG(1, 40, 2 * RESP_EMPTY_LEN), RESP_FRAG(2, 41, 2 * RESP_EMPTY_LEN) },
+	  .want_paths = "/r01\n/r03\n", .want_target_codes = "200\n200\n", .checksums_checked = true,
+	  .comment_have = "not faithful: the whole segment is renumbered by seq +77, but its TCP header went to the "
+	                  "client in its first fragment, already shown (seq +115 there)",
+	  .stats_have = { "IPv4 fragments to clients 3 -> 1 datagrams reassembled",
+	                  "HTTPCode_Target_2XX_Count                        2" } },
 	{ .name = "fragments-to-client/a-fragment-that-never-completes-is-annotated-and-times-out",
 	  .stream = REQ(01), .response = RESP_OK, .n = 3, .stage_keys = "fragment-timeout = 1s\n",
 	  .pieces = { { .from = 0, .to = REQ_LEN }, RESP_FRAG(0, 10, 0), { .at_ms = 2100, .other_client = true } },
