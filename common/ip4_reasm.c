@@ -66,6 +66,14 @@ const struct ip4_reasm_stats *ip4_reasm_stats(const struct ip4_reasm *r)
 	return &r->stats;
 }
 
+unsigned ip4_reasm_incomplete(const struct ip4_reasm *r)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < r->lim.max_datagrams; i++)
+		n += r->slots[i].used && !r->slots[i].poisoned;
+	return n;
+}
+
 static bool unit_held(const struct slot *s, uint32_t u)
 {
 	return s->units[u / 8] & (1u << (u % 8));

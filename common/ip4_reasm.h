@@ -78,6 +78,8 @@ enum ip4_reasm_result ip4_reasm_add(struct ip4_reasm *r, const struct packet *p,
 unsigned ip4_reasm_expire(struct ip4_reasm *r, int64_t now_ns);
 
 const struct ip4_reasm_stats *ip4_reasm_stats(const struct ip4_reasm *r);
+/* Datagrams in reassembly now, not discarded: at the end of a capture, those that never completed. */
+unsigned ip4_reasm_incomplete(const struct ip4_reasm *r);
 
 /* "overlaps bytes already held with other values: the datagram is ambiguous (RFC 5722) and discarded" */
 const char *ip4_reasm_result_text(enum ip4_reasm_result res);

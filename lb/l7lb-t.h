@@ -45,8 +45,10 @@
 /* A frame the balancer builds: a link header of up to 64 bytes, IPv4 and TCP, and a segment of
  * data (an MSS towards a target; its own answer to a client, a redirect's URL included). */
 #define L7LB_FRAME_MAX            8192
-/* IPv4 fragments towards the balancer are reassembled first (lb/l7lb_frag.c): datagrams at once,
- * fragments per datagram (a 65,535-byte datagram over 1,500-byte links takes 45), default timeout. */
+/* IPv4 fragments are reassembled before their TCP segment is read (lb/l7lb_frag.c), those from
+ * clients and those to clients each in a context of their own with these limits: datagrams at
+ * once, fragments per datagram (a 65,535-byte datagram over 1,500-byte links takes 45), default
+ * timeout. */
 #define L7LB_FRAG_DATAGRAMS       16
 #define L7LB_FRAG_FRAGMENTS       128
 #define L7LB_FRAG_TIMEOUT_S       30   /* Linux's ipfrag_time, as napt's fragment-timeout */
@@ -268,8 +270,19 @@ struct l7lb {
 	uint8_t *frame;          /* a synthesized frame */
 	uint8_t *answer_frame;   /* the balancer's own answer to a client */
 	struct ip4_reasm *reasm; /* IPv4 fragments from clients, until their datagram is whole */
+	struct ip4_reasm *reasm_to_client; /* IPv4 fragments of the capture's responses, likewise */
 	int64_t fragment_timeout_ns;
 	uint8_t *reasm_frame;    /* a reassembled datagram behind its last fragment's link header */
+	/* First fragments of segments to clients that went out renumbered (c->shift) while the rest of
+	 * their datagram was awaited: the segment, once whole, is checked against what they carried. */
+	struct l7lb_renumbered_fragment {
+		bool used;
+		uint32_t src, dst;
+		uint16_t id;
+		int64_t at_ns;
+		uint32_t delta;      /* added to its TCP sequence number */
+	} renumbered[L7LB_FRAG_DATAGRAMS];
+	unsigned next_renumbered;
 	struct packet like;      /* the clients' link header (like_link), caplen 0 until one came */
 	uint8_t like_link[64];
 };
@@ -282,7 +295,8 @@ struct l7lb {
 	X(L7LB_ANSWERED_ITSELF, "not delivered: the balancer answered this request itself")                   \
 	X(L7LB_CLOSED_ITSELF, "not delivered: the balancer had already closed the connection itself")         \
 	X(L7LB_FROM_TARGET_UNKNOWN, "a packet from a target that no backend connection of the balancer expects") \
-	X(L7LB_FRAGMENT, "an IPv4 fragment that cannot be reassembled")
+	X(L7LB_FRAGMENT, "an IPv4 fragment that cannot be reassembled")                                       \
+	X(L7LB_FRAGMENT_TO_CLIENT, "an IPv4 fragment to a client that cannot be reassembled: the response stream does not read it")
 
 enum l7lb_drop {
 	L7LB_DROP_BEFORE = DROP_STAGE_FIRST - 1,

@@ -1488,12 +1488,32 @@ static enum reverse_answer to_client(struct stage *st, struct packet *p, struct 
 	return REVERSE_ORIGINATED;
 }
 
+/* The renumbering to_client() gives a data segment of p's connection now: the first fragment of a
+ * segment goes to the client before the rest of it has come (l7lb_frag.c). */
+static uint32_t seq_shift_now(const struct stage *st, const struct packet *p)
+{
+	const struct l7lb *lb = st->priv;
+	const struct l7lb_conn *c = conn_find(lb, p->ip.dst, p->ip.dport, p->ip.src, p->ip.sport);
+	/* after the balancer's own FIN, the capture's data is withheld, not renumbered */
+	return c && !c->own_fin ? (uint32_t)c->shift : 0;
+}
+
+static const struct l7lb_to_client_path to_client_path = { .whole_segment = to_client, .seq_shift_now = seq_shift_now };
+
 static enum reverse_answer l7lb_reverse(struct stage *st, struct packet *p, enum hop_dir dir, struct stage_ctx *ctx)
 {
-	if (p->l3 != L3_IPV4 || p->ip.is_fragment)
+	if (p->l3 != L3_IPV4)
 		return REVERSE_IMPOSSIBLE;
-	if (dir == DIR_RIGHT_TO_LEFT && ctx->capture_side == SIDE_LEFT)
-		return to_client(st, p, ctx);
+	if (dir == DIR_RIGHT_TO_LEFT && ctx->capture_side == SIDE_LEFT) {
+		if (!p->ip.is_fragment)
+			return to_client(st, p, ctx);
+		/* a later fragment has no ports: its address and protocol are all there is to go on */
+		if (p->ip.proto != IPPROTO_TCP || !is_vip(st->priv, p->ip.src)) {
+			note_appendf(ctx->note, "an IPv4 fragment not of TCP from a listener of the balancer");
+			return REVERSE_IMPOSSIBLE;
+		}
+		return l7lb_fragment_to_client(st, p, ctx, &to_client_path);
+	}
 	note_appendf(ctx->note, "a capture on the target side of an l7-lb is not replayed (capture on the client side)");
 	return REVERSE_IMPOSSIBLE;
 }
@@ -1533,6 +1553,8 @@ static void l7lb_advance(struct stage *st, int64_t now_ns, struct stage_ctx *ctx
 	events_run(lb, now_ns);
 	if (lb->reasm)
 		ip4_reasm_expire(lb->reasm, now_ns);
+	if (lb->reasm_to_client)
+		ip4_reasm_expire(lb->reasm_to_client, now_ns);
 	if (now_ns < lb->clock_ns + NS_PER_SECOND && lb->clock_ns)
 		return; /* idle timeouts are in seconds: a sweep a second is enough */
 	lb->clock_ns = now_ns;

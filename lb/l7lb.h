@@ -64,7 +64,20 @@ const char *l7lb_reason_phrase(unsigned code);
 enum verdict l7lb_fragment_from_client(struct stage *st, struct packet *p, struct stage_ctx *ctx,
                                        enum verdict (*whole_segment)(struct stage *, struct packet *,
                                                                      struct stage_ctx *));
-/* --stats lines for the fragments, if any came. */
+/* What the reverse path does with a segment to a client, for the fragments of one. */
+struct l7lb_to_client_path {
+	/* the segment, whole: to_client() */
+	enum reverse_answer (*whole_segment)(struct stage *st, struct packet *p, struct stage_ctx *ctx);
+	/* how far the balancer's own answers have moved the sequence numbers of p's connection now */
+	uint32_t (*seq_shift_now)(const struct stage *st, const struct packet *p);
+};
+/* A fragment from a listener to a client (the capture on the client side): held until its
+ * datagram is whole (REVERSE_ORIGINATED, shown as sent), which then goes through
+ * path->whole_segment as if it had come in one piece; one that cannot be reassembled is
+ * REVERSE_REPLACED with DROP_L7LB_FRAGMENT_TO_CLIENT. */
+enum reverse_answer l7lb_fragment_to_client(struct stage *st, struct packet *p, struct stage_ctx *ctx,
+                                            const struct l7lb_to_client_path *path);
+/* --stats lines for the fragments, if any came, each direction apart. */
 void l7lb_fragment_stats(const struct l7lb *lb, GString *out);
 
 /* l7lb_log.c: --access-log */

@@ -375,6 +375,7 @@ void l7lb_destroy(struct stage *st)
 	g_free(lb->frame);
 	g_free(lb->answer_frame);
 	ip4_reasm_free(lb->reasm);
+	ip4_reasm_free(lb->reasm_to_client);
 	g_free(lb->reasm_frame);
 	g_free(lb);
 	st->priv = NULL;

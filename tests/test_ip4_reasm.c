@@ -3,7 +3,8 @@
  * Each row is a script of fragments cut from one datagram's payload (or from a copy that differs
  * everywhere, for an ambiguous overlap), each with the result it must give.  A row that completes
  * its datagram must give back exactly the payload, behind a header whose total length, fragment
- * fields and checksum are those of an unfragmented datagram.  Every fragment is an exact-size
+ * fields and checksum are those of an unfragmented datagram; every row checks how many datagrams
+ * are left incomplete (a discarded one is not).  Every fragment is an exact-size
  * frame, so ASan sees a read past it.
  */
 #include <glib.h>
@@ -36,6 +37,7 @@ struct reasm_case {
 	unsigned n;
 	uint32_t payload_len;      /* of the datagram the last COMPLETE gives; 0: none completes */
 	uint64_t timed_out, evicted, lost;
+	unsigned incomplete;       /* datagrams still awaiting fragments after the last one (not discarded) */
 };
 
 static uint8_t payload_byte(uint32_t i, bool other)
@@ -112,6 +114,7 @@ static void test_reasm(gconstpointer data)
 	g_assert_cmpuint(st->timed_out, ==, t->timed_out);
 	g_assert_cmpuint(st->evicted, ==, t->evicted);
 	g_assert_cmpuint(st->fragments_lost, ==, t->lost);
+	g_assert_cmpuint(ip4_reasm_incomplete(r), ==, t->incomplete);
 	uint64_t counted = 0;
 	for (unsigned k = 0; k < IP4_REASM_N; k++)
 		counted += st->results[k];
@@ -129,7 +132,7 @@ static const struct reasm_case cases[] = {
 	{ .name = "out-of-order/first-last", .n = 4, .payload_len = 32,
 	  .frags = { F(0, 8, true, HELD), F(24, 8, false, HELD), F(16, 8, true, HELD), F(8, 8, true, COMPLETE) } },
 	{ .name = "one-fragment-only-the-last", .n = 1, .payload_len = 0,
-	  .frags = { F(8, 8, false, HELD) }, .lost = 0 },
+	  .frags = { F(8, 8, false, HELD) }, .lost = 0, .incomplete = 1 },
 	{ .name = "duplicate/a-retransmitted-first-fragment", .n = 3, .payload_len = 24,
 	  .frags = { F(0, 16, true, HELD), F(0, 16, true, DUPLICATE), F(16, 8, false, COMPLETE) } },
 	{ .name = "duplicate/a-retransmitted-last-fragment", .n = 3, .payload_len = 24,
@@ -159,9 +162,10 @@ static const struct reasm_case cases[] = {
 	{ .name = "limits/a-duplicate-does-not-count-as-one-more", .max_fragments = 2, .n = 3, .payload_len = 16,
 	  .frags = { F(0, 8, true, HELD), F(0, 8, true, DUPLICATE), F(8, 8, false, COMPLETE) } },
 	{ .name = "limits/a-full-table-evicts-the-oldest", .max_datagrams = 1, .n = 3, .evicted = 2, .lost = 2,
+	  .incomplete = 1,
 	  .frags = { F(0, 8, true, HELD), { .off = 0, .len = 8, .more = true, .id = 0x2222, .want = IP4_REASM_HELD },
 	             F(8, 8, false, HELD) } },
-	{ .name = "timeout/the-first-half-expires", .n = 2, .timed_out = 1, .lost = 1,
+	{ .name = "timeout/the-first-half-expires", .n = 2, .timed_out = 1, .lost = 1, .incomplete = 1,
 	  .frags = { F(0, 16, true, HELD), { .off = 16, .len = 8, .at_s = 31, .want = IP4_REASM_HELD } } },
 	{ .name = "timeout/within-30-s-completes", .n = 2, .payload_len = 24,
 	  .frags = { F(0, 16, true, HELD), { .off = 16, .len = 8, .at_s = 29, .want = IP4_REASM_COMPLETE } } },

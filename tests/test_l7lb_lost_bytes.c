@@ -59,6 +59,13 @@ struct lost_case {
 	const char *stats_lack;      /* a line it must not */
 	const char *last_comment;    /* words the comment of the output's last frame must hold; NULL: not checked */
 	const char *stage_keys;      /* more keys of [stage alb], lines ending in \n */
+	const char *want_target_codes; /* http.response.code on the target side, one per line; NULL: not checked */
+	const char *log_have;        /* words the --access-log must hold; NULL: not checked */
+	const char *comment_have;    /* words some frame's comment must hold; NULL: not checked */
+	const char *comments_lack[2]; /* words no frame's comment may hold */
+	bool checksums_checked;      /* tshark finds no bad IPv4 or TCP checksum (on reassembled fragments too) */
+	bool renumbered_fragment;    /* the capture's fragmented response went to the client renumbered by the
+	                              * balancer's own answer: its first fragment's seq follows that answer */
 };
 
 /* Ethernet, IPv4 (id, fragment fields) and TCP client:CPORT -> VIP:80 with the bytes [from, to). */
@@ -133,6 +140,31 @@ static void write_capture(const char *path, const struct lost_case *t)
 	pcap_close(dead);
 }
 
+/* The rows with renumbered_fragment: on the client link, the balancer's own answer (404) is followed
+ * by the capture's fragmented response, whose first fragment must carry the sequence number right
+ * after that answer: where the capture's replaced response ended, plus the answer's length less the
+ * replaced response's (RESP_EMPTY before it, of RESP_EMPTY_LEN bytes, which the balancer relayed). */
+#define RESP_EMPTY "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+#define RESP_EMPTY_LEN 38u
+static void check_renumbered_fragment(const char *out)
+{
+	static const char *const seq_len[] = { "tcp.seq_raw", "tcp.len", NULL };
+	char *answer = test_tshark_fields(out, NULL, "frame.interface_name == \"internet\" && http.response.code == 404",
+	                                  seq_len);
+	unsigned answer_seq = 0, answer_len = 0;
+	g_assert_cmpint(sscanf(answer, "%u|%u", &answer_seq, &answer_len), ==, 2);
+	g_assert_cmpuint(answer_seq, ==, 5000 + RESP_EMPTY_LEN);
+	/* tshark decodes TCP in the datagram it reassembled; the first fragment's own header, without that */
+	static const char *const seq[] = { "tcp.seq_raw", NULL }, *const no_defrag[] = { "ip.defragment:FALSE", NULL };
+	char *first = test_tshark_fields(out, no_defrag, "frame.interface_name == \"internet\" && ip.flags.mf == 1 && "
+	                                 "ip.frag_offset == 0 && ip.src == 203.0.113.10", seq);
+	char *want = g_strdup_printf("%u\n", answer_seq + answer_len);
+	g_assert_cmpstr(first, ==, want);
+	g_free(want);
+	g_free(first);
+	g_free(answer);
+}
+
 static void test_lost(gconstpointer data)
 {
 	const struct lost_case *t = data;
@@ -147,7 +179,9 @@ static void test_lost(gconstpointer data)
 	char *text = g_strconcat(scenario, t->stage_keys ? t->stage_keys : "", NULL);
 	g_assert_true(g_file_set_contents(scen, text, -1, NULL));
 	g_free(text);
-	const char *argv[] = { test_natlb_binary(), "replay", "-q", "--stats", "-s", scen, "-o", out, in, NULL };
+	char *log = g_strdup_printf("%s/access.log", dir);
+	const char *argv[] = { test_natlb_binary(), "replay", "-q", "--stats", "--access-log", log, "-s", scen, "-o", out,
+		               in, NULL };
 	char *stats = NULL, *err = NULL;
 	g_assert_cmpint(test_run(argv, &stats, &err), ==, 0);
 	g_assert_cmpstr(err, ==, "");
@@ -176,6 +210,38 @@ static void test_lost(gconstpointer data)
 		g_strfreev(lines);
 		g_free(comments);
 	}
+	if (t->log_have) {
+		char *lines = NULL;
+		g_assert_true(g_file_get_contents(log, &lines, NULL, NULL));
+		if (!strstr(lines, t->log_have))
+			g_error("the access log lacks '%s':\n%s", t->log_have, lines);
+		g_free(lines);
+	}
+	if (t->want_target_codes) {
+		static const char *const code[] = { "http.response.code", NULL };
+		char *codes = test_tshark_fields(out, NULL, "frame.interface_name == \"app\" && http.response", code);
+		g_assert_cmpstr(codes, ==, t->want_target_codes);
+		g_free(codes);
+	}
+	if (t->comment_have || t->comments_lack[0]) {
+		static const char *const comment[] = { "frame.comment", NULL };
+		char *comments = test_tshark_fields(out, NULL, NULL, comment);
+		if (t->comment_have && !strstr(comments, t->comment_have))
+			g_error("no frame's comment holds '%s':\n%s", t->comment_have, comments);
+		for (unsigned i = 0; i < G_N_ELEMENTS(t->comments_lack) && t->comments_lack[i]; i++)
+			if (strstr(comments, t->comments_lack[i]))
+				g_error("a frame's comment holds '%s':\n%s", t->comments_lack[i], comments);
+		g_free(comments);
+	}
+	if (t->checksums_checked) {
+		static const char *const prefs[] = { "ip.check_checksum:TRUE", "tcp.check_checksum:TRUE", NULL };
+		static const char *const frame_no[] = { "frame.number", NULL };
+		char *bad = test_tshark_fields(out, prefs, "ip.checksum.status == 0 || tcp.checksum.status == 0", frame_no);
+		g_assert_cmpstr(bad, ==, "");
+		g_free(bad);
+	}
+	if (t->renumbered_fragment)
+		check_renumbered_fragment(out);
 	if (t->want_target_bytes) {
 		static const char *const tcp_len[] = { "tcp.len", NULL };
 		char *lens = test_tshark_fields(out, NULL, "frame.interface_name == \"app\" && tcp.srcport == 8080", tcp_len);
@@ -193,6 +259,7 @@ static void test_lost(gconstpointer data)
 	g_free(stats);
 	g_free(err);
 	g_free(in);
+	g_free(log);
 	g_free(scen);
 	g_free(out);
 	test_rmdir(dir);
@@ -215,7 +282,115 @@ static const char post_then_get[] = "POST /form HTTP/1.1\r\nHost: shop.example\r
 #define SEVERE "POST /x HTTP/1.1\r\nHost: shop.example\r\nContent-Length: +5\r\n\r\nhello"
 #define SEVERE_LEN ((uint32_t)sizeof SEVERE - 1)
 
+/* 59 bytes, in one segment of 79 bytes of IP payload: fragments [0, 24), [24, 48), [48, 79) */
+#define RESP_OK "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\nabcdefghijklmnopqrst"
+#define RESP_OK_LEN 59u
+#define RESP_FRAG(k, at, first_byte) \
+	{ .from = (first_byte), .to = (first_byte) + RESP_OK_LEN, .at_ms = (at), .from_server = true, .ip_id = 9, \
+	  .frag_off = (k) * 24, .frag_len = (k) < 2 ? 24 : 20 + RESP_OK_LEN - 48, .frag_last = (k) == 2 }
+#define FIXED "GET /fixed HTTP/1.1\r\nHost: shop.example\r\n\r\n"
+#define FIXED_LEN ((uint32_t)sizeof FIXED - 1)
+
+/* Forwarded, answered by the balancer (404), forwarded: the third response comes fragmented. */
+#define ANSWERED_BETWEEN_PIECES(f0, f1, f2)                                                                      \
+	{ { .from = 0, .to = REQ_LEN }, { .from = 0, .to = RESP_EMPTY_LEN, .at_ms = 10, .from_server = true },     \
+	  { .from = REQ_LEN, .to = REQ_LEN + FIXED_LEN, .at_ms = 20 },                                             \
+	  { .from = RESP_EMPTY_LEN, .to = 2 * RESP_EMPTY_LEN, .at_ms = 30, .from_server = true },                 \
+	  { .from = REQ_LEN + FIXED_LEN, .to = 2 * REQ_LEN + FIXED_LEN, .at_ms = 40 },                             \
+	  RESP_FRAG(f0, 50, 2 * RESP_EMPTY_LEN), RESP_FRAG(f1, 51, 2 * RESP_EMPTY_LEN),                           \
+	  RESP_FRAG(f2, 52, 2 * RESP_EMPTY_LEN) }
+
 static const struct lost_case cases[] = {
+	{ .name = "fragments-to-client/a-response-in-three-fragments-in-order-is-read-and-paired",
+	  .stream = REQ(01), .response = RESP_OK, .n = 4,
+	  .pieces = { { .from = 0, .to = REQ_LEN }, RESP_FRAG(0, 10, 0), RESP_FRAG(1, 11, 0), RESP_FRAG(2, 12, 0) },
+	  .want_paths = "/r01\n", .want_target_bytes = RESP_OK_LEN, .want_target_codes = "200\n",
+	  .log_have = " 200 200 ", .checksums_checked = true,
+	  .comment_have = "to the client completes it: 3 fragments reassembled",
+	  .comments_lack = { "could not have passed", "lost" },
+	  .stats_have = { "IPv4 fragments to clients 3 -> 1 datagrams reassembled",
+	                  "HTTPCode_Target_2XX_Count                        1" },
+	  .stats_lack = "bytes missing from the capture" },
+	{ .name = "fragments-to-client/a-response-in-three-fragments-out-of-order-is-read-and-paired",
+	  .stream = REQ(01), .response = RESP_OK, .n = 4,
+	  .pieces = { { .from = 0, .to = REQ_LEN }, RESP_FRAG(2, 10, 0), RESP_FRAG(0, 11, 0), RESP_FRAG(1, 12, 0) },
+	  .want_paths = "/r01\n", .want_target_bytes = RESP_OK_LEN, .want_target_codes = "200\n",
+	  .log_have = " 200 200 ", .checksums_checked = true,
+	  .comment_have = "to the client: held for reassembly (2 fragments, 55 bytes so far)",
+	  .comments_lack = { "could not have passed", "lost" },
+	  .stats_have = { "IPv4 fragments to clients 3 -> 1 datagrams reassembled",
+	                  "HTTPCode_Target_2XX_Count                        1" },
+	  .stats_lack = "bytes missing from the capture" },
+	{ .name = "fragments-to-client/a-response-in-two-fragments-is-read-and-paired",
+	  .stream = REQ(01), .response = RESP_OK, .n = 3,
+	  .pieces = { { .from = 0, .to = REQ_LEN },
+	              { .from = 0, .to = RESP_OK_LEN, .at_ms = 10, .from_server = true, .ip_id = 9, .frag_off = 0,
+	                .frag_len = 40 },
+	              { .from = 0, .to = RESP_OK_LEN, .at_ms = 11, .from_server = true, .ip_id = 9, .frag_off = 40,
+	                .frag_len = 20 + RESP_OK_LEN - 40, .frag_last = true } },
+	  .want_paths = "/r01\n", .want_target_bytes = RESP_OK_LEN, .want_target_codes = "200\n",
+	  .log_have = " 200 200 ", .checksums_checked = true, .comments_lack = { "could not have passed", "lost" },
+	  .stats_have = { "IPv4 fragments to clients 2 -> 1 datagrams reassembled" } },
+	{ .name = "fragments-to-client/after-the-balancers-own-answer-the-first-fragment-held-is-renumbered",
+	  .stream = REQ(01) FIXED REQ(03), .response = RESP_EMPTY RESP_EMPTY RESP_OK, .n = 8,
+	  .stage_keys = "rule.10 = path-pattern /fixed -> fixed-response 404\n",
+	  .pieces = ANSWERED_BETWEEN_PIECES(0, 1, 2),
+	  .want_paths = "/r01\n/r03\n", .want_target_codes = "200\n200\n", .checksums_checked = true,
+	  .renumbered_fragment = true, .comment_have = "here, in the segment's first fragment",
+	  .comments_lack = { "not faithful", "could not have passed" },
+	  .stats_have = { "IPv4 fragments to clients 3 -> 1 datagrams reassembled",
+	                  "HTTPCode_Target_2XX_Count                        2" } },
+	{ .name = "fragments-to-client/after-the-balancers-own-answer-a-completing-first-fragment-is-renumbered",
+	  .stream = REQ(01) FIXED REQ(03), .response = RESP_EMPTY RESP_EMPTY RESP_OK, .n = 8,
+	  .stage_keys = "rule.10 = path-pattern /fixed -> fixed-response 404\n",
+	  .pieces = ANSWERED_BETWEEN_PIECES(2, 1, 0),
+	  .want_paths = "/r01\n/r03\n", .want_target_codes = "200\n200\n", .checksums_checked = true,
+	  .renumbered_fragment = true, .comment_have = "this fragment carries the segment's TCP header: rewritten so here",
+	  .comments_lack = { "not faithful", "could not have passed" },
+	  .stats_have = { "IPv4 fragments to clients 3 -> 1 datagrams reassembled",
+	                  "HTTPCode_Target_2XX_Count                        2" } },
+	{ .name = "fragments-to-client/a-first-fragment-sent-before-the-shift-moved-again-is-said-not-faithful",
+	  /* three requests pipelined: the balancer's 404 for the second goes once the first is answered
+	   * (seq +115 then), the third's response begins in a fragment, then the capture's response to
+	   * the second is withheld (+77 from then on), then the rest of the third's comes */
+	  .stream = REQ(01) FIXED REQ(03), .response = RESP_EMPTY RESP_EMPTY RESP_OK, .n = 6,
+	  .stage_keys = "rule.10 = path-pattern /fixed -> fixed-response 404\n",
+	  .pieces = { { .from = 0, .to = 2 * REQ_LEN + FIXED_LEN },
+	              { .from = 0, .to = RESP_EMPTY_LEN, .at_ms = 10, .from_server = true },
+	              RESP_FRAG(0, 20, 2 * RESP_EMPTY_LEN),
+	              { .from = RESP_EMPTY_LEN, .to = 2 * RESP_EMPTY_LEN, .at_ms = 30, .from_server = true },
+	              RESP_FRAG(1, 40, 2 * RESP_EMPTY_LEN), RESP_FRAG(2, 41, 2 * RESP_EMPTY_LEN) },
+	  .want_paths = "/r01\n/r03\n", .want_target_codes = "200\n200\n", .checksums_checked = true,
+	  .comment_have = "not faithful: the whole segment is renumbered by seq +77, but its TCP header went to the "
+	                  "client in its first fragment, already shown (seq +115 there)",
+	  .stats_have = { "IPv4 fragments to clients 3 -> 1 datagrams reassembled",
+	                  "HTTPCode_Target_2XX_Count                        2" } },
+	{ .name = "fragments-to-client/a-fragment-that-never-completes-is-annotated-and-times-out",
+	  .stream = REQ(01), .response = RESP_OK, .n = 3, .stage_keys = "fragment-timeout = 1s\n",
+	  .pieces = { { .from = 0, .to = REQ_LEN }, RESP_FRAG(0, 10, 0), { .at_ms = 2100, .other_client = true } },
+	  .want_paths = "/r01\n", .want_target_codes = "",
+	  .comment_have = "to the client: held for reassembly (1 fragment, 24 bytes so far; the last fragment has not come)",
+	  .stats_have = { "IPv4 fragments to clients 1 -> 0 datagrams reassembled (1 timed out, 0 evicted; 1 held "
+	                  "fragments lost with them)" },
+	  .stats_lack = "HTTPCode_Target_2XX_Count" },
+	{ .name = "fragments-to-client/a-fragment-still-held-when-the-capture-ends-is-counted",
+	  .stream = REQ(01), .response = RESP_OK, .n = 2,
+	  .pieces = { { .from = 0, .to = REQ_LEN }, RESP_FRAG(1, 10, 0) },
+	  .want_paths = "/r01\n", .want_target_codes = "",
+	  .stats_have = { "IPv4 fragments to clients 1 -> 0 datagrams reassembled",
+	                  "1 datagram still incomplete when the capture ended" } },
+	{ .name = "fragments-to-client/an-ambiguous-overlap-is-dropped-with-its-reason-and-counted",
+	  .stream = REQ(01), .response = RESP_OK, .n = 5,
+	  .pieces = { { .from = 0, .to = REQ_LEN }, RESP_FRAG(0, 10, 0), RESP_FRAG(1, 11, 0),
+	              { .from = 0, .to = RESP_OK_LEN, .at_ms = 12, .from_server = true, .ip_id = 9, .frag_off = 24,
+	                .frag_len = 24, .other_bytes = true },
+	              RESP_FRAG(2, 13, 0) },
+	  .want_paths = "/r01\n", .want_target_codes = "",
+	  .comment_have = "DROP (an IPv4 fragment to a client that cannot be reassembled: the response stream does not "
+	                  "read it): IPv4 fragment at offset 24 (24 bytes) of datagram id 0x0009 to the client: overlaps",
+	  .stats_have = { "drop L7LB_FRAGMENT_TO_CLIENT", "fragment OVERLAP               1",
+	                  "fragment OF_DISCARDED          1" },
+	  .stats_lack = "HTTPCode_Target_2XX_Count" },
 	{ .name = "fragments/out-of-order-with-a-duplicate-are-reassembled",
 	  .stream = REQ(01), .n = 4, .want_paths = "/r01\n",
 	  .pieces = { { .from = 0, .to = REQ_LEN, .frag_off = 24, .frag_len = 24, .ip_id = 7 },
@@ -223,7 +398,7 @@ static const struct lost_case cases[] = {
 	              { .from = 0, .to = REQ_LEN, .at_ms = 2, .frag_off = 0, .frag_len = 24, .ip_id = 7 },
 	              { .from = 0, .to = REQ_LEN, .at_ms = 3, .frag_off = 48, .frag_len = 20 + REQ_LEN - 48,
 	                .frag_last = true, .ip_id = 7 } },
-	  .stats_have = { "IPv4 fragments 4 -> 1 datagrams reassembled", "fragment DUPLICATE             1",
+	  .stats_have = { "IPv4 fragments from clients 4 -> 1 datagrams reassembled", "fragment DUPLICATE             1",
 	                  "drop L7LB_FRAGMENT                 1" } },
 	{ .name = "fragments/an-ambiguous-overlap-discards-the-datagram",
 	  .stream = REQ(01), .n = 3, .want_paths = "",
@@ -231,7 +406,7 @@ static const struct lost_case cases[] = {
 	              { .from = 0, .to = REQ_LEN, .at_ms = 1, .frag_off = 24, .frag_len = 24, .other_bytes = true, .ip_id = 7 },
 	              { .from = 0, .to = REQ_LEN, .at_ms = 2, .frag_off = 48, .frag_len = 20 + REQ_LEN - 48,
 	                .frag_last = true, .ip_id = 7 } },
-	  .stats_have = { "IPv4 fragments 3 -> 0 datagrams reassembled", "fragment OVERLAP               1",
+	  .stats_have = { "IPv4 fragments from clients 3 -> 0 datagrams reassembled", "fragment OVERLAP               1",
 	                  "fragment OF_DISCARDED          1" } },
 	{ .name = "stream/twenty-requests-whose-responses-the-capture-lacks-all-reach-the-target",
 	  .stream = twenty, .n = 20,

@@ -6,8 +6,10 @@
  * a 4 s idle timeout and room for three connections), and the capture is made up from the input:
  * segments of four client connections, each from the client to a listener (its requests) or from
  * the listener to the client (the responses the capture holds, which the balancer relays from its
- * targets or replaces by its own answers).  So the input reaches what a capture reaches: the TCP
- * reassembly (lost, reordered, overlapping, cut segments, a connection without its SYN), HTTP/1
+ * targets or replaces by its own answers), those from the listener cut into IPv4 fragments when
+ * the input says so.  So the input reaches what a capture reaches: the IPv4 reassembly of the
+ * responses, the TCP reassembly (lost, reordered, overlapping, cut segments, a connection without
+ * its SYN), HTTP/1
  * framing, pipelining, desync classification, the balancer's own answers waiting behind
  * responses, idle timeouts, resets and closes.  Oracles besides ASan, UBSan and LeakSanitizer:
  * replaying never fails (the sink cannot), every view fits its frame, and every captured packet
@@ -15,8 +17,10 @@
  *
  * Input: byte 0 options (bit 0: Ethernet frames, else raw IPv4; bit 1: --access-log to memory;
  * bit 2: --tables to memory; bit 3: packets one by one, else through the look-ahead; bits 4-5:
- * desync mitigation 0-1 defensive, 2 strictest, 3 monitor).  Then records of 4 bytes and a
- * payload:
+ * desync mitigation 0-1 defensive, 2 strictest, 3 monitor; bit 6: a segment from the listener whose
+ * IP payload is longer than FRAG_FIRST bytes goes as two IPv4 fragments, DF clear, the first of
+ * FRAG_FIRST bytes (the TCP header and the first data bytes), the second the rest; bit 7: the
+ * second fragment is captured first).  Then records of 4 bytes and a payload:
  *   h0  bits 0-1 the connection (see clients[]), bit 2 the direction (1: listener to client),
  *       bits 3-7 how far the clock moves first (see clock_step())
  *   h1  the TCP flags, as they are on the wire
@@ -24,7 +28,8 @@
  *       bytes, or beyond that in KB (a segment far ahead, or a retransmission far behind)
  *   h3  bits 0-6 the payload's length, 0..126, taken from the input; 127: a run (two more bytes
  *       k and f: k + 1 segments of 4 KB of the byte f, back to back: up to a 1 MB header line);
- *       bit 7: the snapshot kept only the first half of the payload
+ *       bit 7: the snapshot kept only the first half of the payload (of a fragmented segment: of
+ *       its second fragment)
  * The acknowledgement is always where the other direction's stream is.
  */
 #define _GNU_SOURCE
@@ -94,7 +99,10 @@ struct flow {
 	uint32_t next[2]; /* [0] the client's, [1] the listener's */
 };
 
+#define FRAG_FIRST 24 /* bytes of IP payload in a first fragment: a multiple of 8 (RFC 791) */
+
 static uint8_t frame[14 + 40 + RUN_SEGMENT];
+static uint8_t fragment[14 + 40 + RUN_SEGMENT];
 static uint16_t ip_id;
 
 /* One IPv4 TCP segment into frame, checksums right (payload_sum: csum_partial() of the payload,
@@ -188,19 +196,44 @@ struct replay {
 	struct pipeline *pl;
 	bool one_by_one;
 	bool ethernet;
+	bool fragment_responses, second_fragment_first;
 	int64_t now;
 	unsigned segments;
 };
 
-static void replay_segment(struct replay *r, uint32_t frame_len, uint32_t caplen)
+static void replay_frame(struct replay *r, const uint8_t *bytes, uint32_t frame_len, uint32_t caplen)
 {
-	struct input_record rec = { .data = frame, .caplen = caplen, .wirelen = frame_len, .ts_ns = r->now,
+	struct input_record rec = { .data = bytes, .caplen = caplen, .wirelen = frame_len, .ts_ns = r->now,
 		                    .linktype = r->ethernet ? DLT_EN10MB : DLT_RAW };
 	GError *err = NULL;
 	gboolean ok = r->one_by_one ? pipeline_replay(r->pl, &rec, &err) : pipeline_push(r->pl, &rec, &err);
 	if (!ok)
 		abort(); /* only the sink can fail, and this one does not */
 	r->segments++;
+}
+
+/* The segment in frame (frame_len bytes, l2 of them the link header), captured whole or cut to
+ * caplen: as it is, or in two IPv4 fragments when the input asks for them. */
+static void replay_segment(struct replay *r, bool from_vip, uint32_t l2, uint32_t frame_len, uint32_t caplen)
+{
+	uint32_t ip_payload = frame_len - l2 - 20;
+	if (!from_vip || !r->fragment_responses || ip_payload <= FRAG_FIRST) {
+		replay_frame(r, frame, frame_len, caplen);
+		return;
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		bool second = r->second_fragment_first ? i == 0 : i == 1;
+		uint32_t off = second ? FRAG_FIRST : 0, len = second ? ip_payload - FRAG_FIRST : FRAG_FIRST;
+		uint8_t *ip = fragment + l2;
+		memcpy(fragment, frame, l2 + 20);
+		memcpy(ip + 20, frame + l2 + 20 + off, len);
+		be16_store(ip + 2, (uint16_t)(20 + len));
+		be16_store(ip + 6, (uint16_t)((second ? 0 : 0x2000) | off / 8)); /* MF on the first; DF clear */
+		be16_store(ip + 10, 0);
+		be16_store(ip + 10, csum_fold(csum_partial(ip, 20, 0)));
+		uint32_t n = l2 + 20 + len;
+		replay_frame(r, fragment, n, second && caplen < frame_len ? n - len + len / 2 : n);
+	}
 }
 
 /* One record: a segment, or a run of them, on connection h0 & 3. */
@@ -236,7 +269,7 @@ static size_t replay_record(struct replay *r, struct flow *flows, const uint8_t 
 		                                      payload, len, sum);
 		seq += len + ((flags & 0x02) ? 1 : 0) + ((flags & 0x01) ? 1 : 0); /* SYN and FIN count one */
 		f->next[from_vip] = seq;
-		replay_segment(r, n, (h3 & 0x80) ? n - len + len / 2 : n);
+		replay_segment(r, from_vip, r->ethernet ? 14 : 0, n, (h3 & 0x80) ? n - len + len / 2 : n);
 	}
 	return pos;
 }
@@ -273,7 +306,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!pl)
 		abort();
 
-	struct replay r = { .pl = pl, .one_by_one = opt & 8, .ethernet = opt & 1, .now = 1767225600 * NS };
+	struct replay r = { .pl = pl, .one_by_one = opt & 8, .ethernet = opt & 1, .fragment_responses = opt & 0x40,
+		            .second_fragment_first = opt & 0x80, .now = 1767225600 * NS };
 	struct flow flows[4];
 	for (unsigned i = 0; i < 4; i++)
 		flows[i] = (struct flow){ .next = { clients[i].isn, clients[i].server_isn } };
