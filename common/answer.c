@@ -13,18 +13,23 @@
 
 #define ANSWER_MAX_FRAME 1600 /* a RST or an ICMP error quoting a header, behind its link header */
 
-/* p's link header, turned round; UINT32_MAX when it does not fit. */
-static uint32_t answer_link_header(const struct packet *p, uint8_t *buf, uint32_t size)
+/* p's link header, turned round if asked; UINT32_MAX when it does not fit. */
+static uint32_t link_header(const struct packet *p, uint8_t *buf, uint32_t size, bool turn)
 {
 	uint32_t n = p->ip.off;
 	if (n > size || n > p->caplen)
 		return UINT32_MAX;
 	memcpy(buf, p->data, n);
-	if (p->linktype == DLT_EN10MB && n >= 12) {
+	if (turn && p->linktype == DLT_EN10MB && n >= 12) {
 		memcpy(buf, p->data + 6, 6);
 		memcpy(buf + 6, p->data, 6);
 	}
 	return n;
+}
+
+static uint32_t answer_link_header(const struct packet *p, uint8_t *buf, uint32_t size)
+{
+	return link_header(p, buf, size, true);
 }
 
 /* Emit frame (the link header turned round, then the answer's IPv4 packet) back towards the
@@ -37,23 +42,32 @@ static bool answer_send(struct stage_ctx *ctx, enum hop_dir dir, const uint8_t *
 	return stage_emit(ctx, side, back, PIPELINE_HOP_NS, frame, len, note);
 }
 
-bool answer_emit(struct stage_ctx *ctx, struct libnet_context *l, const struct packet *p, enum hop_dir dir,
-                 const char *note)
+bool answer_emit_to(struct stage_ctx *ctx, struct libnet_context *l, const struct packet *p, uint32_t to,
+                    enum side side, enum hop_dir dir, int64_t offset_ns, uint8_t *frame, uint32_t size,
+                    const char *note)
 {
-	uint8_t frame[ANSWER_MAX_FRAME];
 	uint8_t *ip = NULL;
 	uint32_t ip_len = 0;
 	bool ok = false;
-	uint32_t l2 = answer_link_header(p, frame, sizeof frame);
+	uint32_t l2 = link_header(p, frame, size, p->ip.src == to);
 
-	if (l2 != UINT32_MAX && libnet_pblock_coalesce(l, &ip, &ip_len) != -1 && l2 + ip_len <= sizeof frame) {
+	if (l2 != UINT32_MAX && libnet_pblock_coalesce(l, &ip, &ip_len) != -1 && l2 + ip_len <= size) {
 		memcpy(frame + l2, ip, ip_len);
-		ok = answer_send(ctx, dir, frame, l2 + ip_len, note);
+		ok = stage_emit(ctx, side, dir, offset_ns, frame, l2 + ip_len, note);
 	}
 	if (ip)
 		libnet_adv_free_packet(l, ip);
 	libnet_clear_packet(l);
 	return ok;
+}
+
+bool answer_emit(struct stage_ctx *ctx, struct libnet_context *l, const struct packet *p, enum hop_dir dir,
+                 const char *note)
+{
+	uint8_t frame[ANSWER_MAX_FRAME];
+	enum side side = dir == DIR_LEFT_TO_RIGHT ? SIDE_LEFT : SIDE_RIGHT;
+	enum hop_dir back = dir == DIR_LEFT_TO_RIGHT ? DIR_RIGHT_TO_LEFT : DIR_LEFT_TO_RIGHT;
+	return answer_emit_to(ctx, l, p, p->ip.src, side, back, PIPELINE_HOP_NS, frame, sizeof frame, note);
 }
 
 /* The 20-byte IPv4 header of an answer (RFC 791): no options, ID 0, no fragment flags, TTL 64,

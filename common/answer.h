@@ -18,6 +18,15 @@ struct libnet_context; /* libnet_t */
 bool answer_emit(struct stage_ctx *ctx, struct libnet_context *l, const struct packet *p, enum hop_dir dir,
                  const char *note);
 
+/* The same for a stage that speaks for one end of a connection whatever packet is in hand (a
+ * proxy's or an endpoint's own segment to a client, sent while a client's packet or a server's is
+ * handled): libnet (l) holds a packet to `to`; it goes behind p's link header, turned round when
+ * p came from `to` and kept when p was going to it, onto side in dir, offset_ns after p, built in
+ * the caller's frame of size bytes.  Clears l's packet in every case. */
+bool answer_emit_to(struct stage_ctx *ctx, struct libnet_context *l, const struct packet *p, uint32_t to,
+                    enum side side, enum hop_dir dir, int64_t offset_ns, uint8_t *frame, uint32_t size,
+                    const char *note);
+
 /* A TCP RST from p's destination to its source, resetting p's connection: its sequence number
  * is p's acknowledgement, or, when p acknowledged nothing, it acknowledges p (RFC 9293
  * section 3.10.7.1).  Built on the stack, without allocating.  False when it could not be

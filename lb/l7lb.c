@@ -489,37 +489,22 @@ static bool emit_to_client(struct l7lb_conn *c, uint8_t flags, uint32_t seq, con
                            int64_t offset_ns, const char *note)
 {
 	struct l7lb *lb = c->lb;
-	const struct packet *p = c->pkt;
 	libnet_t *l = (libnet_t *)lb->lnet;
-	uint8_t *ip = NULL;
-	uint32_t ip_len = 0;
-	bool sent = false;
 	uint32_t ack = client_next_seq(c);
 
 	/* the window the capture's server advertises (its scale was agreed in the captured handshake) */
 	uint16_t window = c->resp_window ? c->resp_window : 65535;
 	if (libnet_build_tcp(c->vport, c->cport, seq, ack, flags, window, 0, 0, LIBNET_TCP_H + len, bytes, len, l, 0) == -1 ||
 	    libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + LIBNET_TCP_H + len), 0, 0, 0x4000, 64, IPPROTO_TCP, 0,
-	                      g_htonl(c->vip), g_htonl(c->client), NULL, 0, l, 0) == -1 ||
-	    libnet_pblock_coalesce(l, &ip, &ip_len) == -1)
-		goto out;
-	uint32_t l2 = p->ip.off;
-	if (l2 > 64 || l2 > p->caplen || l2 + ip_len > L7LB_FRAME_MAX)
-		goto out;
-	memcpy(lb->answer_frame, p->data, l2);
-	if (p->linktype == DLT_EN10MB && l2 >= 12 && p->ip.src == c->client) {
-		memcpy(lb->answer_frame, p->data + 6, 6);
-		memcpy(lb->answer_frame + 6, p->data, 6);
+	                      g_htonl(c->vip), g_htonl(c->client), NULL, 0, l, 0) == -1) {
+		libnet_clear_packet(l);
+		return false;
 	}
-	memcpy(lb->answer_frame + l2, ip, ip_len);
-	sent = stage_emit(c->ctx, SIDE_LEFT, DIR_RIGHT_TO_LEFT, offset_ns, lb->answer_frame, l2 + ip_len, note);
-	if (sent)
-		c->resp_last_ack = ack;
-out:
-	if (ip)
-		libnet_adv_free_packet(l, ip);
-	libnet_clear_packet(l);
-	return sent;
+	if (!answer_emit_to(c->ctx, (struct libnet_context *)l, c->pkt, c->client, SIDE_LEFT, DIR_RIGHT_TO_LEFT,
+	                    offset_ns, lb->answer_frame, L7LB_FRAME_MAX, note))
+		return false;
+	c->resp_last_ack = ack;
+	return true;
 }
 
 /* The balancer closes the connection itself (after an Ambiguous request's response, or an answer

@@ -36,6 +36,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/answer.h"
 #include "common/hash_index.h"
 #include "common/note.h"
 #include "common/packet.h"
@@ -167,8 +168,6 @@ static void send_answer(struct ep_conn *c, struct ep_pending *pd, uint32_t seq)
 	struct stage_ctx *ctx = c->ctx;
 	char note[400], decided[240];
 	uint8_t frame[64 + LIBNET_IPV4_H + LIBNET_TCP_H + EP_ANSWER_MAX]; /* a link header of at most 64 bytes */
-	uint8_t *ip = NULL;
-	uint32_t ip_len = 0;
 
 	pd->waiting = false;
 	unsigned len = build_answer(c->ep, c, pd->number, pd->to_head, pd->decided_ns, ctx->seed);
@@ -177,30 +176,20 @@ static void send_answer(struct ep_conn *c, struct ep_pending *pd, uint32_t seq)
 	           G_GUINT64_FORMAT " itself: 403 AccessDenied (%s)", ctx->stage ? ctx->stage->name : "?", c->ep->vpce,
 	           pd->number, c->id, decided);
 	libnet_t *l = c->ep->lnet;
-	uint32_t l2 = p->ip.off;
 	/* it acknowledges what the client sent: the segment in hand too, which the reassembly is still
 	 * reading when the request's head is decided */
 	uint32_t ack = p->ip.src == c->client ? tcp_segment_seq(p) + tcp_segment_payload_len(p)
 	                                      : tcp_stream_next_seq(&c->req);
-	if (libnet_build_tcp(c->sport, c->cport, seq, ack, TH_ACK | TH_PUSH, 65535, 0, 0,
-	                     LIBNET_TCP_H + len, (const uint8_t *)c->ep->answer, len, l, 0) == -1 ||
+	if (libnet_build_tcp(c->sport, c->cport, seq, ack, TH_ACK | TH_PUSH, 65535, 0, 0, LIBNET_TCP_H + len,
+	                     (const uint8_t *)c->ep->answer, len, l, 0) == -1 ||
 	    libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + LIBNET_TCP_H + len), 0, 0, 0x4000, 64, IPPROTO_TCP, 0,
-	                      g_htonl(c->server), g_htonl(c->client), NULL, 0, l, 0) == -1 ||
-	    libnet_pblock_coalesce(l, &ip, &ip_len) == -1 || l2 > 64 || l2 > p->caplen || l2 + ip_len > sizeof frame)
-		goto out;
-	/* the link header of the packet in hand, turned round when it came from the client */
-	memcpy(frame, p->data, l2);
-	if (p->linktype == DLT_EN10MB && l2 >= 12 && p->ip.src == c->client) {
-		memcpy(frame, p->data + 6, 6);
-		memcpy(frame + 6, p->data, 6);
+	                      g_htonl(c->server), g_htonl(c->client), NULL, 0, l, 0) == -1) {
+		libnet_clear_packet(l);
+		return;
 	}
-	memcpy(frame + l2, ip, ip_len);
-	if (stage_emit(ctx, SIDE_LEFT, DIR_RIGHT_TO_LEFT, PIPELINE_HOP_NS, frame, l2 + ip_len, note))
+	if (answer_emit_to(ctx, (struct libnet_context *)l, p, c->client, SIDE_LEFT, DIR_RIGHT_TO_LEFT, PIPELINE_HOP_NS,
+	                   frame, sizeof frame, note))
 		c->ahead += len;
-out:
-	if (ip)
-		libnet_adv_free_packet(l, ip);
-	libnet_clear_packet(l);
 }
 
 /* ---- the request side ---------------------------------------------------------------------------- */
