@@ -49,6 +49,22 @@ static bool datagram_packet(struct l7lb *lb, const struct packet *last, const st
 	return whole->l3 == L3_IPV4 && !whole->ip.is_fragment;
 }
 
+/* A direction's reassembly, made at the first fragment the stage sees going that way (a replay
+ * without any keeps its megabyte), with the frame both directions rebuild a datagram into; false
+ * when it cannot be made. */
+static bool reasm_open(struct l7lb *lb, struct ip4_reasm **r)
+{
+	if (*r)
+		return true;
+	const struct ip4_reasm_limits lim = { .max_datagrams = L7LB_FRAG_DATAGRAMS,
+		                              .max_fragments = L7LB_FRAG_FRAGMENTS,
+		                              .timeout_ns = lb->fragment_timeout_ns };
+	*r = ip4_reasm_new(&lim);
+	if (!lb->reasm_frame)
+		lb->reasm_frame = g_malloc(L7LB_FRAG_FRAME_MAX);
+	return *r != NULL;
+}
+
 enum verdict l7lb_fragment_from_client(struct stage *st, struct packet *p, struct stage_ctx *ctx,
                                        enum verdict (*whole_segment)(struct stage *, struct packet *,
                                                                      struct stage_ctx *))
@@ -58,17 +74,8 @@ enum verdict l7lb_fragment_from_client(struct stage *st, struct packet *p, struc
 
 	if (p->ip.proto != IPPROTO_TCP)
 		return stage_drop(ctx, DROP_L7LB_NOT_TCP, "protocol %u, in an IPv4 fragment", p->ip.proto);
-	if (!lb->reasm) {
-		/* the first fragment the stage sees: a replay without any keeps its megabyte */
-		const struct ip4_reasm_limits lim = { .max_datagrams = L7LB_FRAG_DATAGRAMS,
-			                              .max_fragments = L7LB_FRAG_FRAGMENTS,
-			                              .timeout_ns = lb->fragment_timeout_ns };
-		lb->reasm = ip4_reasm_new(&lim);
-		if (!lb->reasm_frame)
-			lb->reasm_frame = g_malloc(L7LB_FRAG_FRAME_MAX);
-		if (!lb->reasm)
-			return stage_drop(ctx, DROP_L7LB_FRAGMENT, "fragment-timeout out of reassembly's range");
-	}
+	if (!reasm_open(lb, &lb->reasm))
+		return stage_drop(ctx, DROP_L7LB_FRAGMENT, "fragment-timeout out of reassembly's range");
 	enum ip4_reasm_result res = ip4_reasm_add(lb->reasm, p, ctx->now_ns, &out);
 	note_fragment(ctx->note, p);
 	switch (res) {
@@ -221,18 +228,10 @@ enum reverse_answer l7lb_fragment_to_client(struct stage *st, struct packet *p, 
 	struct l7lb *lb = st->priv;
 	struct ip4_reasm_out out;
 
-	if (!lb->reasm_to_client) {
-		const struct ip4_reasm_limits lim = { .max_datagrams = L7LB_FRAG_DATAGRAMS,
-			                              .max_fragments = L7LB_FRAG_FRAGMENTS,
-			                              .timeout_ns = lb->fragment_timeout_ns };
-		lb->reasm_to_client = ip4_reasm_new(&lim);
-		if (!lb->reasm_frame)
-			lb->reasm_frame = g_malloc(L7LB_FRAG_FRAME_MAX);
-		if (!lb->reasm_to_client) {
-			g_string_append(ctx->note, "fragment-timeout out of reassembly's range");
-			ctx->drop = DROP_L7LB_FRAGMENT_TO_CLIENT;
-			return REVERSE_REPLACED;
-		}
+	if (!reasm_open(lb, &lb->reasm_to_client)) {
+		g_string_append(ctx->note, "fragment-timeout out of reassembly's range");
+		ctx->drop = DROP_L7LB_FRAGMENT_TO_CLIENT;
+		return REVERSE_REPLACED;
 	}
 	enum ip4_reasm_result res = ip4_reasm_add(lb->reasm_to_client, p, ctx->now_ns, &out);
 	note_fragment(ctx->note, p);
