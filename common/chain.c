@@ -45,14 +45,10 @@ struct chain_hop chain_next_hop(const struct scenario *sc, unsigned k, uint32_t 
  * (RFC 2644), so a packet from lan to dmz's broadcast stays on lan. */
 static const struct ip4_prefix *directed_broadcast_of(const struct scenario *sc, uint32_t addr, unsigned *link)
 {
-	for (unsigned k = 0; k < sc->n_links; k++)
-		for (unsigned i = 0; i < sc->links[k].n_networks; i++) {
-			const struct ip4_prefix *pfx = &sc->links[k].networks[i];
-			if (pfx->len <= 30 && (addr | ip4_prefix_mask(pfx->len)) == 0xffffffffu &&
-			    ip4_prefix_contains(pfx, addr)) {
-				*link = k;
-				return pfx;
-			}
+	for (unsigned i = 0; i < sc->n_broadcasts; i++)
+		if (sc->broadcasts[i].addr == addr) {
+			*link = sc->broadcasts[i].link;
+			return &sc->links[*link].networks[sc->broadcasts[i].network];
 		}
 	return NULL;
 }
@@ -60,7 +56,7 @@ static const struct ip4_prefix *directed_broadcast_of(const struct scenario *sc,
 bool chain_stays_on_link(const struct scenario *sc, unsigned k, const struct packet *p, GString *why)
 {
 	/* The destination first: mDNS from a link-local host is about where it goes. */
-	enum ip4_scope dst = ip4_scope_of(p->ip.dst), src = ip4_scope_of(p->ip.src);
+	enum ip4_scope dst = ip4_scope_of(p->ip.dst);
 	const struct ip4_prefix *net = NULL;
 	enum ip4_scope scope = dst;
 	unsigned net_link = k;
@@ -68,6 +64,7 @@ bool chain_stays_on_link(const struct scenario *sc, unsigned k, const struct pac
 
 	if (dst == IP4_SCOPE_GLOBAL) {
 		net = directed_broadcast_of(sc, p->ip.dst, &net_link);
+		enum ip4_scope src = net ? IP4_SCOPE_GLOBAL : ip4_scope_of(p->ip.src);
 		if (!net && (src == IP4_SCOPE_LOOPBACK || src == IP4_SCOPE_LINK_LOCAL)) {
 			scope = src;
 			of_source = true;

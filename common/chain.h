@@ -25,6 +25,33 @@ unsigned chain_locate(const struct scenario *sc, uint32_t addr);
 /* From link k, where does a packet for addr go next? */
 struct chain_hop chain_next_hop(const struct scenario *sc, unsigned k, uint32_t addr);
 
+/* The last answers of chain_next_hop(), which the replay loop asks several times of each packet:
+ * its source and destination on the capture link, then its destination on every link it crosses,
+ * and the reply's on the way back.  An answer depends on the scenario alone, since a stage's
+ * claims() answers from its configuration; so a remembered one is always right.  Zeroed: empty. */
+#define CHAIN_MEMO_SLOTS 16 /* a power of two */
+
+struct chain_memo {
+	struct {
+		uint32_t addr;
+		unsigned k;       /* the link, + 1 (0: an empty slot) */
+		struct chain_hop hop;
+	} slot[CHAIN_MEMO_SLOTS];
+};
+
+static inline struct chain_hop chain_next_hop_memo(struct chain_memo *m, const struct scenario *sc, unsigned k,
+                                                   uint32_t addr)
+{
+	unsigned i = ((addr * 0x9e3779b1u) >> 28 ^ k) & (CHAIN_MEMO_SLOTS - 1);
+	if (m->slot[i].k == k + 1 && m->slot[i].addr == addr)
+		return m->slot[i].hop;
+	struct chain_hop h = chain_next_hop(sc, k, addr);
+	m->slot[i].addr = addr;
+	m->slot[i].k = k + 1;
+	m->slot[i].hop = h;
+	return h;
+}
+
 /* The link a packet reaches when it crosses st in dir. */
 static inline unsigned chain_link_after(const struct stage *st, enum hop_dir dir)
 {

@@ -103,6 +103,24 @@ uint32_t flow_number_bind(struct flow_numbers *fn, const struct packet *p, uint3
 	return flow;
 }
 
+void flow_numbers_prefetch(const struct flow_numbers *fn, const struct packet *p, unsigned step)
+{
+	struct flow_tuple_key k;
+	if (!tuple_of(p, &k))
+		return;
+	uint32_t h = tuple_hash(&k);
+	uint32_t i = hash_index_home(&fn->ix, h);
+	if (step == 0) {
+		__builtin_prefetch(&fn->ix.slot[i]);
+		return;
+	}
+	for (; fn->ix.slot[i].entry; i = hash_index_next(&fn->ix, i))
+		if (fn->ix.slot[i].hash == h) {
+			__builtin_prefetch(&fn->entry[fn->ix.slot[i].entry - 1]);
+			return;
+		}
+}
+
 uint64_t flow_numbers_forgotten(const struct flow_numbers *fn)
 {
 	return fn->forgotten;

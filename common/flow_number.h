@@ -34,6 +34,10 @@ void flow_numbers_free(struct flow_numbers *fn);
  * number when flow is 0), which the tuple is given from now on.  A packet without an IPv4 tuple,
  * or one that finds the table full, gets flow (or a new number) without being remembered. */
 uint32_t flow_number_bind(struct flow_numbers *fn, const struct packet *p, uint32_t flow);
+/* Load the slot (step 0), then the entry (step 1), that flow_number_bind() will read for p's
+ * tuple: the look-ahead calls it a few packets before p's turn (common/lookahead.h), since a
+ * flood of new tuples misses the cache on every lookup. */
+void flow_numbers_prefetch(const struct flow_numbers *fn, const struct packet *p, unsigned step);
 /* Tuples not remembered because the table was full. */
 uint64_t flow_numbers_forgotten(const struct flow_numbers *fn);
 

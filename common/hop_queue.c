@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "common/hop_queue.h"
+#include "common/note.h"
 #include "common/packet.h"
 
 struct hop_queue {
@@ -154,7 +155,7 @@ static bool hop_queue_emit(struct emitter *em, const struct emitted_packet *ep)
 	e->from = ep->from;
 	e->at_ns = ep->at_ns;
 	if (ep->note)
-		g_string_assign(e->note, ep->note);
+		note_set(e->note, ep->note, strlen(ep->note));
 	hop_queue_push(q, e);
 	return true;
 }

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "common/chain.h"
+#include "common/flow_number.h"
 #include "common/lookahead.h"
 #include "common/packet.h"
 
@@ -10,15 +11,18 @@ G_STATIC_ASSERT(LOOKAHEAD_DEPTH < LOOKAHEAD_RING);
 
 struct lookahead {
 	const struct scenario *sc;
+	const struct flow_numbers *flows;
+	struct chain_memo hops;
 	struct lookahead_slot ring[LOOKAHEAD_RING];
 	uint8_t *bytes;
 	uint64_t pushed, taken;    /* ring[pushed % LOOKAHEAD_RING] is the next free slot */
 };
 
-struct lookahead *lookahead_new(const struct scenario *sc)
+struct lookahead *lookahead_new(const struct scenario *sc, const struct flow_numbers *flows)
 {
 	struct lookahead *la = g_new0(struct lookahead, 1);
 	la->sc = sc;
+	la->flows = flows;
 	/* Only the bytes a packet uses are ever touched, so the ring costs little resident memory. */
 	la->bytes = g_malloc((size_t)LOOKAHEAD_RING * PACKET_MAX_FRAME);
 	for (unsigned i = 0; i < LOOKAHEAD_RING; i++)
@@ -49,16 +53,17 @@ void packet_load(struct packet *p, const struct input_record *rec, uint8_t *fram
 /* The stage a captured packet will meet first, if it goes forward from the capture link; a
  * packet that walks back first (a reply captured past its NAT) gets no prefetch: reverse() looks
  * it up by other keys. */
-static void slot_route(const struct scenario *sc, struct lookahead_slot *s)
+static void slot_route(struct lookahead *la, struct lookahead_slot *s)
 {
 	const struct packet *p = &s->pkt;
 	s->first = NULL;
 	if (p->l3 != L3_IPV4 || p->ip.hdr_len < 20 || p->status == DECODE_INVALID)
 		return;
-	struct chain_hop back = chain_next_hop(sc, sc->capture, p->ip.src);
+	const struct scenario *sc = la->sc;
+	struct chain_hop back = chain_next_hop_memo(&la->hops, sc, sc->capture, p->ip.src);
 	if (!back.deliver && back.st)
 		return;
-	struct chain_hop h = chain_next_hop(sc, sc->capture, p->ip.dst);
+	struct chain_hop h = chain_next_hop_memo(&la->hops, sc, sc->capture, p->ip.dst);
 	if (!h.deliver && h.st && h.st->ops->prefetch) {
 		s->first = h.st;
 		s->dir = h.dir;
@@ -78,7 +83,7 @@ const struct lookahead_slot *lookahead_push(struct lookahead *la, const struct i
 	s->rec.caplen = MIN(rec->caplen, PACKET_MAX_FRAME);
 	s->rec.data = s->bytes;
 	packet_load(&s->pkt, rec, s->bytes, PACKET_MAX_FRAME);
-	slot_route(la->sc, s);
+	slot_route(la, s);
 	/* Step s for the packet pushed s gaps ago: each step's loads had a gap's work to arrive. */
 	for (unsigned step = 0; step < STAGE_PREFETCH_STEPS; step++) {
 		uint64_t back = (uint64_t)step * STAGE_PREFETCH_GAP;
@@ -87,6 +92,8 @@ const struct lookahead_slot *lookahead_push(struct lookahead *la, const struct i
 		const struct lookahead_slot *w = &la->ring[(la->pushed - back) % LOOKAHEAD_RING];
 		if (w->first)
 			w->first->ops->prefetch(w->first, &w->pkt, w->dir, step);
+		if (la->flows && step < 2) /* every view's comment starts with its flow number */
+			flow_numbers_prefetch(la->flows, &w->pkt, step);
 	}
 	la->pushed++;
 	return la->pushed - la->taken > LOOKAHEAD_DEPTH ? take(la) : NULL;

@@ -25,7 +25,10 @@ struct lookahead_slot {
 
 struct lookahead; /* opaque */
 
-struct lookahead *lookahead_new(const struct scenario *sc);
+struct flow_numbers;
+
+/* flows, when given, is prefetched for too (flow_numbers_prefetch). */
+struct lookahead *lookahead_new(const struct scenario *sc, const struct flow_numbers *flows);
 void lookahead_free(struct lookahead *la);
 
 /* Copy a captured packet into a slot: a record and its decoded packet, with their bytes in frame. */

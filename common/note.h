@@ -69,6 +69,14 @@ static inline void note_put(GString *s, const char *p, size_t n)
 
 #define NOTE_PUT_LIT(s, lit) note_put((s), (lit), sizeof(lit) - 1)
 
+/* g_string_assign() for a note of every packet: GLib's goes through g_string_insert_len(), which
+ * checks for overlap and costs more than the copy. */
+static inline void note_set(GString *s, const char *p, size_t n)
+{
+	g_string_truncate(s, 0);
+	note_put(s, p, n);
+}
+
 /* "s" after a count that is not 1: "1 packet", "2 packets". */
 static inline const char *note_plural(uint64_t n)
 {

@@ -54,6 +54,7 @@ struct pipeline_totals {
 
 struct pipeline {
 	struct scenario *sc;
+	struct chain_memo hop_memo;
 	struct view_sink sink;
 	int out_link[SCENARIO_MAX_LINKS]; /* sink's link handle, or -1 when --links leaves the link out */
 	struct pipeline_options opt;
@@ -172,8 +173,8 @@ static enum pcapng_direction epb_dir(enum hop_dir dir)
 /* Every captured packet's first comment: plain appends, no printf, on the hot path. */
 static void note_captured_on(GString *note, const char *link)
 {
-	g_string_assign(note, "captured on ");
-	g_string_append(note, link);
+	note_set(note, "captured on ", sizeof "captured on " - 1);
+	note_put(note, link, strlen(link));
 }
 
 /* The comments of one view: how it got here, then up to two more sentences (whether it is the
@@ -254,7 +255,6 @@ struct pipeline *pipeline_new_with_sink(struct scenario *sc, const struct view_s
 	pl->hops = hop_queue_new();
 	pl->ctx = (struct stage_ctx){ .emitter = hop_queue_emitter(pl->hops), .seed = opt->seed, .tables = opt->tables,
 	                          .access_log = opt->access_log };
-	pl->lookahead = lookahead_new(sc);
 	pl->any_bypass = chain_has_bypass(sc);
 	if (sc->routers)
 		pl->macs = router_macs_new(sc);
@@ -265,6 +265,7 @@ struct pipeline *pipeline_new_with_sink(struct scenario *sc, const struct view_s
 		pipeline_free(pl);
 		return NULL;
 	}
+	pl->lookahead = lookahead_new(sc, pl->flows);
 	return pl;
 }
 
@@ -335,7 +336,7 @@ static void plan_count(uint64_t *count, struct pipeline_example *first, uint64_t
  * view (stage_ops.arriving), and says so in the view's problem note. */
 static void arriving(struct pipeline *pl, struct packet *p, unsigned k, int64_t ts)
 {
-	struct chain_hop h = chain_next_hop(pl->sc, k, p->ip.dst);
+	struct chain_hop h = chain_next_hop_memo(&pl->hop_memo, pl->sc, k, p->ip.dst);
 	if (h.deliver || !h.st || !h.st->ops->arriving)
 		return;
 	if (p->data != pl->capture_frame) {
@@ -407,7 +408,7 @@ static void walk_back(struct pipeline *pl, const struct packet *captured, int64_
 	g_string_truncate(pl->walk_problem, 0);
 	bool learn = pl->macs && translatable, source_pending = false;
 	while (hops <= 2 * sc->n_stages) {
-		struct chain_hop h = chain_next_hop(sc, k, p->ip.src);
+		struct chain_hop h = chain_next_hop_memo(&pl->hop_memo, sc, k, p->ip.src);
 		if (learn) /* the captured frame's source MAC: the host's, or the router's it came through */
 			router_learn(pl->macs, p, h, p->ip.src, captured->data + ROUTER_MAC_LEN);
 		learn = false;
@@ -492,7 +493,7 @@ static void walk_back(struct pipeline *pl, const struct packet *captured, int64_
 		hops++;
 	}
 	if (source_pending) /* the walk's guard stopped it before the next step */
-		router_hop_source(pl, p, chain_next_hop(sc, k, p->ip.src), k);
+		router_hop_source(pl, p, chain_next_hop_memo(&pl->hop_memo, sc, k, p->ip.src), k);
 
 	if (hops > sc->n_stages)
 		plan_count(&pl->totals.plan.overderived, &pl->totals.plan.first_overderived, pl->totals.packets, captured,
@@ -624,7 +625,7 @@ static struct crossing ttl_exceeded(struct pipeline *pl, struct stage *st, const
 		note_appendf(pl->stage_note, "; %s", why);
 		return c;
 	}
-	g_string_assign(pl->router_note, pl->stage_prefix[st->index]->str);
+	note_set(pl->router_note, pl->stage_prefix[st->index]->str, pl->stage_prefix[st->index]->len);
 	note_appendf(pl->router_note, "ICMP time exceeded in transit (11/0) from %s to %s: the TTL of its packet to %s "
 	             "ran out here (RFC 792)", ip4_to_str(from, f), ip4_to_str(q->ip.src, a), ip4_to_str(q->ip.dst, b));
 	if (answer_icmp_error(ctx, q, dir, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, from, ANSWER_ICMP_QUOTE_MAX,
@@ -764,7 +765,7 @@ static gboolean travel(struct pipeline *pl, struct journey *j, GError **err)
 
 	for (;;) {
 		struct packet *p = j->p;
-		struct chain_hop h = chain_next_hop(sc, j->k, p->ip.dst);
+		struct chain_hop h = chain_next_hop_memo(&pl->hop_memo, sc, j->k, p->ip.dst);
 		const char *extra = NULL;
 		if (j->l2_from)
 			router_hop_done(pl, p, j->l2_from, h, j->k);

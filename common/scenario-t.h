@@ -26,6 +26,12 @@ struct prefix_list {
 	unsigned n_prefixes;
 };
 
+/* One network of a link, as the replay loop matches addresses against it. */
+struct scenario_route {
+	uint32_t addr, mask;     /* addr: the network (routes) or its directed broadcast (broadcasts) */
+	unsigned link, network;  /* links[link].networks[network] */
+};
+
 struct scenario {
 	char *source;        /* file path, or "built-in LESSON" */
 	char *description;
@@ -39,6 +45,13 @@ struct scenario {
 	struct prefix_list *prefix_lists; /* the [prefix-list NAME] groups, in file order */
 	unsigned n_prefix_lists;
 	GPtrArray *warnings;     /* char *: what loads but is probably not what the teacher meant */
+	/* Made once at load, because every packet asks several times where an address lives: all the
+	 * links' networks, longest prefix first (ties in file order), and the directed broadcasts of
+	 * those that have one (common/chain.c), in link order. */
+	struct scenario_route routes[SCENARIO_MAX_LINKS * LINK_MAX_NETWORKS];
+	unsigned n_routes;
+	struct scenario_route broadcasts[SCENARIO_MAX_LINKS * LINK_MAX_NETWORKS];
+	unsigned n_broadcasts;
 };
 
 /* What a stage's configure() reads its keys through: errors then name the file, line, group and key. */

@@ -794,6 +794,27 @@ static gboolean check_raw_text(const char *source, const char *text, size_t len,
 	return ok;
 }
 
+/* scenario-t.h's routes and broadcasts.  A /31 or /32 has no broadcast address (RFC 3021). */
+static void index_networks(struct scenario *sc)
+{
+	sc->n_routes = sc->n_broadcasts = 0;
+	for (int len = 32; len >= 0; len--)
+		for (unsigned i = 0; i < sc->n_links; i++)
+			for (unsigned j = 0; j < sc->links[i].n_networks; j++) {
+				const struct ip4_prefix *pfx = &sc->links[i].networks[j];
+				if (pfx->len == len)
+					sc->routes[sc->n_routes++] = (struct scenario_route){
+						.addr = pfx->addr, .mask = ip4_prefix_mask(pfx->len), .link = i, .network = j };
+			}
+	for (unsigned i = 0; i < sc->n_links; i++)
+		for (unsigned j = 0; j < sc->links[i].n_networks; j++) {
+			const struct ip4_prefix *pfx = &sc->links[i].networks[j];
+			if (pfx->len <= 30)
+				sc->broadcasts[sc->n_broadcasts++] = (struct scenario_route){
+					.addr = pfx->addr | ~ip4_prefix_mask(pfx->len), .mask = 0xffffffffu, .link = i, .network = j };
+		}
+}
+
 /* One network on two links: scenario_link_of() would give it to the first, and the second's
  * hosts could never be reached.  (A network inside another link's wider one is fine: the
  * longest match wins, as a route does.) */
@@ -935,6 +956,7 @@ static struct scenario *load_text(const struct stage_registry *types, const char
 			goto out;
 	if (!check_networks_once(sc, text, err))
 		goto out;
+	index_networks(sc);
 	sc->default_link = sc->n_links - 1;
 	for (unsigned i = 0; i < sc->n_links; i++)
 		if (sc->links[i].n_networks == 0) {
@@ -1071,18 +1093,11 @@ void scenario_free(struct scenario *sc)
 
 unsigned scenario_link_of(const struct scenario *sc, uint32_t addr)
 {
-	unsigned best = sc->default_link;
-	int best_len = -1;
-
-	for (unsigned i = 0; i < sc->n_links; i++)
-		for (unsigned j = 0; j < sc->links[i].n_networks; j++) {
-			const struct ip4_prefix *pfx = &sc->links[i].networks[j];
-			if (pfx->len > best_len && ip4_prefix_contains(pfx, addr)) {
-				best = i;
-				best_len = pfx->len;
-			}
-		}
-	return best;
+	/* the longest prefix first: the first that holds addr is the longest match */
+	for (unsigned i = 0; i < sc->n_routes; i++)
+		if ((addr & sc->routes[i].mask) == sc->routes[i].addr)
+			return sc->routes[i].link;
+	return sc->default_link;
 }
 
 void scenario_describe(const struct scenario *sc, GString *out)

@@ -192,7 +192,8 @@ struct stage_ops {
 	gboolean (*configure)(struct stage *st, const struct stage_config *cfg, GError **err);
 	/* The settings with every default filled in, as key = value lines (natlb check). */
 	void (*describe)(const struct stage *st, GString *out);
-	/* Does the stage answer for addr on that side (a NAT's external address, a VIP)? */
+	/* Does the stage answer for addr on that side (a NAT's external address, a VIP)?  From its
+	 * configuration only, never from its state: the replay loop remembers answers (chain_memo). */
 	bool (*claims)(const struct stage *st, uint32_t addr, enum side side);
 	/* The private address of the stage's network interface on that side (a NAT gateway's in its
 	 * subnet), which flow logs show as srcaddr of what it sends and dstaddr of what it receives;
