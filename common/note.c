@@ -50,15 +50,28 @@ void note_buf_flush(struct note_buf *nb)
 
 size_t note_put_digits(char *text, size_t at, uint64_t v)
 {
-	char digits[20];
-	unsigned n = 0;
-	do {
-		digits[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		text[at++] = digits[--n];
-	return at;
+	/* Two digits a step, from the last: the counters and numbers of every comment are printed
+	 * here, and a division per digit cost more than the rest of the sentence. */
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	                            "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	                            "8081828384858687888990919293949596979899";
+	unsigned n = 1;
+	for (uint64_t p = 10; v >= p && ++n < 20; p *= 10)
+		;
+	char *d = text + at + n;
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+		v /= 100;
+		d -= 2;
+		memcpy(d, pairs + 2 * r, 2);
+	}
+	if (v >= 10) {
+		d -= 2;
+		memcpy(d, pairs + 2 * v, 2);
+	} else {
+		*--d = (char)('0' + v);
+	}
+	return at + n;
 }
 
 void note_buf_uint(struct note_buf *nb, uint32_t v)

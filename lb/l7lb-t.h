@@ -96,6 +96,8 @@ struct l7lb_group {
 };
 
 /* One TCP connection from the balancer's address to a target. */
+#define L7LB_BACKEND_NOTE_MAX 160
+
 struct l7lb_backend {
 	uint64_t id;             /* "backend connection #4": numbered across the stage */
 	int16_t group, target;   /* -1: the slot is free */
@@ -105,6 +107,11 @@ struct l7lb_backend {
 	uint16_t ip_id, target_ip_id;
 	unsigned outstanding;
 	bool closed;
+	/* "l7-lb alb: backend connection #4 10.0.1.2:40004 -> 10.0.1.22:8080 for client
+	 * 198.51.100.4:1072", which begins the comment of each request and response on it: written
+	 * once, when it opens.  note_len 0: too long to keep, written each time. */
+	uint8_t note_len;
+	char note[L7LB_BACKEND_NOTE_MAX];
 };
 
 /* What happened to one request, kept until its response has gone through. */

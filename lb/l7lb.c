@@ -309,7 +309,7 @@ static void backend_data(struct l7lb_conn *c, struct l7lb_backend *b, bool from_
 }
 
 /* "l7-lb NAME: backend connection #4 10.0.1.2:40001 -> 10.0.1.12:8080 for client 198.51.100.7:51000" */
-static void note_backend(GString *s, const struct l7lb *lb, const struct l7lb_conn *c, const struct l7lb_backend *b)
+static void format_backend(GString *s, const struct l7lb *lb, const struct l7lb_conn *c, const struct l7lb_backend *b)
 {
 	const struct l7lb_target *t = &lb->groups[b->group].targets[b->target];
 	NOTE_LIT(s, "l7-lb ");
@@ -322,6 +322,27 @@ static void note_backend(GString *s, const struct l7lb *lb, const struct l7lb_co
 	note_put(s, t->name, strlen(t->name));
 	NOTE_LIT(s, " for client ");
 	note_append_endpoint(s, c->client, c->cport);
+}
+
+static void note_backend(GString *s, const struct l7lb *lb, const struct l7lb_conn *c, const struct l7lb_backend *b)
+{
+	if (b->note_len)
+		note_put(s, b->note, b->note_len);
+	else
+		format_backend(s, lb, c, b);
+}
+
+/* b->note, for the life of the connection: its addresses and number never change. */
+static void keep_backend_note(struct l7lb *lb, const struct l7lb_conn *c, struct l7lb_backend *b)
+{
+	GString *n = lb->note;
+	g_string_truncate(n, 0);
+	format_backend(n, lb, c, b);
+	b->note_len = 0;
+	if (n->len < sizeof b->note) {
+		memcpy(b->note, n->str, n->len);
+		b->note_len = (uint8_t)n->len;
+	}
 }
 
 /* The backend connection of c to target t of group g, opened (handshake emitted) if need be;
@@ -363,10 +384,9 @@ static struct l7lb_backend *backend_for(struct stage *st, struct l7lb_conn *c, u
 	b->ip_id = (uint16_t)(r >> 16);
 	b->target_ip_id = (uint16_t)(r >> 40);
 
-	GString *n = lb->note;
-	g_string_truncate(n, 0);
-	note_backend(n, lb, c, b);
-	note_appendf(n, ": SYN (the balancer opens its own connection to the target)");
+	keep_backend_note(lb, c, b);
+	GString *n = lb->note; /* keep_backend_note() left the note there */
+	NOTE_LIT(n, ": SYN (the balancer opens its own connection to the target)");
 	backend_segment(c, b, false, TH_SYN, NULL, 0, n->str);
 	b->rcv_nxt--; /* the target's ISN: its SYN-ACK carries rcv_nxt - 1 ... */
 	backend_segment(c, b, true, TH_SYN | TH_ACK, NULL, 0, NULL);

@@ -22,6 +22,33 @@ static void test_uint_as_printf(void)
 	g_string_free(s, TRUE);
 }
 
+/* Each digit count's first and last number, up to 2^64 - 1, and a random sample: the digits are
+ * written two at a time from the end, so an off-by-one shows at a power of ten. */
+static void test_digits_as_printf_at_every_power_of_ten(void)
+{
+	GRand *r = g_rand_new_with_seed(7);
+	uint64_t p = 1;
+	for (unsigned k = 0; k < 1000; k++) {
+		uint64_t v;
+		if (k < 40) {
+			v = k % 2 ? p : p - 1; /* 0, 1, 9, 10, 99, 100, ... */
+			if (k % 2 && p <= UINT64_MAX / 10)
+				p *= 10;
+		} else if (k == 40) {
+			v = UINT64_MAX;
+		} else {
+			v = (uint64_t)g_rand_int(r) << 32 | g_rand_int(r);
+			v >>= g_rand_int_range(r, 0, 64);
+		}
+		char want[24], got[32] = "ab";
+		g_snprintf(want, sizeof want, "ab%" G_GUINT64_FORMAT, v);
+		size_t end = note_put_digits(got, 2, v);
+		got[end] = '\0';
+		g_assert_cmpstr(got, ==, want);
+	}
+	g_rand_free(r);
+}
+
 static void test_ip4_and_endpoint_as_printf(void)
 {
 	GString *s = g_string_new(NULL);
@@ -76,6 +103,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/note/uint/same-text-as-printf", test_uint_as_printf);
+	g_test_add_func("/note/digits/same-text-as-printf-at-every-power-of-ten", test_digits_as_printf_at_every_power_of_ten);
 	g_test_add_func("/note/ip4/address-and-endpoint-same-text-as-printf", test_ip4_and_endpoint_as_printf);
 	g_test_add_func("/note/buffer/long-sentence-flushed-on-the-way-nothing-lost", test_long_sentence_flushes_on_the_way);
 	return g_test_run();
