@@ -92,10 +92,7 @@ static char *replay_comments(const struct lesson_dir *d, const char *const *extr
 
 static void test_edited_local_copy_is_replayed(void)
 {
-	if (!test_have_tshark()) {
-		g_test_skip("no tshark");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	struct lesson_dir d;
 	char *err = NULL;
 	lesson_dir_open(&d, true);
@@ -115,10 +112,7 @@ static void test_edited_local_copy_is_replayed(void)
 
 static void test_without_local_copy_the_checkouts_file_is_read(void)
 {
-	if (!test_have_tshark()) {
-		g_test_skip("no tshark");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	struct lesson_dir d;
 	char *err = NULL;
 	lesson_dir_open(&d, false);
@@ -137,10 +131,7 @@ static void test_without_local_copy_the_checkouts_file_is_read(void)
 
 static void test_quiet_replay_says_nothing(void)
 {
-	if (!test_have_tshark()) {
-		g_test_skip("no tshark");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	struct lesson_dir d;
 	char *err = NULL;
 	static const char *const quiet[] = { "-q", NULL };

@@ -179,10 +179,7 @@ static void test_static_nat_tshark_fields(void)
 {
 	char *dir, *path, **lines;
 
-	if (!test_have_tshark()) {
-		g_test_skip("tshark not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	dir = test_tmpdir();
 	path = build_lesson(dir, "static-nat", "s.pcap", NULL);
 	{
@@ -219,10 +216,7 @@ static void test_static_nat_tshark_quiet(void)
 {
 	char *dir, *path, *out = NULL, *err = NULL;
 
-	if (!test_have_tshark()) {
-		g_test_skip("tshark not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	dir = test_tmpdir();
 	path = build_lesson(dir, "static-nat", "s.pcap", NULL);
 	{
@@ -301,10 +295,7 @@ static void test_bench_checksums(void)
 	char *dir, *path, **lines;
 	const char *const extra[] = { "--packets", "3000", "--flows", "300", "--seed", "42", NULL };
 
-	if (!test_have_tshark()) {
-		g_test_skip("tshark not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	dir = test_tmpdir();
 	path = build_lesson(dir, "bench", "b.pcap", extra);
 	{

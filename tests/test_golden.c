@@ -367,10 +367,7 @@ static gboolean has_option(const struct golden_case *c, const char *option)
 static void test_case_matches_golden(gconstpointer data)
 {
 	const struct golden_case *c = data;
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	g_test_message("%s:%u: %s guards: %s", GOLDEN_LIST, c->line, c->name, c->guards);
 	char *dir = test_tmpdir();
 	char *out = g_build_filename(dir, "out.pcapng", NULL);

@@ -234,10 +234,7 @@ static char *with_input(const char *s, const char *input)
 static void test_bad_record(gconstpointer data)
 {
 	const struct record_case *c = data;
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	char *dir = test_tmpdir();
 	char *in = g_strdup_printf("%s/bad.%s", dir, c->format == FORMAT_PCAP ? "pcap" : "pcapng");
 	char *out = g_strdup_printf("%s/out.pcapng", dir);

@@ -106,10 +106,7 @@ static bool is_target(const char *a)
 static void test_views_on_the_right_links(gconstpointer data)
 {
 	const struct lesson *l = data;
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	static const char *const fields[] = { "frame.interface_name", "ip.src", "ip.dst", NULL };
 	char *out = replayed(l, NULL);
 	char *dump = tshark(out, NULL, fields);
@@ -149,10 +146,7 @@ static void test_views_on_the_right_links(gconstpointer data)
 static void test_tshark_finds_nothing_wrong(gconstpointer data)
 {
 	const struct lesson *l = data;
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	static const char *const fields[] = { "frame.number", "frame.interface_name", "_ws.expert.message", NULL };
 	char *out = replayed(l, NULL);
 	char *bad = tshark(out, "tcp.analysis.flags or _ws.malformed or (ip.checksum.status != 1) or "
@@ -166,10 +160,7 @@ static void test_tshark_finds_nothing_wrong(gconstpointer data)
 
 static void test_ppv2_decoded(void)
 {
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	static const char *const fields[] = { "frame.interface_name", "ip.src", "ip.dst", "proxy.v2.version",
 		                              "proxy.src.ipv4", "proxy.srcport", "proxy.dst.ipv4", "proxy.dstport",
 		                              "tcp.len", NULL };
@@ -227,10 +218,7 @@ static void test_report_compares_methods(void)
 /* natlb hash -s agrees with the replay about where a flow goes. */
 static void test_hash_verb_agrees_with_replay(void)
 {
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	const char *argv[] = { test_natlb_binary(), "hash", "-s", "scenarios/lb-maglev.ini", "198.51.100.101:41000",
 		               "203.0.113.10:80/tcp", NULL };
 	char *text = NULL;
@@ -273,10 +261,7 @@ static void test_deterministic(gconstpointer data)
 /* A capture taken on the targets' side walks back through the balancer to the clients. */
 static void test_capture_on_the_target_side(void)
 {
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	/* first the vpc views of the preserved-IP lesson, written alone... */
 	char *in = capture_path("lb-client-ip");
 	char *vpc = g_strdup_printf("%s/vpc-only.pcap", tmp_dir);

@@ -168,10 +168,7 @@ static void check_renumbered_fragment(const char *out)
 static void test_lost(gconstpointer data)
 {
 	const struct lost_case *t = data;
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	char *dir = test_tmpdir();
 	char *in = g_strdup_printf("%s/in.pcap", dir), *scen = g_strdup_printf("%s/alb.ini", dir);
 	char *out = g_strdup_printf("%s/out.pcapng", dir);

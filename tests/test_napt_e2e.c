@@ -85,10 +85,7 @@ static const struct lesson_case lessons[] = {
 static void test_lesson_checksums(gconstpointer data)
 {
 	const struct lesson_case *c = data;
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	char *dir = test_tmpdir();
 	char *in = gen(dir, c->lesson);
 	char *out = g_strdup_printf("%s/out.pcapng", dir);
@@ -148,10 +145,7 @@ static void test_packet_id_follows_a_packet(void)
  * probe's own (RFC 5508 REQ-4), in the quoted header as tshark decodes it. */
 static void test_icmp_error_quote(void)
 {
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	char *dir = test_tmpdir();
 	char *in = gen(dir, "napt-home");
 	char *out = g_strdup_printf("%s/out.pcapng", dir);
@@ -169,10 +163,7 @@ static void test_icmp_error_quote(void)
 
 static void test_exhaustion_counts(void)
 {
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	char *dir = test_tmpdir();
 	char *in = gen(dir, "napt-exhaustion");
 	char *out = g_strdup_printf("%s/out.pcapng", dir);
@@ -237,10 +228,7 @@ static struct gen_end end_at(const char *ip, guint16 port, guint8 mac_last)
 
 static void test_aws_idle_rst(void)
 {
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	char *dir = test_tmpdir();
 	char *in = g_strdup_printf("%s/idle.pcap", dir);
 	GError *err = NULL;
@@ -299,10 +287,7 @@ static guint32 fragment(guint8 *f, const guint8 *datagram, guint32 off_units, gu
 
 static void test_fragments_out_of_order(void)
 {
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	char *dir = test_tmpdir();
 	char *in = g_strdup_printf("%s/frag.pcap", dir);
 	guint8 dgram[32] = { 0x1b, 0x58, 0x1b, 0x59, 0, 32, 0, 0 }, f[128];
@@ -393,10 +378,7 @@ static const char *const home_endpoints[] = {
  * two seeds give each endpoint a different one. */
 static void test_seed(void)
 {
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	char *dir = test_tmpdir();
 	char *in = gen(dir, "napt-home");
 	char *sc = write_scenario(dir, "rand", "[scenario]\nchain = lan > home > internet\n[link lan]\n"
@@ -494,10 +476,7 @@ static const struct punch_case punch_cases[] = {
 static void test_punch(gconstpointer data)
 {
 	const struct punch_case *c = data;
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	char *dir = test_tmpdir();
 	char *in = punch_capture(dir);
 	char *text = g_strdup_printf(punch_scenario, c->keys);

@@ -449,10 +449,7 @@ static void test_libpcap_reads_back(void)
 
 static void test_tshark_reads_names_comments_times(void)
 {
-	if (!test_have_tshark()) {
-		g_test_skip("tshark not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	char *dir = test_tmpdir();
 	char *file = write_mixed_file(dir);
 	const char *fields[] = { "frame.interface_id", "frame.interface_name", "frame.comment",
@@ -477,10 +474,7 @@ static void test_tshark_reads_names_comments_times(void)
 /* Reading the whole file (dissecting every packet) prints no warning. */
 static void test_tshark_no_warning(void)
 {
-	if (!test_have_tshark()) {
-		g_test_skip("tshark not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	char *dir = test_tmpdir();
 	char *file = write_mixed_file(dir);
 	const char *argv[] = { "tshark", "-r", file, NULL };
@@ -733,10 +727,7 @@ static void test_output_unwritable(gconstpointer data)
 
 static void test_output_pcapng_two_linktypes(void)
 {
-	if (!test_have_tshark()) {
-		g_test_skip("tshark not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	char *dir = test_tmpdir();
 	char *file = path_in(dir, "out.pcapng");
 	GError *err = NULL;
@@ -778,10 +769,7 @@ static void test_output_pcapng_two_linktypes(void)
  * column join several comments with commas, which no reader can tell from a sentence's own. */
 static void test_output_joins_a_views_parts_into_one_comment(void)
 {
-	if (!test_have_tshark()) {
-		g_test_skip("tshark not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	char *dir = test_tmpdir();
 	char *file = path_in(dir, "out.pcapng");
 	GError *err = NULL;

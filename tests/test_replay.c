@@ -74,10 +74,7 @@ static void fixture_teardown(struct fixture *f, gconstpointer data)
 static void test_checksums(struct fixture *f, gconstpointer data)
 {
 	(void)data;
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	static const char *const fields[] = { "frame.number", "frame.interface_name", "ip.checksum.status",
 	                                      "tcp.checksum.status", "udp.checksum.status", "icmp.checksum.status",
 	                                      "tcp.srcport", NULL };
@@ -142,10 +139,7 @@ static void test_deterministic(struct fixture *f, gconstpointer data)
 static void test_links_and_filter(struct fixture *f, gconstpointer data)
 {
 	(void)data;
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	char *wan = g_strdup_printf("%s/wan.pcapng", f->dir);
 	const char *args[] = { "-q", "-s", LESSON_SCENARIO, "--links", "internet", "-f", "tcp port 80", NULL };
 	g_assert_cmpint(replay(args, f->lesson, wan, NULL, NULL), ==, 0);
@@ -374,10 +368,7 @@ static const struct links_case {
 static void test_each_link_alone(gconstpointer data)
 {
 	const struct links_case *c = data;
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	char *dir = test_tmpdir(), *capture = NULL;
 	gen_lesson(dir, c->lesson, &capture);
 	char *all = g_strdup_printf("%s/all.pcapng", dir);

@@ -568,10 +568,7 @@ static void lesson_free(struct lesson *l)
  * the subnet; every checksum verifies on every link. */
 static void test_lesson_teaches(void)
 {
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	static const char *const fields[] = { "frame.interface_name", "ip.src", "ip.dst", "ip.checksum.status",
 	                                      "tcp.checksum.status", "udp.checksum.status", "icmp.checksum.status", NULL };
 	struct lesson l;

@@ -256,10 +256,7 @@ static void test_alb_case(gconstpointer data)
 		                                 "http.host", "http.request.uri", NULL };
 	static const char *const view_fields[] = { "ip.src", "http.request.method", "http.host", "http.request.uri",
 		                                   "frame.comment", NULL };
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	char *dir = test_tmpdir();
 	char *in = g_build_filename(shared_pcaps(), t->file, NULL);
 	char *scen = g_strdup_printf("%s/alb.ini", dir), *out = g_strdup_printf("%s/out.pcapng", dir), *filter = NULL;
@@ -329,10 +326,7 @@ static void test_alb_ipv6_requests_pass_through(void)
 	                               "listen = 192.0.2.1:80\naddress = 10.255.0.2\ndefault = forward web\n"
 	                               "target-group.web = 10.255.0.11:8080\n";
 	static const char *const frame_number[] = { "frame.number", NULL };
-	if (!test_have_tshark()) {
-		g_test_skip("tshark is not installed");
-		return;
-	}
+	TEST_NEED_TSHARK();
 	char *dir = test_tmpdir();
 	char *in = g_build_filename(shared_pcaps(), "zeek__1000-requests-one-dropped-response.pcap", NULL);
 	char *scen = g_strdup_printf("%s/alb.ini", dir), *out = g_strdup_printf("%s/out.pcapng", dir);
