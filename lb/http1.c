@@ -103,9 +103,15 @@ static int known_method(const uint8_t *p, size_t n)
 
 static void release(struct http1_stream *s)
 {
-	g_free(s->buf);
-	g_free(s->hdrs);
-	g_free(s->lines);
+	struct http1_spares *sp = s->spares;
+	if (sp && sp->n < HTTP1_SPARES_MAX && (s->buf || s->lines) && s->cap <= HTTP1_KEEP_BUFFER &&
+	    s->line_cap <= HTTP1_KEEP_LINES) {
+		sp->set[sp->n++] = (struct http1_spare){ s->buf, s->hdrs, s->lines, s->cap, s->line_cap };
+	} else {
+		g_free(s->buf);
+		g_free(s->hdrs);
+		g_free(s->lines);
+	}
 	s->buf = NULL;
 	s->hdrs = NULL;
 	s->lines = NULL;
@@ -113,9 +119,26 @@ static void release(struct http1_stream *s)
 	s->line_cap = 0;
 }
 
+/* A stream that holds no buffer takes a spare set, if there is one, before it allocates. */
+static void take_spare(struct http1_stream *s)
+{
+	struct http1_spares *sp = s->spares;
+	if (!sp || !sp->n || s->buf || s->lines)
+		return;
+	const struct http1_spare *b = &sp->set[--sp->n];
+	s->buf = b->buf;
+	s->hdrs = b->hdrs;
+	s->lines = b->lines;
+	s->cap = b->cap;
+	s->line_cap = b->line_cap;
+}
+
 /* Room for need lines (and need headers); grown like the buffer, never beyond the limit. */
 static void reserve_lines(struct http1_stream *s, unsigned need)
 {
+	if (need <= s->line_cap)
+		return;
+	take_spare(s);
 	if (need <= s->line_cap)
 		return;
 	unsigned cap = s->line_cap ? s->line_cap : 16;
@@ -129,6 +152,9 @@ static void reserve_lines(struct http1_stream *s, unsigned need)
 /* Room for need bytes; need <= max(max_head, max_line + 1) is checked by the callers. */
 static void reserve(struct http1_stream *s, uint32_t need)
 {
+	if (need <= s->cap)
+		return;
+	take_spare(s);
 	if (need <= s->cap)
 		return;
 	uint32_t limit = MAX(s->lim.max_head, s->lim.max_line + 1), cap = s->cap ? s->cap : 512;
@@ -828,6 +854,21 @@ void http1_stream_tunnel(struct http1_stream *s)
 		return;
 	s->state = ST_TUNNEL;
 	release(s);
+}
+
+void http1_stream_share_spares(struct http1_stream *s, struct http1_spares *spares)
+{
+	s->spares = spares;
+}
+
+void http1_spares_clear(struct http1_spares *sp)
+{
+	for (unsigned i = 0; i < sp->n; i++) {
+		g_free(sp->set[i].buf);
+		g_free(sp->set[i].hdrs);
+		g_free(sp->set[i].lines);
+	}
+	sp->n = 0;
 }
 
 void http1_stream_trim(struct http1_stream *s)

@@ -86,7 +86,15 @@ void http1_stream_expect_response(struct http1_stream *s, bool to_head);
  * bytes that follow the switch.  CONNECT requests and 101 responses switch by themselves. */
 void http1_stream_tunnel(struct http1_stream *s);
 
-/* Free the head buffer if no head is in progress (the balancer's idle timer). */
+/* From now on the stream's head buffers come from spares and go back there (NULL: allocated
+ * and freed).  spares must outlive the stream. */
+void http1_stream_share_spares(struct http1_stream *s, struct http1_spares *spares);
+
+/* Free the spares' buffers; sp is empty after it. */
+void http1_spares_clear(struct http1_spares *sp);
+
+/* Give the head buffer back (to the spares, else freed) if no head is in progress: the balancer
+ * calls it when a connection idles. */
 void http1_stream_trim(struct http1_stream *s);
 
 /* Free everything; the stream must be initialised again before use. */

@@ -272,6 +272,7 @@ struct l7lb {
 	uint64_t gap_bytes, held_drops;
 	uint64_t responses_not_captured; /* requests in flight given up when the response stream lost its place */
 	struct libnet_context *lnet; /* the balancer's own answers to clients */
+	struct http1_spares spares; /* head buffers of idle connections, for the next heads to begin in */
 	GString *scratch;        /* a forwarded request head, built once per request */
 	GString *note;           /* an emitted packet's note */
 	uint8_t *frame;          /* a synthesized frame */

@@ -234,6 +234,8 @@ static struct l7lb_conn *conn_new(struct stage *st, struct stage_ctx *ctx, uint3
 		http1_stream_init(&c->req_http, HTTP1_REQUESTS, &alb_limits, &req);
 		http1_stream_init(&c->resp_http, HTTP1_RESPONSES, &alb_limits, &resp);
 	}
+	http1_stream_share_spares(&c->req_http, &lb->spares);
+	http1_stream_share_spares(&c->resp_http, &lb->spares);
 	c->midstream = midstream;
 	c->resp_lost = midstream;
 	g_hash_table_replace(lb->conns, k, c);

@@ -363,6 +363,7 @@ void l7lb_destroy(struct stage *st)
 		return;
 	if (lb->conns)
 		g_hash_table_destroy(lb->conns);
+	http1_spares_clear(&lb->spares); /* after the connections, which give theirs back */
 	for (unsigned g = 0; g < lb->n_groups; g++)
 		g_free(lb->groups[g].name);
 	l7_rules_clear(&lb->rules);

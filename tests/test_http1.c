@@ -574,6 +574,60 @@ static void test_keep_alive_reuses_the_buffer(void)
 	g_assert_cmpuint(sizeof(struct http1_stream), <=, 256);
 }
 
+/* Two connections that idle in turn share one set of buffers: the one trimmed gives its set to
+ * the spares, the next head on the other takes it; a big one is freed, never kept there. */
+static void test_idle_streams_share_spare_buffers(void)
+{
+	const char *req = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n";
+	struct http1_spares *spares = g_new0(struct http1_spares, 1);
+	struct http1_stream a, b;
+	struct rec ra, rb;
+	uint64_t off_a = 0, off_b = 0;
+	rec_init(&ra, &a, HTTP1_REQUESTS, false);
+	rec_init(&rb, &b, HTTP1_REQUESTS, false);
+	http1_stream_share_spares(&a, spares);
+	http1_stream_share_spares(&b, spares);
+
+	feed(&ra, &off_a, req, strlen(req), 7);
+	const uint8_t *buf = a.buf;
+	const struct http1_line *lines = a.lines;
+	http1_stream_trim(&a);
+	g_assert_null(a.buf);
+	g_assert_cmpuint(spares->n, ==, 1);
+	for (unsigned i = 0; i < 20; i++) {
+		feed(&rb, &off_b, req, strlen(req), 7);
+		g_assert_true(b.buf == buf && b.lines == lines); /* taken, not allocated */
+		g_assert_cmpuint(spares->n, ==, 0);
+		http1_stream_trim(&b);
+		feed(&ra, &off_a, req, strlen(req), 7);
+		g_assert_true(a.buf == buf && a.lines == lines);
+		http1_stream_trim(&a);
+		g_assert_cmpuint(spares->n, ==, 1);
+	}
+	g_assert_cmpuint(ra.ends, ==, 21);
+	g_assert_cmpuint(rb.ends, ==, 20);
+
+	/* a head bigger than HTTP1_KEEP_BUFFER grows the spare it took; that one is freed at its end */
+	GString *big = g_string_new("GET / HTTP/1.1\r\nX-Big: ");
+	while (big->len < 3 * HTTP1_KEEP_BUFFER)
+		g_string_append_c(big, 'b');
+	g_string_append(big, "\r\n\r\n");
+	feed(&rb, &off_b, big->str, big->len, 1000);
+	g_assert_cmpuint(rb.ends, ==, 21);
+	g_assert_cmpuint(spares->n, ==, 0);
+	g_assert_null(b.buf);
+	g_string_free(big, TRUE);
+
+	/* cleared streams give theirs back too; http1_spares_clear() frees them (ASan: no leak) */
+	feed(&ra, &off_a, req, strlen(req), 7);
+	rec_free(&ra);
+	rec_free(&rb);
+	g_assert_cmpuint(spares->n, ==, 1);
+	http1_spares_clear(spares);
+	g_assert_cmpuint(spares->n, ==, 0);
+	g_free(spares);
+}
+
 /* ---- losses and pickup ---- */
 
 static void test_gap_then_resync_at_next_request(void)
@@ -658,6 +712,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/http1/limits/each-holds-at-its-value", test_limits_hold_at_their_value);
 	g_test_add_func("/http1/errors/parser-sentence-after-its-error", test_parser_sentence_after_its_error);
 	g_test_add_func("/http1/memory/keep-alive-reuses-the-buffer", test_keep_alive_reuses_the_buffer);
+	g_test_add_func("/http1/memory/idle-streams-share-spare-buffers", test_idle_streams_share_spare_buffers);
 	g_test_add_func("/http1/loss/gap-then-resync-at-next-request", test_gap_then_resync_at_next_request);
 	g_test_add_func("/http1/loss/feed-past-a-hole-is-a-gap", test_feed_past_a_hole_is_a_gap);
 	g_test_add_func("/http1/loss/midstream-pickup", test_midstream_pickup);
